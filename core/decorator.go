@@ -1,0 +1,28 @@
+package ratelimit
+
+import "context"
+
+// Wrap returns fn guarded by l: each call first waits for weight units under
+// name (as [Limiter.WaitN]) and runs fn only once they are admitted. A denied
+// or failed acquire returns its error and never runs fn (PyrateLimiter's
+// as_decorator runs the function anyway).
+func Wrap(l *Limiter, name string, weight int64, fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, err := l.WaitN(ctx, name, weight); err != nil {
+			return err
+		}
+		return fn(ctx)
+	}
+}
+
+// WrapValue is [Wrap] for functions that return a value. On a denied or
+// failed acquire it returns T's zero value and the error, without running fn.
+func WrapValue[T any](l *Limiter, name string, weight int64, fn func(context.Context) (T, error)) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		if _, err := l.WaitN(ctx, name, weight); err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(ctx)
+	}
+}

@@ -1,0 +1,70 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors, for use with [errors.Is]. Functions wrap them with detail
+// that names the offending value.
+var (
+	// ErrInvalidRate reports a rate with a non-positive limit or interval, an
+	// interval that is not whole milliseconds, or an unreadable rate string.
+	ErrInvalidRate = errors.New("ratelimit: invalid rate")
+	// ErrInvalidRates reports a rate list that is empty or whose rates do not
+	// strictly increase in interval and limit with non-increasing density.
+	ErrInvalidRates = errors.New("ratelimit: invalid rate list")
+	// ErrInvalidWeight reports a negative weight.
+	ErrInvalidWeight = errors.New("ratelimit: invalid weight")
+	// ErrInvalidArgument reports any other bad argument, such as a negative
+	// peek index or a nil bucket.
+	ErrInvalidArgument = errors.New("ratelimit: invalid argument")
+	// ErrExceedsLimit reports a weight larger than the smallest limit: it can
+	// never be admitted, so waiting is pointless.
+	ErrExceedsLimit = errors.New("ratelimit: weight exceeds limit")
+	// ErrWaitTooLong reports that a blocking acquire gave up at once because
+	// the wait it needs would pass the context's deadline or the limiter's
+	// maximum wait.
+	ErrWaitTooLong = errors.New("ratelimit: wait would exceed deadline")
+	// ErrClosed reports use of a limiter, factory or bucket after Close.
+	ErrClosed = errors.New("ratelimit: closed")
+	// ErrNoDefault reports use of the package-level functions before
+	// [SetDefault] was called.
+	ErrNoDefault = errors.New("ratelimit: no default limiter set")
+)
+
+// LimitError is the error a blocking acquire returns when it gives up on a
+// denial. It carries what PyrateLimiter's exceptions carry: the name, the
+// weight, the rate that failed and how long a retry would have had to wait.
+// Err is [ErrExceedsLimit] or [ErrWaitTooLong]; Cause, when not nil, is the
+// context error that bounded the wait.
+type LimitError struct {
+	Name       string
+	Weight     int64
+	Rate       Rate
+	RetryAfter time.Duration
+	Err        error
+	Cause      error
+}
+
+// Error describes the failure, naming the rate and the wait.
+func (e *LimitError) Error() string {
+	if errors.Is(e.Err, ErrExceedsLimit) {
+		return fmt.Sprintf("%v: weight %d for %q can never fit rate %s", e.Err, e.Weight, e.Name, e.Rate)
+	}
+	return fmt.Sprintf("%v: weight %d for %q needs %s under rate %s", e.Err, e.Weight, e.Name, e.RetryAfter, e.Rate)
+}
+
+// Unwrap returns Err and, when set, Cause.
+func (e *LimitError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+// errorf wraps sentinel with a formatted detail: "sentinel: detail".
+func errorf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
+}

@@ -1,0 +1,3 @@
+module github.com/gorate/ratelimit
+
+go 1.25

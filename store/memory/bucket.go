@@ -1,0 +1,146 @@
+package memorystore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// Bucket is one in-process bucket: an exact sliding-window log guarded by a
+// mutex (PyrateLimiter's InMemoryBucket). A put costs O(1) amortized per rate
+// and allocates nothing once the log has grown to its working size; the log
+// holds at most one entry per millisecond of the largest window.
+//
+// Use [NewBucket]; the zero value is not usable. A Bucket is safe for
+// concurrent use. Its methods never fail except for bad input and after
+// Close, when they return an error wrapping [ratelimit.ErrClosed].
+type Bucket struct {
+	rates ratelimit.Rates
+	clock ratelimit.Clock
+
+	mu     sync.Mutex
+	log    *unitLog
+	closed bool
+}
+
+var _ ratelimit.Bucket = (*Bucket)(nil)
+
+// NewBucket returns an empty bucket enforcing rates, which are validated as
+// [ratelimit.NewRates] does. Options: [WithClock].
+func NewBucket(rates []ratelimit.Rate, opts ...Option) (*Bucket, error) {
+	rs, err := ratelimit.NewRates(rates...)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(rs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Bucket{rates: rs, clock: cfg.clock, log: newUnitLog(len(rs))}, nil
+}
+
+// Rates returns the rates the bucket enforces, sorted by interval.
+func (b *Bucket) Rates() ratelimit.Rates { return b.rates }
+
+// Put admits all of item's weight at item.Time, or none.
+func (b *Bucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision, error) {
+	if err := checkWeight(item.Name, item.Weight); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ratelimit.Decision{}, errClosed
+	}
+	return put(b.rates, b.log, item), nil
+}
+
+// PutNow is Put stamped with the bucket's clock, read under the bucket's lock.
+func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
+	if err := checkWeight(name, weight); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ratelimit.Decision{}, errClosed
+	}
+	d := put(b.rates, b.log, ratelimit.Item{Name: name, Time: b.clock.Now(), Weight: weight})
+	b.mu.Unlock()
+	return d, nil
+}
+
+// Waiting reports how long until item would fit.
+func (b *Bucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {
+	if err := checkWeight(item.Name, item.Weight); err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return ratelimit.SlidingWindowLog{}.Decide(b.rates, item, b.log).RetryAfter, nil
+}
+
+// Leak removes the units older than the largest interval at now.
+func (b *Bucket) Leak(_ context.Context, now int64) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return b.log.leak(now - b.rates.Largest().IntervalMillis()), nil
+}
+
+// Flush removes every unit.
+func (b *Bucket) Flush(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	b.log.flush()
+	return nil
+}
+
+// Count returns the number of stored units.
+func (b *Bucket) Count(context.Context) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errClosed
+	}
+	return b.log.count(), nil
+}
+
+// Peek returns the i-th newest unit as the item it was put with.
+func (b *Bucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
+	if i < 0 {
+		return ratelimit.Item{}, false, errNegativeIndex(i)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ratelimit.Item{}, false, errClosed
+	}
+	it, ok := b.log.item(i)
+	return it, ok, nil
+}
+
+// Now returns the bucket's clock.
+func (b *Bucket) Now(context.Context) (int64, error) { return b.clock.Now(), nil }
+
+// Close drops the bucket's units; later calls fail with ErrClosed. It is
+// idempotent and returns nil.
+func (b *Bucket) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.log = newUnitLog(len(b.rates))
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package memorystore
+
+import (
+	"context"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// keyBucket is the view of one key of a Store that Store.Bucket returns.
+type keyBucket struct {
+	s    *Store
+	name string
+}
+
+var _ ratelimit.Bucket = (*keyBucket)(nil)
+
+func (b *keyBucket) Rates() ratelimit.Rates { return b.s.rates }
+
+func (b *keyBucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision, error) {
+	return b.s.put(b.name, item, false)
+}
+
+func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
+	return b.s.put(b.name, ratelimit.Item{Name: name, Weight: weight}, true)
+}
+
+func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {
+	if err := checkWeight(item.Name, item.Weight); err != nil {
+		return 0, err
+	}
+	var wait time.Duration
+	err := b.s.with(b.name, func(log *unitLog) {
+		if log == nil {
+			log = newUnitLog(len(b.s.rates))
+		}
+		wait = ratelimit.SlidingWindowLog{}.Decide(b.s.rates, item, log).RetryAfter
+	})
+	return wait, err
+}
+
+func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
+	var n int64
+	err := b.s.with(b.name, func(log *unitLog) {
+		if log != nil {
+			n = log.leak(now - b.s.maxInterval)
+		}
+	})
+	return n, err
+}
+
+func (b *keyBucket) Flush(context.Context) error {
+	return b.s.with(b.name, func(log *unitLog) {
+		if log != nil {
+			log.flush()
+		}
+	})
+}
+
+func (b *keyBucket) Count(context.Context) (int64, error) {
+	var n int64
+	err := b.s.with(b.name, func(log *unitLog) {
+		if log != nil {
+			n = log.count()
+		}
+	})
+	return n, err
+}
+
+func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
+	if i < 0 {
+		return ratelimit.Item{}, false, errNegativeIndex(i)
+	}
+	var it ratelimit.Item
+	var ok bool
+	err := b.s.with(b.name, func(log *unitLog) {
+		if log != nil {
+			it, ok = log.item(i)
+		}
+	})
+	return it, ok, err
+}
+
+func (b *keyBucket) Now(context.Context) (int64, error) { return b.s.clock.Now(), nil }
+
+func (b *keyBucket) Close() error { return nil }

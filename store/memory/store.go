@@ -1,0 +1,222 @@
+package memorystore
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// Store is an in-process [ratelimit.Factory]: one exact sliding-window log per
+// key, created on first use, spread over independently locked shards so many
+// keys scale across cores. A put locks one shard once, allocates nothing for
+// a known key, and costs O(1) amortized per rate.
+//
+// Memory stays bounded under key churn: a background sweeper (see
+// [WithSweepInterval]) leaks every key and drops idle ones, and the number of
+// keys is capped ([WithMaxKeys]).
+//
+// Use [New]; the zero value is not usable. A Store is safe for concurrent
+// use. Close stops the sweeper, drops every key and makes later calls fail
+// with an error wrapping [ratelimit.ErrClosed].
+type Store struct {
+	rates       ratelimit.Rates
+	clock       ratelimit.Clock
+	maxInterval int64
+	shardKeys   int
+	seed        maphash.Seed
+	shards      []shard
+	mask        uint64
+
+	closed    atomic.Bool
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+type shard struct {
+	mu   sync.Mutex
+	logs map[string]*unitLog
+	// idleAt is the earliest time a sweep of this full shard can find an idle
+	// key; a new key before then fails without a sweep.
+	idleAt int64
+	_      [40]byte // keep shards on separate cache lines
+}
+
+var _ ratelimit.Factory = (*Store)(nil)
+
+// New returns an empty Store enforcing rates on every key, validated as
+// [ratelimit.NewRates] does. Options: [WithClock], [WithShards],
+// [WithMaxKeys], [WithSweepInterval].
+func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+	rs, err := ratelimit.NewRates(rates...)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(rs, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		rates:       rs,
+		clock:       cfg.clock,
+		maxInterval: rs.Largest().IntervalMillis(),
+		shardKeys:   max(1, (cfg.maxKeys+cfg.shards-1)/cfg.shards),
+		seed:        maphash.MakeSeed(),
+		shards:      make([]shard, cfg.shards),
+		mask:        uint64(cfg.shards - 1),
+	}
+	for i := range s.shards {
+		s.shards[i].logs = make(map[string]*unitLog)
+	}
+	if cfg.sweepInterval > 0 {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.sweeper(cfg.sweepInterval)
+	}
+	return s, nil
+}
+
+// Rates returns the rates every key is held to.
+func (s *Store) Rates() ratelimit.Rates { return s.rates }
+
+func (s *Store) shard(name string) *shard {
+	return &s.shards[maphash.String(s.seed, name)&s.mask]
+}
+
+// Acquire puts weight units under name, stamped with the store's clock read
+// under the shard's lock. It fails with [ErrTooManyKeys] when name is new
+// and the store is full.
+func (s *Store) Acquire(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
+	return s.put(name, ratelimit.Item{Name: name, Weight: weight}, true)
+}
+
+// put puts item into key's log; now stamps it with the store's clock.
+func (s *Store) put(key string, item ratelimit.Item, now bool) (ratelimit.Decision, error) {
+	if err := checkWeight(item.Name, item.Weight); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	if s.closed.Load() {
+		return ratelimit.Decision{}, errClosed
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if now {
+		item.Time = s.clock.Now()
+	}
+	log := sh.logs[key]
+	if log == nil {
+		var err error
+		if log, err = s.create(sh, key, item.Time); err != nil {
+			return ratelimit.Decision{}, err
+		}
+	}
+	return put(s.rates, log, item), nil
+}
+
+// create adds an empty log for name, making room first if the shard is full.
+func (s *Store) create(sh *shard, name string, now int64) (*unitLog, error) {
+	if len(sh.logs) >= s.shardKeys {
+		if now >= sh.idleAt {
+			sh.idleAt = s.sweep(sh, now)
+		}
+		if len(sh.logs) >= s.shardKeys {
+			return nil, fmt.Errorf("%w: %d keys in use, none idle, while adding %q", ErrTooManyKeys, len(sh.logs)*len(s.shards), name)
+		}
+	}
+	log := newUnitLog(len(s.rates))
+	sh.logs[name] = log
+	return log, nil
+}
+
+// sweep leaks every log of sh at now, drops the empty ones, and returns the
+// earliest time another log can become idle. sh.mu must be held.
+func (s *Store) sweep(sh *shard, now int64) int64 {
+	next := int64(1<<63 - 1)
+	for name, log := range sh.logs {
+		log.leak(now - s.maxInterval)
+		if newest, ok := log.newest(); ok {
+			next = min(next, newest+s.maxInterval+1)
+		} else {
+			delete(sh.logs, name)
+		}
+	}
+	return next
+}
+
+func (s *Store) sweeper(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			sh.idleAt = s.sweep(sh, s.clock.Now())
+			sh.mu.Unlock()
+		}
+	}
+}
+
+// Len returns the number of keys the store holds.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.logs)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Bucket returns a view of name's bucket. The view holds no state of its own:
+// each call finds name's log in the store, so it stays right after the key is
+// swept. Units put through the view go to name's log under the item's own
+// name. Closing the view does nothing; close the Store.
+func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	return &keyBucket{s: s, name: name}, nil
+}
+
+// Close stops the sweeper, waits for it and drops every key. It is idempotent
+// and returns nil.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.stop != nil {
+			close(s.stop)
+			<-s.done
+		}
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			clear(sh.logs)
+			sh.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+// with runs fn on name's log (nil if the key is absent) under its shard's lock.
+func (s *Store) with(name string, fn func(*unitLog)) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	sh := s.shard(name)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	fn(sh.logs[name])
+	return nil
+}
