@@ -49,35 +49,38 @@ type SlidingWindowLog struct{}
 // stores item.Weight units at item.Time if the decision allows it (and the
 // weight is not 0).
 func (SlidingWindowLog) Decide(rates Rates, item Item, log WindowLog) Decision {
-	d := Decision{Allowed: true, Time: item.Time, Remaining: -1}
+	// Locals, not a Decision built field by field: the result is assembled
+	// once, which keeps this hot path free of store-forwarding stalls.
+	allowed, rate, remaining, retry := true, Rate{}, int64(-1), time.Duration(0)
 	for i, r := range rates {
 		interval := r.IntervalMillis()
 		left := r.Limit - log.CountSince(i, item.Time-interval)
 		if left < item.Weight {
-			if d.Allowed {
-				d.Allowed, d.Rate, d.Remaining = false, r, max(left, 0)
+			if allowed {
+				allowed, rate, remaining = false, r, max(left, 0)
 			}
-			retry := Never
+			wait := Never
 			if item.Weight <= r.Limit {
 				if ts, ok := log.NthNewest(r.Limit - item.Weight); ok {
-					retry = millis(max(ts+interval-item.Time+1, 1))
+					wait = millis(max(ts+interval-item.Time+1, 1))
 				}
 			}
-			d.RetryAfter = max(d.RetryAfter, retry)
+			retry = max(retry, wait)
 			continue
 		}
-		if d.Allowed && (d.Remaining < 0 || left-item.Weight < d.Remaining) {
-			d.Rate, d.Remaining = r, left-item.Weight
+		if allowed && (remaining < 0 || left-item.Weight < remaining) {
+			rate, remaining = r, left-item.Weight
 		}
 	}
 	newest, ok := log.NthNewest(0)
-	if d.Allowed && item.Weight > 0 && (!ok || item.Time > newest) {
+	if allowed && item.Weight > 0 && (!ok || item.Time > newest) {
 		newest, ok = item.Time, true
 	}
+	var reset time.Duration
 	if ok {
-		d.ResetAfter = millis(max(newest+d.Rate.IntervalMillis()-item.Time+1, 0))
+		reset = millis(max(newest+rate.IntervalMillis()-item.Time+1, 0))
 	}
-	return d
+	return Decision{Allowed: allowed, Rate: rate, Remaining: remaining, RetryAfter: retry, ResetAfter: reset, Time: item.Time}
 }
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -38,7 +38,7 @@ func NewBucket(rates []ratelimit.Rate, opts ...Option) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{rates: rs, clock: cfg.clock, log: newUnitLog(len(rs))}, nil
+	return &Bucket{rates: rs, clock: cfg.clock, log: newUnitLog(len(rs), "")}, nil
 }
 
 // Rates returns the rates the bucket enforces, sorted by interval.
@@ -54,7 +54,9 @@ func (b *Bucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision
 	if b.closed {
 		return ratelimit.Decision{}, errClosed
 	}
-	return put(b.rates, b.log, item), nil
+	var d ratelimit.Decision
+	b.log.put(&d, b.rates, item, b.rates.Largest().IntervalMillis())
+	return d, nil
 }
 
 // PutNow is Put stamped with the bucket's clock, read under the bucket's lock.
@@ -67,7 +69,8 @@ func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (ratelimit
 		b.mu.Unlock()
 		return ratelimit.Decision{}, errClosed
 	}
-	d := put(b.rates, b.log, ratelimit.Item{Name: name, Time: b.clock.Now(), Weight: weight})
+	var d ratelimit.Decision
+	b.log.put(&d, b.rates, ratelimit.Item{Name: name, Time: b.clock.Now(), Weight: weight}, b.rates.Largest().IntervalMillis())
 	b.mu.Unlock()
 	return d, nil
 }
@@ -140,7 +143,7 @@ func (b *Bucket) Close() error {
 	defer b.mu.Unlock()
 	if !b.closed {
 		b.closed = true
-		b.log = newUnitLog(len(b.rates))
+		b.log = newUnitLog(len(b.rates), "")
 	}
 	return nil
 }

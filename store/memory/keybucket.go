@@ -18,11 +18,15 @@ var _ ratelimit.Bucket = (*keyBucket)(nil)
 func (b *keyBucket) Rates() ratelimit.Rates { return b.s.rates }
 
 func (b *keyBucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision, error) {
-	return b.s.put(b.name, item, false)
+	var d ratelimit.Decision
+	err := b.s.put(&d, b.name, item, false)
+	return d, err
 }
 
 func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
-	return b.s.put(b.name, ratelimit.Item{Name: name, Weight: weight}, true)
+	var d ratelimit.Decision
+	err := b.s.put(&d, b.name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return d, err
 }
 
 func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {
@@ -32,7 +36,7 @@ func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Durati
 	var wait time.Duration
 	err := b.s.with(b.name, func(log *unitLog) {
 		if log == nil {
-			log = newUnitLog(len(b.s.rates))
+			log = newUnitLog(len(b.s.rates), b.name)
 		}
 		wait = ratelimit.SlidingWindowLog{}.Decide(b.s.rates, item, log).RetryAfter
 	})

@@ -13,21 +13,26 @@ var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 
 var errClosed = fmt.Errorf("%w: memorystore", ratelimit.ErrClosed)
 
-// put judges item over log and stores it if allowed: the one place the memory
-// store applies the algorithm.
-func put(rates ratelimit.Rates, log *unitLog, item ratelimit.Item) ratelimit.Decision {
-	d := ratelimit.SlidingWindowLog{}.Decide(rates, item, log)
+// put judges item over the log into d and stores it if allowed: the one
+// place the memory store applies the algorithm. maxInterval is the largest
+// rate's interval in milliseconds. (d is an out-parameter because copying a
+// returned Decision through each layer costs more than the put itself.)
+func (l *unitLog) put(d *ratelimit.Decision, rates ratelimit.Rates, item ratelimit.Item, maxInterval int64) {
+	*d = ratelimit.SlidingWindowLog{}.Decide(rates, item, l)
 	if d.Allowed && item.Weight > 0 {
-		log.insert(item.Name, item.Time, item.Weight, item.Time-rates.Largest().IntervalMillis())
+		l.insert(item.Name, item.Time, item.Weight, item.Time-maxInterval)
 	}
-	return d
 }
 
 func checkWeight(name string, weight int64) error {
 	if weight < 0 {
-		return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
+		return errNegativeWeight(name, weight)
 	}
 	return nil
+}
+
+func errNegativeWeight(name string, weight int64) error {
+	return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
 }
 
 func errNegativeIndex(i int64) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,12 +40,15 @@ type Store struct {
 }
 
 type shard struct {
-	mu   sync.Mutex
-	logs map[string]*unitLog
+	mu sync.Mutex
+	// logs holds each key's log by the key's hash; the rare key whose hash is
+	// taken by another key lives in collided.
+	logs     map[uint64]*unitLog
+	collided map[string]*unitLog
 	// idleAt is the earliest time a sweep of this full shard can find an idle
 	// key; a new key before then fails without a sweep.
 	idleAt int64
-	_      [40]byte // keep shards on separate cache lines
+	_      [32]byte // keep shards on separate cache lines
 }
 
 var _ ratelimit.Factory = (*Store)(nil)
@@ -71,7 +75,7 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 		mask:        uint64(cfg.shards - 1),
 	}
 	for i := range s.shards {
-		s.shards[i].logs = make(map[string]*unitLog)
+		s.shards[i].logs = make(map[uint64]*unitLog)
 	}
 	if cfg.sweepInterval > 0 {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
@@ -83,53 +87,79 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 // Rates returns the rates every key is held to.
 func (s *Store) Rates() ratelimit.Rates { return s.rates }
 
-func (s *Store) shard(name string) *shard {
-	return &s.shards[maphash.String(s.seed, name)&s.mask]
+// locate returns key's shard and hash.
+func (s *Store) locate(key string) (*shard, uint64) {
+	h := maphash.String(s.seed, key)
+	return &s.shards[h&s.mask], h
 }
+
+// lookup returns key's log, or nil. sh.mu must be held.
+func (sh *shard) lookup(key string, h uint64) *unitLog {
+	if log := sh.logs[h]; log != nil && log.key == key {
+		return log
+	}
+	return sh.collided[key]
+}
+
+// size returns the number of keys in sh. sh.mu must be held.
+func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
 
 // Acquire puts weight units under name, stamped with the store's clock read
 // under the shard's lock. It fails with [ErrTooManyKeys] when name is new
 // and the store is full.
 func (s *Store) Acquire(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
-	return s.put(name, ratelimit.Item{Name: name, Weight: weight}, true)
+	var d ratelimit.Decision
+	err := s.put(&d, name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return d, err
 }
 
-// put puts item into key's log; now stamps it with the store's clock.
-func (s *Store) put(key string, item ratelimit.Item, now bool) (ratelimit.Decision, error) {
-	if err := checkWeight(item.Name, item.Weight); err != nil {
-		return ratelimit.Decision{}, err
+// put judges item against key's log into d (an out-parameter, see
+// unitLog.put) and stores it if allowed; now stamps it with the store's clock.
+func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
+	if item.Weight < 0 {
+		return errNegativeWeight(item.Name, item.Weight)
 	}
 	if s.closed.Load() {
-		return ratelimit.Decision{}, errClosed
+		return errClosed
 	}
-	sh := s.shard(key)
+	sh, h := s.locate(key)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if now {
 		item.Time = s.clock.Now()
 	}
-	log := sh.logs[key]
+	log := sh.lookup(key, h)
 	if log == nil {
 		var err error
-		if log, err = s.create(sh, key, item.Time); err != nil {
-			return ratelimit.Decision{}, err
+		if log, err = s.create(sh, key, h, item.Time); err != nil {
+			sh.mu.Unlock()
+			return err
 		}
 	}
-	return put(s.rates, log, item), nil
+	log.put(d, s.rates, item, s.maxInterval)
+	sh.mu.Unlock()
+	return nil
 }
 
-// create adds an empty log for name, making room first if the shard is full.
-func (s *Store) create(sh *shard, name string, now int64) (*unitLog, error) {
-	if len(sh.logs) >= s.shardKeys {
+// create adds an empty log for key, making room first if the shard is full.
+// sh.mu must be held.
+func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, error) {
+	if sh.size() >= s.shardKeys {
 		if now >= sh.idleAt {
 			sh.idleAt = s.sweep(sh, now)
 		}
-		if len(sh.logs) >= s.shardKeys {
-			return nil, fmt.Errorf("%w: %d keys in use, none idle, while adding %q", ErrTooManyKeys, len(sh.logs)*len(s.shards), name)
+		if sh.size() >= s.shardKeys {
+			return nil, fmt.Errorf("%w: about %d keys in use, none idle, while adding %q", ErrTooManyKeys, sh.size()*len(s.shards), key)
 		}
 	}
-	log := newUnitLog(len(s.rates))
-	sh.logs[name] = log
+	log := newUnitLog(len(s.rates), key)
+	if sh.logs[h] == nil {
+		sh.logs[h] = log
+	} else {
+		if sh.collided == nil {
+			sh.collided = make(map[string]*unitLog)
+		}
+		sh.collided[key] = log
+	}
 	return log, nil
 }
 
@@ -137,14 +167,16 @@ func (s *Store) create(sh *shard, name string, now int64) (*unitLog, error) {
 // earliest time another log can become idle. sh.mu must be held.
 func (s *Store) sweep(sh *shard, now int64) int64 {
 	next := int64(1<<63 - 1)
-	for name, log := range sh.logs {
+	idle := func(log *unitLog) bool {
 		log.leak(now - s.maxInterval)
-		if newest, ok := log.newest(); ok {
+		newest, ok := log.newest()
+		if ok {
 			next = min(next, newest+s.maxInterval+1)
-		} else {
-			delete(sh.logs, name)
 		}
+		return !ok
 	}
+	maps.DeleteFunc(sh.logs, func(_ uint64, log *unitLog) bool { return idle(log) })
+	maps.DeleteFunc(sh.collided, func(_ string, log *unitLog) bool { return idle(log) })
 	return next
 }
 
@@ -173,7 +205,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.logs)
+		n += sh.size()
 		sh.mu.Unlock()
 	}
 	return n
@@ -203,6 +235,7 @@ func (s *Store) Close() error {
 			sh := &s.shards[i]
 			sh.mu.Lock()
 			clear(sh.logs)
+			clear(sh.collided)
 			sh.mu.Unlock()
 		}
 	})
@@ -214,9 +247,9 @@ func (s *Store) with(name string, fn func(*unitLog)) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	sh := s.shard(name)
+	sh, h := s.locate(name)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	fn(sh.logs[name])
+	fn(sh.lookup(name, h))
 	return nil
 }

@@ -1,0 +1,5 @@
+package bench
+
+import "time"
+
+func timeNow() time.Time { return time.Now() }
