@@ -1,0 +1,164 @@
+package memorystore_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
+)
+
+func newStore(t *testing.T, rates []ratelimit.Rate, opts ...memorystore.Option) *memorystore.Store {
+	t.Helper()
+	s, err := memorystore.New(rates, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	good := []ratelimit.Rate{ratelimit.PerSecond(1)}
+	tests := []struct {
+		name  string
+		rates []ratelimit.Rate
+		opts  []memorystore.Option
+		want  error
+	}{
+		{"no rates", nil, nil, ratelimit.ErrInvalidRates},
+		{"zero limit", []ratelimit.Rate{ratelimit.PerSecond(0)}, nil, ratelimit.ErrInvalidRate},
+		{"bad list", []ratelimit.Rate{ratelimit.PerMinute(3), ratelimit.PerDay(1)}, nil, ratelimit.ErrInvalidRates},
+		{"nil clock", good, []memorystore.Option{memorystore.WithClock(nil)}, ratelimit.ErrInvalidArgument},
+		{"zero shards", good, []memorystore.Option{memorystore.WithShards(0)}, ratelimit.ErrInvalidArgument},
+		{"zero keys", good, []memorystore.Option{memorystore.WithMaxKeys(0)}, ratelimit.ErrInvalidArgument},
+		{"negative sweep", good, []memorystore.Option{memorystore.WithSweepInterval(-time.Second)}, ratelimit.ErrInvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := memorystore.New(tt.rates, tt.opts...); !errors.Is(err, tt.want) {
+				t.Fatalf("New: err = %v, want %v", err, tt.want)
+			}
+			if _, err := memorystore.NewBucket(tt.rates, tt.opts...); !errors.Is(err, tt.want) {
+				t.Fatalf("NewBucket: err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMaxKeys fills a one-shard store to its cap: a new key fails while every
+// key still counts, and succeeds once their units leave the largest window.
+func TestMaxKeys(t *testing.T) {
+	clock := ratelimit.NewFakeClock(0)
+	s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(5)},
+		memorystore.WithClock(clock), memorystore.WithShards(1), memorystore.WithMaxKeys(3), memorystore.WithSweepInterval(0))
+	ctx := t.Context()
+	for i := range 3 {
+		if d, err := s.Acquire(ctx, fmt.Sprint("k", i), 1); err != nil || !d.Allowed {
+			t.Fatalf("Acquire k%d = %+v, %v", i, d, err)
+		}
+	}
+	if _, err := s.Acquire(ctx, "k3", 1); !errors.Is(err, memorystore.ErrTooManyKeys) {
+		t.Fatalf("Acquire past the cap: err = %v, want ErrTooManyKeys", err)
+	}
+	if d, err := s.Acquire(ctx, "k0", 1); err != nil || !d.Allowed {
+		t.Fatalf("Acquire of a known key at the cap = %+v, %v", d, err)
+	}
+	clock.Set(1001) // every unit, all stamped at 0, has left the window
+	if d, err := s.Acquire(ctx, "k3", 1); err != nil || !d.Allowed {
+		t.Fatalf("Acquire after the keys went idle = %+v, %v", d, err)
+	}
+	if n := s.Len(); n != 1 {
+		t.Fatalf("Len = %d, want 1 (idle keys dropped)", n)
+	}
+}
+
+// TestSweeperDropsIdleKeys runs the background sweeper in a synctest bubble:
+// keys whose units all left the largest window are dropped, others kept, and
+// Close stops the sweeper (the bubble would not end otherwise).
+func TestSweeperDropsIdleKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerSecond(5)}, memorystore.WithSweepInterval(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		for i := range 100 {
+			s.Acquire(ctx, fmt.Sprint("old", i), 1)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		s.Acquire(ctx, "fresh", 1)
+		time.Sleep(600 * time.Millisecond) // the sweep at 2s
+		synctest.Wait()
+		if n := s.Len(); n != 1 {
+			t.Fatalf("Len = %d after a sweep, want 1", n)
+		}
+		s.Close()
+		if _, err := s.Acquire(ctx, "fresh", 1); !errors.Is(err, ratelimit.ErrClosed) {
+			t.Fatalf("Acquire after Close: err = %v, want ErrClosed", err)
+		}
+	})
+}
+
+// TestCloseLeavesNoGoroutine checks outside any bubble that a store's
+// sweeper ends with Close.
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 10 {
+		s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerSecond(5)}, memorystore.WithSweepInterval(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Acquire(t.Context(), "k", 1)
+		s.Close()
+		s.Close()
+	}
+	deadline := time.Now().Add(time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Close, %d before", n, before)
+	}
+}
+
+// TestManyKeysBoundedMemory puts a stream of distinct keys through a store
+// capped at a few thousand: it never holds more than its cap.
+func TestManyKeysBoundedMemory(t *testing.T) {
+	clock := ratelimit.NewFakeClock(0)
+	s := newStore(t, []ratelimit.Rate{ratelimit.Per(2, 10*time.Millisecond)},
+		memorystore.WithClock(clock), memorystore.WithShards(64), memorystore.WithMaxKeys(4096), memorystore.WithSweepInterval(0))
+	ctx := t.Context()
+	refused := 0
+	for i := range 200_000 {
+		if i%1000 == 0 {
+			clock.Advance(time.Millisecond)
+		}
+		if _, err := s.Acquire(ctx, fmt.Sprint("key-", i), 1); errors.Is(err, memorystore.ErrTooManyKeys) {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.Len(); n > 4096 {
+		t.Fatalf("Len = %d, want at most 4096", n)
+	}
+	if refused == 0 || refused > 150_000 {
+		t.Fatalf("%d of 200000 new keys refused; want some (the cap binds) but not most (idle keys are dropped)", refused)
+	}
+}
+
+func TestStoreAcquireNoAllocs(t *testing.T) {
+	s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(1 << 40)})
+	ctx := t.Context()
+	for range 10_000 {
+		s.Acquire(ctx, "key", 1)
+	}
+	if n := testing.AllocsPerRun(1000, func() { s.Acquire(ctx, "key", 1) }); n != 0 {
+		t.Fatalf("Acquire allocates %v times per call, want 0", n)
+	}
+}
