@@ -48,9 +48,18 @@ type SlidingWindowLog struct{}
 // Decide judges item against rates over log, storing nothing. The caller
 // stores item.Weight units at item.Time if the decision allows it (and the
 // weight is not 0).
-func (SlidingWindowLog) Decide(rates Rates, item Item, log WindowLog) Decision {
-	// Locals, not a Decision built field by field: the result is assembled
-	// once, which keeps this hot path free of store-forwarding stalls.
+func (a SlidingWindowLog) Decide(rates Rates, item Item, log WindowLog) Decision {
+	var d Decision
+	a.DecideInto(&d, rates, item, log)
+	return d
+}
+
+// DecideInto is [SlidingWindowLog.Decide] writing into *d, for a store's hot
+// path: a Decision is too large to travel in registers, and copying one
+// returned by value costs more than the decision itself.
+func (SlidingWindowLog) DecideInto(d *Decision, rates Rates, item Item, log WindowLog) {
+	// Locals, not *d built field by field: each field is stored once, at the
+	// end, which keeps this path free of store-forwarding stalls.
 	allowed, rate, remaining, retry := true, Rate{}, int64(-1), time.Duration(0)
 	for i, r := range rates {
 		interval := r.IntervalMillis()
@@ -80,7 +89,7 @@ func (SlidingWindowLog) Decide(rates Rates, item Item, log WindowLog) Decision {
 	if ok {
 		reset = millis(max(newest+rate.IntervalMillis()-item.Time+1, 0))
 	}
-	return Decision{Allowed: allowed, Rate: rate, Remaining: remaining, RetryAfter: retry, ResetAfter: reset, Time: item.Time}
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.Time = allowed, rate, remaining, retry, reset, item.Time
 }
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -75,10 +75,20 @@ func (l *Limiter) Allow(ctx context.Context, name string) (Decision, error) {
 // [ErrInvalidWeight]. A weight above the smallest limit is denied with
 // RetryAfter [Never].
 func (l *Limiter) AllowN(ctx context.Context, name string, n int64) (Decision, error) {
-	if n < 0 {
-		return Decision{}, errorf(ErrInvalidWeight, "weight %d for %q is negative", n, l.name(name))
+	if n < 0 || name == "" {
+		return l.allowOther(ctx, name, n)
 	}
-	return l.factory.Acquire(ctx, l.name(name), n)
+	return l.factory.Acquire(ctx, name, n)
+}
+
+// allowOther is AllowN's path for a default name or a bad weight, kept out
+// of AllowN so that the common path stays small.
+func (l *Limiter) allowOther(ctx context.Context, name string, n int64) (Decision, error) {
+	name = l.name(name)
+	if n < 0 {
+		return Decision{}, errorf(ErrInvalidWeight, "weight %d for %q is negative", n, name)
+	}
+	return l.factory.Acquire(ctx, name, n)
 }
 
 // Wait is shorthand for WaitN(ctx, name, 1).

@@ -82,7 +82,7 @@ func ParseRates(s string) (Rates, error) {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
 	rates := make([]Rate, 0, len(fields))
 	for _, f := range fields {
-		r, err := ParseRate(f)
+		r, err := ParseRate(strings.TrimSpace(f))
 		if err != nil {
 			return nil, err
 		}

@@ -278,7 +278,7 @@ func TestParseRatesInvalid(t *testing.T) {
 		mention  string
 	}{
 		{"", ratelimit.ErrInvalidRates, "empty"},
-		{"10/s, x/h", ratelimit.ErrInvalidRate, `"x/h"`},
+		{"10/s, x/h", ratelimit.ErrInvalidRate, "x/h"},
 		{"10/s; 5/min", ratelimit.ErrInvalidRates, "5/min"},
 	}
 	for _, tt := range tests {

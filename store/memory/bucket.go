@@ -17,8 +17,9 @@ import (
 // concurrent use. Its methods never fail except for bad input and after
 // Close, when they return an error wrapping [ratelimit.ErrClosed].
 type Bucket struct {
-	rates ratelimit.Rates
-	clock ratelimit.Clock
+	rates       ratelimit.Rates
+	maxInterval int64
+	clock       ratelimit.Clock
 
 	mu     sync.Mutex
 	log    *unitLog
@@ -38,41 +39,40 @@ func NewBucket(rates []ratelimit.Rate, opts ...Option) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{rates: rs, clock: cfg.clock, log: newUnitLog(len(rs), "")}, nil
+	return &Bucket{rates: rs, maxInterval: rs.Largest().IntervalMillis(), clock: cfg.clock, log: newUnitLog(len(rs), "")}, nil
 }
 
 // Rates returns the rates the bucket enforces, sorted by interval.
 func (b *Bucket) Rates() ratelimit.Rates { return b.rates }
 
 // Put admits all of item's weight at item.Time, or none.
-func (b *Bucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision, error) {
-	if err := checkWeight(item.Name, item.Weight); err != nil {
-		return ratelimit.Decision{}, err
+func (b *Bucket) Put(_ context.Context, item ratelimit.Item) (d ratelimit.Decision, err error) {
+	err = b.put(&d, item, false)
+	return
+}
+
+// PutNow is Put stamped with the bucket's clock, read under the bucket's lock.
+func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	err = b.put(&d, ratelimit.Item{Name: name, Weight: weight}, true)
+	return
+}
+
+// put judges item into d (see Store.Acquire for why d is a pointer); now
+// stamps it with the bucket's clock.
+func (b *Bucket) put(d *ratelimit.Decision, item ratelimit.Item, now bool) error {
+	if item.Weight < 0 {
+		return errNegativeWeight(item.Name, item.Weight)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return ratelimit.Decision{}, errClosed
+		return errClosed
 	}
-	var d ratelimit.Decision
-	b.log.put(&d, b.rates, item, b.rates.Largest().IntervalMillis())
-	return d, nil
-}
-
-// PutNow is Put stamped with the bucket's clock, read under the bucket's lock.
-func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
-	if err := checkWeight(name, weight); err != nil {
-		return ratelimit.Decision{}, err
+	if now {
+		item.Time = b.clock.Now()
 	}
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return ratelimit.Decision{}, errClosed
-	}
-	var d ratelimit.Decision
-	b.log.put(&d, b.rates, ratelimit.Item{Name: name, Time: b.clock.Now(), Weight: weight}, b.rates.Largest().IntervalMillis())
-	b.mu.Unlock()
-	return d, nil
+	b.log.put(d, b.rates, item, b.maxInterval)
+	return nil
 }
 
 // Waiting reports how long until item would fit.
@@ -95,7 +95,7 @@ func (b *Bucket) Leak(_ context.Context, now int64) (int64, error) {
 	if b.closed {
 		return 0, errClosed
 	}
-	return b.log.leak(now - b.rates.Largest().IntervalMillis()), nil
+	return b.log.leak(now - b.maxInterval), nil
 }
 
 // Flush removes every unit.

@@ -30,3 +30,22 @@ func BenchmarkInternal(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkInternalClock(b *testing.B) {
+	rates, _ := ratelimit.NewRates(ratelimit.PerSecond(1 << 40))
+	b.Run("StoreAcquire", func(b *testing.B) {
+		s, _ := New(rates)
+		defer s.Close()
+		for b.Loop() {
+			s.Acquire(b.Context(), "key", 1)
+		}
+	})
+	b.Run("LimiterAllowN", func(b *testing.B) {
+		s, _ := New(rates)
+		l, _ := ratelimit.New(s)
+		defer l.Close()
+		for b.Loop() {
+			l.AllowN(b.Context(), "key", 1)
+		}
+	})
+}

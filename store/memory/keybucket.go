@@ -17,16 +17,14 @@ var _ ratelimit.Bucket = (*keyBucket)(nil)
 
 func (b *keyBucket) Rates() ratelimit.Rates { return b.s.rates }
 
-func (b *keyBucket) Put(_ context.Context, item ratelimit.Item) (ratelimit.Decision, error) {
-	var d ratelimit.Decision
-	err := b.s.put(&d, b.name, item, false)
-	return d, err
+func (b *keyBucket) Put(_ context.Context, item ratelimit.Item) (d ratelimit.Decision, err error) {
+	err = b.s.put(&d, b.name, item, false)
+	return
 }
 
-func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
-	var d ratelimit.Decision
-	err := b.s.put(&d, b.name, ratelimit.Item{Name: name, Weight: weight}, true)
-	return d, err
+func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	err = b.s.put(&d, b.name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return
 }
 
 func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {

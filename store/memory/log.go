@@ -11,29 +11,55 @@ type entry struct {
 }
 
 // unitLog is a sliding-window log of units sorted by timestamp, kept in a ring
-// of entries addressed by absolute sequence numbers [head, tail). It keeps one
-// cursor per rate at the first entry inside that rate's window, so counting is
-// O(1) amortized while time moves forward. Entries of the same name and
-// timestamp are merged, so a log never holds more entries than there are
-// milliseconds in its largest window. It is not safe for concurrent use.
+// of entries addressed by absolute sequence numbers [head, tail). Entries of
+// the same name and timestamp are merged, so a log never holds more entries
+// than there are milliseconds in its largest window.
+//
+// Each rate has a cursor at the first entry inside its window, which moves
+// forward with time: counting is O(1) amortized, and the cursor caches that
+// entry's fields, so that a put which moves no cursor reads only the log's
+// header and never the ring. It is not safe for concurrent use.
 type unitLog struct {
-	buf   []entry
-	head  int64
-	tail  int64
-	total int64 // units ever stored: the before of the next entry
-	// key is the Store key the log belongs to ("" outside a Store).
-	key string
+	head     int64
+	tail     int64
+	total    int64 // units ever stored: the before of the next entry
+	newestTs int64 // the newest entry's timestamp, when not empty
+	buf      []entry
+	cursors  []cursor
 	// name is the name of every entry while names is nil; names, parallel to
 	// buf, is made only once a second name is put.
-	name   string
-	names  []string
-	cursor []int64
+	name  string
+	names []string
+	// key is the Store key the log belongs to ("" outside a Store).
+	key   string
+	small [2]cursor // cursors' backing array for up to two rates
 }
+
+// cursor is one rate's position in a log: seq is the first entry stamped at
+// or after since; ts and before copy that entry's fields while seq < tail.
+// A since of maxTime marks a cursor that must be sought again.
+type cursor struct {
+	seq    int64
+	since  int64
+	ts     int64
+	before int64
+}
+
+const maxTime = int64(1<<63 - 1)
 
 var _ ratelimit.WindowLog = (*unitLog)(nil)
 
 func newUnitLog(rates int, key string) *unitLog {
-	return &unitLog{cursor: make([]int64, rates), key: key, name: key}
+	l := &unitLog{key: key, name: key}
+	if rates <= len(l.small) {
+		l.cursors = l.small[:rates]
+	} else {
+		l.cursors = make([]cursor, rates)
+	}
+	for i := range l.cursors {
+		l.cursors[i].since = maxTime
+	}
+	return l
 }
 
 func (l *unitLog) slot(seq int64) int64 { return seq & int64(len(l.buf)-1) }
@@ -68,22 +94,49 @@ func (l *unitLog) count() int64 {
 // CountSince counts the units stamped at or after since, moving the rate's
 // cursor to the first such entry.
 func (l *unitLog) CountSince(rate int, since int64) int64 {
-	c := min(max(l.cursor[rate], l.head), l.tail)
-	for c < l.tail && l.at(c).ts < since {
-		c++
+	c := &l.cursors[rate]
+	if c.seq < l.head || since < c.since {
+		l.seek(c, since)
+	} else {
+		for c.seq < l.tail && c.ts < since {
+			c.seq++
+			l.load(c)
+		}
+		c.since = since
 	}
-	for c > l.head && l.at(c-1).ts >= since {
-		c--
-	}
-	l.cursor[rate] = c
-	if c == l.tail {
+	if c.seq == l.tail {
 		return 0
 	}
-	return l.total - l.at(c).before
+	return l.total - c.before
+}
+
+// seek places c at the first entry stamped at or after since, from wherever
+// it stands.
+func (l *unitLog) seek(c *cursor, since int64) {
+	s := min(max(c.seq, l.head), l.tail)
+	for s < l.tail && l.at(s).ts < since {
+		s++
+	}
+	for s > l.head && l.at(s-1).ts >= since {
+		s--
+	}
+	c.seq, c.since = s, since
+	l.load(c)
+}
+
+// load copies the fields of the entry at c.seq into c.
+func (l *unitLog) load(c *cursor) {
+	if c.seq < l.tail {
+		e := l.at(c.seq)
+		c.ts, c.before = e.ts, e.before
+	}
 }
 
 // NthNewest returns the timestamp of the k-th newest unit.
 func (l *unitLog) NthNewest(k int64) (int64, bool) {
+	if k == 0 && !l.empty() {
+		return l.newestTs, true
+	}
 	s, ok := l.find(k)
 	if !ok {
 		return 0, false
@@ -116,10 +169,11 @@ func (l *unitLog) find(k int64) (int64, bool) {
 // ring is full it first drops entries older than reclaim, which count for no
 // rate at ts, and grows only if that frees nothing.
 func (l *unitLog) insert(name string, ts, weight, reclaim int64) {
-	if l.empty() && l.names == nil {
-		l.name = name
-	}
-	if !l.empty() && l.at(l.tail-1).ts == ts && l.nameAt(l.tail-1) == name {
+	if l.empty() {
+		if l.names == nil {
+			l.name = name
+		}
+	} else if ts == l.newestTs && l.nameAt(l.tail-1) == name {
 		l.total += weight // merge into the newest entry
 		return
 	}
@@ -132,9 +186,15 @@ func (l *unitLog) insert(name string, ts, weight, reclaim int64) {
 			l.grow()
 		}
 	}
+	if l.empty() || ts >= l.newestTs {
+		l.append(name, ts, weight)
+		return
+	}
+	// Out of order: rare, since callers stamp under the lock. Shift the
+	// newer entries up by one and make every cursor seek again.
 	p := l.tail
 	for p > l.head && l.at(p-1).ts > ts {
-		p-- // out of order: rare, since callers stamp under the lock
+		p--
 	}
 	before := l.total
 	for s := l.tail; s > p; s-- {
@@ -152,6 +212,25 @@ func (l *unitLog) insert(name string, ts, weight, reclaim int64) {
 	}
 	l.tail++
 	l.total += weight
+	for i := range l.cursors {
+		l.cursors[i].since = maxTime
+	}
+}
+
+// append adds an entry newer than every other; the ring has room.
+func (l *unitLog) append(name string, ts, weight int64) {
+	*l.at(l.tail) = entry{ts: ts, before: l.total}
+	if l.names != nil {
+		l.names[l.slot(l.tail)] = name
+	}
+	for i := range l.cursors {
+		if c := &l.cursors[i]; c.seq == l.tail {
+			c.ts, c.before = ts, l.total
+		}
+	}
+	l.tail++
+	l.total += weight
+	l.newestTs = ts
 }
 
 // splitNames makes the names ring, once entries stop sharing one name.
@@ -212,9 +291,4 @@ func (l *unitLog) item(k int64) (ratelimit.Item, bool) {
 }
 
 // newest returns the newest entry's timestamp.
-func (l *unitLog) newest() (int64, bool) {
-	if l.empty() {
-		return 0, false
-	}
-	return l.at(l.tail - 1).ts, true
-}
+func (l *unitLog) newest() (int64, bool) { return l.newestTs, !l.empty() }

@@ -18,7 +18,7 @@ var errClosed = fmt.Errorf("%w: memorystore", ratelimit.ErrClosed)
 // rate's interval in milliseconds. (d is an out-parameter because copying a
 // returned Decision through each layer costs more than the put itself.)
 func (l *unitLog) put(d *ratelimit.Decision, rates ratelimit.Rates, item ratelimit.Item, maxInterval int64) {
-	*d = ratelimit.SlidingWindowLog{}.Decide(rates, item, l)
+	ratelimit.SlidingWindowLog{}.DecideInto(d, rates, item, l)
 	if d.Allowed && item.Weight > 0 {
 		l.insert(item.Name, item.Time, item.Weight, item.Time-maxInterval)
 	}

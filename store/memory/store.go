@@ -107,10 +107,11 @@ func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
 // Acquire puts weight units under name, stamped with the store's clock read
 // under the shard's lock. It fails with [ErrTooManyKeys] when name is new
 // and the store is full.
-func (s *Store) Acquire(_ context.Context, name string, weight int64) (ratelimit.Decision, error) {
-	var d ratelimit.Decision
-	err := s.put(&d, name, ratelimit.Item{Name: name, Weight: weight}, true)
-	return d, err
+func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	// Named results written in place: returning a local Decision would copy
+	// it, which costs more than the rest of a put.
+	err = s.put(&d, name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return
 }
 
 // put judges item against key's log into d (an out-parameter, see
