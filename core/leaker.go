@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -38,9 +39,14 @@ func NewLeaker(interval time.Duration, onError func(Bucket, error)) (*Leaker, er
 	return &Leaker{interval: interval, onError: onError}, nil
 }
 
-// Register adds b and starts the goroutine if it is not running. It returns
-// an error wrapping [ErrClosed] after Close.
+// Register adds b and starts the goroutine if it is not running. b must be
+// comparable (a pointer, typically): Unregister finds it by ==. It returns an
+// error wrapping [ErrInvalidArgument] for a nil or incomparable bucket and
+// [ErrClosed] after Close.
 func (l *Leaker) Register(b Bucket) error {
+	if b == nil || !reflect.TypeOf(b).Comparable() {
+		return errorf(ErrInvalidArgument, "leaker needs a comparable bucket, got %T", b)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -60,6 +66,9 @@ func (l *Leaker) Register(b Bucket) error {
 // Unregister removes b and reports whether it was registered. The goroutine
 // stops when no bucket is left.
 func (l *Leaker) Unregister(b Bucket) bool {
+	if b == nil || !reflect.TypeOf(b).Comparable() {
+		return false
+	}
 	l.mu.Lock()
 	i := slices.Index(l.buckets, b)
 	if i >= 0 {

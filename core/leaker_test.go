@@ -223,3 +223,26 @@ func TestLeakerErrorHandler(t *testing.T) {
 		}
 	})
 }
+
+// sliceBucket is a bucket whose dynamic type cannot be compared.
+type sliceBucket struct {
+	ratelimit.Bucket
+	_ []int
+}
+
+func TestLeakerRejectsIncomparableBucket(t *testing.T) {
+	l, err := ratelimit.NewLeaker(time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Register(sliceBucket{}); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+		t.Fatalf("Register(incomparable) = %v, want ErrInvalidArgument", err)
+	}
+	if err := l.Register(nil); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+		t.Fatalf("Register(nil) = %v, want ErrInvalidArgument", err)
+	}
+	if l.Unregister(sliceBucket{}) {
+		t.Fatal("Unregister(incomparable) = true")
+	}
+}

@@ -2,6 +2,7 @@ package memorystore
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"time"
 
@@ -50,16 +51,10 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 	case c.sweepInterval < 0:
 		return c, fmt.Errorf("%w: memorystore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
-	c.shards = 1 << bitsFor(c.shards) // round up to a power of two
+	// A power of two, and no more shards than keys, so every shard may hold
+	// at least one key.
+	c.shards = 1 << (bits.Len(uint(min(c.shards, c.maxKeys))) - 1)
 	return c, nil
-}
-
-func bitsFor(n int) int {
-	b := 0
-	for 1<<b < n {
-		b++
-	}
-	return b
 }
 
 func defaultShards() int { return max(64, 16*runtime.GOMAXPROCS(0)) }
@@ -75,8 +70,8 @@ func WithClock(c ratelimit.Clock) Option {
 }
 
 // WithShards sets how many independently locked shards a Store spreads its
-// keys over, rounded up to a power of two. Store only. Default: 16 per
-// GOMAXPROCS, at least 64.
+// keys over, rounded down to a power of two and to at most the maximum
+// number of keys. Store only. Default: 16 per GOMAXPROCS, at least 64.
 func WithShards(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.shards = n })
 }
@@ -85,7 +80,9 @@ func WithShards(n int) Option {
 // new key first makes the store drop the shard's idle keys (those with no
 // unit inside the largest window, whose loss changes no decision); if none
 // is idle, the put fails with [ErrTooManyKeys] rather than forget a key that
-// still counts. Store only. Default: [DefaultMaxKeys].
+// still counts. A key costs about 300 bytes, plus its name, plus 16 bytes for
+// each millisecond of its largest window that holds units. Store only.
+// Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.maxKeys = n })
 }

@@ -28,7 +28,6 @@ type Store struct {
 	rates       ratelimit.Rates
 	clock       ratelimit.Clock
 	maxInterval int64
-	shardKeys   int
 	seed        maphash.Seed
 	shards      []shard
 	mask        uint64
@@ -45,10 +44,12 @@ type shard struct {
 	// taken by another key lives in collided.
 	logs     map[uint64]*unitLog
 	collided map[string]*unitLog
+	// maxKeys is the shard's share of the store's cap.
+	maxKeys int
 	// idleAt is the earliest time a sweep of this full shard can find an idle
 	// key; a new key before then fails without a sweep.
 	idleAt int64
-	_      [32]byte // keep shards on separate cache lines
+	_      [24]byte // keep shards on separate cache lines
 }
 
 var _ ratelimit.Factory = (*Store)(nil)
@@ -69,13 +70,17 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 		rates:       rs,
 		clock:       cfg.clock,
 		maxInterval: rs.Largest().IntervalMillis(),
-		shardKeys:   max(1, (cfg.maxKeys+cfg.shards-1)/cfg.shards),
 		seed:        maphash.MakeSeed(),
 		shards:      make([]shard, cfg.shards),
 		mask:        uint64(cfg.shards - 1),
 	}
 	for i := range s.shards {
-		s.shards[i].logs = make(map[uint64]*unitLog)
+		sh := &s.shards[i]
+		sh.logs = make(map[uint64]*unitLog)
+		sh.maxKeys = cfg.maxKeys / cfg.shards
+		if i < cfg.maxKeys%cfg.shards {
+			sh.maxKeys++
+		}
 	}
 	if cfg.sweepInterval > 0 {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
@@ -129,6 +134,12 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 		item.Time = s.clock.Now()
 	}
 	log := sh.lookup(key, h)
+	if log == nil && item.Weight == 0 {
+		// Judge against an empty log without adding the key.
+		newUnitLog(len(s.rates), key).put(d, s.rates, item, s.maxInterval)
+		sh.mu.Unlock()
+		return nil
+	}
 	if log == nil {
 		var err error
 		if log, err = s.create(sh, key, h, item.Time); err != nil {
@@ -144,11 +155,11 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 // create adds an empty log for key, making room first if the shard is full.
 // sh.mu must be held.
 func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, error) {
-	if sh.size() >= s.shardKeys {
+	if sh.size() >= sh.maxKeys {
 		if now >= sh.idleAt {
 			sh.idleAt = s.sweep(sh, now)
 		}
-		if sh.size() >= s.shardKeys {
+		if sh.size() >= sh.maxKeys {
 			return nil, fmt.Errorf("%w: about %d keys in use, none idle, while adding %q", ErrTooManyKeys, sh.size()*len(s.shards), key)
 		}
 	}

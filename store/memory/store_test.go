@@ -162,3 +162,57 @@ func TestStoreAcquireNoAllocs(t *testing.T) {
 		t.Fatalf("Acquire allocates %v times per call, want 0", n)
 	}
 }
+
+func TestWeightZeroAddsNoKey(t *testing.T) {
+	s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(3)})
+	d, err := s.Acquire(t.Context(), "ghost", 0)
+	if err != nil || !d.Allowed || d.Remaining != 3 {
+		t.Fatalf("Acquire weight 0 = %+v, %v; want allowed with 3 left", d, err)
+	}
+	if n := s.Len(); n != 0 {
+		t.Fatalf("Len = %d after a weight-0 put, want 0", n)
+	}
+}
+
+// TestKeyChurnBoundedMemory streams a million distinct keys through a store
+// capped at 20,000 while the fake clock moves on: the heap stays bounded by
+// the cap, not by the number of keys seen.
+func TestKeyChurnBoundedMemory(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("streams a million keys; runs without -short and -race")
+	}
+	const maxKeys = 20_000
+	clock := ratelimit.NewFakeClock(0)
+	s := newStore(t, []ratelimit.Rate{ratelimit.Per(5, 100*time.Millisecond), ratelimit.PerSecond(20)},
+		memorystore.WithClock(clock), memorystore.WithMaxKeys(maxKeys), memorystore.WithSweepInterval(0))
+	ctx := t.Context()
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	keys := make([]string, 1_000_000) // made up front, so only the store's own memory is measured
+	for i := range keys {
+		keys[i] = fmt.Sprint("client-", i)
+	}
+	before := heap()
+	for i, k := range keys {
+		if i%100 == 0 {
+			clock.Advance(time.Millisecond) // 10,000 new keys per second of store time
+		}
+		if _, err := s.Acquire(ctx, k, 1); err != nil && !errors.Is(err, memorystore.ErrTooManyKeys) {
+			t.Fatal(err)
+		}
+	}
+	grown := int64(heap()) - int64(before)
+	runtime.KeepAlive(keys)
+	perKey := grown / int64(s.Len())
+	t.Logf("%d keys held after 1,000,000 seen; heap grew %d bytes, %d per key held", s.Len(), grown, perKey)
+	if s.Len() > maxKeys {
+		t.Fatalf("Len = %d, over the cap of %d", s.Len(), maxKeys)
+	}
+	if grown > maxKeys*1024 {
+		t.Fatalf("heap grew by %d bytes for at most %d keys", grown, maxKeys)
+	}
+}
