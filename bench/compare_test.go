@@ -7,6 +7,8 @@ package bench
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/sethvargo/go-limiter/memorystore"
@@ -38,11 +40,11 @@ func ours(b *testing.B, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	return l
 }
 
-func goLimiter(b *testing.B) interface {
+func goLimiter(b *testing.B, perSecond uint64) interface {
 	Take(context.Context, string) (uint64, uint64, uint64, bool, error)
 } {
 	b.Helper()
-	s, err := memorystore.New(&memorystore.Config{Tokens: huge, Interval: 1e9})
+	s, err := memorystore.New(&memorystore.Config{Tokens: perSecond, Interval: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,22 +53,22 @@ func goLimiter(b *testing.B) interface {
 }
 
 func BenchmarkOneKeyOneRate(b *testing.B) {
-	b.Run("ratelimit", func(b *testing.B) {
+	b.Run("impl=ratelimit", func(b *testing.B) {
 		l, ctx := ours(b, ratelimit.PerSecond(huge)), b.Context()
 		b.ReportAllocs()
 		for b.Loop() {
 			l.AllowN(ctx, "key", 1)
 		}
 	})
-	b.Run("x-time-rate", func(b *testing.B) {
+	b.Run("impl=x-time-rate", func(b *testing.B) {
 		l := rate.NewLimiter(huge, huge)
 		b.ReportAllocs()
 		for b.Loop() {
 			l.Allow()
 		}
 	})
-	b.Run("go-limiter", func(b *testing.B) {
-		s, ctx := goLimiter(b), b.Context()
+	b.Run("impl=go-limiter", func(b *testing.B) {
+		s, ctx := goLimiter(b, huge), b.Context()
 		b.ReportAllocs()
 		for b.Loop() {
 			s.Take(ctx, "key")
@@ -75,7 +77,7 @@ func BenchmarkOneKeyOneRate(b *testing.B) {
 }
 
 func BenchmarkOneKeyOneRateParallel(b *testing.B) {
-	b.Run("ratelimit", func(b *testing.B) {
+	b.Run("impl=ratelimit", func(b *testing.B) {
 		l, ctx := ours(b, ratelimit.PerSecond(huge)), b.Context()
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
@@ -84,7 +86,7 @@ func BenchmarkOneKeyOneRateParallel(b *testing.B) {
 			}
 		})
 	})
-	b.Run("x-time-rate", func(b *testing.B) {
+	b.Run("impl=x-time-rate", func(b *testing.B) {
 		l := rate.NewLimiter(huge, huge)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
@@ -93,8 +95,8 @@ func BenchmarkOneKeyOneRateParallel(b *testing.B) {
 			}
 		})
 	})
-	b.Run("go-limiter", func(b *testing.B) {
-		s, ctx := goLimiter(b), b.Context()
+	b.Run("impl=go-limiter", func(b *testing.B) {
+		s, ctx := goLimiter(b, huge), b.Context()
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -107,14 +109,14 @@ func BenchmarkOneKeyOneRateParallel(b *testing.B) {
 // BenchmarkOneKeyThreeRates has x/time/rate check three limiters, the way a
 // user enforces three rates with it.
 func BenchmarkOneKeyThreeRates(b *testing.B) {
-	b.Run("ratelimit", func(b *testing.B) {
+	b.Run("impl=ratelimit", func(b *testing.B) {
 		l, ctx := ours(b, ratelimit.PerSecond(huge), ratelimit.PerMinute(huge*2), ratelimit.PerHour(huge*4)), b.Context()
 		b.ReportAllocs()
 		for b.Loop() {
 			l.AllowN(ctx, "key", 1)
 		}
 	})
-	b.Run("x-time-rate", func(b *testing.B) {
+	b.Run("impl=x-time-rate", func(b *testing.B) {
 		ls := []*rate.Limiter{rate.NewLimiter(huge, huge), rate.NewLimiter(huge/60, huge*2), rate.NewLimiter(huge/3600, huge*4)}
 		b.ReportAllocs()
 		for b.Loop() {
@@ -128,40 +130,88 @@ func BenchmarkOneKeyThreeRates(b *testing.B) {
 }
 
 func BenchmarkWeight5(b *testing.B) {
-	b.Run("ratelimit", func(b *testing.B) {
+	b.Run("impl=ratelimit", func(b *testing.B) {
 		l, ctx := ours(b, ratelimit.PerSecond(huge)), b.Context()
 		b.ReportAllocs()
 		for b.Loop() {
 			l.AllowN(ctx, "key", 5)
 		}
 	})
-	b.Run("x-time-rate", func(b *testing.B) {
+	b.Run("impl=x-time-rate", func(b *testing.B) {
 		l := rate.NewLimiter(huge, huge)
 		b.ReportAllocs()
 		for b.Loop() {
-			l.AllowN(timeNow(), 5)
+			l.AllowN(time.Now(), 5)
 		}
 	})
 }
 
+// Benchmark10kKeysParallel has each goroutine walk the keys from its own
+// starting point, as independent clients would, rather than in lockstep.
+// Every put is admitted.
 func Benchmark10kKeysParallel(b *testing.B) {
+	bench10k(b, huge)
+}
+
+// Benchmark10kKeysParallelDenying is the same walk under a per-key limit of
+// 100/s, so most puts are denied, as under a flood.
+func Benchmark10kKeysParallelDenying(b *testing.B) {
+	bench10k(b, 100)
+}
+
+func bench10k(b *testing.B, perSecond int64) {
 	ks := keys(10_000)
-	b.Run("ratelimit", func(b *testing.B) {
-		l, ctx := ours(b, ratelimit.PerSecond(huge)), b.Context()
+	walk := func(b *testing.B, take func(key string)) {
+		var starts atomic.Int64
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			for i := 0; pb.Next(); i += 7 {
-				l.AllowN(ctx, ks[i%len(ks)], 1)
+			for i := int(starts.Add(1)) * 1237; pb.Next(); i += 7 {
+				take(ks[i%len(ks)])
 			}
 		})
+	}
+	b.Run("impl=ratelimit", func(b *testing.B) {
+		l, ctx := ours(b, ratelimit.PerSecond(perSecond)), b.Context()
+		walk(b, func(key string) { l.AllowN(ctx, key, 1) })
 	})
-	b.Run("go-limiter", func(b *testing.B) {
-		s, ctx := goLimiter(b), b.Context()
+	b.Run("impl=go-limiter", func(b *testing.B) {
+		s, ctx := goLimiter(b, uint64(perSecond)), b.Context()
+		walk(b, func(key string) { s.Take(ctx, key) })
+	})
+}
+
+// BenchmarkOneKeyDenied times the denial path: every limiter has spent its
+// 100 units for the hour before the timer starts.
+func BenchmarkOneKeyDenied(b *testing.B) {
+	b.Run("impl=ratelimit", func(b *testing.B) {
+		l, ctx := ours(b, ratelimit.PerHour(100)), b.Context()
+		l.AllowN(ctx, "key", 100)
 		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for i := 0; pb.Next(); i += 7 {
-				s.Take(ctx, ks[i%len(ks)])
-			}
-		})
+		for b.Loop() {
+			l.AllowN(ctx, "key", 1)
+		}
+	})
+	b.Run("impl=x-time-rate", func(b *testing.B) {
+		l := rate.NewLimiter(rate.Every(time.Hour/100), 100)
+		l.AllowN(time.Now(), 100)
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Allow()
+		}
+	})
+	b.Run("impl=go-limiter", func(b *testing.B) {
+		s, err := memorystore.New(&memorystore.Config{Tokens: 100, Interval: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close(context.Background()) })
+		ctx := b.Context()
+		for range 100 {
+			s.Take(ctx, "key")
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Take(ctx, "key")
+		}
 	})
 }

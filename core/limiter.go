@@ -107,10 +107,14 @@ func (l *Limiter) Wait(ctx context.Context, name string) (Decision, error) {
 //     would pass the context's deadline or the maximum wait ([WithMaxWait]);
 //     it also wraps [context.DeadlineExceeded] when the context's deadline is
 //     the bound;
-//   - the context's error if it is done while waiting;
+//   - the context's error if it is done before or while waiting (before,
+//     nothing is acquired);
 //   - any error of AllowN.
 func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, error) {
 	name = l.name(name)
+	if err := context.Cause(ctx); err != nil {
+		return Decision{}, fmt.Errorf("ratelimit: waiting for %q: %w", name, err)
+	}
 	var deadline time.Time
 	var cause error
 	if l.cfg.maxWait > 0 {

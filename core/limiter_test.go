@@ -657,3 +657,17 @@ func TestNewBucketLimiterLeakErrorHandler(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterWaitNDoneContext checks that a context already done acquires
+// nothing: the error comes first, and the capacity is still there after.
+func TestLimiterWaitNDoneContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(t, []ratelimit.Rate{ratelimit.Per(1, time.Minute)})
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := l.WaitN(ctx, "a", 1); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WaitN on a done context: err = %v, want context.Canceled", err)
+		}
+		allow(t, l, "a", 1, true)
+	})
+}

@@ -51,7 +51,9 @@ func (b *Bucket) Put(_ context.Context, item ratelimit.Item) (d ratelimit.Decisi
 	return
 }
 
-// PutNow is Put stamped with the bucket's clock, read under the bucket's lock.
+// PutNow is Put stamped with the bucket's clock: its reading, or the latest
+// reading already applied to the bucket if that is later, so that stamps
+// never go back.
 func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	err = b.put(&d, ratelimit.Item{Name: name, Weight: weight}, true)
 	return
@@ -63,13 +65,16 @@ func (b *Bucket) put(d *ratelimit.Decision, item ratelimit.Item, now bool) error
 	if item.Weight < 0 {
 		return errNegativeWeight(item.Name, item.Weight)
 	}
+	if now {
+		item.Time = b.clock.Now() // outside the lock, see Store.put
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return errClosed
 	}
 	if now {
-		item.Time = b.clock.Now()
+		item.Time = b.log.stamp(item.Time)
 	}
 	b.log.put(d, b.rates, item, b.maxInterval)
 	return nil
@@ -95,6 +100,11 @@ func (b *Bucket) Leak(_ context.Context, now int64) (int64, error) {
 	if b.closed {
 		return 0, errClosed
 	}
+	// A leak at a reading of the clock must not remove a unit that a PutNow
+	// which read the clock earlier, but locks later, would count: PutNow
+	// stamps no earlier than this. A now in the future is honoured for the
+	// leak, but stamps are not moved past the clock.
+	b.log.advance(min(now, b.clock.Now()))
 	return b.log.leak(now - b.maxInterval), nil
 }
 

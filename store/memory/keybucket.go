@@ -45,6 +45,7 @@ func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
 	var n int64
 	err := b.s.with(b.name, func(log *unitLog) {
 		if log != nil {
+			log.advance(min(now, b.s.clock.Now())) // see Bucket.Leak
 			n = log.leak(now - b.s.maxInterval)
 		}
 	})

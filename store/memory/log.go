@@ -1,6 +1,10 @@
 package memorystore
 
-import ratelimit "github.com/gorate/ratelimit/core"
+import (
+	"math"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
 
 // entry is a run of units put under one name at one timestamp. Its weight is
 // the next entry's before minus its own (the log's total for the newest).
@@ -24,6 +28,7 @@ type unitLog struct {
 	tail     int64
 	total    int64 // units ever stored: the before of the next entry
 	newestTs int64 // the newest entry's timestamp, when not empty
+	floor    int64 // the latest clock reading a put or leak applied to the log
 	buf      []entry
 	cursors  []cursor
 	// name is the name of every entry while names is nil; names, parallel to
@@ -50,7 +55,7 @@ const maxTime = int64(1<<63 - 1)
 var _ ratelimit.WindowLog = (*unitLog)(nil)
 
 func newUnitLog(rates int, key string) *unitLog {
-	l := &unitLog{key: key, name: key}
+	l := &unitLog{key: key, name: key, floor: math.MinInt64}
 	if rates <= len(l.small) {
 		l.cursors = l.small[:rates]
 	} else {
@@ -145,16 +150,30 @@ func (l *unitLog) NthNewest(k int64) (int64, bool) {
 }
 
 // find returns the sequence number of the entry holding the k-th newest unit.
+// The rates' cursors narrow the search: on a denial, the unit sought is
+// usually the oldest inside the denying rate's window, the cursor's own entry.
 func (l *unitLog) find(k int64) (int64, bool) {
 	if k < 0 || k >= l.count() {
 		return 0, false
 	}
-	u := l.total - 1 - k // the unit's ordinal
-	if l.at(l.tail-1).before <= u {
-		return l.tail - 1, true
+	u := l.total - 1 - k       // the unit's ordinal
+	lo, hi := l.head, l.tail-1 // the entry sought is in [lo, hi]
+	for i := range l.cursors {
+		if c := &l.cursors[i]; c.since != maxTime && c.seq >= l.head && c.seq < l.tail {
+			if c.before <= u {
+				lo = max(lo, c.seq)
+			} else {
+				hi = min(hi, c.seq-1)
+			}
+		}
 	}
-	lo, hi := l.head, l.tail-1 // the answer is in [lo, hi)
-	for hi-lo > 1 {
+	if lo == hi || l.at(lo+1).before > u {
+		return lo, true
+	}
+	if l.at(hi).before <= u {
+		return hi, true
+	}
+	for hi-lo > 1 { // invariant: at(lo).before <= u < at(hi).before
 		mid := lo + (hi-lo)/2
 		if l.at(mid).before <= u {
 			lo = mid
@@ -164,6 +183,22 @@ func (l *unitLog) find(k int64) (int64, bool) {
 	}
 	return lo, true
 }
+
+// stamp returns the timestamp for a put whose clock read now before the
+// caller took its lock: now, or the latest clock reading already applied to
+// the log if a put or a sweep that read the clock later took the lock first.
+// Stamps thus never go back in lock order, and no unit a put should count
+// was leaked by a later reading: the log decides exactly as if the clock
+// were read under the lock. Each stamp lies between the put's clock read and
+// the moment it took the lock.
+func (l *unitLog) stamp(now int64) int64 {
+	l.advance(now)
+	return l.floor
+}
+
+// advance records now, a reading of the log's clock, as one that later
+// stamps must not go below: call it before a leak driven by the clock.
+func (l *unitLog) advance(now int64) { l.floor = max(l.floor, now) }
 
 // insert stores weight units of name at ts, keeping the log sorted. When the
 // ring is full it first drops entries older than reclaim, which count for no

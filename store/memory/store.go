@@ -109,9 +109,9 @@ func (sh *shard) lookup(key string, h uint64) *unitLog {
 // size returns the number of keys in sh. sh.mu must be held.
 func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
 
-// Acquire puts weight units under name, stamped with the store's clock read
-// under the shard's lock. It fails with [ErrTooManyKeys] when name is new
-// and the store is full.
+// Acquire puts weight units under name, stamped with the store's clock
+// (never earlier than a stamp the key already has). It fails with
+// [ErrTooManyKeys] when name is new and the store is full.
 func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: returning a local Decision would copy
 	// it, which costs more than the rest of a put.
@@ -129,10 +129,12 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 		return errClosed
 	}
 	sh, h := s.locate(key)
-	sh.mu.Lock()
 	if now {
+		// Read the clock before taking the lock, so that the lock is held
+		// for the put alone; log.stamp keeps stamps in lock order.
 		item.Time = s.clock.Now()
 	}
+	sh.mu.Lock()
 	log := sh.lookup(key, h)
 	if log == nil && item.Weight == 0 {
 		// Judge against an empty log without adding the key.
@@ -146,6 +148,9 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 			sh.mu.Unlock()
 			return err
 		}
+	}
+	if now {
+		item.Time = log.stamp(item.Time)
 	}
 	log.put(d, s.rates, item, s.maxInterval)
 	sh.mu.Unlock()
@@ -180,6 +185,7 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 func (s *Store) sweep(sh *shard, now int64) int64 {
 	next := int64(1<<63 - 1)
 	idle := func(log *unitLog) bool {
+		log.advance(now)
 		log.leak(now - s.maxInterval)
 		newest, ok := log.newest()
 		if ok {

@@ -86,6 +86,7 @@ func TestSweeperDropsIdleKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer s.Close()
 		ctx := t.Context()
 		for i := range 100 {
 			s.Acquire(ctx, fmt.Sprint("old", i), 1)

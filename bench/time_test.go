@@ -1,5 +1,0 @@
-package bench
-
-import "time"
-
-func timeNow() time.Time { return time.Now() }
