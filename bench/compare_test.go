@@ -8,8 +8,8 @@ import (
 	"context"
 	"strconv"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-limiter/memorystore"
 	"golang.org/x/time/rate"
