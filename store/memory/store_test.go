@@ -217,3 +217,39 @@ func TestKeyChurnBoundedMemory(t *testing.T) {
 		t.Fatalf("heap grew by %d bytes for at most %d keys", grown, maxKeys)
 	}
 }
+
+// TestStampsNeverGoBack reads a clock that goes backwards, as a put that
+// read the clock before a concurrent leak but locked after it would see:
+// PutNow stamps no earlier than the latest reading applied, so the leak can
+// have removed nothing the put should count.
+func TestStampsNeverGoBack(t *testing.T) {
+	clock := ratelimit.NewFakeClock(1000)
+	b, err := memorystore.NewBucket([]ratelimit.Rate{ratelimit.PerSecond(2)}, memorystore.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: 0, Weight: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := b.Leak(ctx, 1000); n != 0 {
+		t.Fatalf("Leak(1000) removed %d units stamped at 0, which still count at 1000", n)
+	}
+	if n, _ := b.Leak(ctx, 1001); n != 2 {
+		t.Fatalf("Leak(1001) removed %d units, want 2", n)
+	}
+	clock.Set(500) // a reading taken before the leak
+	d, err := b.PutNow(ctx, "a", 1)
+	if err != nil || !d.Allowed || d.Time != 1000 {
+		t.Fatalf("PutNow after the leak = %+v, %v; want allowed, stamped at 1000 (the leak's clock, not the future 1001)", d, err)
+	}
+	d, _ = b.PutNow(ctx, "a", 1)
+	if d.Time != 1000 {
+		t.Fatalf("second PutNow stamped %d, want 1000", d.Time)
+	}
+	b.Leak(ctx, 1_000_000) // a future leak is honoured but moves no stamp past the clock
+	clock.Set(2000)
+	if d, _ := b.PutNow(ctx, "a", 1); d.Time != 2000 {
+		t.Fatalf("PutNow after a future leak stamped %d, want the clock's 2000", d.Time)
+	}
+}
