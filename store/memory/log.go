@@ -27,6 +27,7 @@ type unitLog struct {
 	head     int64
 	tail     int64
 	total    int64 // units ever stored: the before of the next entry
+	dropped  int64 // units ever removed: the before of the head entry
 	newestTs int64 // the newest entry's timestamp, when not empty
 	floor    int64 // the latest clock reading a put or leak applied to the log
 	buf      []entry
@@ -89,12 +90,7 @@ func (l *unitLog) weightAt(seq int64) int64 {
 func (l *unitLog) empty() bool { return l.head == l.tail }
 
 // count returns the number of stored units.
-func (l *unitLog) count() int64 {
-	if l.empty() {
-		return 0
-	}
-	return l.total - l.at(l.head).before
-}
+func (l *unitLog) count() int64 { return l.total - l.dropped }
 
 // CountSince counts the units stamped at or after since, moving the rate's
 // cursor to the first such entry.
@@ -314,6 +310,11 @@ func (l *unitLog) drop() {
 		l.names[l.slot(l.head)] = "" // release the string
 	}
 	l.head++
+	if l.empty() {
+		l.dropped = l.total
+	} else {
+		l.dropped = l.at(l.head).before
+	}
 }
 
 // item returns the k-th newest unit as the item it was put with.
