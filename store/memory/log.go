@@ -53,6 +53,11 @@ type cursor struct {
 
 const maxTime = int64(1<<63 - 1)
 
+// valid reports whether c's cached entry is l's entry at c.seq.
+func (c *cursor) valid(l *unitLog) bool {
+	return c.since != maxTime && c.seq >= l.head && c.seq < l.tail
+}
+
 var _ ratelimit.WindowLog = (*unitLog)(nil)
 
 func newUnitLog(rates int, key string) *unitLog {
@@ -133,10 +138,18 @@ func (l *unitLog) load(c *cursor) {
 	}
 }
 
-// NthNewest returns the timestamp of the k-th newest unit.
+// NthNewest returns the timestamp of the k-th newest unit. The newest, and
+// the oldest unit inside a rate's window (what a denial of weight 1 on a
+// full window asks for), come from the log's header, not its ring.
 func (l *unitLog) NthNewest(k int64) (int64, bool) {
 	if k == 0 && !l.empty() {
 		return l.newestTs, true
+	}
+	u := l.total - 1 - k
+	for i := range l.cursors {
+		if c := &l.cursors[i]; c.valid(l) && c.before == u {
+			return c.ts, true
+		}
 	}
 	s, ok := l.find(k)
 	if !ok {
@@ -155,7 +168,7 @@ func (l *unitLog) find(k int64) (int64, bool) {
 	u := l.total - 1 - k       // the unit's ordinal
 	lo, hi := l.head, l.tail-1 // the entry sought is in [lo, hi]
 	for i := range l.cursors {
-		if c := &l.cursors[i]; c.since != maxTime && c.seq >= l.head && c.seq < l.tail {
+		if c := &l.cursors[i]; c.valid(l) {
 			if c.before <= u {
 				lo = max(lo, c.seq)
 			} else {
