@@ -24,21 +24,28 @@ type entry struct {
 // entry's fields, so that a put which moves no cursor reads only the log's
 // header and never the ring. It is not safe for concurrent use.
 type unitLog struct {
+	// The fields are grouped by cache line (the struct is 256 bytes, a size
+	// class whose objects start on line boundaries): first what every put
+	// reads and writes, then lookup and cursors, then the cursors' storage,
+	// then what only a log of several names uses.
 	head     int64
 	tail     int64
 	total    int64 // units ever stored: the before of the next entry
-	dropped  int64 // units ever removed: the before of the head entry
 	newestTs int64 // the newest entry's timestamp, when not empty
 	floor    int64 // the latest clock reading a put or leak applied to the log
 	buf      []entry
-	cursors  []cursor
+
+	key     string // the Store key the log belongs to ("" outside a Store)
+	cursors []cursor
 	// name is the name of every entry while names is nil; names, parallel to
 	// buf, is made only once a second name is put.
-	name  string
-	names []string
-	// key is the Store key the log belongs to ("" outside a Store).
-	key   string
+	name    string
+	dropped int64 // units ever removed: the before of the head entry
+
 	small [2]cursor // cursors' backing array for up to two rates
+
+	names []string
+	_     [40]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	ratelimit "github.com/gorate/ratelimit/core"
 )
@@ -137,5 +138,14 @@ func TestLogNoAllocsWhenWarm(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(1000, put); n != 0 {
 		t.Fatalf("put allocates %v times when warm, want 0", n)
+	}
+}
+
+func TestLogLayout(t *testing.T) {
+	if size := unsafe.Sizeof(unitLog{}); size != 256 {
+		t.Fatalf("unitLog is %d bytes; keep it at 256, a size class aligned to cache lines", size)
+	}
+	if off := unsafe.Offsetof(unitLog{}.small); off%64 != 0 {
+		t.Fatalf("unitLog.small at offset %d, want a cache-line boundary", off)
 	}
 }
