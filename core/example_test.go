@@ -66,7 +66,7 @@ func ExampleNewRates() {
 	// Output:
 	// 10/s, 1000/h <nil>
 	// true
-	// ratelimit: invalid rate list: 1/d allows no more than 3/min over a longer interval, so 1/d can never bind; limits must increase with intervals
+	// ratelimit: invalid rate list: 1/d allows no more than 3/min over a longer interval, so 3/min can never bind; limits must increase with intervals
 }
 
 func ExampleLimiter_WaitN() {

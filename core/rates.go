@@ -37,7 +37,7 @@ func NewRates(rates ...Rate) (Rates, error) {
 		case cur.Interval == prev.Interval:
 			return nil, fmt.Errorf("%w: %s and %s have the same interval", ErrInvalidRates, prev, cur)
 		case cur.Limit <= prev.Limit:
-			return nil, fmt.Errorf("%w: %s allows no more than %s over a longer interval, so %s can never bind; limits must increase with intervals", ErrInvalidRates, cur, prev, cur)
+			return nil, fmt.Errorf("%w: %s allows no more than %s over a longer interval, so %s can never bind; limits must increase with intervals", ErrInvalidRates, cur, prev, prev)
 		case denser(cur, prev):
 			return nil, fmt.Errorf("%w: %s is denser than %s, so %s can never bind; limit per interval must not increase with intervals", ErrInvalidRates, cur, prev, cur)
 		}
