@@ -22,7 +22,7 @@ func testConcurrentExact(t *testing.T, h Harness) {
 	b := newBucket(t, h, rates...)
 	var admitted []int64 // timestamps of admitted units, the reference log
 	for phase := range 48 {
-		ts := base + int64(phase)*250
+		ts := h.base + int64(phase)*250
 		got, err := putConcurrently(t.Context(), goroutines, 2, func(ctx context.Context) (ratelimit.Decision, error) {
 			return b.Put(ctx, ratelimit.Item{Name: "hot", Time: ts, Weight: 1})
 		})
@@ -31,7 +31,7 @@ func testConcurrentExact(t *testing.T, h Harness) {
 		}
 		want := capacity(rates, admitted, ts)
 		if int64(len(got)) != want {
-			t.Fatalf("phase %d (t=%d): %d units admitted, want exactly %d", phase, ts-base, len(got), want)
+			t.Fatalf("phase %d (t=%d): %d units admitted, want exactly %d", phase, ts-h.base, len(got), want)
 		}
 		for range want {
 			admitted = append(admitted, ts)

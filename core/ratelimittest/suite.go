@@ -18,6 +18,9 @@ type Harness struct {
 	// NewFactory returns an empty factory enforcing rates on every name.
 	// Optional: without it the factory cases are skipped.
 	NewFactory func(t *testing.T, rates ratelimit.Rates) ratelimit.Factory
+
+	// base is the first timestamp the explicit-time cases use, set by Run.
+	base int64
 }
 
 // Run runs every conformance case against the stores h makes, each as a
@@ -29,6 +32,10 @@ func Run(t *testing.T, h Harness) {
 	if h.NewBucket == nil {
 		t.Fatal("ratelimittest: Harness.NewBucket is required")
 	}
+	// Explicit timestamps start at the wall clock's current second: a store
+	// whose sweeper leaks by wall-clock time keeps them for the run, and a
+	// store with its own clock domain does not care.
+	h.base = time.Now().Truncate(time.Second).UnixMilli()
 	cases := []struct {
 		name string
 		fn   func(*testing.T, Harness)
@@ -52,10 +59,6 @@ func Run(t *testing.T, h Harness) {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
 	}
 }
-
-// base is the first timestamp the explicit-time cases use: far from 0, so
-// that no window reaches below zero.
-const base int64 = 1_000_000_000
 
 func newBucket(t *testing.T, h Harness, rates ...ratelimit.Rate) ratelimit.Bucket {
 	t.Helper()
@@ -87,10 +90,10 @@ func put(t *testing.T, b ratelimit.Bucket, name string, ts, weight int64, allowe
 	t.Helper()
 	d, err := b.Put(t.Context(), ratelimit.Item{Name: name, Time: ts, Weight: weight})
 	if err != nil {
-		t.Fatalf("Put(%s, t=%d, w=%d): %v", name, ts-base, weight, err)
+		t.Fatalf("Put(%s, t=%d, w=%d): %v", name, ts, weight, err)
 	}
 	if d.Allowed != allowed {
-		t.Fatalf("Put(%s, t=%d, w=%d).Allowed = %v, want %v (decision %+v)", name, ts-base, weight, d.Allowed, allowed, d)
+		t.Fatalf("Put(%s, t=%d, w=%d).Allowed = %v, want %v (decision %+v)", name, ts, weight, d.Allowed, allowed, d)
 	}
 	return d
 }
@@ -114,11 +117,11 @@ func wantCount(t *testing.T, b ratelimit.Bucket, want int64) {
 func testWindowEdge(t *testing.T, h Harness) {
 	b := newBucket(t, h, ratelimit.Per(3, time.Second))
 	for _, ts := range []int64{0, 300, 600} {
-		put(t, b, "a", base+ts, 1, true)
+		put(t, b, "a", h.base+ts, 1, true)
 	}
-	put(t, b, "a", base+600, 1, false)
-	put(t, b, "a", base+1000, 1, false) // the unit at 0 is still inside [0, 1000]
-	put(t, b, "a", base+1001, 1, true)
+	put(t, b, "a", h.base+600, 1, false)
+	put(t, b, "a", h.base+1000, 1, false) // the unit at 0 is still inside [0, 1000]
+	put(t, b, "a", h.base+1001, 1, true)
 	wantCount(t, b, 4)
 }
 
@@ -134,25 +137,25 @@ func testRetryAfter(t *testing.T, h Harness) {
 	}
 	for _, tt := range tests {
 		b := newBucket(t, h, ratelimit.Per(3, time.Second))
-		w, err := b.Waiting(t.Context(), ratelimit.Item{Name: "a", Time: base, Weight: tt.weight})
+		w, err := b.Waiting(t.Context(), ratelimit.Item{Name: "a", Time: h.base, Weight: tt.weight})
 		if err != nil || (tt.weight <= 3 && w != 0) {
 			t.Fatalf("Waiting on an empty bucket, weight %d = %v, %v; want 0", tt.weight, w, err)
 		}
 		for _, ts := range []int64{0, 300, 600} {
-			put(t, b, "a", base+ts, 1, true)
+			put(t, b, "a", h.base+ts, 1, true)
 		}
-		d := put(t, b, "a", base+600, tt.weight, false)
+		d := put(t, b, "a", h.base+600, tt.weight, false)
 		if d.RetryAfter != tt.want {
 			t.Fatalf("weight %d: RetryAfter = %v, want %v", tt.weight, d.RetryAfter, tt.want)
 		}
-		w, err = b.Waiting(t.Context(), ratelimit.Item{Name: "a", Time: base + 600, Weight: tt.weight})
+		w, err = b.Waiting(t.Context(), ratelimit.Item{Name: "a", Time: h.base + 600, Weight: tt.weight})
 		if err != nil || w != tt.want {
 			t.Fatalf("weight %d: Waiting = %v, %v; want %v", tt.weight, w, err, tt.want)
 		}
 		if tt.want == ratelimit.Never {
 			continue
 		}
-		at := base + 600 + tt.want.Milliseconds()
+		at := h.base + 600 + tt.want.Milliseconds()
 		put(t, b, "a", at-1, tt.weight, false)
 		put(t, b, "a", at, tt.weight, true)
 	}
@@ -165,17 +168,17 @@ func testMultiRate(t *testing.T, h Harness) {
 		t.Fatalf("Rates = %v, want [%v %v]", rs, short, long)
 	}
 	for range 3 {
-		put(t, b, "a", base, 1, true)
+		put(t, b, "a", h.base, 1, true)
 	}
-	d := put(t, b, "a", base, 1, false)
+	d := put(t, b, "a", h.base, 1, false)
 	if d.Rate != short || d.RetryAfter != 1001*time.Millisecond || d.Remaining != 0 {
 		t.Fatalf("short rate full: %+v, want Rate %v, RetryAfter 1.001s, Remaining 0", d, short)
 	}
-	put(t, b, "a", base+1001, 1, true)
-	put(t, b, "a", base+1001, 1, true)
-	d = put(t, b, "a", base+1001, 1, false)
+	put(t, b, "a", h.base+1001, 1, true)
+	put(t, b, "a", h.base+1001, 1, true)
+	d = put(t, b, "a", h.base+1001, 1, false)
 	// The short rate has room (2 of 3 used): the long one denies. Its bound is
-	// the 4th newest unit, stamped at base.
+	// the 4th newest unit, stamped at h.base.
 	if d.Rate != long || d.RetryAfter != 4000*time.Millisecond {
 		t.Fatalf("long rate full: %+v, want Rate %v, RetryAfter 4s", d, long)
 	}
@@ -183,83 +186,83 @@ func testMultiRate(t *testing.T, h Harness) {
 	// satisfies both.
 	b2 := newBucket(t, h, short, long)
 	for range 2 {
-		put(t, b2, "a", base, 1, true)
+		put(t, b2, "a", h.base, 1, true)
 	}
-	put(t, b2, "a", base+2000, 1, true)
-	put(t, b2, "a", base+2000, 1, true)
-	put(t, b2, "a", base+2500, 1, true)
-	d = put(t, b2, "a", base+2500, 2, false)
+	put(t, b2, "a", h.base+2000, 1, true)
+	put(t, b2, "a", h.base+2000, 1, true)
+	put(t, b2, "a", h.base+2500, 1, true)
+	d = put(t, b2, "a", h.base+2500, 2, false)
 	// The short rate alone would wait 501ms; the long one needs 2501ms.
 	if d.Rate != short || d.RetryAfter != 2501*time.Millisecond {
 		t.Fatalf("both full: %+v, want Rate %v, RetryAfter 2.501s", d, short)
 	}
-	put(t, b2, "a", base+2500+2500, 2, false)
-	put(t, b2, "a", base+2500+2501, 2, true)
+	put(t, b2, "a", h.base+2500+2500, 2, false)
+	put(t, b2, "a", h.base+2500+2501, 2, true)
 
 	// An allowed decision reports the tightest rate and what it has left.
 	b3 := newBucket(t, h, short, long)
-	d = put(t, b3, "a", base, 2, true)
-	if d.Rate != short || d.Remaining != 1 || d.ResetAfter != 1001*time.Millisecond || d.Time != base {
-		t.Fatalf("allowed: %+v, want Rate %v, Remaining 1, ResetAfter 1.001s, Time base", d, short)
+	d = put(t, b3, "a", h.base, 2, true)
+	if d.Rate != short || d.Remaining != 1 || d.ResetAfter != 1001*time.Millisecond || d.Time != h.base {
+		t.Fatalf("allowed: %+v, want Rate %v, Remaining 1, ResetAfter 1.001s, Time h.base", d, short)
 	}
 }
 
 func testWeights(t *testing.T, h Harness) {
 	b := newBucket(t, h, ratelimit.Per(20, time.Second))
-	put(t, b, "a", base, 1, true)
+	put(t, b, "a", h.base, 1, true)
 	wantCount(t, b, 1)
-	put(t, b, "a", base, 10, true)
+	put(t, b, "a", h.base, 10, true)
 	wantCount(t, b, 11)
-	d := put(t, b, "a", base, 20, false) // all or nothing
+	d := put(t, b, "a", h.base, 20, false) // all or nothing
 	if d.Remaining != 9 || d.Rate != ratelimit.Per(20, time.Second) {
 		t.Fatalf("partial denial: %+v, want Remaining 9", d)
 	}
 	wantCount(t, b, 11)
-	put(t, b, "a", base, 9, true) // an exact fill fits
+	put(t, b, "a", h.base, 9, true) // an exact fill fits
 	wantCount(t, b, 20)
-	put(t, b, "a", base, 1, false)
-	d = put(t, b, "a", base, 0, true) // weight 0 always fits, stores nothing
+	put(t, b, "a", h.base, 1, false)
+	d = put(t, b, "a", h.base, 0, true) // weight 0 always fits, stores nothing
 	if d.Remaining != 0 {
 		t.Fatalf("weight 0 on a full bucket: %+v, want Remaining 0", d)
 	}
 	wantCount(t, b, 20)
-	d = put(t, b, "a", base+5000, 21, false) // can never fit
+	d = put(t, b, "a", h.base+5000, 21, false) // can never fit
 	if d.RetryAfter != ratelimit.Never {
 		t.Fatalf("weight above the limit: RetryAfter = %v, want Never", d.RetryAfter)
 	}
-	put(t, b, "a", base+5000, 20, true)
+	put(t, b, "a", h.base+5000, 20, true)
 	wantCount(t, b, 40)
 }
 
 func testLeak(t *testing.T, h Harness) {
 	ctx := t.Context()
 	b := newBucket(t, h, ratelimit.Per(2, time.Second), ratelimit.Per(4, 3*time.Second))
-	put(t, b, "a", base, 1, true)
-	put(t, b, "a", base+1001, 2, true)
-	put(t, b, "a", base+2500, 1, true)
-	n, err := b.Leak(ctx, base+3000) // bound base+0: the unit at base is kept
+	put(t, b, "a", h.base, 1, true)
+	put(t, b, "a", h.base+1001, 2, true)
+	put(t, b, "a", h.base+2500, 1, true)
+	n, err := b.Leak(ctx, h.base+3000) // bound base+0: the unit at base is kept
 	if err != nil || n != 0 {
 		t.Fatalf("Leak at the inclusive edge = %d, %v; want 0", n, err)
 	}
 	wantCount(t, b, 4)
-	n, err = b.Leak(ctx, base+3001)
+	n, err = b.Leak(ctx, h.base+3001)
 	if err != nil || n != 1 {
 		t.Fatalf("Leak past the edge = %d, %v; want 1", n, err)
 	}
 	wantCount(t, b, 3)
 	// Units only older than the short window still count for the long one.
-	n, err = b.Leak(ctx, base+3500)
+	n, err = b.Leak(ctx, h.base+3500)
 	if err != nil || n != 0 {
 		t.Fatalf("Leak keeping the long window = %d, %v; want 0", n, err)
 	}
-	put(t, b, "a", base+3500, 1, true)
-	put(t, b, "a", base+3500, 1, false)
-	n, err = b.Leak(ctx, base+10_000)
+	put(t, b, "a", h.base+3500, 1, true)
+	put(t, b, "a", h.base+3500, 1, false)
+	n, err = b.Leak(ctx, h.base+10_000)
 	if err != nil || n != 4 {
 		t.Fatalf("Leak of everything = %d, %v; want 4", n, err)
 	}
 	wantCount(t, b, 0)
-	if n, _ := b.Leak(ctx, base+10_000); n != 0 {
+	if n, _ := b.Leak(ctx, h.base+10_000); n != 0 {
 		t.Fatalf("second Leak = %d, want 0", n)
 	}
 }
@@ -267,14 +270,14 @@ func testLeak(t *testing.T, h Harness) {
 func testFlush(t *testing.T, h Harness) {
 	b := newBucket(t, h, ratelimit.Per(5, time.Second))
 	for range 5 {
-		put(t, b, "a", base, 1, true)
+		put(t, b, "a", h.base, 1, true)
 	}
-	put(t, b, "a", base, 1, false)
+	put(t, b, "a", h.base, 1, false)
 	if err := b.Flush(t.Context()); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
 	wantCount(t, b, 0)
-	put(t, b, "a", base, 5, true)
+	put(t, b, "a", h.base, 5, true)
 }
 
 func testPeek(t *testing.T, h Harness) {
@@ -283,16 +286,16 @@ func testPeek(t *testing.T, h Harness) {
 	if _, ok, err := b.Peek(ctx, 0); ok || err != nil {
 		t.Fatalf("Peek(0) on an empty bucket = %v, %v; want nothing", ok, err)
 	}
-	put(t, b, "first", base, 1, true)
-	put(t, b, "second", base+10, 2, true)
-	put(t, b, "third", base+20, 1, true)
+	put(t, b, "first", h.base, 1, true)
+	put(t, b, "second", h.base+10, 2, true)
+	put(t, b, "third", h.base+20, 1, true)
 	want := []struct {
 		name string
 		ts   int64
 	}{{"third", 20}, {"second", 10}, {"second", 10}, {"first", 0}}
 	for i, w := range want {
 		it, ok, err := b.Peek(ctx, int64(i))
-		if err != nil || !ok || it.Name != w.name || it.Time != base+w.ts || it.Weight < 1 {
+		if err != nil || !ok || it.Name != w.name || it.Time != h.base+w.ts || it.Weight < 1 {
 			t.Fatalf("Peek(%d) = %v, %v, %v; want %s at %d", i, it, ok, err, w.name, w.ts)
 		}
 	}
@@ -304,14 +307,14 @@ func testPeek(t *testing.T, h Harness) {
 func testBadInput(t *testing.T, h Harness) {
 	ctx := t.Context()
 	b := newBucket(t, h, ratelimit.Per(3, time.Second))
-	put(t, b, "a", base, 1, true)
-	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: base, Weight: -1}); !errors.Is(err, ratelimit.ErrInvalidWeight) {
+	put(t, b, "a", h.base, 1, true)
+	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: h.base, Weight: -1}); !errors.Is(err, ratelimit.ErrInvalidWeight) {
 		t.Fatalf("Put weight -1: err = %v, want ErrInvalidWeight", err)
 	}
 	if _, err := b.PutNow(ctx, "a", -2); !errors.Is(err, ratelimit.ErrInvalidWeight) {
 		t.Fatalf("PutNow weight -2: err = %v, want ErrInvalidWeight", err)
 	}
-	if _, err := b.Waiting(ctx, ratelimit.Item{Name: "a", Time: base, Weight: -1}); !errors.Is(err, ratelimit.ErrInvalidWeight) {
+	if _, err := b.Waiting(ctx, ratelimit.Item{Name: "a", Time: h.base, Weight: -1}); !errors.Is(err, ratelimit.ErrInvalidWeight) {
 		t.Fatalf("Waiting weight -1: err = %v, want ErrInvalidWeight", err)
 	}
 	if _, _, err := b.Peek(ctx, -1); !errors.Is(err, ratelimit.ErrInvalidArgument) {
@@ -319,7 +322,7 @@ func testBadInput(t *testing.T, h Harness) {
 	}
 	wantCount(t, b, 1) // nothing lost, nothing added
 	for _, name := range []string{"", "user's-key", "x', 1); DROP TABLE foo; --", "ключ/🔑", "a\x00b"} {
-		put(t, b, name, base+10_000, 1, true)
+		put(t, b, name, h.base+10_000, 1, true)
 		it, ok, err := b.Peek(ctx, 0)
 		if err != nil || !ok || it.Name != name {
 			t.Fatalf("Peek after a put under %q = %v, %v, %v", name, it, ok, err)
@@ -359,14 +362,14 @@ func testCloseBucket(t *testing.T, h Harness) {
 	ctx := t.Context()
 	rs, _ := ratelimit.NewRates(ratelimit.Per(3, time.Second))
 	b := h.NewBucket(t, rs)
-	put(t, b, "a", base, 1, true)
+	put(t, b, "a", h.base, 1, true)
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: base, Weight: 1}); !errors.Is(err, ratelimit.ErrClosed) {
+	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: h.base, Weight: 1}); !errors.Is(err, ratelimit.ErrClosed) {
 		t.Fatalf("Put after Close: err = %v, want ErrClosed", err)
 	}
 	if _, err := b.PutNow(ctx, "a", 1); !errors.Is(err, ratelimit.ErrClosed) {
