@@ -1,0 +1,96 @@
+package mpstore
+
+import (
+	"context"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// keyBucket is the view of one key of a Store that Store.Bucket returns.
+type keyBucket struct {
+	s    *Store
+	name string
+}
+
+var _ ratelimit.Bucket = (*keyBucket)(nil)
+
+func (b *keyBucket) Rates() ratelimit.Rates { return b.s.rates }
+
+func (b *keyBucket) Put(_ context.Context, item ratelimit.Item) (d ratelimit.Decision, err error) {
+	err = b.s.put(&d, b.name, item, false)
+	return
+}
+
+func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	err = b.s.put(&d, b.name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return
+}
+
+func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {
+	if item.Weight < 0 {
+		return 0, errNegativeWeight(item.Name, item.Weight)
+	}
+	var wait time.Duration
+	err := b.s.with(b.name, func(l *slotLog) {
+		var log ratelimit.WindowLog = emptyLog{}
+		if l != nil {
+			log = l
+		}
+		wait = ratelimit.SlidingWindowLog{}.Decide(b.s.rates, item, log).RetryAfter
+	})
+	return wait, err
+}
+
+func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
+	var n int64
+	err := b.s.with(b.name, func(l *slotLog) {
+		b.s.advance(min(now, b.s.clock.Now())) // see memorystore's Bucket.Leak
+		if l != nil {
+			n = l.leak(now - b.s.maxInterval)
+		}
+	})
+	return n, err
+}
+
+func (b *keyBucket) Flush(context.Context) error {
+	return b.s.with(b.name, func(l *slotLog) {
+		if l != nil {
+			l.flush()
+		}
+	})
+}
+
+func (b *keyBucket) Count(context.Context) (int64, error) {
+	var n int64
+	err := b.s.with(b.name, func(l *slotLog) {
+		if l != nil {
+			n = l.count()
+		}
+	})
+	return n, err
+}
+
+func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
+	if i < 0 {
+		return ratelimit.Item{}, false, errNegativeIndex(i)
+	}
+	var it ratelimit.Item
+	var ok bool
+	err := b.s.with(b.name, func(l *slotLog) {
+		if l == nil {
+			return
+		}
+		var seq int64
+		if seq, ok = l.find(i); ok {
+			it = ratelimit.Item{Name: l.name(*l.tag(seq), b.name), Time: l.at(seq).ts, Weight: l.weight(seq)}
+		}
+	})
+	return it, ok, err
+}
+
+// Now returns the store's time: the clock, or the latest stamp any process
+// gave if the clock has gone back since.
+func (b *keyBucket) Now(context.Context) (int64, error) { return b.s.time() }
+
+func (b *keyBucket) Close() error { return nil }

@@ -1,0 +1,25 @@
+// Package mpstore keeps rate-limit state in a file that several processes
+// of one host map into memory, so that prefork servers, worker pools, cron
+// jobs and command-line runs share one exact limit with no server to run.
+//
+// [Open] returns a [Store], a [ratelimit.Factory] that gives every key its
+// own exact sliding-window log ([ratelimit.SlidingWindowLog], the algorithm
+// of every store) inside the file; [Store.Bucket] returns a key's
+// [ratelimit.Bucket]. [NewLimiter] is the one-call limiter over a Store.
+//
+//	limiter, err := mpstore.NewLimiter("/dev/shm/myapp.ratelimit", []ratelimit.Rate{ratelimit.PerSecond(50)})
+//
+// Each operation holds the file's flock(2) lock for a few microseconds; the
+// kernel drops it when the holder dies, and every change to the file
+// commits with a single 8-byte store (or through a journal the next holder
+// replays), so a process killed at any instruction neither wedges nor
+// corrupts the others. Capacity is fixed when the file is created: key
+// slots ([WithMaxKeys]) and entries per key ([WithMaxEntries]); idle keys
+// give up their slots, and a put that finds no room fails with [ErrFull],
+// never admitting more than the rates allow.
+//
+// Time is the host's wall clock ([ratelimit.WallClock]), the clock all its
+// processes share; stamps never go back when it steps back.
+//
+// The package works on Linux and macOS; elsewhere [Open] returns an error.
+package mpstore

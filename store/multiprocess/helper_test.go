@@ -1,0 +1,195 @@
+//go:build linux || darwin
+
+package mpstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// Tests that need several processes run this test binary again as helpers:
+// TestHelperProcess does what the MPSTORE_HELPER variable names, talking to
+// the parent over its standard input and output, line by line.
+const (
+	envRole  = "MPSTORE_HELPER"     // what the helper does
+	envPath  = "MPSTORE_PATH"       // the store file
+	envRates = "MPSTORE_RATES"      // the rates, as ratelimit.ParseRates reads them
+	envArg   = "MPSTORE_HELPER_ARG" // the role's argument
+)
+
+// helper is a running helper process.
+type helper struct {
+	cmd    *exec.Cmd
+	in     *os.File // the helper's standard input, written by the parent
+	out    *bufio.Scanner
+	stderr bytes.Buffer
+}
+
+// startHelper starts a helper in role on the store at path; the test kills
+// it, if it is still running, when it ends.
+func startHelper(t testing.TB, role, path, rates, arg string) *helper {
+	t.Helper()
+	h := &helper{cmd: exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")}
+	h.cmd.Env = append(os.Environ(), envRole+"="+role, envPath+"="+path, envRates+"="+rates, envArg+"="+arg)
+	h.cmd.Stderr = &h.stderr
+	stdin, err := h.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := h.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h.in, _ = stdin.(*os.File)
+	h.out = bufio.NewScanner(stdout)
+	t.Cleanup(func() {
+		stdin.Close()
+		h.cmd.Process.Kill()
+		h.cmd.Wait()
+	})
+	return h
+}
+
+// expect reads the helper's next line and fails unless it starts with want.
+func (h *helper) expect(t testing.TB, want string) string {
+	t.Helper()
+	if !h.out.Scan() {
+		t.Fatalf("helper %v: no %q line; stderr:\n%s", h.cmd.Env[len(h.cmd.Env)-4:], want, h.stderr.String())
+	}
+	line := h.out.Text()
+	if !strings.HasPrefix(line, want) {
+		t.Fatalf("helper said %q, want %q; stderr:\n%s", line, want, h.stderr.String())
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, want))
+}
+
+// send writes a line to the helper.
+func (h *helper) send(t testing.TB, line string) {
+	t.Helper()
+	if _, err := fmt.Fprintln(h.in, line); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHelperProcess is not a test: it is the body of the helper processes.
+func TestHelperProcess(t *testing.T) {
+	role := os.Getenv(envRole)
+	if role == "" {
+		return
+	}
+	err := runHelper(role, os.Getenv(envPath), os.Getenv(envRates), os.Getenv(envArg))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runHelper(role, path, rateList, arg string) error {
+	rates, err := ratelimit.ParseRates(rateList)
+	if err != nil {
+		return err
+	}
+	s, err := Open(path, rates)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ctx := context.Background()
+	in := bufio.NewScanner(os.Stdin)
+	switch role {
+	case "hammer":
+		// PutNow "hot" in a loop from the start to the end time the
+		// parent sends, printing the stamp of each admitted unit.
+		fmt.Println("ready")
+		var start, end int64
+		if !in.Scan() {
+			return fmt.Errorf("no start time")
+		}
+		if _, err := fmt.Sscan(in.Text(), &start, &end); err != nil {
+			return err
+		}
+		b, _ := s.Bucket(ctx, "hot")
+		time.Sleep(time.Until(time.UnixMilli(start)))
+		for time.Now().UnixMilli() < end {
+			d, err := b.PutNow(ctx, "hot", 1)
+			if err != nil {
+				return err
+			}
+			if d.Allowed {
+				fmt.Println("admitted", d.Time)
+			}
+		}
+		fmt.Println("done")
+	case "hang":
+		// Put arg ("point key name ts") and stop forever at the crash
+		// point, holding the lock, until killed.
+		var point, key, name string
+		var ts int64
+		if _, err := fmt.Sscan(arg, &point, &key, &name, &ts); err != nil {
+			return err
+		}
+		crashHook = func(p string) {
+			if p == point {
+				fmt.Println("locked")
+				time.Sleep(time.Minute) // the parent kills us long before
+				os.Exit(3)
+			}
+		}
+		b, _ := s.Bucket(ctx, key)
+		if ts == 0 {
+			ts = time.Now().UnixMilli()
+		}
+		b.Put(ctx, ratelimit.Item{Name: name, Time: ts, Weight: 1})
+		return fmt.Errorf("the put passed %s without stopping", point)
+	case "acquire":
+		// Acquire arg once under "k", reporting how long it took.
+		w, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return err
+		}
+		fmt.Println("ready")
+		in.Scan()
+		start := time.Now()
+		d, err := s.Acquire(ctx, "k", w)
+		if err != nil {
+			return err
+		}
+		fmt.Println("acquired", d.Allowed, time.Since(start).Microseconds())
+	case "bench":
+		// Acquire arg ("count keys") times, over that many keys, when the
+		// parent says go.
+		var n, keys int
+		if _, err := fmt.Sscan(arg, &n, &keys); err != nil {
+			return err
+		}
+		names := make([]string, keys)
+		for i := range names {
+			names[i] = "key-" + strconv.Itoa(i)
+		}
+		fmt.Println("ready")
+		in.Scan()
+		for i := range n {
+			if _, err := s.Acquire(ctx, names[i%keys], 1); err != nil {
+				return err
+			}
+		}
+		fmt.Println("done")
+	default:
+		return fmt.Errorf("unknown role %q", role)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package sqlitestore
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// Memory is the path [Open] reads as a private in-memory database.
+const Memory = ":memory:"
+
+// Open opens (creating it if needed) the SQLite database file at path and
+// returns a Store over it enforcing rates on every name; the Store owns the
+// database and closes it on Close. Options as for [New].
+//
+// Each connection is set up for sharing the file between processes: WAL
+// journal (readers never wait for the writer), busy_timeout 5s (a put waits
+// that long for another process's transaction before it fails) and
+// synchronous=NORMAL (a commit survives a crash of the process, not
+// necessarily of the machine; the file is never corrupted).
+//
+// An empty path means [DefaultPath]: one file per user, shared by every
+// program that passes "", never a new one per call. [Memory] (":memory:")
+// opens a private in-memory database for tests: it lives in the Store's one
+// connection and is gone when the Store is closed.
+func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+	if path == "" {
+		var err error
+		if path, err = DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: opening %s: %w", path, err)
+	}
+	// Every statement runs on the Store's one connection; for :memory:, a
+	// second connection would even be a second, empty database.
+	db.SetMaxOpenConns(1)
+	s, err := newStore(db, true, rates, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn is the modernc.org/sqlite data source name for path, with the pragmas
+// Open sets as _pragma parameters, which the driver runs on every new
+// connection (busy_timeout first, so that the switch to WAL waits for a
+// process starting at the same moment).
+func dsn(path string) string {
+	pragmas := url.Values{"_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)"}}
+	if path == Memory {
+		return "file::memory:?" + url.Values{"_pragma": {"busy_timeout(5000)"}}.Encode()
+	}
+	// A file: URI, so that a '?' or '#' in the path is escaped, not parsed.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas.Encode()
+}
+
+// DefaultPath returns the file [Open] uses for an empty path, creating its
+// directory if needed: ratelimit.db in a gorate-ratelimit directory of the
+// user's cache directory ([os.UserCacheDir]), or of [os.TempDir] when there
+// is none. It is the same file on every call, so that every program of the
+// user that opens "" shares its limits (PyrateLimiter's
+// create_sqlite_limiter, whose db_path=None made a new temporary file per
+// call and so shared nothing).
+func DefaultPath() (string, error) {
+	var errs []error
+	for _, base := range []func() (string, error){os.UserCacheDir, func() (string, error) { return os.TempDir(), nil }} {
+		dir, err := base()
+		if err == nil {
+			dir = filepath.Join(dir, "gorate-ratelimit")
+			if err = os.MkdirAll(dir, 0o700); err == nil {
+				return filepath.Join(dir, "ratelimit.db"), nil
+			}
+		}
+		errs = append(errs, err)
+	}
+	return "", fmt.Errorf("sqlitestore: no directory for the default database: %v; %v", errs[0], errs[1])
+}

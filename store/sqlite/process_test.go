@@ -1,0 +1,178 @@
+package sqlitestore_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
+)
+
+// The cross-process tests re-execute the test binary as child processes
+// (TestHelperProcess) that share one database file. A child reads its job
+// from the environment, opens the file, prints "ready", waits for a line on
+// stdin, then acquires: for a duration (helperRun) or a number of times
+// (helperCount), over helperKeys names, one unit at a time, pausing
+// helperPause between acquires if set. It prints
+// "admitted <Decision.Time>" for each admitted unit when helperPrint is set,
+// and "done <acquires> <nanoseconds>" at the end.
+const (
+	helperEnv   = "SQLITESTORE_TEST_HELPER" // the database path; set only in a child
+	helperRate  = "SQLITESTORE_TEST_RATE"   // e.g. "50/s"
+	helperKeys  = "SQLITESTORE_TEST_KEYS"
+	helperRun   = "SQLITESTORE_TEST_RUN"
+	helperCount = "SQLITESTORE_TEST_COUNT"
+	helperPrint = "SQLITESTORE_TEST_PRINT"
+	helperPause = "SQLITESTORE_TEST_PAUSE" // between acquires, e.g. "2ms"
+)
+
+func TestHelperProcess(t *testing.T) {
+	path := os.Getenv(helperEnv)
+	if path == "" {
+		t.Skip("runs only as a child of the cross-process tests")
+	}
+	if err := runHelper(path); err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runHelper(path string) error {
+	rates, err := ratelimit.ParseRates(os.Getenv(helperRate))
+	if err != nil {
+		return err
+	}
+	keys, _ := strconv.Atoi(os.Getenv(helperKeys))
+	run, _ := time.ParseDuration(os.Getenv(helperRun))
+	count, _ := strconv.Atoi(os.Getenv(helperCount))
+	pause, _ := time.ParseDuration(os.Getenv(helperPause))
+	print := os.Getenv(helperPrint) != ""
+	s, err := sqlitestore.Open(path, rates, sqlitestore.WithSweepInterval(0))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	fmt.Fprintln(out, "ready")
+	out.Flush()
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		return err
+	}
+	names := make([]string, max(keys, 1))
+	for i := range names {
+		names[i] = "key-" + strconv.Itoa(i)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	n := 0
+	for ; (count > 0 && n < count) || (count == 0 && time.Since(start) < run); n++ {
+		d, err := s.Acquire(ctx, names[n%len(names)], 1)
+		if err != nil {
+			return err
+		}
+		if d.Allowed && print {
+			fmt.Fprintln(out, "admitted", d.Time)
+			out.Flush() // a killed child has told all it admitted
+		}
+		if pause > 0 {
+			time.Sleep(pause)
+		}
+	}
+	fmt.Fprintln(out, "done", n, time.Since(start).Nanoseconds())
+	return nil
+}
+
+// child is a running helper process.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string // stdout, line by line; closed at EOF
+}
+
+// startChildren starts n helpers on path with env (the job), and returns
+// once all of them are ready.
+func startChildren(tb testing.TB, n int, path string, env ...string) []*child {
+	tb.Helper()
+	children := make([]*child, n)
+	for i := range children {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), append(env, helperEnv+"="+path)...)
+		cmd.Stderr = os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			tb.Fatal(err)
+		}
+		c := &child{cmd: cmd, stdin: stdin, lines: make(chan string, 1024)}
+		go func() {
+			defer close(c.lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				c.lines <- sc.Text()
+			}
+		}()
+		tb.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+		children[i] = c
+	}
+	for i, c := range children {
+		if line, ok := <-c.lines; !ok || line != "ready" {
+			tb.Fatalf("child %d: got %q, want ready", i, line)
+		}
+	}
+	return children
+}
+
+// start tells the child to begin.
+func (c *child) start(tb testing.TB) {
+	tb.Helper()
+	if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// collect reads the child's output to the end and returns its admitted
+// timestamps and the fields of its done line (nil if it printed none).
+func (c *child) collect() (admitted []int64, done []int64) {
+	for line := range c.lines {
+		fields := strings.Fields(line)
+		vals := make([]int64, 0, len(fields))
+		for _, f := range fields[1:] {
+			v, _ := strconv.ParseInt(f, 10, 64)
+			vals = append(vals, v)
+		}
+		switch fields[0] {
+		case "admitted":
+			admitted = append(admitted, vals[0])
+		case "done":
+			done = vals
+		}
+	}
+	return admitted, done
+}
+
+func helperJob(rate string, keys int, run time.Duration, count int, print bool) []string {
+	env := []string{helperRate + "=" + rate, helperKeys + "=" + strconv.Itoa(keys), helperRun + "=" + run.String(), helperCount + "=" + strconv.Itoa(count)}
+	if print {
+		env = append(env, helperPrint+"=1")
+	}
+	return env
+}

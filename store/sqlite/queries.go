@@ -1,0 +1,70 @@
+package sqlitestore
+
+import (
+	"embed"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// DefaultTable is the table a Store keeps its rows in unless [WithTable]
+// says otherwise.
+const DefaultTable = "ratelimit"
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// templates holds the SQL files. They substitute the validated, quoted table
+// name and the index names made from it, nothing else; every value is a
+// bound parameter.
+var templates = template.Must(template.New("").Option("missingkey=error").ParseFS(sqlFiles, "sql/*.sql"))
+
+// identifier is what a table name must look like.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkTable reports whether name is usable as a table name: an identifier
+// of at most 63 characters, not in the sqlite_ namespace SQLite reserves.
+func checkTable(name string) error {
+	if len(name) > 63 || !identifier.MatchString(name) || strings.HasPrefix(strings.ToLower(name), "sqlite_") {
+		return fmt.Errorf("%w: sqlitestore: table name %q is not an identifier of at most 63 letters, digits and underscores (not starting with a digit or sqlite_)", ratelimit.ErrInvalidArgument, name)
+	}
+	return nil
+}
+
+// quote returns a checked identifier as a quoted SQL identifier.
+func quote(ident string) string { return `"` + ident + `"` }
+
+// queries are the SQL texts of a Store, made for its table and rates.
+type queries struct {
+	schema, window, nth, insert, position, shiftOut, shiftBack string
+	count, peek, flush, leakName, leakAll                      string
+}
+
+// newQueries renders the SQL files for table, which checkTable accepted,
+// and a list of rates long.
+func newQueries(table string, rates int) (queries, error) {
+	data := struct {
+		Table, NameTSIndex, TSIndex string
+		Rates                       []struct{}
+	}{quote(table), quote(table + "_name_ts"), quote(table + "_ts"), make([]struct{}, rates)}
+	var q queries
+	for _, f := range []struct {
+		dst  *string
+		name string
+	}{
+		{&q.schema, "schema.sql"}, {&q.window, "window.sql"}, {&q.nth, "nth.sql"},
+		{&q.insert, "insert.sql"}, {&q.position, "position.sql"}, {&q.shiftOut, "shift_out.sql"},
+		{&q.shiftBack, "shift_back.sql"}, {&q.count, "count.sql"}, {&q.peek, "peek.sql"},
+		{&q.flush, "flush.sql"}, {&q.leakName, "leak_name.sql"}, {&q.leakAll, "leak_all.sql"},
+	} {
+		var b strings.Builder
+		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {
+			return q, fmt.Errorf("sqlitestore: rendering %s: %w", f.name, err)
+		}
+		*f.dst = b.String()
+	}
+	return q, nil
+}
