@@ -4,8 +4,30 @@ go 1.25
 
 require (
 	github.com/gorate/ratelimit v0.0.0-00010101000000-000000000000
+	github.com/gorate/ratelimit/store/postgres v0.0.0-00010101000000-000000000000
+	github.com/jackc/pgx/v5 v5.8.0
 	github.com/sethvargo/go-limiter v0.7.1
 	golang.org/x/time v0.14.0
 )
 
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-redis/redis_rate/v10 v10.0.1
+	github.com/gorate/ratelimit/store/redis v0.0.0-00010101000000-000000000000
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.2 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	github.com/redis/go-redis/v9 v9.22.0
+	github.com/ulule/limiter/v3 v3.11.2
+	go.uber.org/atomic v1.11.0 // indirect
+	golang.org/x/sync v0.17.0 // indirect
+	golang.org/x/sys v0.30.0 // indirect
+	golang.org/x/text v0.29.0 // indirect
+)
+
 replace github.com/gorate/ratelimit => ../
+
+replace github.com/gorate/ratelimit/store/postgres => ../store/postgres
+
+replace github.com/gorate/ratelimit/store/redis => ../store/redis

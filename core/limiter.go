@@ -143,7 +143,9 @@ func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, er
 			if d.RetryAfter > left {
 				return d, &LimitError{Name: name, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause}
 			}
-			wait = min(wait, left)
+			// Shorten the buffer to end just before the deadline, so that
+			// the retry runs while the context is still live.
+			wait = min(wait, max(d.RetryAfter, left-time.Millisecond))
 		}
 		if timer == nil {
 			timer = time.NewTimer(wait)
@@ -152,7 +154,11 @@ func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, er
 		}
 		select {
 		case <-ctx.Done():
-			return d, fmt.Errorf("ratelimit: waiting for %q: %w", name, context.Cause(ctx))
+			select {
+			case <-timer.C: // the wait ended as the deadline came: retry once
+			default:
+				return d, fmt.Errorf("ratelimit: waiting for %q: %w", name, context.Cause(ctx))
+			}
 		case <-timer.C:
 		}
 	}

@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	pgstore "github.com/gorate/ratelimit/store/postgres"
+)
+
+// pgConns is the pool size of the parallel Postgres benchmark.
+const pgConns = 16
+
+// pgPool connects to POSTGRES_DSN (default: the local test database) with
+// room for conns connections, or skips the benchmark when the server cannot
+// be reached: a benchmark never fails for want of a server.
+func pgPool(b *testing.B, conns int32) *pgxpool.Pool {
+	b.Helper()
+	dsn := os.Getenv("POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Skipf("POSTGRES_DSN %q: %v", dsn, err)
+	}
+	cfg.MaxConns, cfg.MinConns = conns, conns
+	ctx, cancel := context.WithTimeout(b.Context(), 5*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err == nil {
+		err = pool.Ping(ctx)
+	}
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		b.Skipf("PostgreSQL at %s unreachable: %v", dsn, err)
+	}
+	b.Cleanup(pool.Close)
+	return pool
+}
+
+// pgLimiter returns a limiter over a Store on a fresh table of pool, dropped
+// when the benchmark ends.
+func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
+	var r [6]byte
+	rand.Read(r[:])
+	table := "rlbench_" + hex.EncodeToString(r[:])
+	b.Cleanup(func() {
+		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP TABLE IF EXISTS "`+table+`"`)
+	})
+	s, err := pgstore.New(pool, rates, append(opts, pgstore.WithTable(table))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Migrate(b.Context()); err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	l, err := ratelimit.New(s)
+	if err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
+
+// BenchmarkPostgresSerial times one acquire at a time (every one admitted,
+// so every one inserts a row) against the floor of any server store: a
+// round trip of SELECT 1 through the same pool. Compare with
+// benchstat -col /impl.
+func BenchmarkPostgresSerial(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opts []pgstore.Option
+	}{
+		{"impl=ratelimit", nil},
+		{"impl=ratelimit-async", []pgstore.Option{pgstore.WithAsyncCommit()}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			l := pgLimiter(b, pgPool(b, 1), c.opts, ratelimit.PerSecond(huge))
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := l.AllowN(ctx, "key", 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("impl=select1", func(b *testing.B) {
+		pool := pgPool(b, 1)
+		ctx := b.Context()
+		var one int
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPostgresParallel runs acquires from 16 goroutines over a pool of
+// 16 connections, on 1000 keys (puts on different keys never wait for each
+// other) and on one key (they take turns), and reports acquires per second.
+func BenchmarkPostgresParallel(b *testing.B) {
+	for _, keys := range []int{1000, 1} {
+		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
+			l := pgLimiter(b, pgPool(b, pgConns), nil, ratelimit.PerSecond(huge))
+			names := make([]string, keys)
+			for i := range names {
+				names[i] = "key-" + strconv.Itoa(i)
+			}
+			ctx := b.Context()
+			var next atomic.Int64
+			b.SetParallelism((pgConns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(7919))
+				for pb.Next() {
+					i++
+					if _, err := l.AllowN(ctx, names[i%keys], 1); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acquires/s")
+		})
+	}
+}

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	ululeredis "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	redisstore "github.com/gorate/ratelimit/store/redis"
+)
+
+// redisClient returns a client of the server at REDIS_URL (default
+// redis://127.0.0.1:6379/0) with a pool large enough for 32 goroutines, or
+// skips the benchmark when the server is unreachable.
+func redisClient(b *testing.B) *redis.Client {
+	b.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		b.Skipf("REDIS_URL %q: %v", url, err)
+	}
+	opt.PoolSize = 64
+	c := redis.NewClient(opt)
+	b.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		b.Skipf("redis at %s is unreachable: %v", url, err)
+	}
+	return c
+}
+
+// benchPrefix returns a key prefix of its own for one benchmark; its keys
+// expire within seconds.
+func benchPrefix() string {
+	var p [6]byte
+	rand.Read(p[:])
+	return "ratelimitbench:" + hex.EncodeToString(p[:]) + ":"
+}
+
+// redisImpls returns one acquire per implementation over c, each admitting
+// everything (a rate of huge per second), each under a key of its own.
+func redisImpls(b *testing.B, c *redis.Client) []struct {
+	name string
+	fn   func(context.Context) error
+} {
+	b.Helper()
+	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(huge)}, redisstore.WithPrefix(benchPrefix()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ours, err := ratelimit.New(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ours.Close() })
+	rr := redis_rate.NewLimiter(c)
+	rrKey := benchPrefix() + "key"
+	us, err := ululeredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: benchPrefix(), MaxRetry: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ul := limiter.New(us, limiter.Rate{Period: time.Second, Limit: huge})
+	return []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"impl=ratelimit", func(ctx context.Context) error { _, err := ours.AllowN(ctx, "key", 1); return err }},
+		{"impl=redis_rate", func(ctx context.Context) error {
+			_, err := rr.Allow(ctx, rrKey, redis_rate.PerSecond(huge))
+			return err
+		}},
+		{"impl=ulule", func(ctx context.Context) error { _, err := ul.Get(ctx, "key"); return err }},
+		{"impl=ping", func(ctx context.Context) error { return c.Ping(ctx).Err() }},
+	}
+}
+
+// BenchmarkRedisSerial times one acquire after another over one connection's
+// worth of round trips: each implementation against a bare PING, the floor
+// of any one-round-trip decision (goal for ours: at most 1.3× PING).
+func BenchmarkRedisSerial(b *testing.B) {
+	c := redisClient(b)
+	for _, impl := range redisImpls(b, c) {
+		b.Run(impl.name, func(b *testing.B) {
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := impl.fn(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRedisParallel32 times acquires from 32 goroutines on one key:
+// throughput against go-redis/redis_rate and ulule/limiter's redis store
+// (goal for ours: at least the faster of them).
+func BenchmarkRedisParallel32(b *testing.B) {
+	c := redisClient(b)
+	for _, impl := range redisImpls(b, c) {
+		b.Run(impl.name, func(b *testing.B) {
+			ctx := b.Context()
+			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := impl.fn(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

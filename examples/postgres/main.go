@@ -1,0 +1,91 @@
+// Command postgres shows a limit shared by every process that uses one
+// PostgreSQL table: each run takes units under one name, decided by the
+// server in one round trip, so runs on any host see each other's units.
+// Run it a few times within a minute, or several at once:
+//
+//	go run ./examples/postgres   # takes 2 units: 3 of 5 left this minute
+//	go run ./examples/postgres   # sees the first run's 2, takes 2: 1 left
+//	go run ./examples/postgres   # takes the last one, then is denied with a retry-after
+//
+// It connects to POSTGRES_DSN (default: the local test database; -dsn
+// overrides both) and keeps its rows in the table gorate_example. When the
+// server cannot be reached it says so and exits with status 1.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	pgstore "github.com/gorate/ratelimit/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func main() {
+	dsn := os.Getenv("POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	flag.StringVar(&dsn, "dsn", dsn, "PostgreSQL connection `string`")
+	flag.Parse()
+	if err := run(context.Background(), dsn); err != nil {
+		fmt.Fprintln(os.Stderr, "postgres example:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, dsn string) error {
+	pool, err := connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL at %s is not reachable (set POSTGRES_DSN or -dsn): %w", dsn, err)
+	}
+	defer pool.Close() // the store never closes the pool it was given
+
+	store, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerMinute(5)}, pgstore.WithTable("gorate_example"))
+	if err != nil {
+		return err
+	}
+	// Creates the table and its function if needed; safe in every process.
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return err
+	}
+	limiter, err := ratelimit.New(store) // the limiter owns the store and closes it
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defer limiter.Close()
+
+	const name = "nightly-report"
+	for _, weight := range []int64{2, 1} {
+		d, err := limiter.AllowN(ctx, name, weight)
+		if err != nil {
+			return err
+		}
+		if d.Allowed {
+			fmt.Printf("took %d: %d of %s left, window empty again in %s\n", weight, d.Remaining, d.Rate, d.ResetAfter)
+		} else {
+			fmt.Printf("denied %d under %s: retry in %s\n", weight, d.Rate, d.RetryAfter.Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// connect opens a pool on dsn and checks, within 5s, that the server answers.
+func connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}

@@ -1,0 +1,91 @@
+package pgstore_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	pgstore "github.com/gorate/ratelimit/store/postgres"
+)
+
+// TestFaultTerminatedConnections kills every connection of the store's pool
+// with pg_terminate_backend while acquires run: those acquires fail with an
+// error (no hang, no panic), acquires succeed again shortly after on the
+// same Store and pool (pgxpool reconnects), and nothing is left running
+// after Close and pool.Close.
+func TestFaultTerminatedConnections(t *testing.T) {
+	admin := sharedPool(t)
+	before := runtime.NumGoroutine()
+	app := "pgstore-fault-" + uniqueTable()
+	pool, err := connect(t.Context(), app, 8)
+	if err != nil {
+		unreachable(t, err)
+	}
+	table := uniqueTable()
+	dropTable(t, admin, table)
+	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, pgstore.WithTable(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	var (
+		ok, failed atomic.Int64
+		stop       atomic.Bool
+		wg         sync.WaitGroup
+	)
+	for g := range 8 {
+		wg.Go(func() {
+			for !stop.Load() {
+				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+				_, err := s.Acquire(ctx, "k"+string(rune('0'+g)), 1)
+				cancel()
+				if err != nil {
+					failed.Add(1)
+				} else {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	waitFor(t, "acquires before the kill", func() bool { return ok.Load() > 100 })
+	var killed int
+	if err := admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no connection of the pool was found to terminate")
+	}
+	waitFor(t, "failed acquires after the kill", func() bool { return failed.Load() > 0 })
+	recovered := ok.Load()
+	waitFor(t, "acquires after the kill", func() bool { return ok.Load() > recovered+100 })
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("killed %d connections: %d acquires failed, %d succeeded", killed, failed.Load(), ok.Load())
+
+	// A fresh acquire works without a new Store or pool.
+	if d, err := s.Acquire(t.Context(), "after", 1); err != nil || !d.Allowed {
+		t.Fatalf("Acquire after recovery = %+v, %v", d, err)
+	}
+	s.Close()
+	pool.Close()
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// waitFor polls cond for up to 5s and fails t if it never holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

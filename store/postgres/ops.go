@@ -1,0 +1,117 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"math"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/jackc/pgx/v5"
+)
+
+// leak deletes, batch by batch, the rows of key (of every name when key is
+// nil) stamped before now minus the largest interval, and returns their
+// units. A name's batches run under the name's lock, each in its own
+// transaction.
+func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, errClosed
+	}
+	bound := now - s.maxInterval
+	if bound > now { // now - maxInterval overflowed: nothing is that old
+		bound = math.MinInt64
+	}
+	var units int64
+	for {
+		var rows int64
+		scan := func(r pgx.Rows) error {
+			for r.Next() {
+				var w int64
+				if err := r.Scan(&w); err != nil {
+					r.Close()
+					return err
+				}
+				units += w
+				rows++
+			}
+			return r.Err()
+		}
+		var err error
+		if key == nil {
+			var r pgx.Rows
+			if r, err = s.pool.Query(ctx, s.q.leakAll, bound, leakBatch); err == nil {
+				err = scan(r)
+			}
+		} else {
+			err = s.locked(ctx, *key, func(tx pgx.Tx) error {
+				r, err := tx.Query(ctx, s.q.leakName, bytea(*key), bound, leakBatch)
+				if err != nil {
+					return err
+				}
+				return scan(r)
+			})
+		}
+		if err != nil {
+			return units, opError("leak", key, err)
+		}
+		if rows < leakBatch {
+			return units, nil
+		}
+	}
+}
+
+// locked runs fn in a transaction holding key's lock, the one the decision
+// function takes.
+func (s *Store) locked(ctx context.Context, key string, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.q.lock, bytea(key)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+func (s *Store) flush(ctx context.Context, key string) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	err := s.locked(ctx, key, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, s.q.flush, bytea(key))
+		return err
+	})
+	if err != nil {
+		return opError("flush", &key, err)
+	}
+	return nil
+}
+
+func (s *Store) count(ctx context.Context, key string) (int64, error) {
+	if s.closed.Load() {
+		return 0, errClosed
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, s.q.count, bytea(key)).Scan(&n); err != nil {
+		return 0, opError("count", &key, err)
+	}
+	return n, nil
+}
+
+func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, bool, error) {
+	if i < 0 {
+		return ratelimit.Item{}, false, errNegativeIndex(i)
+	}
+	if s.closed.Load() {
+		return ratelimit.Item{}, false, errClosed
+	}
+	var it ratelimit.Item
+	var name []byte
+	err := s.pool.QueryRow(ctx, s.q.peek, bytea(key), i).Scan(&it.Time, &it.Weight, &name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ratelimit.Item{}, false, nil
+	}
+	if err != nil {
+		return ratelimit.Item{}, false, opError("peek", &key, err)
+	}
+	it.Name = string(name)
+	return it, true, nil
+}

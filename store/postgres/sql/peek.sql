@@ -1,0 +1,8 @@
+-- The row holding the i-th newest unit of a name (ties in insertion order).
+-- Parameters: name, i.
+SELECT p.ts, p.weight, COALESCE(p.item, p.name)
+FROM {{.Table}} AS p
+WHERE p.name = $1
+	AND p.before <= (SELECT n.before + n.weight FROM {{.Table}} AS n WHERE n.name = $1 ORDER BY n.before DESC LIMIT 1) - 1 - $2
+ORDER BY p.before DESC
+LIMIT 1

@@ -1,0 +1,226 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is a [ratelimit.Factory] over one table of a PostgreSQL database:
+// every name's log is a range of rows, one row per admitted put with its
+// weight, so a million names cost no Go objects. Every process and host
+// that uses the same table shares its limits exactly.
+//
+// A put is one round trip: one call of a PL/pgSQL function (installed by
+// [Store.Migrate]) that takes a transaction-level advisory lock on a hash of
+// the table and the name, reads the server's clock, counts every window
+// with index seeks, decides with the rules of [ratelimit.SlidingWindowLog]
+// and stores the units. Puts on different names never wait for each other;
+// puts on one name wait for each other (bounded by the caller's context),
+// so contention never causes a false denial.
+//
+// Use [New], then [Store.Migrate] once per table (or [NewLimiter], which
+// does both); the zero value is not usable. A Store is safe for concurrent
+// use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
+// [ratelimit.ErrInvalidArgument]) and database failures; after Close,
+// methods return an error wrapping [ratelimit.ErrClosed].
+type Store struct {
+	rates       ratelimit.Rates
+	intervals   []int64
+	limits      []int64
+	maxInterval int64
+	table       string
+	async       bool
+	q           queries
+	pool        *pgxpool.Pool
+
+	closed    atomic.Bool
+	cancel    context.CancelFunc // stops the sweeper; nil when none runs
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+var _ ratelimit.Factory = (*Store)(nil)
+
+// leakBatch is the most rows one leak statement deletes, so that a leak
+// holds its row locks for a millisecond or so at a time.
+const leakBatch = 1000
+
+// New returns a Store over pool enforcing rates on every name. It does not
+// touch the database: call [Store.Migrate] before the first put. Options:
+// [WithTable], [WithSweepInterval], [WithAsyncCommit].
+//
+// The rates are validated as [ratelimit.NewRates] does; a nil pool or a bad
+// option is an error wrapping [ratelimit.ErrInvalidArgument]. Close never
+// closes pool.
+func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, fmt.Errorf("%w: pgstore: pool is nil", ratelimit.ErrInvalidArgument)
+	}
+	rs, err := ratelimit.NewRates(rates...)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(rs, opts)
+	if err != nil {
+		return nil, err
+	}
+	q, err := newQueries(cfg.table)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		rates:       rs,
+		maxInterval: rs.Largest().IntervalMillis(),
+		table:       cfg.table,
+		async:       cfg.asyncCommit,
+		q:           q,
+		pool:        pool,
+	}
+	for _, r := range rs {
+		s.intervals = append(s.intervals, r.IntervalMillis())
+		s.limits = append(s.limits, r.Limit)
+	}
+	if cfg.sweepInterval > 0 {
+		var ctx context.Context
+		ctx, s.cancel = context.WithCancel(context.Background())
+		s.done = make(chan struct{})
+		go s.sweeper(ctx, cfg.sweepInterval)
+	}
+	return s, nil
+}
+
+// Migrate creates the Store's table, its indexes and its decision function
+// if they do not exist, and replaces the function with this version's. It
+// is idempotent and safe when several processes run it at once: it runs in
+// one transaction that first takes an advisory lock on a hash of the
+// table's name.
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{s.q.migrateLock, s.q.schema, s.q.acquire} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrating table %s: %w", quote(s.table), err)
+	}
+	return nil
+}
+
+// Drop removes the Store's table, with every row, its indexes and its
+// decision function; [Store.Migrate] creates them again. It is meant for
+// tests and uninstalling. Stores on the same table in other processes fail
+// until then.
+func (s *Store) Drop(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{s.q.migrateLock, s.q.drop} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: dropping table %s: %w", quote(s.table), err)
+	}
+	return nil
+}
+
+// Rates returns the rates every name is held to.
+func (s *Store) Rates() ratelimit.Rates { return s.rates }
+
+// Table returns the name of the Store's table.
+func (s *Store) Table() string { return s.table }
+
+// Acquire puts weight units under name, stamped with the server's clock
+// read inside the call (never earlier than the name's newest row, so stamps
+// never go back), and reports the decision. A negative weight is an error
+// wrapping [ratelimit.ErrInvalidWeight].
+func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	err = s.put(ctx, &d, name, ratelimit.Item{Name: name, Weight: weight}, true)
+	return
+}
+
+// Bucket returns a view of name's bucket. The view holds no state of its
+// own: every call goes to name's rows. Units put through the view are
+// stored under name, each row keeping the item's own name for Peek. Closing
+// the view does nothing; close the Store.
+func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	return &keyBucket{s: s, name: name}, nil
+}
+
+// Leak deletes the rows of every name stamped before now minus the largest
+// interval (a row at exactly that bound still counts and is kept), and
+// returns how many units it removed. It deletes in batches of at most 1000
+// rows, each its own short statement that skips rows other transactions
+// hold, so puts go on between them. The sweeper calls it with the server's
+// clock.
+func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
+	return s.leak(ctx, nil, now)
+}
+
+// Now returns the server's clock in Unix milliseconds, the clock PutNow and
+// Acquire stamp units with.
+func (s *Store) Now(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, errClosed
+	}
+	var now int64
+	if err := s.pool.QueryRow(ctx, s.q.now).Scan(&now); err != nil {
+		return 0, opError("now", nil, err)
+	}
+	return now, nil
+}
+
+// Close stops the sweeper and waits for it. It never closes the pool, and
+// rows stay in the database. It is idempotent and returns nil.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.cancel != nil {
+			s.cancel()
+			<-s.done
+		}
+	})
+	return nil
+}
+
+func (s *Store) sweeper(ctx context.Context, every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now, err := s.Now(ctx)
+		if err == nil {
+			_, err = s.Leak(ctx, now)
+		}
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ratelimit.ErrClosed) {
+			slog.Default().Warn("pgstore: sweep failed", "table", s.table, "err", err)
+		}
+	}
+}

@@ -1,0 +1,6 @@
+-- Returns the number of units stored.
+local nts, total = newest()
+if nts == nil then
+  return 0
+end
+return total - parse(redis.call('ZRANGE', key, 0, 0)[1])

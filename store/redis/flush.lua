@@ -1,0 +1,2 @@
+-- Removes the log.
+return redis.call('DEL', key)

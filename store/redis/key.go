@@ -1,0 +1,34 @@
+package redisstore
+
+// Key scheme. A name's log lives under one key:
+//
+//	prefix + "{" + h + "}" + name
+//
+// where h is the 64-bit FNV-1a hash of the name's bytes in 16 lowercase hex
+// digits. The braces make h the key's Redis Cluster hash tag, so a name's
+// keys share one slot whatever bytes the name holds (braces, quotes, NUL,
+// any UTF-8 or none); names spread over the slots by their hash. The full
+// name follows the tag, so the key determines the name: two names never
+// share a key, even when their hashes collide. A prefix should not contain
+// "{": its first brace would become the hash tag instead (still correct, but
+// every name would land in one slot).
+
+const hexDigits = "0123456789abcdef"
+
+// key returns the key of name's log.
+func (s *Store) key(name string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	b := make([]byte, 0, len(s.prefix)+18+len(name))
+	b = append(b, s.prefix...)
+	b = append(b, '{')
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[(h>>shift)&0xf])
+	}
+	b = append(b, '}')
+	b = append(b, name...)
+	return string(b)
+}

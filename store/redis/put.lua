@@ -1,0 +1,124 @@
+-- Judges a put with ratelimit.SlidingWindowLog's rules and stores it if
+-- allowed. ARGV: mode ("n": PutNow, stamped with the server's clock; "p":
+-- Put at ARGV[2]; "w": Waiting at ARGV[2], storing nothing), time, weight,
+-- item name, time to live of a written key in milliseconds, then each rate's
+-- limit and interval in milliseconds, by ascending interval. Returns
+-- {allowed (0 or 1), rate index (1-based), remaining, retry-after in ms (-1
+-- for never), reset-after in ms, time}. It needs Redis 5 or later, whose
+-- scripts replicate their effects, so that reading TIME before a write is
+-- allowed.
+local mode, weight, name, ttl = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local nts, total, nm = newest()
+local t, now
+if mode == 'n' then
+  now = clock()
+  t = now
+  if nts and nts > t then
+    t = nts -- stamps never go back
+  end
+else
+  t = tonumber(ARGV[2])
+end
+
+local never = -1
+local allowed, rate, remaining, retry = true, 0, -1, 0
+local intervals = {}
+for i = 1, (#ARGV - 5) / 2 do
+  local limit, interval = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
+  intervals[i] = interval
+  local since = t - interval
+  local left, first, fts = limit, nil, nil
+  if nts and nts >= since then
+    local r = redis.call('ZRANGEBYSCORE', key, num(since), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    first, fts = r[1], tonumber(r[2])
+    left = limit - (total - parse(first))
+  end
+  if left < weight then
+    if allowed then
+      allowed, rate, remaining = false, i, math.max(left, 0)
+    end
+    local wait = never
+    if weight <= limit then
+      -- bound: the (limit-weight)-th newest unit, usually in the window's
+      -- first run.
+      local k = limit - weight
+      local u, ts = total - 1 - k, nil
+      if k == 0 then
+        ts = nts
+      else
+        local b, w = parse(first)
+        if b <= u and u < b + w then
+          ts = fts
+        else
+          local _
+          _, ts = find(u)
+        end
+      end
+      if ts then
+        wait = math.max(ts + interval - t + 1, 1)
+      end
+    end
+    if wait == never or retry == never then
+      retry = never
+    elseif wait > retry then
+      retry = wait
+    end
+  elseif allowed and (remaining < 0 or left - weight < remaining) then
+    rate, remaining = i, left - weight
+  end
+end
+
+local last = nts
+if allowed and weight > 0 and (last == nil or t > last) then
+  last = t
+end
+local reset = 0
+if last then
+  reset = math.max(last + intervals[rate] - t + 1, 0)
+end
+
+if allowed and weight > 0 and mode ~= 'w' then
+  if nts == nil or t > nts then
+    redis.call('ZADD', key, num(t), entry(total, weight, name))
+  elseif t == nts then
+    local b, w, sp = parse(nm)
+    if string.sub(nm, sp + 1) == name then
+      -- The same name at the same millisecond: one run.
+      redis.call('ZREM', key, nm)
+      redis.call('ZADD', key, num(t), entry(b, w + weight, name))
+    else
+      redis.call('ZADD', key, num(t), entry(total, weight, name))
+    end
+  else
+    -- Out of order (an explicit time older than the newest run): the newer
+    -- runs move up by weight, newest first so that no member collides.
+    local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf', 'WITHSCORES')
+    local at = parse(later[1])
+    for j = #later - 1, 1, -2 do
+      local b, w, sp = parse(later[j])
+      redis.call('ZREM', key, later[j])
+      redis.call('ZADD', key, later[j + 1], entry(b + weight, w, string.sub(later[j], sp + 1)))
+    end
+    redis.call('ZADD', key, num(t), entry(at, weight, name))
+  end
+  -- Runs older than every window at t count for nothing at t or later:
+  -- drop them each time the total passes a multiple of 256 units, so a busy
+  -- key stays bounded between leaks at no cost to most puts.
+  if math.floor((total + weight) / 256) > math.floor(total / 256) then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - intervals[#intervals]))
+  end
+  -- The key must outlive its newest unit by the largest interval. Time is
+  -- cut in periods of half the margin; the first write stamped in a period
+  -- sets the expiry to at least ttl past its stamp, so later writes of the
+  -- same period need no PEXPIRE: the key outlives them by the interval plus
+  -- half the margin.
+  local half = (ttl - intervals[#intervals]) / 2
+  local newestTs = math.max(last, t)
+  if nts == nil or math.floor(newestTs / half) ~= math.floor(nts / half) then
+    if now == nil then
+      now = clock()
+    end
+    redis.call('PEXPIRE', key, num(ttl + math.max(newestTs - now, 0)))
+  end
+end
+return {allowed and 1 or 0, rate, remaining, retry, reset, t}

@@ -1,0 +1,134 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is a [ratelimit.Factory] over a Redis server, Sentinel group or
+// Cluster: every name's log is one sorted set, so a million names cost no
+// Go objects, and every process on every host that shares the server shares
+// the limits exactly.
+//
+// Each put is one round trip: a Lua script (EVALSHA, with EVAL on NOSCRIPT)
+// that reads the server's clock (TIME), counts every window, decides with
+// the rules of [ratelimit.SlidingWindowLog] and stores the units, atomically
+// since Redis runs one script at a time. Counting a window costs O(log n) in
+// the runs the log holds, whatever the weights: a run of units put under
+// one item name at one millisecond is one member carrying the running total
+// of units before it, so the units of a window are a difference of two
+// running totals. Written keys expire after the largest interval plus a
+// second, so idle names vanish; a busy log drops its expired runs as it
+// grows. Limits and timestamps must stay within ±2^53, Lua's exact
+// integers. Puts of one item name at one millisecond merge into one run (so
+// Peek reports the run's weight); a Put with an explicit time older than the
+// name's newest unit moves the newer runs up, O(m log n) for m of them,
+// which PutNow never needs. It needs Redis 5 or later.
+//
+// Keys are prefix{h}name, h a 64-bit hash of the name: see [WithPrefix];
+// any bytes make a safe name, and every key of a name is in one Cluster
+// slot.
+//
+// Use [New]; the zero value is not usable. A Store is safe for concurrent
+// use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
+// [ratelimit.ErrInvalidArgument]) and server failures; after Close, methods
+// return an error wrapping [ratelimit.ErrClosed].
+type Store struct {
+	client      redis.Scripter
+	rates       ratelimit.Rates
+	prefix      string
+	smallest    int64
+	maxInterval int64
+	// tail is the end of every put's arguments: the time to live of a
+	// written key, then each rate's limit and interval, as put.lua reads
+	// them.
+	tail []any
+
+	closed atomic.Bool
+}
+
+var _ ratelimit.Factory = (*Store)(nil)
+
+// maxExact is the largest integer Lua's numbers (doubles) hold exactly.
+const maxExact = 1 << 53
+
+// expiryMargin is added to the largest interval in a written key's time to
+// live.
+const expiryMargin = time.Second
+
+// New returns a Store on client enforcing rates on every name, validated as
+// [ratelimit.NewRates] does. client is a *redis.Client, *redis.ClusterClient,
+// *redis.Ring, a Sentinel failover client, or any [redis.UniversalClient];
+// the Store never closes it. New sends nothing to the server: the first
+// call loads the script. Options: [WithPrefix].
+//
+// A nil client, a bad option, or a limit or interval (in milliseconds) above
+// 2^53 is an error wrapping [ratelimit.ErrInvalidArgument].
+func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: redisstore: client is nil", ratelimit.ErrInvalidArgument)
+	}
+	rs, err := ratelimit.NewRates(rates...)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		client:      client,
+		rates:       rs,
+		prefix:      cfg.prefix,
+		smallest:    rs.Smallest().Limit,
+		maxInterval: rs.Largest().IntervalMillis(),
+	}
+	for _, r := range rs {
+		if r.Limit > maxExact || r.IntervalMillis() > maxExact {
+			return nil, fmt.Errorf("%w: redisstore: rate %s is beyond 2^53", ratelimit.ErrInvalidArgument, r)
+		}
+	}
+	s.tail = append(s.tail, strconv.FormatInt(s.maxInterval+expiryMargin.Milliseconds(), 10))
+	for _, r := range rs {
+		s.tail = append(s.tail, strconv.FormatInt(r.Limit, 10), strconv.FormatInt(r.IntervalMillis(), 10))
+	}
+	return s, nil
+}
+
+// Rates returns the rates every name is held to.
+func (s *Store) Rates() ratelimit.Rates { return s.rates }
+
+// Acquire puts weight units under name, stamped with the clock of the
+// server that holds name's key, read inside the script (never earlier than
+// the name's newest stamp, so stamps never go back), and reports the
+// decision. A negative weight is an error wrapping
+// [ratelimit.ErrInvalidWeight].
+func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
+	err = s.put(ctx, &d, name, modeNow, ratelimit.Item{Name: name, Weight: weight})
+	return
+}
+
+// Bucket returns a view of name's bucket. The view holds no state of its
+// own: every call goes to name's key. Units put through the view are stored
+// under name, each run keeping the item's own name for Peek. Closing the
+// view does nothing; close the Store.
+func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	return &keyBucket{s: s, name: name}, nil
+}
+
+// Close makes later calls fail with an error wrapping [ratelimit.ErrClosed].
+// It never closes the client, and leaves the keys to expire. It is
+// idempotent and returns nil.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
