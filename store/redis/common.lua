@@ -1,38 +1,47 @@
 -- Shared by every script of redisstore; each script is this file followed by
 -- its own body. KEYS[1] is one name's log: a sorted set with one member per
 -- run of units put under one item name at one millisecond. The score is the
--- timestamp; the member is "<before> <weight> <item name>", where before is
--- the number of units stored ahead of the run (a running total, zero-padded
--- to 17 digits) and weight its units. Runs are kept so that the order by
--- (score, member) is also the order by before: the units inside a window
--- are the log's total minus the before of the window's first member, and
--- the k-th newest unit is found by its running total.
+-- timestamp; the member is "<before><after><ts><item name>", three fixed
+-- 17-character fields read by position with no splitting: before is the
+-- number of units stored ahead of the run (a running total, zero-padded),
+-- after the running total through the run (so the run's weight is
+-- after - before), ts the run's timestamp again (so that no read needs
+-- WITHSCORES, whose score formatting costs more than the read). Runs are
+-- kept so that the order by (score, member) is also the order by before:
+-- the units inside a window are the log's total (the newest run's after)
+-- minus the before of the window's first member, and the k-th newest unit
+-- is found by its running total.
 local key = KEYS[1]
+local sub = string.sub
 
 local function num(x)
   return string.format('%d', x)
 end
 
-local function entry(before, weight, name)
-  return string.format('%017d %d ', before, weight) .. name
+local function entry(before, after, ts, name)
+  return string.format('%017d%017d%017d', before, after, ts) .. name
 end
 
--- parse returns a member's before, its weight and the index of the space
--- ahead of its item name.
-local function parse(m)
-  local sp = string.find(m, ' ', 19, true)
-  return tonumber(string.sub(m, 1, 17)), tonumber(string.sub(m, 19, sp - 1)), sp
+local function bef(m)
+  return tonumber(sub(m, 1, 17))
+end
+
+local function aft(m)
+  return tonumber(sub(m, 18, 34))
+end
+
+local function stamp(m)
+  return tonumber(sub(m, 35, 51))
 end
 
 -- newest returns the newest run's timestamp, the log's total and the run's
 -- member, or nil for an empty log.
 local function newest()
-  local r = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  if r[1] == nil then
+  local m = redis.call('ZRANGE', key, -1, -1)[1]
+  if m == nil then
     return nil, 0, nil
   end
-  local b, w = parse(r[1])
-  return tonumber(r[2]), b + w, r[1]
+  return stamp(m), aft(m), m
 end
 
 -- find returns the member and timestamp of the run that holds unit u (its
@@ -43,22 +52,22 @@ local function find(u)
   if n == 0 or u < 0 then
     return nil
   end
-  local r = redis.call('ZRANGE', key, 0, 0)
-  if parse(r[1]) > u then
+  local m = redis.call('ZRANGE', key, 0, 0)[1]
+  if bef(m) > u then
     return nil
   end
   local lo, hi = 0, n - 1
   while lo < hi do
     local mid = math.floor((lo + hi + 1) / 2)
-    r = redis.call('ZRANGE', key, mid, mid)
-    if parse(r[1]) <= u then
+    m = redis.call('ZRANGE', key, mid, mid)[1]
+    if bef(m) <= u then
       lo = mid
     else
       hi = mid - 1
     end
   end
-  r = redis.call('ZRANGE', key, lo, lo, 'WITHSCORES')
-  return r[1], tonumber(r[2])
+  m = redis.call('ZRANGE', key, lo, lo)[1]
+  return m, stamp(m)
 end
 
 -- clock reads the server's clock in milliseconds.

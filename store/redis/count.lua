@@ -3,4 +3,4 @@ local nts, total = newest()
 if nts == nil then
   return 0
 end
-return total - parse(redis.call('ZRANGE', key, 0, 0)[1])
+return total - bef(redis.call('ZRANGE', key, 0, 0)[1])

@@ -13,6 +13,8 @@ package redisstore
 // "{": its first brace would become the hash tag instead (still correct, but
 // every name would land in one slot).
 
+import "strings"
+
 const hexDigits = "0123456789abcdef"
 
 // key returns the key of name's log.
@@ -22,13 +24,14 @@ func (s *Store) key(name string) string {
 		h ^= uint64(name[i])
 		h *= 1099511628211
 	}
-	b := make([]byte, 0, len(s.prefix)+18+len(name))
-	b = append(b, s.prefix...)
-	b = append(b, '{')
+	var b strings.Builder // one allocation, no copy
+	b.Grow(len(s.prefix) + 18 + len(name))
+	b.WriteString(s.prefix)
+	b.WriteByte('{')
 	for shift := 60; shift >= 0; shift -= 4 {
-		b = append(b, hexDigits[(h>>shift)&0xf])
+		b.WriteByte(hexDigits[(h>>shift)&0xf])
 	}
-	b = append(b, '}')
-	b = append(b, name...)
-	return string(b)
+	b.WriteByte('}')
+	b.WriteString(name)
+	return b.String()
 }

@@ -12,5 +12,4 @@ end
 if m == nil then
   return false
 end
-local _, w, sp = parse(m)
-return {ts, w, string.sub(m, sp + 1)}
+return {ts, aft(m) - bef(m), sub(m, 52)}

@@ -31,10 +31,7 @@ func (s *Store) put(ctx context.Context, d *ratelimit.Decision, name, mode strin
 	// A weight above the smallest limit never fits; any such weight gives
 	// the same decision, so the script sees one it can hold exactly.
 	weight := min(item.Weight, s.smallest+1)
-	args := make([]any, 0, 4+len(s.tail))
-	args = append(args, mode, item.Time, weight, item.Name)
-	args = append(args, s.tail...)
-	res, err := putScript.Run(ctx, s.client, []string{s.key(name)}, args...).Int64Slice()
+	res, err := s.runPut(ctx, name, mode, item.Time, weight, item.Name)
 	if err == nil && len(res) != 6 {
 		err = errors.New("unexpected reply from put script")
 	}

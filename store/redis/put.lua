@@ -7,6 +7,11 @@
 -- for never), reset-after in ms, time}. It needs Redis 5 or later, whose
 -- scripts replicate their effects, so that reading TIME before a write is
 -- allowed.
+--
+-- The common paths cost one read of the newest run, TIME for PutNow, one
+-- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
+-- newest run, and, when allowed, one ZADD (plus a ZREM when the put joins
+-- the newest run); members are read by position, never split.
 local mode, weight, name, ttl = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local nts, total, nm = newest()
 local t, now
@@ -22,16 +27,14 @@ end
 
 local never = -1
 local allowed, rate, remaining, retry = true, 0, -1, 0
-local intervals = {}
-for i = 1, (#ARGV - 5) / 2 do
+local nrates = (#ARGV - 5) / 2
+for i = 1, nrates do
   local limit, interval = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
-  intervals[i] = interval
   local since = t - interval
-  local left, first, fts = limit, nil, nil
+  local left, first = limit, nil
   if nts and nts >= since then
-    local r = redis.call('ZRANGEBYSCORE', key, num(since), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-    first, fts = r[1], tonumber(r[2])
-    left = limit - (total - parse(first))
+    first = redis.call('ZRANGEBYSCORE', key, num(since), '+inf', 'LIMIT', '0', '1')[1]
+    left = limit - (total - bef(first))
   end
   if left < weight then
     if allowed then
@@ -45,14 +48,11 @@ for i = 1, (#ARGV - 5) / 2 do
       local u, ts = total - 1 - k, nil
       if k == 0 then
         ts = nts
+      elseif bef(first) <= u and u < aft(first) then
+        ts = stamp(first)
       else
-        local b, w = parse(first)
-        if b <= u and u < b + w then
-          ts = fts
-        else
-          local _
-          _, ts = find(u)
-        end
+        local _
+        _, ts = find(u)
       end
       if ts then
         wait = math.max(ts + interval - t + 1, 1)
@@ -74,45 +74,46 @@ if allowed and weight > 0 and (last == nil or t > last) then
 end
 local reset = 0
 if last then
-  reset = math.max(last + intervals[rate] - t + 1, 0)
+  reset = math.max(last + tonumber(ARGV[5 + 2 * rate]) - t + 1, 0)
 end
 
 if allowed and weight > 0 and mode ~= 'w' then
+  local largest = tonumber(ARGV[5 + 2 * nrates])
   if nts == nil or t > nts then
-    redis.call('ZADD', key, num(t), entry(total, weight, name))
+    redis.call('ZADD', key, num(t), entry(total, total + weight, t, name))
   elseif t == nts then
-    local b, w, sp = parse(nm)
-    if string.sub(nm, sp + 1) == name then
+    if sub(nm, 52) == name then
       -- The same name at the same millisecond: one run.
       redis.call('ZREM', key, nm)
-      redis.call('ZADD', key, num(t), entry(b, w + weight, name))
+      redis.call('ZADD', key, num(t), entry(bef(nm), total + weight, t, name))
     else
-      redis.call('ZADD', key, num(t), entry(total, weight, name))
+      redis.call('ZADD', key, num(t), entry(total, total + weight, t, name))
     end
   else
     -- Out of order (an explicit time older than the newest run): the newer
     -- runs move up by weight, newest first so that no member collides.
-    local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf', 'WITHSCORES')
-    local at = parse(later[1])
-    for j = #later - 1, 1, -2 do
-      local b, w, sp = parse(later[j])
-      redis.call('ZREM', key, later[j])
-      redis.call('ZADD', key, later[j + 1], entry(b + weight, w, string.sub(later[j], sp + 1)))
+    local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf')
+    local at = bef(later[1])
+    for j = #later, 1, -1 do
+      local m = later[j]
+      redis.call('ZREM', key, m)
+      local ts = stamp(m)
+      redis.call('ZADD', key, num(ts), entry(bef(m) + weight, aft(m) + weight, ts, sub(m, 52)))
     end
-    redis.call('ZADD', key, num(t), entry(at, weight, name))
+    redis.call('ZADD', key, num(t), entry(at, at + weight, t, name))
   end
   -- Runs older than every window at t count for nothing at t or later:
   -- drop them each time the total passes a multiple of 256 units, so a busy
   -- key stays bounded between leaks at no cost to most puts.
   if math.floor((total + weight) / 256) > math.floor(total / 256) then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - intervals[#intervals]))
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - largest))
   end
   -- The key must outlive its newest unit by the largest interval. Time is
   -- cut in periods of half the margin; the first write stamped in a period
   -- sets the expiry to at least ttl past its stamp, so later writes of the
   -- same period need no PEXPIRE: the key outlives them by the interval plus
   -- half the margin.
-  local half = (ttl - intervals[#intervals]) / 2
+  local half = (ttl - largest) / 2
   local newestTs = math.max(last, t)
   if nts == nil or math.floor(newestTs / half) ~= math.floor(nts / half) then
     if now == nil then

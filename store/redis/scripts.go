@@ -13,7 +13,8 @@ var luaFiles embed.FS
 // EVALSHA and falls back to EVAL (which caches the script again) on
 // NOSCRIPT, as after a server restart or SCRIPT FLUSH.
 var (
-	putScript   = newScript("put.lua")
+	putSource   = source("put.lua")
+	putScript   = redis.NewScript(putSource)
 	peekScript  = newScript("peek.lua")
 	countScript = newScript("count.lua")
 	leakScript  = newScript("leak.lua")
@@ -21,7 +22,10 @@ var (
 	nowScript   = newScript("now.lua")
 )
 
-func newScript(file string) *redis.Script {
+func newScript(file string) *redis.Script { return redis.NewScript(source(file)) }
+
+// source returns the text of the script in file.
+func source(file string) string {
 	common, err := luaFiles.ReadFile("common.lua")
 	if err != nil {
 		panic(err) // embedded: cannot happen
@@ -30,5 +34,5 @@ func newScript(file string) *redis.Script {
 	if err != nil {
 		panic(err)
 	}
-	return redis.NewScript(string(common) + "\n" + string(body))
+	return string(common) + "\n" + string(body)
 }

@@ -41,6 +41,7 @@ import (
 // return an error wrapping [ratelimit.ErrClosed].
 type Store struct {
 	client      redis.Scripter
+	proc        processor // client, when puts may skip redis.Script
 	rates       ratelimit.Rates
 	prefix      string
 	smallest    int64
@@ -84,6 +85,7 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 	}
 	s := &Store{
 		client:      client,
+		proc:        directProcessor(client),
 		rates:       rs,
 		prefix:      cfg.prefix,
 		smallest:    rs.Smallest().Limit,
