@@ -2,25 +2,36 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Leaker leaks registered buckets in the background: every interval it reads
-// each bucket's clock and removes the units older than its largest interval.
+// Leakable is what a [Leaker] needs of what it leaks: a clock and a leak at a
+// reading of it. Every [Bucket] is one; so is a keyed store whose Leak covers
+// all its names at once.
+type Leakable interface {
+	Now(ctx context.Context) (int64, error)
+	Leak(ctx context.Context, now int64) (int64, error)
+}
+
+// Leaker leaks registered buckets (or any [Leakable]) in the background:
+// every interval it reads each one's clock and removes the units older than
+// its largest interval.
 // Leaking only bounds memory; decisions never depend on it.
 //
 // One goroutine runs while at least one bucket is registered; Close stops it
 // and waits for it to return. A failed leak is passed to the error handler and
-// the leaker goes on. A Leaker is safe for concurrent use.
+// the leaker goes on; a bucket closed meanwhile is skipped silently. A
+// Leaker is safe for concurrent use.
 type Leaker struct {
 	interval time.Duration
-	onError  func(Bucket, error)
+	onError  func(Leakable, error)
 
 	mu      sync.Mutex
-	buckets []Bucket
+	buckets []Leakable
 	cancel  context.CancelFunc // stops the running goroutine; nil when none runs
 	done    chan struct{}      // closed when the running goroutine returns
 	closed  bool
@@ -29,12 +40,12 @@ type Leaker struct {
 // NewLeaker returns a Leaker that leaks every interval and reports failures to
 // onError (which may be nil to ignore them). A non-positive interval is an
 // error wrapping [ErrInvalidArgument].
-func NewLeaker(interval time.Duration, onError func(Bucket, error)) (*Leaker, error) {
+func NewLeaker(interval time.Duration, onError func(Leakable, error)) (*Leaker, error) {
 	if interval <= 0 {
 		return nil, errorf(ErrInvalidArgument, "leak interval %s must be positive", interval)
 	}
 	if onError == nil {
-		onError = func(Bucket, error) {}
+		onError = func(Leakable, error) {}
 	}
 	return &Leaker{interval: interval, onError: onError}, nil
 }
@@ -43,7 +54,7 @@ func NewLeaker(interval time.Duration, onError func(Bucket, error)) (*Leaker, er
 // comparable (a pointer, typically): Unregister finds it by ==. It returns an
 // error wrapping [ErrInvalidArgument] for a nil or incomparable bucket and
 // [ErrClosed] after Close.
-func (l *Leaker) Register(b Bucket) error {
+func (l *Leaker) Register(b Leakable) error {
 	if b == nil || !reflect.TypeOf(b).Comparable() {
 		return errorf(ErrInvalidArgument, "leaker needs a comparable bucket, got %T", b)
 	}
@@ -65,7 +76,7 @@ func (l *Leaker) Register(b Bucket) error {
 
 // Unregister removes b and reports whether it was registered. The goroutine
 // stops when no bucket is left.
-func (l *Leaker) Unregister(b Bucket) bool {
+func (l *Leaker) Unregister(b Leakable) bool {
 	if b == nil || !reflect.TypeOf(b).Comparable() {
 		return false
 	}
@@ -82,8 +93,8 @@ func (l *Leaker) Unregister(b Bucket) bool {
 	return i >= 0
 }
 
-// Buckets returns the registered buckets.
-func (l *Leaker) Buckets() []Bucket {
+// Buckets returns what is registered.
+func (l *Leaker) Buckets() []Leakable {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.buckets)
@@ -126,14 +137,14 @@ func (l *Leaker) run(ctx context.Context, done chan struct{}) {
 		case <-t.C:
 		}
 		for _, b := range l.Buckets() {
-			if err := leakOnce(ctx, b); err != nil && ctx.Err() == nil {
+			if err := leakOnce(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
 				l.onError(b, err)
 			}
 		}
 	}
 }
 
-func leakOnce(ctx context.Context, b Bucket) error {
+func leakOnce(ctx context.Context, b Leakable) error {
 	now, err := b.Now(ctx)
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func newCountingBucket(t *testing.T) countingBucket {
 	return countingBucket{newBucket(t, ratelimit.PerSecond(10)), new(atomic.Int32)}
 }
 
-func newLeaker(t *testing.T, interval time.Duration, onError func(ratelimit.Bucket, error)) *ratelimit.Leaker {
+func newLeaker(t *testing.T, interval time.Duration, onError func(ratelimit.Leakable, error)) *ratelimit.Leaker {
 	t.Helper()
 	lk, err := ratelimit.NewLeaker(interval, onError)
 	if err != nil {
@@ -61,12 +61,12 @@ func TestLeakerRegister(t *testing.T) {
 				t.Fatalf("Register: %v", err)
 			}
 		}
-		if got, want := lk.Buckets(), []ratelimit.Bucket{a, b}; !slices.Equal(got, want) {
+		if got, want := lk.Buckets(), []ratelimit.Leakable{a, b}; !slices.Equal(got, want) {
 			t.Errorf("Buckets() = %v, want %v (a registered once)", got, want)
 		}
 		// Buckets returns a copy.
 		lk.Buckets()[0] = nil
-		if got := lk.Buckets(); got[0] != ratelimit.Bucket(a) {
+		if got := lk.Buckets(); got[0] != ratelimit.Leakable(a) {
 			t.Errorf("Buckets() shares the leaker's list")
 		}
 		if !lk.Unregister(a) {
@@ -75,7 +75,7 @@ func TestLeakerRegister(t *testing.T) {
 		if lk.Unregister(a) {
 			t.Error("second Unregister(a) = true, want false")
 		}
-		if got, want := lk.Buckets(), []ratelimit.Bucket{b}; !slices.Equal(got, want) {
+		if got, want := lk.Buckets(), []ratelimit.Leakable{b}; !slices.Equal(got, want) {
 			t.Errorf("Buckets() = %v, want %v", got, want)
 		}
 		if !lk.Unregister(b) {
@@ -198,7 +198,7 @@ func TestLeakerErrorHandler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		boom := errors.New("boom")
 		var calls atomic.Int32
-		lk := newLeaker(t, 100*time.Millisecond, func(b ratelimit.Bucket, err error) {
+		lk := newLeaker(t, 100*time.Millisecond, func(b ratelimit.Leakable, err error) {
 			if !errors.Is(err, boom) {
 				t.Errorf("handler got %v, want %v", err, boom)
 			}

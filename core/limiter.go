@@ -54,7 +54,8 @@ func NewBucketLimiter(b Bucket, opts ...Option) (*Limiter, error) {
 		return nil, err
 	}
 	if l.cfg.leakInterval > 0 {
-		if l.leaker, err = NewLeaker(l.cfg.leakInterval, l.cfg.onLeakError); err == nil {
+		onError := func(_ Leakable, err error) { l.cfg.onLeakError(b, err) }
+		if l.leaker, err = NewLeaker(l.cfg.leakInterval, onError); err == nil {
 			err = l.leaker.Register(b)
 		}
 		if err != nil {

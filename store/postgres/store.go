@@ -2,12 +2,10 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
 	"github.com/jackc/pgx/v5"
@@ -43,8 +41,7 @@ type Store struct {
 	pool        *pgxpool.Pool
 
 	closed    atomic.Bool
-	cancel    context.CancelFunc // stops the sweeper; nil when none runs
-	done      chan struct{}
+	leaker    *ratelimit.Leaker // the sweeper; nil when none runs
 	closeOnce sync.Once
 }
 
@@ -90,10 +87,15 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 		s.limits = append(s.limits, r.Limit)
 	}
 	if cfg.sweepInterval > 0 {
-		var ctx context.Context
-		ctx, s.cancel = context.WithCancel(context.Background())
-		s.done = make(chan struct{})
-		go s.sweeper(ctx, cfg.sweepInterval)
+		// The sweeper is a core Leaker over the whole store: every interval
+		// it reads the store's clock and leaks every name at once.
+		if s.leaker, err = ratelimit.NewLeaker(cfg.sweepInterval, s.sweepFailed); err == nil {
+			err = s.leaker.Register(s)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -197,30 +199,14 @@ func (s *Store) Now(ctx context.Context) (int64, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if s.cancel != nil {
-			s.cancel()
-			<-s.done
+		if s.leaker != nil {
+			s.leaker.Close()
 		}
 	})
 	return nil
 }
 
-func (s *Store) sweeper(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now, err := s.Now(ctx)
-		if err == nil {
-			_, err = s.Leak(ctx, now)
-		}
-		if err != nil && ctx.Err() == nil && !errors.Is(err, ratelimit.ErrClosed) {
-			slog.Default().Warn("pgstore: sweep failed", "table", s.table, "err", err)
-		}
-	}
+// sweepFailed reports a failed background leak; the sweeper goes on.
+func (s *Store) sweepFailed(_ ratelimit.Leakable, err error) {
+	slog.Default().Warn("pgstore: sweep failed", "table", s.table, "err", err)
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
 )
@@ -46,8 +45,7 @@ type Store struct {
 	sess *session
 
 	closed    atomic.Bool
-	cancel    context.CancelFunc // stops the sweeper; nil when none runs
-	done      chan struct{}
+	leaker    *ratelimit.Leaker // the sweeper; nil when none runs
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -107,10 +105,15 @@ func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Sto
 		return nil, fmt.Errorf("sqlitestore: preparing table %s: %w", quote(cfg.table), err)
 	}
 	if cfg.sweepInterval > 0 {
-		var ctx context.Context
-		ctx, s.cancel = context.WithCancel(context.Background())
-		s.done = make(chan struct{})
-		go s.sweeper(ctx, cfg.sweepInterval)
+		// The sweeper is a core Leaker over the whole store: every interval
+		// it reads the store's clock and leaks every name at once.
+		if s.leaker, err = ratelimit.NewLeaker(cfg.sweepInterval, s.sweepFailed); err == nil {
+			err = s.leaker.Register(s)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -148,6 +151,15 @@ func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
 	return s.leak(ctx, nil, now)
 }
 
+// Now returns the store's clock in Unix milliseconds, the clock PutNow and
+// Acquire stamp units with (before the never-go-back rule).
+func (s *Store) Now(context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, errClosed
+	}
+	return s.clock.Now(), nil
+}
+
 // Close stops the sweeper and waits for it, waits for the statement in
 // progress, and hands the store's connection back to its database, which it
 // closes if [Open] opened it (never one passed to [New]). Rows stay in the
@@ -155,9 +167,8 @@ func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if s.cancel != nil {
-			s.cancel()
-			<-s.done
+		if s.leaker != nil {
+			s.leaker.Close()
 		}
 		s.sem <- struct{}{}
 		var errs []error
@@ -207,18 +218,7 @@ func (s *Store) do(ctx context.Context, op string, name *string, fn func(*sessio
 	return nil
 }
 
-func (s *Store) sweeper(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := s.Leak(ctx, s.clock.Now()); err != nil && ctx.Err() == nil && !errors.Is(err, ratelimit.ErrClosed) {
-			slog.Default().Warn("sqlitestore: sweep failed", "table", s.table, "err", err)
-		}
-	}
+// sweepFailed reports a failed background leak; the sweeper goes on.
+func (s *Store) sweepFailed(_ ratelimit.Leakable, err error) {
+	slog.Default().Warn("sqlitestore: sweep failed", "table", s.table, "err", err)
 }
