@@ -2,6 +2,7 @@ package ratelimittest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentExact", testConcurrentExact},
 		{"ConcurrentRealClock", testConcurrentRealClock},
 		{"FactoryNames", testFactoryNames},
+		{"FactoryAnyName", testFactoryAnyName},
 		{"FactoryClose", testFactoryClose},
 	}
 	for _, c := range cases {
@@ -432,3 +434,54 @@ func testFactoryClose(t *testing.T, h Harness) {
 		t.Fatalf("Acquire after Close: err = %v, want ErrClosed", err)
 	}
 }
+
+// Names returns names that break stores which interpolate, split, escape or
+// truncate them: quotes, SQL, hash-tag braces, NUL, invalid UTF-8, 4 KB.
+// "a" and "a\x00b" must stay apart. Stores use it for their own name tests.
+func Names() []string {
+	return []string{
+		"", "a", "a\x00b", "user's-key", `'); DROP TABLE x; --`, `"); DROP TABLE "ratelimit"; --`,
+		"{a}b{", "key:{slot}", "ключ/🔑/鍵", "\xff\xfe", strings.Repeat("k", 4096),
+	}
+}
+
+// testFactoryAnyName routes every name of Names through a factory: each
+// gets its own limit, and its bucket's units come back under it.
+func testFactoryAnyName(t *testing.T, h Harness) {
+	ctx := t.Context()
+	f := newFactory(t, h, ratelimit.Per(2, time.Hour))
+	for i, name := range Names() {
+		for range 2 {
+			if d, err := f.Acquire(ctx, name, 1); err != nil || !d.Allowed {
+				t.Fatalf("name #%d: Acquire = %+v, %v; want allowed", i, d, err)
+			}
+		}
+		if d, err := f.Acquire(ctx, name, 1); err != nil || d.Allowed {
+			t.Fatalf("name #%d: third Acquire = %+v, %v; want denied (2/h, names isolated)", i, d, err)
+		}
+		b, err := f.Bucket(ctx, name)
+		if err != nil {
+			t.Fatalf("name #%d: Bucket: %v", i, err)
+		}
+		if it, ok, err := b.Peek(ctx, 0); err != nil || !ok || it.Name != name {
+			t.Fatalf("name #%d: Peek(0) = %v, %v, %v; want a unit under %q", i, it, ok, err, name)
+		}
+		if n := count(t, b); n != 2 {
+			t.Fatalf("name #%d: Count = %d, want 2", i, n)
+		}
+	}
+}
+
+// StoreView returns b, a per-name view of a store, with a Close that closes
+// the store behind it: a Harness.NewBucket over a factory's Bucket, whose own
+// Close does nothing, hands the suite something that releases the store.
+func StoreView(b ratelimit.Bucket, store interface{ Close() error }) ratelimit.Bucket {
+	return storeView{b, store}
+}
+
+type storeView struct {
+	ratelimit.Bucket
+	store interface{ Close() error }
+}
+
+func (v storeView) Close() error { return v.store.Close() }

@@ -40,15 +40,7 @@ func TestConformanceStoreBucket(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return closer{b, s}
+			return ratelimittest.StoreView(b, s)
 		},
 	})
 }
-
-// closer is a store view whose Close closes the store behind it.
-type closer struct {
-	ratelimit.Bucket
-	s *memorystore.Store
-}
-
-func (c closer) Close() error { return c.s.Close() }

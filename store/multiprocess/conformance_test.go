@@ -19,21 +19,13 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return closer{b, s}
+			return ratelimittest.StoreView(b, s)
 		},
 		NewFactory: func(t *testing.T, rates ratelimit.Rates) ratelimit.Factory {
 			return openStore(t, tempPath(t), rates)
 		},
 	})
 }
-
-// closer is a store view whose Close closes the store behind it.
-type closer struct {
-	ratelimit.Bucket
-	s *mpstore.Store
-}
-
-func (c closer) Close() error { return c.s.Close() }
 
 // tempPath returns a path for a new store file in the test's directory.
 func tempPath(t testing.TB) string {

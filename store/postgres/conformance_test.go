@@ -5,7 +5,6 @@ import (
 
 	ratelimit "github.com/gorate/ratelimit/core"
 	"github.com/gorate/ratelimit/core/ratelimittest"
-	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
 // TestConformance runs the suite against a fresh table per store, through
@@ -20,18 +19,10 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return closer{b, s}
+			return ratelimittest.StoreView(b, s)
 		},
 		NewFactory: func(t *testing.T, rates ratelimit.Rates) ratelimit.Factory {
 			return newStore(t, pool, rates)
 		},
 	})
 }
-
-// closer is a store view whose Close closes the store behind it.
-type closer struct {
-	ratelimit.Bucket
-	s *pgstore.Store
-}
-
-func (c closer) Close() error { return c.s.Close() }

@@ -33,7 +33,7 @@ func harness(c scanDeleter) ratelimittest.Harness {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return closer{b, s}
+			return ratelimittest.StoreView(b, s)
 		},
 		NewFactory: func(t *testing.T, rates ratelimit.Rates) ratelimit.Factory {
 			return open(t, rates)

@@ -98,11 +98,3 @@ func newStore(t testing.TB, c scanDeleter, rates ...ratelimit.Rate) *redisstore.
 	t.Cleanup(func() { s.Close() })
 	return s
 }
-
-// closer is a store view whose Close closes the store behind it.
-type closer struct {
-	ratelimit.Bucket
-	s *redisstore.Store
-}
-
-func (c closer) Close() error { return c.s.Close() }

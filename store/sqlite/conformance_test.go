@@ -40,7 +40,7 @@ func TestConformance(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					return closer{b, s}
+					return ratelimittest.StoreView(b, s)
 				},
 				NewFactory: func(t *testing.T, rates ratelimit.Rates) ratelimit.Factory {
 					return open(t, rates)
@@ -49,11 +49,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-// closer is a store view whose Close closes the store behind it.
-type closer struct {
-	ratelimit.Bucket
-	s *sqlitestore.Store
-}
-
-func (c closer) Close() error { return c.s.Close() }
