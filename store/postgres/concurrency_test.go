@@ -35,7 +35,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		})
 	}
 	for _, c := range children {
-		c.start(t)
+		c.Start(t)
 	}
 	close(start)
 	wg.Wait()
@@ -49,7 +49,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		if _, _, done := c.collect(); !done {
 			t.Errorf("child %d did not finish its Migrate", i)
 		}
-		if err := c.cmd.Wait(); err != nil {
+		if err := c.Cmd.Wait(); err != nil {
 			t.Errorf("child %d: %v", i, err)
 		}
 	}
@@ -79,7 +79,7 @@ func TestProcessesExact(t *testing.T) {
 		wg       sync.WaitGroup
 	)
 	for _, c := range children {
-		c.start(t)
+		c.Start(t)
 	}
 	for range 8 {
 		wg.Go(func() {
@@ -103,7 +103,7 @@ func TestProcessesExact(t *testing.T) {
 	}
 	for i, c := range children {
 		ts, end, done := c.collect()
-		if err := c.cmd.Wait(); err != nil || !done {
+		if err := c.Cmd.Wait(); err != nil || !done {
 			t.Fatalf("child %d: %v (done %v)", i, err, done)
 		}
 		mu.Lock()

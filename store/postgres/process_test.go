@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/core/ratelimittest"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
@@ -90,66 +89,23 @@ func runHelper(table string) error {
 }
 
 // child is a running helper process.
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string // stdout, line by line; closed at EOF
-}
+type child struct{ *ratelimittest.Child }
 
 // startChildren starts n helpers on table with env (the job), and returns
 // once all of them are ready.
-func startChildren(t *testing.T, n int, table string, env ...string) []*child {
-	t.Helper()
-	children := make([]*child, n)
-	for i := range children {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), append(env, helperEnv+"="+table)...)
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c := &child{cmd: cmd, stdin: stdin, lines: make(chan string, 1024)}
-		go func() {
-			defer close(c.lines)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				c.lines <- sc.Text()
-			}
-		}()
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-		children[i] = c
-	}
-	for i, c := range children {
-		if line, ok := <-c.lines; !ok || line != "ready" {
-			t.Fatalf("child %d: got %q, want ready", i, line)
-		}
+func startChildren(tb testing.TB, n int, table string, env ...string) []child {
+	tb.Helper()
+	var children []child
+	for _, c := range ratelimittest.StartChildren(tb, n, "TestHelperProcess", append(env, helperEnv+"="+table)...) {
+		children = append(children, child{c})
 	}
 	return children
 }
 
-// start tells the child to begin.
-func (c *child) start(t *testing.T) {
-	t.Helper()
-	if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // collect reads the child's output to the end and returns its admitted
 // timestamps, its last decision's time, and whether it printed done.
-func (c *child) collect() (admitted []int64, last int64, done bool) {
-	for line := range c.lines {
+func (c child) collect() (admitted []int64, last int64, done bool) {
+	for line := range c.Lines {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue

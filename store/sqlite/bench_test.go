@@ -94,7 +94,7 @@ func BenchmarkProcesses(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for _, c := range children {
-				c.start(b)
+				c.Start(b)
 			}
 			total := 0
 			for i, c := range children {

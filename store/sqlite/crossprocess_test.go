@@ -26,7 +26,7 @@ func TestCrossProcessExact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	children := startChildren(t, 4, path, helperJob("50/s", 1, 3*time.Second, 0, true)...)
 	for _, c := range children {
-		c.start(t)
+		c.Start(t)
 	}
 	var all []int64
 	for i, c := range children {
@@ -79,17 +79,17 @@ func TestCrossProcessCrash(t *testing.T) {
 	// The survivor acquires every 2ms rather than flat out, so that it and
 	// this process do not starve each other of SQLite's polled lock.
 	survivor := startChildren(t, 1, path, append(helperJob("1099511627776/s", 1, 1500*time.Millisecond, 0, true), helperPause+"=2ms")...)[0]
-	victim.start(t)
-	survivor.start(t)
+	victim.Start(t)
+	survivor.Start(t)
 	for range 200 { // well into its run
-		if _, ok := <-victim.lines; !ok {
+		if _, ok := <-victim.Lines; !ok {
 			t.Fatal("the victim ended early")
 		}
 	}
-	if err := victim.cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+	if err := victim.Cmd.Process.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)
 	}
-	victim.cmd.Wait()
+	victim.Cmd.Wait()
 	killed := time.Now()
 	var drain sync.WaitGroup
 	drain.Go(func() { victim.collect() })

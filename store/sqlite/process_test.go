@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/core/ratelimittest"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
@@ -93,66 +92,23 @@ func runHelper(path string) error {
 }
 
 // child is a running helper process.
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string // stdout, line by line; closed at EOF
-}
+type child struct{ *ratelimittest.Child }
 
 // startChildren starts n helpers on path with env (the job), and returns
 // once all of them are ready.
-func startChildren(tb testing.TB, n int, path string, env ...string) []*child {
+func startChildren(tb testing.TB, n int, path string, env ...string) []child {
 	tb.Helper()
-	children := make([]*child, n)
-	for i := range children {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), append(env, helperEnv+"="+path)...)
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			tb.Fatal(err)
-		}
-		c := &child{cmd: cmd, stdin: stdin, lines: make(chan string, 1024)}
-		go func() {
-			defer close(c.lines)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				c.lines <- sc.Text()
-			}
-		}()
-		tb.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-		children[i] = c
-	}
-	for i, c := range children {
-		if line, ok := <-c.lines; !ok || line != "ready" {
-			tb.Fatalf("child %d: got %q, want ready", i, line)
-		}
+	var children []child
+	for _, c := range ratelimittest.StartChildren(tb, n, "TestHelperProcess", append(env, helperEnv+"="+path)...) {
+		children = append(children, child{c})
 	}
 	return children
 }
 
-// start tells the child to begin.
-func (c *child) start(tb testing.TB) {
-	tb.Helper()
-	if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // collect reads the child's output to the end and returns its admitted
 // timestamps and the fields of its done line (nil if it printed none).
-func (c *child) collect() (admitted []int64, done []int64) {
-	for line := range c.lines {
+func (c child) collect() (admitted []int64, done []int64) {
+	for line := range c.Lines {
 		fields := strings.Fields(line)
 		vals := make([]int64, 0, len(fields))
 		for _, f := range fields[1:] {
