@@ -6,28 +6,18 @@ import (
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/core/ratelimittest"
 )
 
-// refLog is a reference [ratelimit.WindowLog]: the timestamps of stored units,
-// one entry per unit, sorted ascending.
-type refLog []int64
+// refLog is the suite's reference log: one sorted timestamp per unit.
+type refLog = *ratelimittest.ReferenceLog
 
-func (l refLog) CountSince(_ int, since int64) int64 {
-	i, _ := slices.BinarySearch(l, since) // first unit at or after since
-	return int64(len(l) - i)
-}
-
-func (l refLog) NthNewest(k int64) (int64, bool) {
-	if k < 0 || k >= int64(len(l)) {
-		return 0, false
-	}
-	return l[int64(len(l))-1-k], true
-}
-
-// newRefLog returns a log of the given unit timestamps, sorted.
+// newRefLog returns a log of the given unit timestamps.
 func newRefLog(ts ...int64) refLog {
-	l := refLog(slices.Clone(ts))
-	slices.Sort(l)
+	l := &ratelimittest.ReferenceLog{}
+	for _, t := range ts {
+		l.Insert("", t, 1)
+	}
 	return l
 }
 
@@ -88,13 +78,13 @@ func TestSlidingWindowLogPyrateTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			recent := tt.counts[0]
 			log := logWithCounts(recent, max(tt.counts[1]-recent, 0))
-			before := slices.Clone(log)
+			before := slices.Clone(log.Units)
 			d := decide(rates, log, now, tt.weight)
 			if d.Allowed != tt.allowed {
 				t.Fatalf("Allowed = %v, want %v (decision %+v)", d.Allowed, tt.allowed, d)
 			}
-			if !slices.Equal(log, before) {
-				t.Errorf("Decide changed the log: %v, was %v", log, before)
+			if !slices.Equal(log.Units, before) {
+				t.Errorf("Decide changed the log: %v, was %v", log.Units, before)
 			}
 			if d.Time != now {
 				t.Errorf("Time = %d, want %d", d.Time, now)
@@ -271,7 +261,7 @@ func TestSlidingWindowLogDeniedRemaining(t *testing.T) {
 func fits(rates ratelimit.Rates, log refLog, ts, weight int64) bool {
 	for _, r := range rates {
 		in := int64(0)
-		for _, u := range log {
+		for _, u := range log.Units {
 			if u >= ts-r.IntervalMillis() {
 				in++
 			}
@@ -289,26 +279,24 @@ func fits(rates ratelimit.Rates, log refLog, ts, weight int64) bool {
 func TestSlidingWindowLogSimulation(t *testing.T) {
 	rates := pyrateRates(t)
 	var alg ratelimit.SlidingWindowLog
-	var log refLog
+	log := newRefLog()
 	for ts := int64(0); ts < 12_000; ts += 137 {
 		for _, w := range []int64{1, 2} {
 			d := alg.Decide(rates, ratelimit.Item{Time: ts, Weight: w}, log)
 			if want := fits(rates, log, ts, w); d.Allowed != want {
-				t.Fatalf("at %d weight %d: Allowed = %v, want %v (log %v)", ts, w, d.Allowed, want, log)
+				t.Fatalf("at %d weight %d: Allowed = %v, want %v (log %v)", ts, w, d.Allowed, want, log.Units)
 			}
 			if d.Allowed {
-				for range w {
-					log = append(log, ts)
-				}
+				log.Insert("", ts, w)
 				continue
 			}
 			retry := d.RetryAfter.Milliseconds()
 			if !fits(rates, log, ts+retry, w) || fits(rates, log, ts+retry-1, w) {
-				t.Fatalf("at %d weight %d: RetryAfter %v is not the first time it fits (log %v)", ts, w, d.RetryAfter, log)
+				t.Fatalf("at %d weight %d: RetryAfter %v is not the first time it fits (log %v)", ts, w, d.RetryAfter, log.Units)
 			}
 		}
 	}
-	if len(log) == 0 {
+	if len(log.Units) == 0 {
 		t.Fatal("nothing admitted")
 	}
 }

@@ -8,41 +8,10 @@ import (
 	"unsafe"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/core/ratelimittest"
 )
 
-// naive is the reference model: every unit as its own timestamp, sorted.
-type naive struct {
-	units []int64
-	names []string
-}
-
-func (n *naive) CountSince(_ int, since int64) int64 {
-	i, _ := slices.BinarySearch(n.units, since)
-	return int64(len(n.units) - i)
-}
-
-func (n *naive) NthNewest(k int64) (int64, bool) {
-	if k < 0 || k >= int64(len(n.units)) {
-		return 0, false
-	}
-	return n.units[int64(len(n.units))-1-k], true
-}
-
-func (n *naive) insert(name string, ts, weight int64) {
-	i, _ := slices.BinarySearch(n.units, ts+1)
-	for range weight {
-		n.units = slices.Insert(n.units, i, ts)
-		n.names = slices.Insert(n.names, i, name)
-	}
-}
-
-func (n *naive) leak(bound int64) int64 {
-	i, _ := slices.BinarySearch(n.units, bound)
-	n.units, n.names = n.units[i:], n.names[i:]
-	return int64(i)
-}
-
-// TestLogMatchesNaive drives unitLog and the naive model with the same random
+// TestLogMatchesNaive drives unitLog and the reference log with the same random
 // puts (mostly in time order, some out of order, several names and weights),
 // leaks and peeks, and requires identical answers throughout.
 func TestLogMatchesNaive(t *testing.T) {
@@ -53,7 +22,7 @@ func TestLogMatchesNaive(t *testing.T) {
 	maxIv := rates.Largest().IntervalMillis()
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 1))
-		l, ref := newUnitLog(len(rates), ""), &naive{}
+		l, ref := newUnitLog(len(rates), ""), &ratelimittest.ReferenceLog{}
 		now := int64(1000)
 		for step := range 3000 {
 			now += int64(r.IntN(12))
@@ -72,7 +41,7 @@ func TestLogMatchesNaive(t *testing.T) {
 				t.Fatalf("seed %d step %d: put %v = %+v, want %+v", seed, step, item, got, want)
 			}
 			if want.Allowed && item.Weight > 0 {
-				ref.insert(item.Name, item.Time, item.Weight)
+				ref.Insert(item.Name, item.Time, item.Weight)
 			}
 			// A full ring reclaims units older than the largest window; they
 			// count for nothing, and the model drops them too.
@@ -80,24 +49,24 @@ func TestLogMatchesNaive(t *testing.T) {
 			if !l.empty() {
 				oldest = l.at(l.head).ts
 			}
-			if i, _ := slices.BinarySearch(ref.units, oldest); i > 0 && ref.units[i-1] >= item.Time-maxIv {
-				t.Fatalf("seed %d step %d: the log dropped a unit at %d that still counts at %d", seed, step, ref.units[i-1], item.Time)
+			if i, _ := slices.BinarySearch(ref.Units, oldest); i > 0 && ref.Units[i-1] >= item.Time-maxIv {
+				t.Fatalf("seed %d step %d: the log dropped a unit at %d that still counts at %d", seed, step, ref.Units[i-1], item.Time)
 			}
-			ref.leak(oldest)
+			ref.Leak(oldest)
 			if r.IntN(50) == 0 {
 				bound := now - maxIv + int64(r.IntN(100))
-				if g, w := l.leak(bound), ref.leak(bound); g != w {
+				if g, w := l.leak(bound), ref.Leak(bound); g != w {
 					t.Fatalf("seed %d step %d: leak(%d) = %d, want %d", seed, step, bound, g, w)
 				}
 			}
-			if l.count() != int64(len(ref.units)) {
-				t.Fatalf("seed %d step %d: count = %d, want %d", seed, step, l.count(), len(ref.units))
+			if l.count() != int64(len(ref.Units)) {
+				t.Fatalf("seed %d step %d: count = %d, want %d", seed, step, l.count(), len(ref.Units))
 			}
-			if k := int64(r.IntN(len(ref.units) + 1)); k < int64(len(ref.units)) {
+			if k := int64(r.IntN(len(ref.Units) + 1)); k < int64(len(ref.Units)) {
 				it, ok := l.item(k)
-				i := int64(len(ref.units)) - 1 - k
-				if !ok || it.Time != ref.units[i] || it.Name != ref.names[i] {
-					t.Fatalf("seed %d step %d: item(%d) = %v, %v; want %s at %d", seed, step, k, it, ok, ref.names[i], ref.units[i])
+				i := int64(len(ref.Units)) - 1 - k
+				if !ok || it.Time != ref.Units[i] || it.Name != ref.Names[i] {
+					t.Fatalf("seed %d step %d: item(%d) = %v, %v; want %s at %d", seed, step, k, it, ok, ref.Names[i], ref.Units[i])
 				}
 			}
 		}

@@ -6,44 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/core/ratelimittest"
 )
-
-// naive is the reference model: every unit as its own timestamp, sorted.
-type naive struct {
-	units []int64
-	names []string
-}
-
-func (n *naive) CountSince(_ int, since int64) int64 {
-	i, _ := slices.BinarySearch(n.units, since)
-	return int64(len(n.units) - i)
-}
-
-func (n *naive) NthNewest(k int64) (int64, bool) {
-	if k < 0 || k >= int64(len(n.units)) {
-		return 0, false
-	}
-	return n.units[int64(len(n.units))-1-k], true
-}
-
-func (n *naive) insert(name string, ts, weight int64) {
-	i, _ := slices.BinarySearch(n.units, ts+1)
-	for range weight {
-		n.units = slices.Insert(n.units, i, ts)
-		n.names = slices.Insert(n.names, i, name)
-	}
-}
-
-func (n *naive) leak(bound int64) int64 {
-	i, _ := slices.BinarySearch(n.units, bound)
-	n.units, n.names = n.units[i:], n.names[i:]
-	return int64(i)
-}
 
 // crashAt makes the crash hook panic at the given point's call after skip
 // others, as if the process were killed there, and returns a func that
@@ -80,7 +48,7 @@ func tryCrash(fn func()) (point string) {
 	return ""
 }
 
-// TestLogMatchesNaive drives a key of a store and the naive model with the
+// TestLogMatchesNaive drives a key of a store and the reference log with the
 // same random puts (mostly in time order, some out of order, several names
 // and weights), leaks and peeks, and requires identical answers. Some puts
 // are cut short at a crash point, as a process killed there would be: the
@@ -104,7 +72,7 @@ func TestLogMatchesNaive(t *testing.T) {
 			}
 			defer s.Close()
 			b, _ := s.Bucket(t.Context(), "k")
-			ctx, ref := t.Context(), &naive{}
+			ctx, ref := t.Context(), &ratelimittest.ReferenceLog{}
 			names := []string{"k", "a", "b", "c", "d", "e", "f", "g"} // 7 aliases: all kept
 			for step := range 3000 {
 				now := clock.Advance(time.Duration(r.IntN(12)) * time.Millisecond)
@@ -129,25 +97,25 @@ func TestLogMatchesNaive(t *testing.T) {
 				case crashed == "" && (err != nil || got != want):
 					t.Fatalf("step %d: Put %v = %+v, %v; want %+v", step, item, got, err, want)
 				case crashed == "" && want.Allowed, crashed == pointShift:
-					ref.insert(item.Name, item.Time, item.Weight)
+					ref.Insert(item.Name, item.Time, item.Weight)
 				}
 				// A ring of 200 entries never fills here, so nothing is
 				// reclaimed that the model keeps.
 				if r.IntN(50) == 0 {
 					bound := now + int64(r.IntN(100))
 					g, err := b.Leak(ctx, bound)
-					if w := ref.leak(bound - maxIv); err != nil || g != w {
+					if w := ref.Leak(bound - maxIv); err != nil || g != w {
 						t.Fatalf("step %d: Leak(%d) = %d, %v; want %d", step, bound, g, err, w)
 					}
 				}
-				if n, err := b.Count(ctx); err != nil || n != int64(len(ref.units)) {
-					t.Fatalf("step %d (crash at %q): Count = %d, %v; want %d", step, crashed, n, err, len(ref.units))
+				if n, err := b.Count(ctx); err != nil || n != int64(len(ref.Units)) {
+					t.Fatalf("step %d (crash at %q): Count = %d, %v; want %d", step, crashed, n, err, len(ref.Units))
 				}
-				if k := int64(r.IntN(len(ref.units) + 1)); k < int64(len(ref.units)) {
+				if k := int64(r.IntN(len(ref.Units) + 1)); k < int64(len(ref.Units)) {
 					it, ok, err := b.Peek(ctx, k)
-					i := int64(len(ref.units)) - 1 - k
-					if err != nil || !ok || it.Time != ref.units[i] || it.Name != ref.names[i] {
-						t.Fatalf("step %d: Peek(%d) = %v, %v, %v; want %s at %d", step, k, it, ok, err, ref.names[i], ref.units[i])
+					i := int64(len(ref.Units)) - 1 - k
+					if err != nil || !ok || it.Time != ref.Units[i] || it.Name != ref.Names[i] {
+						t.Fatalf("step %d: Peek(%d) = %v, %v, %v; want %s at %d", step, k, it, ok, err, ref.Names[i], ref.Units[i])
 					}
 				}
 			}
