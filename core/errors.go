@@ -68,3 +68,16 @@ func (e *LimitError) Unwrap() []error {
 func errorf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
 }
+
+// WeightError returns the error for a put of a negative weight under name:
+// it wraps [ErrInvalidWeight] and names both. Every store returns it, so
+// that all of them word the failure alike.
+func WeightError(name string, weight int64) error {
+	return errorf(ErrInvalidWeight, "weight %d for %q is negative", weight, name)
+}
+
+// IndexError returns the error for a negative peek index: it wraps
+// [ErrInvalidArgument] and names the index. Every store returns it.
+func IndexError(i int64) error {
+	return errorf(ErrInvalidArgument, "peek index %d is negative", i)
+}

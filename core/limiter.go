@@ -87,7 +87,7 @@ func (l *Limiter) AllowN(ctx context.Context, name string, n int64) (Decision, e
 func (l *Limiter) allowOther(ctx context.Context, name string, n int64) (Decision, error) {
 	name = l.name(name)
 	if n < 0 {
-		return Decision{}, errorf(ErrInvalidWeight, "weight %d for %q is negative", n, name)
+		return Decision{}, WeightError(name, n)
 	}
 	return l.factory.Acquire(ctx, name, n)
 }

@@ -63,7 +63,7 @@ func (b *Bucket) PutNow(_ context.Context, name string, weight int64) (d ratelim
 // stamps it with the bucket's clock.
 func (b *Bucket) put(d *ratelimit.Decision, item ratelimit.Item, now bool) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	if now {
 		item.Time = b.clock.Now() // outside the lock, see Store.put
@@ -132,7 +132,7 @@ func (b *Bucket) Count(context.Context) (int64, error) {
 // Peek returns the i-th newest unit as the item it was put with.
 func (b *Bucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

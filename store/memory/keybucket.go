@@ -72,7 +72,7 @@ func (b *keyBucket) Count(context.Context) (int64, error) {
 
 func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	var it ratelimit.Item
 	var ok bool

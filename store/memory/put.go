@@ -26,15 +26,7 @@ func (l *unitLog) put(d *ratelimit.Decision, rates ratelimit.Rates, item ratelim
 
 func checkWeight(name string, weight int64) error {
 	if weight < 0 {
-		return errNegativeWeight(name, weight)
+		return ratelimit.WeightError(name, weight)
 	}
 	return nil
-}
-
-func errNegativeWeight(name string, weight int64) error {
-	return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
-}
-
-func errNegativeIndex(i int64) error {
-	return fmt.Errorf("%w: peek index %d is negative", ratelimit.ErrInvalidArgument, i)
 }

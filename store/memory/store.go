@@ -123,7 +123,7 @@ func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelim
 // unitLog.put) and stores it if allowed; now stamps it with the store's clock.
 func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	if s.closed.Load() {
 		return errClosed

@@ -29,7 +29,7 @@ func (b *keyBucket) PutNow(_ context.Context, name string, weight int64) (d rate
 
 func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration, error) {
 	if item.Weight < 0 {
-		return 0, errNegativeWeight(item.Name, item.Weight)
+		return 0, ratelimit.WeightError(item.Name, item.Weight)
 	}
 	var wait time.Duration
 	err := b.s.with(b.name, func(l *slotLog) {
@@ -73,7 +73,7 @@ func (b *keyBucket) Count(context.Context) (int64, error) {
 
 func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	var it ratelimit.Item
 	var ok bool

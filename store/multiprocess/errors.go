@@ -15,11 +15,3 @@ import (
 var ErrFull = errors.New("ratelimit: mpstore: full")
 
 var errClosed = fmt.Errorf("%w: mpstore", ratelimit.ErrClosed)
-
-func errNegativeWeight(name string, weight int64) error {
-	return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
-}
-
-func errNegativeIndex(i int64) error {
-	return fmt.Errorf("%w: peek index %d is negative", ratelimit.ErrInvalidArgument, i)
-}

@@ -186,7 +186,7 @@ func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelim
 // stamps it with the store's time.
 func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	k := newKeyForm(key, s.m.lay.keyLen)
 	if err := s.lock(); err != nil {

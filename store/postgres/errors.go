@@ -8,14 +8,6 @@ import (
 
 var errClosed = fmt.Errorf("%w: pgstore", ratelimit.ErrClosed)
 
-func errNegativeWeight(name string, weight int64) error {
-	return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
-}
-
-func errNegativeIndex(i int64) error {
-	return fmt.Errorf("%w: peek index %d is negative", ratelimit.ErrInvalidArgument, i)
-}
-
 // opError wraps a database failure of op, naming the name it was for (cut
 // to 64 characters) when there is one.
 func opError(op string, name *string, err error) error {

@@ -98,7 +98,7 @@ func (s *Store) count(ctx context.Context, key string) (int64, error) {
 
 func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	if s.closed.Load() {
 		return ratelimit.Item{}, false, errClosed

@@ -14,7 +14,7 @@ import (
 // copies a Decision.)
 func (s *Store) put(ctx context.Context, d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	if s.closed.Load() {
 		return errClosed
@@ -29,7 +29,7 @@ func (s *Store) put(ctx context.Context, d *ratelimit.Decision, key string, item
 // waiting reports how long until item would fit under key, storing nothing.
 func (s *Store) waiting(ctx context.Context, key string, item ratelimit.Item) (time.Duration, error) {
 	if item.Weight < 0 {
-		return 0, errNegativeWeight(item.Name, item.Weight)
+		return 0, ratelimit.WeightError(item.Name, item.Weight)
 	}
 	if s.closed.Load() {
 		return 0, errClosed

@@ -8,14 +8,6 @@ import (
 
 var errClosed = fmt.Errorf("%w: redisstore", ratelimit.ErrClosed)
 
-func errNegativeWeight(name string, weight int64) error {
-	return fmt.Errorf("%w: weight %d for %q is negative", ratelimit.ErrInvalidWeight, weight, name)
-}
-
-func errNegativeIndex(i int64) error {
-	return fmt.Errorf("%w: peek index %d is negative", ratelimit.ErrInvalidArgument, i)
-}
-
 func errTimeRange(t int64) error {
 	return fmt.Errorf("%w: redisstore: time %d is outside ±2^53 ms", ratelimit.ErrInvalidArgument, t)
 }

@@ -20,7 +20,7 @@ const (
 // store applies the algorithm. (d is an out-parameter, as in memorystore.)
 func (s *Store) put(ctx context.Context, d *ratelimit.Decision, name, mode string, item ratelimit.Item) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	if s.closed.Load() {
 		return errClosed
@@ -105,7 +105,7 @@ func (s *Store) count(ctx context.Context, name string) (int64, error) {
 
 func (s *Store) peek(ctx context.Context, name string, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	if s.closed.Load() {
 		return ratelimit.Item{}, false, errClosed

@@ -16,7 +16,7 @@ import (
 // out-parameter, as in memorystore, so that no layer copies a Decision.)
 func (s *Store) put(ctx context.Context, d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
 	if item.Weight < 0 {
-		return errNegativeWeight(item.Name, item.Weight)
+		return ratelimit.WeightError(item.Name, item.Weight)
 	}
 	// A weight of 0 stores nothing: a read transaction suffices.
 	write := item.Weight > 0
@@ -57,7 +57,7 @@ func (s *Store) put(ctx context.Context, d *ratelimit.Decision, key string, item
 // waiting reports how long until item would fit under key, storing nothing.
 func (s *Store) waiting(ctx context.Context, key string, item ratelimit.Item) (time.Duration, error) {
 	if item.Weight < 0 {
-		return 0, errNegativeWeight(item.Name, item.Weight)
+		return 0, ratelimit.WeightError(item.Name, item.Weight)
 	}
 	var wait time.Duration
 	err := s.do(ctx, "waiting", &key, func(sess *session) (bool, error) {
@@ -134,7 +134,7 @@ func (s *Store) count(ctx context.Context, key string) (int64, error) {
 
 func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
-		return ratelimit.Item{}, false, errNegativeIndex(i)
+		return ratelimit.Item{}, false, ratelimit.IndexError(i)
 	}
 	var it ratelimit.Item
 	var ok bool
