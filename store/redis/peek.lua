@@ -12,4 +12,4 @@ end
 if m == nil then
   return false
 end
-return {ts, aft(m) - bef(m), sub(m, 52)}
+return {ts, aft(m) - bef(m), itemName(m)}

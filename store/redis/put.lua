@@ -11,7 +11,7 @@
 -- The common paths cost one read of the newest run, TIME for PutNow, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
 -- newest run, and, when allowed, one ZADD (plus a ZREM when the put joins
--- the newest run); members are read by position, never split.
+-- the newest run); members are unpacked, never split.
 local mode, weight, name, ttl = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local nts, total, nm = newest()
 local t, now
@@ -33,7 +33,7 @@ for i = 1, nrates do
   local since = t - interval
   local left, first = limit, nil
   if nts and nts >= since then
-    first = redis.call('ZRANGEBYSCORE', key, num(since), '+inf', 'LIMIT', '0', '1')[1]
+    first = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'LIMIT', 0, 1)[1]
     left = limit - (total - bef(first))
   end
   if left < weight then
@@ -80,14 +80,14 @@ end
 if allowed and weight > 0 and mode ~= 'w' then
   local largest = tonumber(ARGV[5 + 2 * nrates])
   if nts == nil or t > nts then
-    redis.call('ZADD', key, num(t), entry(total, total + weight, t, name))
+    redis.call('ZADD', key, t, entry(total, total + weight, t, name))
   elseif t == nts then
-    if sub(nm, 52) == name then
+    if itemName(nm) == name then
       -- The same name at the same millisecond: one run.
       redis.call('ZREM', key, nm)
-      redis.call('ZADD', key, num(t), entry(bef(nm), total + weight, t, name))
+      redis.call('ZADD', key, t, entry(bef(nm), total + weight, t, name))
     else
-      redis.call('ZADD', key, num(t), entry(total, total + weight, t, name))
+      redis.call('ZADD', key, t, entry(total, total + weight, t, name))
     end
   else
     -- Out of order (an explicit time older than the newest run): the newer
@@ -98,9 +98,9 @@ if allowed and weight > 0 and mode ~= 'w' then
       local m = later[j]
       redis.call('ZREM', key, m)
       local ts = stamp(m)
-      redis.call('ZADD', key, num(ts), entry(bef(m) + weight, aft(m) + weight, ts, sub(m, 52)))
+      redis.call('ZADD', key, ts, entry(bef(m) + weight, aft(m) + weight, ts, itemName(m)))
     end
-    redis.call('ZADD', key, num(t), entry(at, at + weight, t, name))
+    redis.call('ZADD', key, t, entry(at, at + weight, t, name))
   end
   -- Runs older than every window at t count for nothing at t or later:
   -- drop them each time the total passes a multiple of 256 units, so a busy
@@ -119,7 +119,7 @@ if allowed and weight > 0 and mode ~= 'w' then
     if now == nil then
       now = clock()
     end
-    redis.call('PEXPIRE', key, num(ttl + math.max(newestTs - now, 0)))
+    redis.call('PEXPIRE', key, ttl + math.max(newestTs - now, 0))
   end
 end
 return {allowed and 1 or 0, rate, remaining, retry, reset, t}
