@@ -165,6 +165,16 @@ func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, er
 	}
 }
 
+// Rates returns the rates the limiter's factory enforces, or nil when the
+// factory does not say (it has no Rates() Rates method). Every store of this
+// module says; HTTP middleware lists them in its RateLimit-Policy header.
+func (l *Limiter) Rates() Rates {
+	if r, ok := l.factory.(interface{ Rates() Rates }); ok {
+		return r.Rates()
+	}
+	return nil
+}
+
 // Bucket returns the bucket name routes to (the default name for "").
 func (l *Limiter) Bucket(ctx context.Context, name string) (Bucket, error) {
 	return l.factory.Bucket(ctx, l.name(name))

@@ -671,3 +671,31 @@ func TestLimiterWaitNDoneContext(t *testing.T) {
 		allow(t, l, "a", 1, true)
 	})
 }
+
+// opaqueFactory hides every method of a factory but the Factory interface.
+type opaqueFactory struct{ ratelimit.Factory }
+
+func TestLimiterRates(t *testing.T) {
+	rates := []ratelimit.Rate{ratelimit.PerSecond(5), ratelimit.PerMinute(100)}
+	s := newStore(t, rates...)
+	for _, c := range []struct {
+		name string
+		f    ratelimit.Factory
+		want string
+	}{
+		{"store", s, "5/s, 100/min"},
+		{"single", ratelimit.Single(newBucket(t, rates[0])), "5/s"},
+		{"opaque", opaqueFactory{s}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := ratelimit.New(c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := l.Rates()
+			if (c.want == "") != (got == nil) || (got != nil && got.String() != c.want) {
+				t.Fatalf("Rates() = %v, want %q", got, c.want)
+			}
+		})
+	}
+}

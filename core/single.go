@@ -27,6 +27,9 @@ func (f *SingleFactory) Acquire(ctx context.Context, name string, weight int64) 
 // Bucket returns the bucket, whatever the name.
 func (f *SingleFactory) Bucket(context.Context, string) (Bucket, error) { return f.bucket, nil }
 
+// Rates returns the bucket's rates.
+func (f *SingleFactory) Rates() Rates { return f.bucket.Rates() }
+
 // Close closes the bucket once and returns its error.
 func (f *SingleFactory) Close() error {
 	f.once.Do(func() { f.err = f.bucket.Close() })

@@ -1,0 +1,39 @@
+package httplimit_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// serveMux returns a ServeMux whose two routes answer "ok" through mw: the
+// middleware wraps each route, so that the request's Pattern is set.
+func serveMux(mw func(http.Handler) http.Handler) *http.ServeMux {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", mw(ok))
+	mux.Handle("GET /r/{id}", mw(ok))
+	return mux
+}
+
+// recorderServe serves requests through h with a ResponseRecorder.
+func recorderServe(h http.Handler) httplimittest.Serve {
+	return func(r *http.Request) *http.Response {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result()
+	}
+}
+
+func TestConformance(t *testing.T) {
+	httplimittest.Run(t, httplimittest.Harness{
+		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
+			return recorderServe(serveMux(httplimit.Middleware(l, opts...)))
+		},
+	})
+}
