@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
 )
 
 // Serve sends one request through an adapter and returns its response.
