@@ -13,6 +13,11 @@ const (
 	// AlgorithmSlidingWindowLog is the exact sliding-window log of
 	// [SlidingWindowLog], the default.
 	AlgorithmSlidingWindowLog Algorithm = "sliding-window-log"
+	// AlgorithmGCRA is [GCRA], the token bucket in one number per rate.
+	AlgorithmGCRA Algorithm = "gcra"
+	// AlgorithmSlidingWindowCounter is [SlidingWindowCounter], the
+	// two-window approximation in three numbers per rate.
+	AlgorithmSlidingWindowCounter Algorithm = "sliding-window-counter"
 )
 
 // WindowLog is what [SlidingWindowLog] needs to know of a bucket's log of
