@@ -220,3 +220,35 @@ func TestConstantStateValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestConstantStateCountIdle(t *testing.T) {
+	rs, _ := ratelimit.NewRates(ratelimit.PerSecond(3))
+	g := make([]ratelimit.GCRAState, 1)
+	var d ratelimit.Decision
+	for range 3 {
+		ratelimit.GCRA{}.DecideInto(&d, rs, 0, 1, g)
+	}
+	for _, c := range []struct {
+		now   int64
+		count int64
+		idle  bool
+	}{{0, 3, false}, {334, 2, false}, {999, 1, false}, {1000, 0, true}} {
+		if n, idle := (ratelimit.GCRA{}).Count(rs, c.now, g), (ratelimit.GCRA{}).Idle(c.now, g); n != c.count || idle != c.idle {
+			t.Errorf("GCRA at %d: Count %d, Idle %v; want %d, %v", c.now, n, idle, c.count, c.idle)
+		}
+	}
+	rs, _ = ratelimit.NewRates(ratelimit.PerSecond(4))
+	w := make([]ratelimit.CounterState, 1)
+	for range 4 {
+		ratelimit.SlidingWindowCounter{}.DecideInto(&d, rs, 1500, 1, w)
+	}
+	for _, c := range []struct {
+		now   int64
+		count int64
+		idle  bool
+	}{{1500, 4, false}, {2250, 3, false}, {2999, 1, false}, {3000, 0, true}} {
+		if n, idle := (ratelimit.SlidingWindowCounter{}).Count(rs, c.now, w), (ratelimit.SlidingWindowCounter{}).Idle(rs, c.now, w); n != c.count || idle != c.idle {
+			t.Errorf("Counter at %d: Count %d, Idle %v; want %d, %v", c.now, n, idle, c.count, c.idle)
+		}
+	}
+}

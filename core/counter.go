@@ -128,3 +128,24 @@ func mod(x, m int64) int64 {
 	}
 	return r
 }
+
+// Count returns the units the largest rate counts at now (its two windows
+// weighted, rounded up): what a counter bucket's Count reports.
+func (SlidingWindowCounter) Count(rates Rates, now int64, state []CounterState) int64 {
+	i := len(rates) - 1
+	interval := rates[i].IntervalMillis()
+	s := counterRoll(state[i], now, interval)
+	e := max(now-s.Start, 0)
+	return (s.Prev*(interval-e)+interval-1)/interval + s.Cur
+}
+
+// Idle reports whether state counts nothing at now in any rate, so that a
+// store may drop it.
+func (SlidingWindowCounter) Idle(rates Rates, now int64, state []CounterState) bool {
+	for i, r := range rates {
+		if s := counterRoll(state[i], now, r.IntervalMillis()); s.Prev > 0 || s.Cur > 0 {
+			return false
+		}
+	}
+	return true
+}

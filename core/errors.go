@@ -29,6 +29,10 @@ var (
 	ErrWaitTooLong = errors.New("ratelimit: wait would exceed deadline")
 	// ErrClosed reports use of a limiter, factory or bucket after Close.
 	ErrClosed = errors.New("ratelimit: closed")
+	// ErrNoHistory reports a bucket operation that needs the log of units
+	// (Peek) on an algorithm that keeps none: GCRA and the sliding-window
+	// counter keep a few numbers per rate. It wraps [errors.ErrUnsupported].
+	ErrNoHistory = fmt.Errorf("ratelimit: the algorithm keeps no log of units: %w", errors.ErrUnsupported)
 	// ErrNoDefault reports use of the package-level functions before
 	// [SetDefault] was called.
 	ErrNoDefault = errors.New("ratelimit: no default limiter set")

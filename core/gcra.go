@@ -124,3 +124,27 @@ func gcraUntil(s GCRAState, at int64) int64 {
 	}
 	return max(d, 0)
 }
+
+// Count returns the units state still holds against the largest rate at
+// now: those not yet emitted, rounded up. It is what a GCRA bucket's Count
+// reports.
+func (GCRA) Count(rates Rates, now int64, state []GCRAState) int64 {
+	i := len(rates) - 1
+	r, s := rates[i], state[i]
+	if s.TAT < now {
+		return 0
+	}
+	num := (s.TAT-now)*r.Limit + s.Rem // in 1/limit ms × limit
+	return (num + r.IntervalMillis() - 1) / r.IntervalMillis()
+}
+
+// Idle reports whether state counts nothing at now in any rate, so that a
+// store may drop it: every rate is back to its full burst.
+func (GCRA) Idle(now int64, state []GCRAState) bool {
+	for _, s := range state {
+		if s.TAT > now || (s.TAT == now && s.Rem > 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -18,6 +18,7 @@ import (
 // Close, when they return an error wrapping [ratelimit.ErrClosed].
 type Bucket struct {
 	rates       ratelimit.Rates
+	alg         algorithm
 	maxInterval int64
 	clock       ratelimit.Clock
 
@@ -39,7 +40,7 @@ func NewBucket(rates []ratelimit.Rate, opts ...Option) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{rates: rs, maxInterval: rs.Largest().IntervalMillis(), clock: cfg.clock, log: newUnitLog(len(rs), "")}, nil
+	return &Bucket{rates: rs, alg: cfg.alg, maxInterval: rs.Largest().IntervalMillis(), clock: cfg.clock, log: newKeyLog(cfg.alg, len(rs), "")}, nil
 }
 
 // Rates returns the rates the bucket enforces, sorted by interval.
@@ -76,7 +77,7 @@ func (b *Bucket) put(d *ratelimit.Decision, item ratelimit.Item, now bool) error
 	if now {
 		item.Time = b.log.stamp(item.Time)
 	}
-	b.log.put(d, b.rates, item, b.maxInterval)
+	b.log.decide(d, b.rates, item, b.maxInterval, true)
 	return nil
 }
 
@@ -90,7 +91,9 @@ func (b *Bucket) Waiting(_ context.Context, item ratelimit.Item) (time.Duration,
 	if b.closed {
 		return 0, errClosed
 	}
-	return ratelimit.SlidingWindowLog{}.Decide(b.rates, item, b.log).RetryAfter, nil
+	var d ratelimit.Decision
+	b.log.decide(&d, b.rates, item, b.maxInterval, false)
+	return d.RetryAfter, nil
 }
 
 // Leak removes the units older than the largest interval at now.
@@ -105,7 +108,7 @@ func (b *Bucket) Leak(_ context.Context, now int64) (int64, error) {
 	// stamps no earlier than this. A now in the future is honoured for the
 	// leak, but stamps are not moved past the clock.
 	b.log.advance(min(now, b.clock.Now()))
-	return b.log.leak(now - b.maxInterval), nil
+	return b.log.leakAt(b.rates, now, b.maxInterval), nil
 }
 
 // Flush removes every unit.
@@ -126,7 +129,7 @@ func (b *Bucket) Count(context.Context) (int64, error) {
 	if b.closed {
 		return 0, errClosed
 	}
-	return b.log.count(), nil
+	return b.log.countAt(b.rates, b.clock.Now()), nil
 }
 
 // Peek returns the i-th newest unit as the item it was put with.
@@ -139,8 +142,7 @@ func (b *Bucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) 
 	if b.closed {
 		return ratelimit.Item{}, false, errClosed
 	}
-	it, ok := b.log.item(i)
-	return it, ok, nil
+	return b.log.peek(i)
 }
 
 // Now returns the bucket's clock.
@@ -153,7 +155,7 @@ func (b *Bucket) Close() error {
 	defer b.mu.Unlock()
 	if !b.closed {
 		b.closed = true
-		b.log = newUnitLog(len(b.rates), "")
+		b.log = newKeyLog(b.alg, len(b.rates), "")
 	}
 	return nil
 }

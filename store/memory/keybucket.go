@@ -34,9 +34,11 @@ func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Durati
 	var wait time.Duration
 	err := b.s.with(b.name, func(log *unitLog) {
 		if log == nil {
-			log = newUnitLog(len(b.s.rates), b.name)
+			log = newKeyLog(b.s.alg, len(b.s.rates), b.name)
 		}
-		wait = ratelimit.SlidingWindowLog{}.Decide(b.s.rates, item, log).RetryAfter
+		var d ratelimit.Decision
+		log.decide(&d, b.s.rates, item, b.s.maxInterval, false)
+		wait = d.RetryAfter
 	})
 	return wait, err
 }
@@ -46,7 +48,7 @@ func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
 	err := b.s.with(b.name, func(log *unitLog) {
 		if log != nil {
 			log.advance(min(now, b.s.clock.Now())) // see Bucket.Leak
-			n = log.leak(now - b.s.maxInterval)
+			n = log.leakAt(b.s.rates, now, b.s.maxInterval)
 		}
 	})
 	return n, err
@@ -64,7 +66,7 @@ func (b *keyBucket) Count(context.Context) (int64, error) {
 	var n int64
 	err := b.s.with(b.name, func(log *unitLog) {
 		if log != nil {
-			n = log.count()
+			n = log.countAt(b.s.rates, b.s.clock.Now())
 		}
 	})
 	return n, err
@@ -76,12 +78,17 @@ func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, erro
 	}
 	var it ratelimit.Item
 	var ok bool
+	var perr error
 	err := b.s.with(b.name, func(log *unitLog) {
-		if log != nil {
-			it, ok = log.item(i)
+		if log == nil {
+			log = newKeyLog(b.s.alg, 0, b.name)
 		}
+		it, ok, perr = log.peek(i)
 	})
-	return it, ok, err
+	if err != nil {
+		return it, ok, err
+	}
+	return it, ok, perr
 }
 
 func (b *keyBucket) Now(context.Context) (int64, error) { return b.s.clock.Now(), nil }

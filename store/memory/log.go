@@ -45,7 +45,10 @@ type unitLog struct {
 	small [2]cursor // cursors' backing array for up to two rates
 
 	names []string
-	_     [40]byte
+	// cst is the state of a constant-state algorithm (GCRA, the counter);
+	// such a log keeps no entries.
+	cst *constState
+	_   [32]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at
@@ -319,6 +322,11 @@ func (l *unitLog) leak(bound int64) int64 {
 
 // flush drops every entry.
 func (l *unitLog) flush() {
+	if l.cst != nil {
+		clear(l.cst.gcra)
+		clear(l.cst.ctr)
+		return
+	}
 	for !l.empty() {
 		l.drop()
 	}

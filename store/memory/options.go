@@ -20,6 +20,8 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	algorithm     ratelimit.Algorithm
+	alg           algorithm
 	clock         ratelimit.Clock
 	shards        int
 	maxKeys       int
@@ -51,6 +53,10 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 	case c.sweepInterval < 0:
 		return c, fmt.Errorf("%w: memorystore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
+	var err error
+	if c.alg, err = parseAlgorithm(c.algorithm, rates); err != nil {
+		return c, err
+	}
 	// A power of two, and no more shards than keys, so every shard may hold
 	// at least one key.
 	c.shards = 1 << (bits.Len(uint(min(c.shards, c.maxKeys))) - 1)
@@ -62,6 +68,16 @@ func defaultShards() int { return max(64, 16*runtime.GOMAXPROCS(0)) }
 // DefaultMaxKeys is the number of keys a [Store] holds at most unless
 // [WithMaxKeys] says otherwise.
 const DefaultMaxKeys = 1 << 20
+
+// WithAlgorithm sets the admission algorithm of a Bucket or Store: the
+// exact [ratelimit.SlidingWindowLog] (the default), [ratelimit.GCRA] or
+// [ratelimit.SlidingWindowCounter], which keep a few numbers per rate and
+// key whatever the traffic (about 300 bytes per key in all). Under the
+// constant-state algorithms Peek fails with [ratelimit.ErrNoHistory] and
+// Count reports what the largest rate still counts.
+func WithAlgorithm(a ratelimit.Algorithm) Option {
+	return optionFunc(func(cfg *config) { cfg.algorithm = a })
+}
 
 // WithClock sets the clock units are stamped with. Default:
 // [ratelimit.MonotonicClock]. Tests use a [ratelimit.FakeClock].

@@ -26,6 +26,7 @@ import (
 // with an error wrapping [ratelimit.ErrClosed].
 type Store struct {
 	rates       ratelimit.Rates
+	alg         algorithm
 	clock       ratelimit.Clock
 	maxInterval int64
 	seed        maphash.Seed
@@ -68,6 +69,7 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		rates:       rs,
+		alg:         cfg.alg,
 		clock:       cfg.clock,
 		maxInterval: rs.Largest().IntervalMillis(),
 		seed:        maphash.MakeSeed(),
@@ -138,7 +140,7 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 	log := sh.lookup(key, h)
 	if log == nil && item.Weight == 0 {
 		// Judge against an empty log without adding the key.
-		newUnitLog(len(s.rates), key).put(d, s.rates, item, s.maxInterval)
+		newKeyLog(s.alg, len(s.rates), key).decide(d, s.rates, item, s.maxInterval, false)
 		sh.mu.Unlock()
 		return nil
 	}
@@ -152,7 +154,7 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 	if now {
 		item.Time = log.stamp(item.Time)
 	}
-	log.put(d, s.rates, item, s.maxInterval)
+	log.decide(d, s.rates, item, s.maxInterval, true)
 	sh.mu.Unlock()
 	return nil
 }
@@ -168,7 +170,7 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 			return nil, fmt.Errorf("%w: about %d keys in use, none idle, while adding %q", ErrTooManyKeys, sh.size()*len(s.shards), key)
 		}
 	}
-	log := newUnitLog(len(s.rates), key)
+	log := newKeyLog(s.alg, len(s.rates), key)
 	if sh.logs[h] == nil {
 		sh.logs[h] = log
 	} else {
@@ -186,12 +188,12 @@ func (s *Store) sweep(sh *shard, now int64) int64 {
 	next := int64(1<<63 - 1)
 	idle := func(log *unitLog) bool {
 		log.advance(now)
-		log.leak(now - s.maxInterval)
-		newest, ok := log.newest()
-		if ok {
-			next = min(next, newest+s.maxInterval+1)
+		log.leakAt(s.rates, now, s.maxInterval)
+		if at := log.idleAt(s.rates); at > now {
+			next = min(next, at)
+			return false
 		}
-		return !ok
+		return true
 	}
 	maps.DeleteFunc(sh.logs, func(_ uint64, log *unitLog) bool { return idle(log) })
 	maps.DeleteFunc(sh.collided, func(_ string, log *unitLog) bool { return idle(log) })

@@ -37,6 +37,9 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{"zero shards", good, []memorystore.Option{memorystore.WithShards(0)}, ratelimit.ErrInvalidArgument},
 		{"zero keys", good, []memorystore.Option{memorystore.WithMaxKeys(0)}, ratelimit.ErrInvalidArgument},
 		{"negative sweep", good, []memorystore.Option{memorystore.WithSweepInterval(-time.Second)}, ratelimit.ErrInvalidArgument},
+		{"unknown algorithm", good, []memorystore.Option{memorystore.WithAlgorithm("leaky")}, ratelimit.ErrInvalidArgument},
+		{"GCRA beyond exact", []ratelimit.Rate{ratelimit.PerDay(1 << 30)}, []memorystore.Option{memorystore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, ratelimit.ErrInvalidRates},
+		{"counter beyond exact", []ratelimit.Rate{ratelimit.PerDay(1 << 30)}, []memorystore.Option{memorystore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowCounter)}, ratelimit.ErrInvalidRates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,27 +56,42 @@ func TestNewRejectsBadInput(t *testing.T) {
 // TestMaxKeys fills a one-shard store to its cap: a new key fails while every
 // key still counts, and succeeds once their units leave the largest window.
 func TestMaxKeys(t *testing.T) {
-	clock := ratelimit.NewFakeClock(0)
-	s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(5)},
-		memorystore.WithClock(clock), memorystore.WithShards(1), memorystore.WithMaxKeys(3), memorystore.WithSweepInterval(0))
-	ctx := t.Context()
-	for i := range 3 {
-		if d, err := s.Acquire(ctx, fmt.Sprint("k", i), 1); err != nil || !d.Allowed {
-			t.Fatalf("Acquire k%d = %+v, %v", i, d, err)
-		}
-	}
-	if _, err := s.Acquire(ctx, "k3", 1); !errors.Is(err, memorystore.ErrTooManyKeys) {
-		t.Fatalf("Acquire past the cap: err = %v, want ErrTooManyKeys", err)
-	}
-	if d, err := s.Acquire(ctx, "k0", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire of a known key at the cap = %+v, %v", d, err)
-	}
-	clock.Set(1001) // every unit, all stamped at 0, has left the window
-	if d, err := s.Acquire(ctx, "k3", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire after the keys went idle = %+v, %v", d, err)
-	}
-	if n := s.Len(); n != 1 {
-		t.Fatalf("Len = %d, want 1 (idle keys dropped)", n)
+	for _, c := range []struct {
+		alg  ratelimit.Algorithm
+		idle int64 // when a unit put at 0 stops counting under 5/s
+	}{
+		{ratelimit.AlgorithmSlidingWindowLog, 1001},
+		{ratelimit.AlgorithmGCRA, 200},
+		{ratelimit.AlgorithmSlidingWindowCounter, 2000}, // it weighs on the next window too
+	} {
+		t.Run(string(c.alg), func(t *testing.T) {
+			clock := ratelimit.NewFakeClock(0)
+			s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(5)}, memorystore.WithAlgorithm(c.alg),
+				memorystore.WithClock(clock), memorystore.WithShards(1), memorystore.WithMaxKeys(3), memorystore.WithSweepInterval(0))
+			ctx := t.Context()
+			for i := range 3 {
+				if d, err := s.Acquire(ctx, fmt.Sprint("k", i), 1); err != nil || !d.Allowed {
+					t.Fatalf("Acquire k%d = %+v, %v", i, d, err)
+				}
+			}
+			if _, err := s.Acquire(ctx, "k3", 1); !errors.Is(err, memorystore.ErrTooManyKeys) {
+				t.Fatalf("Acquire past the cap: err = %v, want ErrTooManyKeys", err)
+			}
+			if d, err := s.Acquire(ctx, "k0", 1); err != nil || !d.Allowed {
+				t.Fatalf("Acquire of a known key at the cap = %+v, %v", d, err)
+			}
+			clock.Set(c.idle - 1)
+			if _, err := s.Acquire(ctx, "k3", 1); !errors.Is(err, memorystore.ErrTooManyKeys) {
+				t.Fatalf("Acquire past the cap before any key is idle: err = %v, want ErrTooManyKeys", err)
+			}
+			clock.Set(c.idle + 400) // k0's second unit, at 0 too, is idle as well
+			if d, err := s.Acquire(ctx, "k3", 1); err != nil || !d.Allowed {
+				t.Fatalf("Acquire after the keys went idle = %+v, %v", d, err)
+			}
+			if n := s.Len(); n != 1 {
+				t.Fatalf("Len = %d, want 1 (idle keys dropped)", n)
+			}
+		})
 	}
 }
 
@@ -154,13 +172,15 @@ func TestManyKeysBoundedMemory(t *testing.T) {
 }
 
 func TestStoreAcquireNoAllocs(t *testing.T) {
-	s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(1 << 40)})
-	ctx := t.Context()
-	for range 10_000 {
-		s.Acquire(ctx, "key", 1)
-	}
-	if n := testing.AllocsPerRun(1000, func() { s.Acquire(ctx, "key", 1) }); n != 0 {
-		t.Fatalf("Acquire allocates %v times per call, want 0", n)
+	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+		s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(1 << 30)}, memorystore.WithAlgorithm(alg))
+		ctx := t.Context()
+		for range 10_000 {
+			s.Acquire(ctx, "key", 1)
+		}
+		if n := testing.AllocsPerRun(1000, func() { s.Acquire(ctx, "key", 1) }); n != 0 {
+			t.Fatalf("%s: Acquire allocates %v times per call, want 0", alg, n)
+		}
 	}
 }
 
