@@ -3,16 +3,36 @@ module github.com/gorate/ratelimit/bench
 go 1.25
 
 require (
+	github.com/go-chi/httprate v0.16.1
+	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gorate/ratelimit v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/store/postgres v0.0.0-00010101000000-000000000000
 	github.com/jackc/pgx/v5 v5.8.0
 	github.com/sethvargo/go-limiter v0.7.1
+	github.com/valyala/fasthttp v1.51.0
 	golang.org/x/time v0.14.0
+)
+
+require (
+	github.com/andybalholm/brotli v1.1.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/klauspost/compress v1.17.9 // indirect
+	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
+	github.com/mattn/go-colorable v0.1.13 // indirect
+	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mattn/go-runewidth v0.0.16 // indirect
+	github.com/philhofer/fwd v1.1.3-0.20240916144458-20a13a1f6b7c // indirect
+	github.com/rivo/uniseg v0.2.0 // indirect
+	github.com/tinylib/msgp v1.2.5 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/tcplisten v1.0.0 // indirect
+	github.com/zeebo/xxh3 v1.1.0 // indirect
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-redis/redis_rate/v10 v10.0.1
+	github.com/gorate/ratelimit/adapters/fiber v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/store/redis v0.0.0-00010101000000-000000000000
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -31,3 +51,5 @@ replace github.com/gorate/ratelimit => ../
 replace github.com/gorate/ratelimit/store/postgres => ../store/postgres
 
 replace github.com/gorate/ratelimit/store/redis => ../store/redis
+
+replace github.com/gorate/ratelimit/adapters/fiber => ../adapters/fiber

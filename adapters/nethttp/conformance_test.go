@@ -3,7 +3,6 @@ package httplimit_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
@@ -21,19 +20,10 @@ func serveMux(mw func(http.Handler) http.Handler) *http.ServeMux {
 	return mux
 }
 
-// recorderServe serves requests through h with a ResponseRecorder.
-func recorderServe(h http.Handler) httplimittest.Serve {
-	return func(r *http.Request) *http.Response {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Result()
-	}
-}
-
 func TestConformance(t *testing.T) {
 	httplimittest.Run(t, httplimittest.Harness{
 		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
-			return recorderServe(serveMux(httplimit.Middleware(l, opts...)))
+			return httplimittest.Recorder(serveMux(httplimit.Middleware(l, opts...)))
 		},
 	})
 }

@@ -41,7 +41,8 @@ type Outcome struct {
 	Decision ratelimit.Decision
 	// Err is the failure that the error policy handled, if any.
 	Err error
-	// Headers are to be set on the response, whether it passes or not.
+	// Headers are to be set on the response, whether it passes or not (a
+	// reply adds X-Content-Type-Options: nosniff).
 	Headers Headers
 	// Reply is the response to write when Pass is false.
 	Reply Reply
@@ -89,6 +90,7 @@ func (e *Engine) Check(r Request, o *Outcome) {
 	if !o.Decision.Allowed {
 		o.Pass = false
 		o.Reply = e.denied(r, &o.Decision)
+		o.Headers.add(headerNoSniff, "nosniff")
 	}
 }
 
@@ -121,6 +123,7 @@ func (e *Engine) fail(r Request, o *Outcome, err error) {
 	}
 	o.Pass = false
 	o.Reply = textOrJSON(r, http.StatusServiceUnavailable, "rate limiter unavailable", -1)
+	o.Headers.add(headerNoSniff, "nosniff")
 }
 
 func (e *Engine) denied(r Request, d *ratelimit.Decision) Reply {

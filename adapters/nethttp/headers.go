@@ -37,7 +37,8 @@ const (
 	headerRemaining  = "X-Ratelimit-Remaining"
 	headerReset      = "X-Ratelimit-Reset"
 	headerRetryAfter = "Retry-After"
-	maxHeaders       = 6
+	headerNoSniff    = "X-Content-Type-Options"
+	maxHeaders       = 7
 )
 
 // Headers are the response headers an [Engine] decided on, names in

@@ -36,18 +36,28 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.e.Handle(w, NetHTTPRequest{r}) {
+		h.next.ServeHTTP(w, r)
+	}
+}
+
+// Handle checks r and writes the outcome to w, for the adapters whose
+// response is an http.ResponseWriter (net/http, gin, echo): the rate-limit
+// headers, and the reply when the request does not pass. It reports whether
+// the request goes on to the handler.
+func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
 	var o Outcome
-	h.e.Check(NetHTTPRequest{r}, &o)
+	e.Check(r, &o)
 	o.WriteHeaders(w.Header())
 	if !o.Pass {
 		o.WriteReply(w)
-		return
 	}
-	h.next.ServeHTTP(w, r)
+	return o.Pass
 }
 
-// WriteHeaders sets o's headers in h. The values share one backing array,
-// so that all of them cost one allocation.
+// WriteHeaders sets o's headers in h, replacing any of the same name: with
+// middlewares stacked, the innermost one's headers win. The values share one
+// backing array, so that all of them cost one allocation.
 func (o *Outcome) WriteHeaders(h http.Header) {
 	n := o.Headers.Len()
 	if n == 0 {
@@ -67,7 +77,6 @@ func (o *Outcome) WriteReply(w http.ResponseWriter) {
 	if o.Reply.ContentType != "" {
 		w.Header().Set("Content-Type", o.Reply.ContentType)
 	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(o.Reply.Status)
 	w.Write(o.Reply.Body)
 }

@@ -47,9 +47,10 @@ func Run(t *testing.T, h Harness) {
 // start is the fake clock's first reading in every case.
 const start = 1_000_000
 
-// fakeLimiter returns a limiter over a memory store with a fake clock,
-// closed at cleanup.
-func fakeLimiter(t *testing.T, rates ...ratelimit.Rate) (*ratelimit.Limiter, *ratelimit.FakeClock) {
+// FakeLimiter returns a limiter over a memory store enforcing rates with a
+// fake clock, closed at t's cleanup: what an adapter's own tests need to
+// check headers exactly.
+func FakeLimiter(t testing.TB, rates ...ratelimit.Rate) (*ratelimit.Limiter, *ratelimit.FakeClock) {
 	t.Helper()
 	clock := ratelimit.NewFakeClock(start)
 	s, err := memorystore.New(rates, memorystore.WithClock(clock))
@@ -62,6 +63,16 @@ func fakeLimiter(t *testing.T, rates ...ratelimit.Rate) (*ratelimit.Limiter, *ra
 	}
 	t.Cleanup(func() { l.Close() })
 	return l, clock
+}
+
+// Recorder serves requests through h with an httptest.ResponseRecorder: the
+// Serve of every adapter whose framework is an http.Handler.
+func Recorder(h http.Handler) Serve {
+	return func(r *http.Request) *http.Response {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result()
+	}
 }
 
 // response is what a case checks of one response.
@@ -114,7 +125,7 @@ func (r response) want(t *testing.T, status int, headers ...string) {
 // time T leaves the window at T+1001 ms: reset and retry-after are 1001 ms,
 // 2 s in delta-seconds rounded up.
 func testAllowedThenDenied(t *testing.T, h Harness) {
-	l, clock := fakeLimiter(t, ratelimit.PerSecond(3))
+	l, clock := FakeLimiter(t, ratelimit.PerSecond(3))
 	serve := h.New(t, l)
 	for i, left := range []string{"2", "1", "0"} {
 		r := do(t, serve, "/")
@@ -124,7 +135,8 @@ func testAllowedThenDenied(t *testing.T, h Harness) {
 			"X-Ratelimit-Limit", "3",
 			"X-Ratelimit-Remaining", left,
 			"X-Ratelimit-Reset", "2",
-			"Retry-After", "")
+			"Retry-After", "",
+			"X-Content-Type-Options", "")
 		if r.body != "ok" {
 			t.Errorf("request %d: body %q, want the handler's", i, r.body)
 		}
@@ -134,7 +146,8 @@ func testAllowedThenDenied(t *testing.T, h Harness) {
 		"Ratelimit", `"3/s";r=0;t=2`,
 		"X-Ratelimit-Remaining", "0",
 		"Retry-After", "2",
-		"Content-Type", "text/plain; charset=utf-8")
+		"Content-Type", "text/plain; charset=utf-8",
+		"X-Content-Type-Options", "nosniff")
 	if r.body != "rate limit exceeded\n" {
 		t.Errorf("429 body %q", r.body)
 	}
@@ -145,7 +158,7 @@ func testAllowedThenDenied(t *testing.T, h Harness) {
 }
 
 func testSeveralRates(t *testing.T, h Harness) {
-	l, clock := fakeLimiter(t, ratelimit.PerSecond(2), ratelimit.PerMinute(3))
+	l, clock := FakeLimiter(t, ratelimit.PerSecond(2), ratelimit.PerMinute(3))
 	serve := h.New(t, l)
 	policy := `"2/s";q=2;w=1, "3/min";q=3;w=60`
 	do(t, serve, "/").want(t, http.StatusOK, "Ratelimit-Policy", policy, "Ratelimit", `"2/s";r=1;t=2`)
@@ -166,7 +179,7 @@ func testSeveralRates(t *testing.T, h Harness) {
 }
 
 func testJSONBody(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	serve := h.New(t, l)
 	accept := header("Accept", "text/html, application/json;q=0.9")
 	do(t, serve, "/", accept).want(t, http.StatusOK)
@@ -178,7 +191,7 @@ func testJSONBody(t *testing.T, h Harness) {
 }
 
 func testCost(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(5))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(5))
 	serve := h.New(t, l, httplimit.WithCost(func(r httplimit.Request) (int64, error) {
 		return strconv.ParseInt(r.Header("X-Cost"), 10, 64)
 	}))
@@ -194,7 +207,7 @@ func testCost(t *testing.T, h Harness) {
 }
 
 func testSkip(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	serve := h.New(t, l, httplimit.WithSkip(func(r httplimit.Request) bool { return r.Path() == "/" }))
 	for range 5 {
 		do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", "", "X-Ratelimit-Limit", "")
@@ -204,21 +217,21 @@ func testSkip(t *testing.T, h Harness) {
 }
 
 func testKeyHeader(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	serve := h.New(t, l, httplimit.WithKey(httplimit.Header("X-User")))
 	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusOK)
 	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusTooManyRequests)
 	do(t, serve, "/", header("X-User", "bob")).want(t, http.StatusOK)
 	// No key: the error policy, never a bucket shared by keyless requests.
 	r := do(t, serve, "/")
-	r.want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "")
+	r.want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
 	if r.body != "rate limiter unavailable\n" {
 		t.Errorf("503 body %q", r.body)
 	}
 }
 
 func testFailOpen(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	var mu sync.Mutex
 	var errs []error
 	serve := h.New(t, l, httplimit.WithKey(httplimit.Header("X-User")), httplimit.WithFailOpen(),
@@ -240,7 +253,7 @@ func testFailOpen(t *testing.T, h Harness) {
 }
 
 func testRoute(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(2))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(2))
 	serve := h.New(t, l, httplimit.WithKey(httplimit.Route()))
 	do(t, serve, "/r/1").want(t, http.StatusOK)
 	do(t, serve, "/r/2").want(t, http.StatusOK)
@@ -322,14 +335,14 @@ func testWait(t *testing.T, h Harness) {
 	for range 3 {
 		do(t, serve, "/").want(t, http.StatusOK)
 	}
-	l2, _ := fakeLimiter(t, ratelimit.PerMinute(1))
+	l2, _ := FakeLimiter(t, ratelimit.PerMinute(1))
 	serve = h.New(t, l2, httplimit.WithWait(time.Second))
 	do(t, serve, "/").want(t, http.StatusOK)
 	do(t, serve, "/").want(t, http.StatusTooManyRequests, "Retry-After", "61")
 }
 
 func testConcurrent(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(10))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(10))
 	serve := h.New(t, l)
 	var wg sync.WaitGroup
 	var ok, denied atomic.Int64
@@ -363,7 +376,7 @@ func testHeaderModes(t *testing.T, h Harness) {
 		{httplimit.HeadersIETF, `"1/s";r=0;t=2`, ""},
 		{httplimit.HeadersXRateLimit, "", "1"},
 	} {
-		l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+		l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 		serve := h.New(t, l, httplimit.WithHeaders(c.mode))
 		do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit)
 		do(t, serve, "/").want(t, http.StatusTooManyRequests, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit, "Retry-After", "2")
@@ -371,7 +384,7 @@ func testHeaderModes(t *testing.T, h Harness) {
 }
 
 func testDeniedFunc(t *testing.T, h Harness) {
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	serve := h.New(t, l, httplimit.WithDenied(func(r httplimit.Request, d ratelimit.Decision) httplimit.Reply {
 		return httplimit.Reply{ContentType: "text/html", Body: []byte("<p>slow down, " + r.Path() + " " + d.Rate.String() + "</p>")}
 	}))
@@ -387,7 +400,7 @@ func testClientIP(t *testing.T, h Harness) {
 	if h.NoRemoteAddr {
 		t.Skip("the adapter's test mode does not carry a request's RemoteAddr")
 	}
-	l, _ := fakeLimiter(t, ratelimit.PerSecond(1))
+	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
 	serve := h.New(t, l)
 	for _, c := range []struct {
 		addr   string

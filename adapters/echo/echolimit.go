@@ -1,0 +1,77 @@
+package echolimit
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// Middleware returns echo middleware that limits each request with l, as
+// [httplimit.Middleware] does for net/http: it keys the request (default the
+// peer's IP address), admits its cost, sets the rate-limit headers and either
+// calls the next handler or writes 429 Too Many Requests (503 when the limit
+// cannot be checked, unless [httplimit.WithFailOpen]) and returns nil
+// without calling it. Use it for a whole server or group (e.Use) or for one
+// route (e.GET(path, h, Middleware(l))); give middlewares that share a
+// limiter distinct [httplimit.WithName]s. The request's context bounds the
+// store call. The returned middleware is safe for concurrent use.
+// Middleware panics when l is nil.
+func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) echo.MiddlewareFunc {
+	e := httplimit.NewEngine(l, opts...)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := requests.Get().(*request)
+			r.c = c
+			pass := e.Handle(c.Response(), r)
+			r.c = nil
+			requests.Put(r)
+			if !pass {
+				return nil
+			}
+			return next(c)
+		}
+	}
+}
+
+// Context returns the [echo.Context] behind r, or nil when r is not a
+// request of this package's middleware. It lets a key, cost or skip function
+// read what [httplimit.Request] does not expose (route parameters, values set
+// by earlier middleware):
+//
+//	httplimit.WithKey(func(r httplimit.Request) (string, error) {
+//		return echolimit.Context(r).Param("tenant"), nil
+//	})
+//
+// Like r, the context is only valid during the call r is passed to.
+func Context(r httplimit.Request) echo.Context {
+	if e, ok := r.(*request); ok {
+		return e.c
+	}
+	return nil
+}
+
+// request is the [httplimit.Request] of an echo request. The middleware
+// takes it from requests and puts it back once Check returns, which a
+// Request's validity (the call it is passed to) allows: a pointer converts
+// to an interface without the allocation a struct holding the two-word
+// echo.Context would cost.
+type request struct{ c echo.Context }
+
+var requests = sync.Pool{New: func() any { return new(request) }}
+
+var _ httplimit.Request = (*request)(nil)
+
+func (r *request) Context() context.Context          { return r.c.Request().Context() }
+func (r *request) Method() string                    { return r.c.Request().Method }
+func (r *request) Path() string                      { return r.c.Request().URL.Path }
+func (r *request) Route() string                     { return r.c.Path() }
+func (r *request) Header(name string) string         { return r.c.Request().Header.Get(name) }
+func (r *request) HeaderValues(name string) []string { return r.c.Request().Header.Values(name) }
+func (r *request) Query(name string) string          { return r.c.QueryParam(name) }
+func (r *request) RemoteAddr() string                { return r.c.Request().RemoteAddr }
+func (r *request) HTTPRequest() *http.Request        { return r.c.Request() }

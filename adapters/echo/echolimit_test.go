@@ -1,0 +1,165 @@
+package echolimit_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	echolimit "github.com/gorate/ratelimit/adapters/echo"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+func ok(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+
+func TestConformance(t *testing.T) {
+	httplimittest.Run(t, httplimittest.Harness{
+		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
+			e := echo.New()
+			e.Use(echolimit.Middleware(l, opts...))
+			e.GET("/", ok)
+			e.GET("/r/:id", ok)
+			return httplimittest.Recorder(e)
+		},
+	})
+}
+
+// newLimiter returns a limiter on a fake clock that stands still, closed
+// at cleanup.
+func newLimiter(t *testing.T, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	l, _ := httplimittest.FakeLimiter(t, rates...)
+	return l
+}
+
+// get sends GET path from 192.0.2.1 to h and returns the recorded response.
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
+	req.RemoteAddr = "192.0.2.1:1234"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// TestPerRoute limits the whole server with one limiter and one route with
+// a second, stricter one: both apply to that route, only the first to the
+// others.
+func TestPerRoute(t *testing.T) {
+	global := newLimiter(t, ratelimit.PerSecond(3))
+	strict := newLimiter(t, ratelimit.PerSecond(1))
+	e := echo.New()
+	e.Use(echolimit.Middleware(global))
+	e.GET("/strict", ok, echolimit.Middleware(strict, httplimit.WithName("strict")))
+	e.GET("/", ok)
+
+	for i, c := range []struct {
+		path   string
+		status int
+		limit  string // X-Ratelimit-Limit: the limiter that answered last
+	}{
+		{"/strict", http.StatusOK, "1"},
+		{"/strict", http.StatusTooManyRequests, "1"}, // strict denies; global counted it
+		{"/", http.StatusOK, "3"},                    // global's third unit
+		{"/", http.StatusTooManyRequests, "3"},
+		{"/strict", http.StatusTooManyRequests, "3"}, // global denies before strict runs
+	} {
+		w := get(t, e, c.path)
+		if w.Code != c.status || w.Header().Get("X-Ratelimit-Limit") != c.limit {
+			t.Errorf("request %d, GET %s: status %d, X-Ratelimit-Limit %q; want %d, %q",
+				i, c.path, w.Code, w.Header().Get("X-Ratelimit-Limit"), c.status, c.limit)
+		}
+	}
+}
+
+// TestRequest checks what a key function sees of an echo request: the
+// route is echo's Path pattern, and Context and HTTPRequest reach the
+// framework's values.
+func TestRequest(t *testing.T) {
+	l := newLimiter(t, ratelimit.PerSecond(10))
+	type seen struct {
+		route, path, method, query, header, remote, param string
+		httpReq                                           bool
+	}
+	got := make(chan seen, 1)
+	key := func(r httplimit.Request) (string, error) {
+		c := echolimit.Context(r)
+		got <- seen{
+			route: r.Route(), path: r.Path(), method: r.Method(),
+			query: r.Query("q"), header: r.Header("X-User"), remote: r.RemoteAddr(),
+			param:   c.Param("id"),
+			httpReq: httplimit.HTTPRequest(r) == c.Request() && r.Context() == c.Request().Context(),
+		}
+		return "k", nil
+	}
+	e := echo.New()
+	e.GET("/r/:id", ok, echolimit.Middleware(l, httplimit.WithKey(key)))
+
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/r/42?q=v&q=w", nil)
+	req.RemoteAddr = "192.0.2.7:999"
+	req.Header.Set("X-User", "ann")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200", w.Code)
+	}
+	want := seen{"/r/:id", "/r/42", "GET", "v", "ann", "192.0.2.7:999", "42", true}
+	if s := <-got; s != want {
+		t.Errorf("key function saw %+v, want %+v", s, want)
+	}
+}
+
+func TestContextOfOtherRequest(t *testing.T) {
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	if c := echolimit.Context(httplimit.NetHTTPRequest{R: req}); c != nil {
+		t.Errorf("Context of a net/http request = %v, want nil", c)
+	}
+}
+
+// TestDenyStops calls the middleware on an echo.Context of its own: a
+// denied request gets a 429 with the rate-limit headers and Retry-After,
+// the next handler is not called, and the middleware returns nil, so that
+// echo's error handler does not write a response of its own.
+func TestDenyStops(t *testing.T) {
+	e := echo.New()
+	var calls int
+	h := echolimit.Middleware(newLimiter(t, ratelimit.PerSecond(1)))(func(c echo.Context) error {
+		calls++
+		return ok(c)
+	})
+	for i, want := range []struct {
+		calls   int
+		status  int
+		headers map[string]string
+		body    string
+	}{
+		{1, http.StatusOK, map[string]string{"X-Ratelimit-Remaining": "0", "Retry-After": ""}, "ok"},
+		{1, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":           "2",
+			"Ratelimit-Policy":      `"1/s";q=1;w=1`,
+			"Ratelimit":             `"1/s";r=0;t=2`,
+			"X-Ratelimit-Limit":     "1",
+			"X-Ratelimit-Remaining": "0",
+			"X-Ratelimit-Reset":     "2",
+			"Content-Type":          "text/plain; charset=utf-8",
+		}, "rate limit exceeded\n"},
+	} {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		req.RemoteAddr = "192.0.2.1:1234"
+		w := httptest.NewRecorder()
+		if err := h(e.NewContext(req, w)); err != nil {
+			t.Errorf("request %d: middleware returned %v, want nil", i, err)
+		}
+		if calls != want.calls || w.Code != want.status || w.Body.String() != want.body {
+			t.Errorf("request %d: next called %d times in all, status %d, body %q; want %d, %d, %q",
+				i, calls, w.Code, w.Body.String(), want.calls, want.status, want.body)
+		}
+		for name, v := range want.headers {
+			if got := w.Header().Get(name); got != v {
+				t.Errorf("request %d: %s = %q, want %q", i, name, got, v)
+			}
+		}
+	}
+}

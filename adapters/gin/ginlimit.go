@@ -1,0 +1,63 @@
+package ginlimit
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// Middleware returns gin middleware that limits each request with l, as
+// [httplimit.Middleware] does for net/http: it keys the request (default the
+// peer's IP address), admits its cost, sets the rate-limit headers and either
+// lets the chain go on or writes 429 Too Many Requests (503 when the limit
+// cannot be checked, unless [httplimit.WithFailOpen]) and aborts the chain.
+// Use it for a whole engine or group (r.Use) or for one route
+// (r.GET(path, Middleware(l), h)); give middlewares that share a limiter
+// distinct [httplimit.WithName]s. The request's context bounds the store
+// call. The returned handler is safe for concurrent use. Middleware panics
+// when l is nil.
+func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) gin.HandlerFunc {
+	e := httplimit.NewEngine(l, opts...)
+	return func(c *gin.Context) {
+		if !e.Handle(c.Writer, request{c}) {
+			c.Abort()
+		}
+	}
+}
+
+// Context returns the [gin.Context] behind r, or nil when r is not a request
+// of this package's middleware. It lets a key, cost or skip function read
+// what [httplimit.Request] does not expose (route parameters, values set by
+// earlier middleware):
+//
+//	httplimit.WithKey(func(r httplimit.Request) (string, error) {
+//		return ginlimit.Context(r).Param("tenant"), nil
+//	})
+//
+// Like r, the context is only valid during the call r is passed to.
+func Context(r httplimit.Request) *gin.Context {
+	if g, ok := r.(request); ok {
+		return g.c
+	}
+	return nil
+}
+
+// request is the [httplimit.Request] of a gin request. A struct holding one
+// pointer, it converts to an interface without an allocation.
+type request struct{ c *gin.Context }
+
+var _ httplimit.Request = request{}
+
+func (r request) Context() context.Context          { return r.c.Request.Context() }
+func (r request) Method() string                    { return r.c.Request.Method }
+func (r request) Path() string                      { return r.c.Request.URL.Path }
+func (r request) Route() string                     { return r.c.FullPath() }
+func (r request) Header(name string) string         { return r.c.GetHeader(name) }
+func (r request) HeaderValues(name string) []string { return r.c.Request.Header.Values(name) }
+func (r request) Query(name string) string          { return r.c.Query(name) }
+func (r request) RemoteAddr() string                { return r.c.Request.RemoteAddr }
+func (r request) HTTPRequest() *http.Request        { return r.c.Request }

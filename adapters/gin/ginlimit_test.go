@@ -1,0 +1,170 @@
+package ginlimit_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	ginlimit "github.com/gorate/ratelimit/adapters/gin"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode) // no debug route printing
+	os.Exit(m.Run())
+}
+
+func ok(c *gin.Context) { c.String(http.StatusOK, "ok") }
+
+func TestConformance(t *testing.T) {
+	httplimittest.Run(t, httplimittest.Harness{
+		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
+			r := gin.New()
+			r.Use(ginlimit.Middleware(l, opts...))
+			r.GET("/", ok)
+			r.GET("/r/:id", ok)
+			return httplimittest.Recorder(r)
+		},
+	})
+}
+
+// newLimiter returns a limiter on a fake clock that stands still, closed
+// at cleanup.
+func newLimiter(t *testing.T, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	l, _ := httplimittest.FakeLimiter(t, rates...)
+	return l
+}
+
+// get sends GET path from 192.0.2.1 to h and returns the recorded response.
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
+	req.RemoteAddr = "192.0.2.1:1234"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// TestPerRoute limits the whole engine with one limiter and one route with
+// a second, stricter one: both apply to that route, only the first to the
+// others, and the handler runs only for the requests both admit.
+func TestPerRoute(t *testing.T) {
+	global := newLimiter(t, ratelimit.PerSecond(3))
+	strict := newLimiter(t, ratelimit.PerSecond(1))
+	var handled int
+	h := func(c *gin.Context) { handled++; ok(c) }
+	r := gin.New()
+	r.Use(ginlimit.Middleware(global))
+	r.GET("/strict", ginlimit.Middleware(strict, httplimit.WithName("strict")), h)
+	r.GET("/", h)
+
+	for i, c := range []struct {
+		path   string
+		status int
+		limit  string // X-Ratelimit-Limit: the limiter that answered last
+	}{
+		{"/strict", http.StatusOK, "1"},
+		{"/strict", http.StatusTooManyRequests, "1"}, // strict denies; global counted it
+		{"/", http.StatusOK, "3"},                    // global's third unit
+		{"/", http.StatusTooManyRequests, "3"},
+		{"/strict", http.StatusTooManyRequests, "3"}, // global denies before strict runs
+	} {
+		w := get(t, r, c.path)
+		if w.Code != c.status || w.Header().Get("X-Ratelimit-Limit") != c.limit {
+			t.Errorf("request %d, GET %s: status %d, X-Ratelimit-Limit %q; want %d, %q",
+				i, c.path, w.Code, w.Header().Get("X-Ratelimit-Limit"), c.status, c.limit)
+		}
+	}
+	if handled != 2 {
+		t.Errorf("the handler ran %d times for 2 admitted requests", handled)
+	}
+}
+
+// TestRequest checks what a key function sees of a gin request: the route
+// is gin's FullPath pattern, and Context and HTTPRequest reach the
+// framework's values.
+func TestRequest(t *testing.T) {
+	l := newLimiter(t, ratelimit.PerSecond(10))
+	type seen struct {
+		route, path, method, query, header, remote, param string
+		httpReq                                           bool
+	}
+	got := make(chan seen, 1)
+	key := func(r httplimit.Request) (string, error) {
+		c := ginlimit.Context(r)
+		got <- seen{
+			route: r.Route(), path: r.Path(), method: r.Method(),
+			query: r.Query("q"), header: r.Header("X-User"), remote: r.RemoteAddr(),
+			param:   c.Param("id"),
+			httpReq: httplimit.HTTPRequest(r) == c.Request && r.Context() == c.Request.Context(),
+		}
+		return "k", nil
+	}
+	e := gin.New()
+	e.GET("/r/:id", ginlimit.Middleware(l, httplimit.WithKey(key)), ok)
+
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/r/42?q=v&q=w", nil)
+	req.RemoteAddr = "192.0.2.7:999"
+	req.Header.Set("X-User", "ann")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200", w.Code)
+	}
+	want := seen{"/r/:id", "/r/42", "GET", "v", "ann", "192.0.2.7:999", "42", true}
+	if s := <-got; s != want {
+		t.Errorf("key function saw %+v, want %+v", s, want)
+	}
+}
+
+func TestContextOfOtherRequest(t *testing.T) {
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	if c := ginlimit.Context(httplimit.NetHTTPRequest{R: req}); c != nil {
+		t.Errorf("Context of a net/http request = %v, want nil", c)
+	}
+}
+
+// TestDenyAborts runs the middleware on a gin.Context of its own: a denied
+// request is aborted, so that no later handler runs, and its 429 carries the
+// rate-limit headers and Retry-After.
+func TestDenyAborts(t *testing.T) {
+	mw := ginlimit.Middleware(newLimiter(t, ratelimit.PerSecond(1)))
+	for i, want := range []struct {
+		aborted bool
+		status  int
+		headers map[string]string
+		body    string
+	}{
+		{false, http.StatusOK, map[string]string{"X-Ratelimit-Remaining": "0", "Retry-After": ""}, ""},
+		{true, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":           "2",
+			"Ratelimit-Policy":      `"1/s";q=1;w=1`,
+			"Ratelimit":             `"1/s";r=0;t=2`,
+			"X-Ratelimit-Limit":     "1",
+			"X-Ratelimit-Remaining": "0",
+			"X-Ratelimit-Reset":     "2",
+			"Content-Type":          "text/plain; charset=utf-8",
+		}, "rate limit exceeded\n"},
+	} {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		c.Request.RemoteAddr = "192.0.2.1:1234"
+		mw(c)
+		c.Writer.WriteHeaderNow()
+		if c.IsAborted() != want.aborted || w.Code != want.status || w.Body.String() != want.body {
+			t.Errorf("request %d: aborted %v, status %d, body %q; want %v, %d, %q",
+				i, c.IsAborted(), w.Code, w.Body.String(), want.aborted, want.status, want.body)
+		}
+		for name, v := range want.headers {
+			if got := w.Header().Get(name); got != v {
+				t.Errorf("request %d: %s = %q, want %q", i, name, got, v)
+			}
+		}
+	}
+}

@@ -1,0 +1,82 @@
+// Command echo serves an echo API limited per client IP, with a stricter
+// limit on one route:
+//
+//	go run ./echo
+//	for i in $(seq 7); do curl -si localhost:8080/hello | head -1; done
+//
+// Every route allows 5 requests per 10 seconds per client IP, so the 6th
+// and 7th requests get 429 Too Many Requests with Retry-After; POST /login
+// allows 2 a minute on top of that:
+//
+//	for i in $(seq 3); do curl -si -X POST localhost:8080/login | head -1; done
+//
+// Stop it with Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	echolimit "github.com/gorate/ratelimit/adapters/echo"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen `address`")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		fmt.Fprintln(os.Stderr, "echo example:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr string) error {
+	// 5 requests per 10 seconds per client IP, on every route.
+	perClient, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(5, 10*time.Second)})
+	if err != nil {
+		return err
+	}
+	defer perClient.Close()
+	// 2 logins a minute per client IP.
+	login, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
+	if err != nil {
+		return err
+	}
+	defer login.Close()
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Server.ReadHeaderTimeout = 5 * time.Second
+	e.Use(echolimit.Middleware(perClient))
+	e.GET("/hello", func(c echo.Context) error { return c.String(http.StatusOK, "hello\n") })
+	// A per-route limit: route middleware in front of one handler.
+	e.POST("/login", func(c echo.Context) error {
+		return c.String(http.StatusOK, "welcome\n")
+	}, echolimit.Middleware(login, httplimit.WithName("login")))
+
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Shutdown(shutdown)
+	}()
+	log.Printf("listening on http://%s", addr)
+	log.Printf("try: for i in $(seq 7); do curl -si %s/hello | head -1; done", addr)
+	if err := e.Start(addr); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

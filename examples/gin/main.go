@@ -1,0 +1,82 @@
+// Command gin serves a gin API limited per client IP, with a stricter limit
+// on one route:
+//
+//	go run ./gin
+//	for i in $(seq 7); do curl -si localhost:8080/hello | head -1; done
+//
+// Every route allows 5 requests per 10 seconds per client IP, so the 6th
+// and 7th requests get 429 Too Many Requests with Retry-After; POST /login
+// allows 2 a minute on top of that:
+//
+//	for i in $(seq 3); do curl -si -X POST localhost:8080/login | head -1; done
+//
+// Stop it with Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	ginlimit "github.com/gorate/ratelimit/adapters/gin"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen `address`")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		fmt.Fprintln(os.Stderr, "gin example:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr string) error {
+	// 5 requests per 10 seconds per client IP, on every route.
+	perClient, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(5, 10*time.Second)})
+	if err != nil {
+		return err
+	}
+	defer perClient.Close()
+	// 2 logins a minute per client IP.
+	login, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
+	if err != nil {
+		return err
+	}
+	defer login.Close()
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), ginlimit.Middleware(perClient))
+	r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hello\n") })
+	// A per-route limit: the middleware in front of one handler.
+	r.POST("/login", ginlimit.Middleware(login, httplimit.WithName("login")), func(c *gin.Context) {
+		c.String(http.StatusOK, "welcome\n")
+	})
+
+	srv := &http.Server{Addr: addr, Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Printf("listening on http://%s", addr)
+	log.Printf("try: for i in $(seq 7); do curl -si %s/hello | head -1; done", addr)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+// Command nethttp serves a net/http API limited per client IP, with a
+// stricter limit on one route, and shows the outbound Transport:
+//
+//	go run ./examples/nethttp
+//	for i in $(seq 7); do curl -si localhost:8080/hello | grep -E '^HTTP|^Ratelimit:|^Retry'; done
+//
+// The 6th and 7th requests get 429 Too Many Requests with Retry-After.
+// GET /login allows 2 requests a minute; GET /fetch calls /hello through a
+// limited http.Client (1 request per second to each host, waiting its turn).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen `address`")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		fmt.Fprintln(os.Stderr, "nethttp example:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr string) error {
+	// 5 requests per 10 seconds and 100 per hour, per client IP.
+	perClient, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(5, 10*time.Second), ratelimit.PerHour(100)})
+	if err != nil {
+		return err
+	}
+	defer perClient.Close()
+	login, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
+	if err != nil {
+		return err
+	}
+	defer login.Close()
+	outbound, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(1)})
+	if err != nil {
+		return err
+	}
+	defer outbound.Close()
+	client := &http.Client{Transport: httplimit.NewTransport(nil, outbound), Timeout: 10 * time.Second}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "hello\n")
+	})
+	// A per-route limit: the decorator wraps one handler.
+	mux.Handle("POST /login", httplimit.HandlerFunc(login, func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "welcome\n")
+	}))
+	mux.HandleFunc("GET /fetch", func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://"+addr+"/hello", nil)
+		res, err := client.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		fmt.Fprintf(w, "fetched /hello: %s\n", res.Status)
+	})
+
+	srv := &http.Server{Addr: addr, Handler: httplimit.Middleware(perClient)(mux), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Printf("listening on http://%s", addr)
+	log.Printf("try: for i in $(seq 7); do curl -si %s/hello | grep -E '^HTTP|^Ratelimit:|^Retry'; done", addr)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
