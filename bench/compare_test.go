@@ -40,6 +40,31 @@ func ours(b *testing.B, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	return l
 }
 
+// oursWith is ours under a constant-state algorithm of the memory store.
+func oursWith(b *testing.B, alg ratelimit.Algorithm, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
+	s, err := ourmemory.New(rates, ourmemory.WithAlgorithm(alg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ratelimit.New(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
+
+// constantAlgs are the memory store's constant-state algorithms, run beside
+// the exact log as impl=ratelimit-gcra and impl=ratelimit-counter.
+var constantAlgs = []struct {
+	impl string
+	alg  ratelimit.Algorithm
+}{
+	{"impl=ratelimit-gcra", ratelimit.AlgorithmGCRA},
+	{"impl=ratelimit-counter", ratelimit.AlgorithmSlidingWindowCounter},
+}
+
 func goLimiter(b *testing.B, perSecond uint64) interface {
 	Take(context.Context, string) (uint64, uint64, uint64, bool, error)
 } {
@@ -60,6 +85,15 @@ func BenchmarkOneKeyOneRate(b *testing.B) {
 			l.AllowN(ctx, "key", 1)
 		}
 	})
+	for _, c := range constantAlgs {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := oursWith(b, c.alg, ratelimit.PerSecond(huge)), b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				l.AllowN(ctx, "key", 1)
+			}
+		})
+	}
 	b.Run("impl=x-time-rate", func(b *testing.B) {
 		l := rate.NewLimiter(huge, huge)
 		b.ReportAllocs()
@@ -116,6 +150,16 @@ func BenchmarkOneKeyThreeRates(b *testing.B) {
 			l.AllowN(ctx, "key", 1)
 		}
 	})
+	for _, c := range constantAlgs {
+		b.Run(c.impl, func(b *testing.B) {
+			// limit × interval must stay below 2^53 for these algorithms.
+			l, ctx := oursWith(b, c.alg, ratelimit.PerSecond(1<<29), ratelimit.PerMinute(1<<30), ratelimit.PerHour(1<<31)), b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				l.AllowN(ctx, "key", 1)
+			}
+		})
+	}
 	b.Run("impl=x-time-rate", func(b *testing.B) {
 		ls := []*rate.Limiter{rate.NewLimiter(huge, huge), rate.NewLimiter(huge/60, huge*2), rate.NewLimiter(huge/3600, huge*4)}
 		b.ReportAllocs()
@@ -177,6 +221,12 @@ func bench10k(b *testing.B, perSecond int64) {
 		l, ctx := ours(b, ratelimit.PerSecond(perSecond)), b.Context()
 		walk(b, func(key string) { l.AllowN(ctx, key, 1) })
 	})
+	for _, c := range constantAlgs {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := oursWith(b, c.alg, ratelimit.PerSecond(perSecond)), b.Context()
+			walk(b, func(key string) { l.AllowN(ctx, key, 1) })
+		})
+	}
 	b.Run("impl=go-limiter", func(b *testing.B) {
 		s, ctx := goLimiter(b, uint64(perSecond)), b.Context()
 		walk(b, func(key string) { s.Take(ctx, key) })
