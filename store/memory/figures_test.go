@@ -38,23 +38,23 @@ func TestStateBytesPerKey(t *testing.T) {
 	}
 }
 
+// measure logs the heap growth per key of a store under alg after puts
+// rounds over names.
 func measure(t *testing.T, heap func() uint64, alg ratelimit.Algorithm, names []string, puts int) {
-	{
-		clock := ratelimit.NewFakeClock(0)
-		before := heap()
-		s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerHour(1000)}, memorystore.WithAlgorithm(alg),
-			memorystore.WithClock(clock), memorystore.WithSweepInterval(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range puts {
-			for _, k := range names {
-				s.Acquire(t.Context(), k, 1)
-			}
-			clock.Advance(100 * time.Millisecond)
-		}
-		grown := int64(heap()) - int64(before)
-		t.Logf("%-22s %d keys, %d puts each: %d bytes per key", alg, s.Len(), puts, grown/int64(s.Len()))
-		s.Close()
+	clock := ratelimit.NewFakeClock(0)
+	before := heap()
+	s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerHour(1000)}, memorystore.WithAlgorithm(alg),
+		memorystore.WithClock(clock), memorystore.WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
 	}
+	for range puts {
+		for _, k := range names {
+			s.Acquire(t.Context(), k, 1)
+		}
+		clock.Advance(100 * time.Millisecond)
+	}
+	grown := int64(heap()) - int64(before)
+	t.Logf("%-22s %d keys, %d puts each: %d bytes per key", alg, s.Len(), puts, grown/int64(s.Len()))
+	s.Close()
 }
