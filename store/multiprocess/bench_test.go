@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 
 // The admitting benchmarks use limits far above what a benchmark reaches, so
@@ -61,4 +62,40 @@ func BenchmarkAcquire(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkAlgorithms times one process's acquires for each algorithm side
+// by side, with rates the constant-state algorithms compute exactly.
+func BenchmarkAlgorithms(b *testing.B) {
+	tests := []struct {
+		name    string
+		rates   []ratelimit.Rate
+		keys    int
+		prefill int64
+	}{
+		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}, 1, 0},
+		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 0},
+		{"1000Keys", []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}, 1000, 0},
+		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 100},
+	}
+	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+		for _, tt := range tests {
+			b.Run(string(alg)+"/"+tt.name, func(b *testing.B) {
+				s, ctx := openStore(b, tempPath(b), tt.rates, mpstore.WithAlgorithm(alg), mpstore.WithMaxKeys(2048)), b.Context()
+				keys := make([]string, tt.keys)
+				for i := range keys {
+					keys[i] = "key-" + strconv.Itoa(i)
+					s.Acquire(ctx, keys[i], tt.prefill)
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := s.Acquire(ctx, keys[i%len(keys)], 1); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
 }

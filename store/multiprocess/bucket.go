@@ -31,6 +31,9 @@ func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Durati
 	if item.Weight < 0 {
 		return 0, ratelimit.WeightError(item.Name, item.Weight)
 	}
+	if b.s.alg != algLog {
+		return b.waitingConst(item)
+	}
 	var wait time.Duration
 	err := b.s.with(b.name, func(l *slotLog) {
 		var log ratelimit.WindowLog = emptyLog{}
@@ -43,6 +46,9 @@ func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Durati
 }
 
 func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
+	if b.s.alg != algLog {
+		return 0, b.leakConst(now)
+	}
 	var n int64
 	err := b.s.with(b.name, func(l *slotLog) {
 		b.s.advance(min(now, b.s.clock.Now())) // see memorystore's Bucket.Leak
@@ -54,6 +60,9 @@ func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
 }
 
 func (b *keyBucket) Flush(context.Context) error {
+	if b.s.alg != algLog {
+		return b.flushConst()
+	}
 	return b.s.with(b.name, func(l *slotLog) {
 		if l != nil {
 			l.flush()
@@ -62,6 +71,9 @@ func (b *keyBucket) Flush(context.Context) error {
 }
 
 func (b *keyBucket) Count(context.Context) (int64, error) {
+	if b.s.alg != algLog {
+		return b.countConst()
+	}
 	var n int64
 	err := b.s.with(b.name, func(l *slotLog) {
 		if l != nil {
@@ -74,6 +86,9 @@ func (b *keyBucket) Count(context.Context) (int64, error) {
 func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
 		return ratelimit.Item{}, false, ratelimit.IndexError(i)
+	}
+	if b.s.alg != algLog {
+		return b.peekConst(i)
 	}
 	var it ratelimit.Item
 	var ok bool

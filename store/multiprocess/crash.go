@@ -7,6 +7,7 @@ const (
 	pointShift  = "shift"  // journaled insert, after each entry moved
 	pointClaim  = "claim"  // slot written, index word not yet published
 	pointAlias  = "alias"  // alias name written, its length not yet
+	pointState  = "state"  // constant state's scratch copy written, selector not yet flipped
 )
 
 // crashHook, set only by tests (before any store is used), runs at each

@@ -3,8 +3,8 @@
 // jobs and command-line runs share one exact limit with no server to run.
 //
 // [Open] returns a [Store], a [ratelimit.Factory] that gives every key its
-// own exact sliding-window log ([ratelimit.SlidingWindowLog], the algorithm
-// of every store) inside the file; [Store.Bucket] returns a key's
+// own exact sliding-window log ([ratelimit.SlidingWindowLog], the default
+// algorithm of every store) inside the file; [Store.Bucket] returns a key's
 // [ratelimit.Bucket]. [NewLimiter] is the one-call limiter over a Store.
 //
 //	limiter, err := mpstore.NewLimiter("/dev/shm/myapp.ratelimit", []ratelimit.Rate{ratelimit.PerSecond(50)})
@@ -17,6 +17,13 @@
 // slots ([WithMaxKeys]) and entries per key ([WithMaxEntries]); idle keys
 // give up their slots, and a put that finds no room fails with [ErrFull],
 // never admitting more than the rates allow.
+//
+// [WithAlgorithm] trades the exact log for constant state per key, which
+// the file records: [ratelimit.GCRA] (16 bytes per rate) or
+// [ratelimit.SlidingWindowCounter] (24 bytes per rate), decided by the
+// core's code. A key slot then holds the key and two copies of the state,
+// committed by flipping one selector word (see constant.go), about 200
+// bytes with one rate where the log's ring takes tens of kilobytes.
 //
 // Time is the host's wall clock ([ratelimit.WallClock]), the clock all its
 // processes share; stamps never go back when it steps back.

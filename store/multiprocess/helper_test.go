@@ -25,6 +25,7 @@ const (
 	envPath  = "MPSTORE_PATH"       // the store file
 	envRates = "MPSTORE_RATES"      // the rates, as ratelimit.ParseRates reads them
 	envArg   = "MPSTORE_HELPER_ARG" // the role's argument
+	envAlg   = "MPSTORE_ALGORITHM"  // the algorithm; unset means the log
 )
 
 // helper is a running helper process.
@@ -103,7 +104,7 @@ func runHelper(role, path, rateList, arg string) error {
 	if err != nil {
 		return err
 	}
-	s, err := Open(path, rates)
+	s, err := Open(path, rates, WithAlgorithm(ratelimit.Algorithm(os.Getenv(envAlg))))
 	if err != nil {
 		return err
 	}

@@ -18,13 +18,21 @@ import (
 //	        hash of the slot's key with the top bit set (in use)
 //	slots   maxKeys slots of slotSize bytes each
 //
-// A slot:
+// A slot of the sliding-window log (the default algorithm):
 //
 //	head, tail  sequence numbers: the log is the entries [head, tail)
 //	names       nameRecords records of 8+keyLen bytes: 0 is the key,
 //	            the others aliases (names put through a view of the key)
 //	ring        maxEntries+1 entries {ts, before int64}, at seq % len
 //	tags        one byte per ring entry: its name record (tagOther: none)
+//
+// A slot of a constant-state algorithm (GCRA, the counter; see
+// constant.go):
+//
+//	head, tail  unused
+//	names       one record of 8+keyLen bytes: the key
+//	selector    int64: which of the two copies is the state
+//	copies      two copies of the state, each stateWords int64s per rate
 //
 // The header is written once, by the process that creates the file, magic
 // last; everything after it starts as zeros.
@@ -40,6 +48,7 @@ const (
 	hMaxKeyLen  = 32
 	hSize       = 40
 	hRateCount  = 48
+	hAlgorithm  = 56  // the algorithm code: algLog (0, what files before it hold), algGCRA, algCounter
 	hFloor      = 64  // int64: no PutNow stamps earlier (own cache line)
 	hIdleAt     = 128 // int64: no slot in use is idle before; 0 unknown
 	hJournal    = 192 // the journal, see journal.go
@@ -63,6 +72,10 @@ type layout struct {
 	ringOff    int64 // within a slot
 	tagsOff    int64 // within a slot
 	size       int64 // of the file
+	alg        algorithm
+	nameRecs   int64 // name records per slot: nameRecords for the log, 1 otherwise
+	stateOff   int64 // within a slot: the selector, then the two copies
+	stateLen   int64 // bytes of one copy of the state
 }
 
 // Offsets within a slot.
@@ -72,19 +85,29 @@ const (
 	sNames = 16
 )
 
-func newLayout(cfg config) (layout, error) {
+func newLayout(cfg config, rates int) (layout, error) {
 	l := layout{
 		maxKeys:    int64(cfg.maxKeys),
 		maxEntries: int64(cfg.maxEntries),
 		ringLen:    int64(cfg.maxEntries) + 1,
 		keyLen:     roundUp(int64(cfg.maxKeyLen), 8),
+		alg:        cfg.alg,
+		nameRecs:   nameRecords,
 	}
 	l.nameSize = 8 + l.keyLen
 	l.indexOff = headerSize
 	l.slotsOff = roundUp(l.indexOff+8*l.maxKeys, 64)
-	l.ringOff = sNames + nameRecords*l.nameSize
-	l.tagsOff = l.ringOff + 16*l.ringLen
-	l.slotSize = roundUp(l.tagsOff+l.ringLen, 64)
+	if l.alg == algLog {
+		l.ringOff = sNames + nameRecords*l.nameSize
+		l.tagsOff = l.ringOff + 16*l.ringLen
+		l.slotSize = roundUp(l.tagsOff+l.ringLen, 64)
+	} else {
+		// No ring, no aliases: the key's record, then the state.
+		l.ringLen, l.nameRecs = 0, 1
+		l.stateOff = sNames + l.nameSize
+		l.stateLen = 8 * l.alg.stateWords() * int64(rates)
+		l.slotSize = roundUp(l.stateOff+8+2*l.stateLen, 64)
+	}
 	l.size = l.slotsOff + l.maxKeys*l.slotSize // no overflow: both are < 1<<33
 	if l.size > maxFileSize {
 		return l, fmt.Errorf("%w: mpstore: %d keys of %d entries need a %d-byte file, over the limit of %d",
@@ -108,6 +131,7 @@ func writeHeader(data []byte, l layout, rates ratelimit.Rates) {
 	*word(data, hMaxKeyLen) = l.keyLen
 	*word(data, hSize) = l.size
 	*word(data, hRateCount) = int64(len(rates))
+	*word(data, hAlgorithm) = int64(l.alg)
 	for i, r := range rates {
 		*word(data, hRates+16*int64(i)) = r.Limit
 		*word(data, hRates+16*int64(i)+8) = r.IntervalMillis()
@@ -132,6 +156,9 @@ func checkHeader(path string, header []byte, size int64, l layout, rates ratelim
 	}
 	if v := *word(header, hVersion); v != layoutVersion {
 		return false, fmt.Errorf("%w: mpstore: %s has layout version %d, this package reads %d", ratelimit.ErrInvalidArgument, path, v, layoutVersion)
+	}
+	if got := algorithm(*word(header, hAlgorithm)); got != l.alg {
+		return false, fmt.Errorf("%w: mpstore: %s uses the algorithm %s, not %s", ratelimit.ErrInvalidArgument, path, got, l.alg)
 	}
 	if got := fileRates(header); !slices.Equal(got, rates) {
 		return false, fmt.Errorf("%w: mpstore: %s enforces %s, not %s", ratelimit.ErrInvalidArgument, path, got, rates)

@@ -29,7 +29,7 @@ func (l *slotLog) setKey(k *keyForm) {
 	b := k.stored()
 	copy(l.nameBytes(0, int64(len(b))), b)
 	*l.nameLen(0) = k.lenKind
-	for r := 1; r < nameRecords; r++ {
+	for r := 1; r < int(l.m.lay.nameRecs); r++ {
 		*l.nameLen(r) = nameUnused
 	}
 }

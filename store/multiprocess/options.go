@@ -20,6 +20,8 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	algorithm  ratelimit.Algorithm
+	alg        algorithm
 	clock      ratelimit.Clock
 	maxKeys    int
 	maxEntries int
@@ -57,7 +59,33 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 	case c.maxKeyLen < minKeyLen || c.maxKeyLen > maxKeyLenCap:
 		return c, fmt.Errorf("%w: mpstore: maximum key length %d is outside %d..%d", ratelimit.ErrInvalidArgument, c.maxKeyLen, minKeyLen, maxKeyLenCap)
 	}
-	return c, nil
+	var err error
+	c.alg, err = parseAlgorithm(c.algorithm, rates)
+	return c, err
+}
+
+// WithAlgorithm sets the admission algorithm, which the file records: every
+// process opening it must pass the same, or [Open] refuses the file.
+// Default: [ratelimit.AlgorithmSlidingWindowLog], the exact
+// [ratelimit.SlidingWindowLog], which keeps a ring of up to
+// [WithMaxEntries] entries (17 bytes each) and 8 name records per key.
+//
+// [ratelimit.AlgorithmGCRA] ([ratelimit.GCRA]) keeps per key and rate a
+// theoretical arrival time and its remainder, 16 bytes;
+// [ratelimit.AlgorithmSlidingWindowCounter]
+// ([ratelimit.SlidingWindowCounter]) a window start and two counts, 24
+// bytes. Each key slot holds two copies of that state and the key, so a
+// slot is about 200 bytes with the default key length and one rate,
+// whatever the traffic ([WithMaxEntries] is then unused). Under either, a
+// key's view reports Peek as an error wrapping [ratelimit.ErrNoHistory],
+// Count as what the largest rate still counts at the store's time, and
+// Leak drops the keys that count nothing any more.
+//
+// An unknown algorithm is an error wrapping [ratelimit.ErrInvalidArgument];
+// rates the algorithm cannot compute exactly fail its Validate (wrapping
+// [ratelimit.ErrInvalidRates]).
+func WithAlgorithm(a ratelimit.Algorithm) Option {
+	return optionFunc(func(cfg *config) { cfg.algorithm = a })
 }
 
 // DefaultMaxKeys is the number of key slots a file holds unless [WithMaxKeys]

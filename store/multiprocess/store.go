@@ -12,8 +12,9 @@ import (
 
 // Store is a [ratelimit.Factory] whose state lives in a file that every
 // process opening the same path maps into memory: one exact sliding-window
-// log per key, in a fixed table of key slots, shared by all the processes of
-// a host with no server.
+// log per key (or, with [WithAlgorithm], a few numbers per key and rate),
+// in a fixed table of key slots, shared by all the processes of a host with
+// no server.
 //
 // Every operation takes the file's flock(2) lock, behind an in-process
 // mutex so that the goroutines of one process queue there rather than in
@@ -40,22 +41,27 @@ type Store struct {
 	rates       ratelimit.Rates
 	clock       ratelimit.Clock
 	maxInterval int64
+	alg         algorithm // also in the layout; here for reads without the lock
 
-	mu     sync.Mutex
-	file   *lockedFile
-	m      mapping
-	log    slotLog // scratch view of one slot, under mu
-	closed bool
+	mu   sync.Mutex
+	file *lockedFile
+	m    mapping
+	log  slotLog // scratch view of one slot, under mu
+	// Under a constant-state algorithm, scratch states under mu: st for
+	// the key being operated on, scan for sweeps and leaks.
+	st, scan constState
+	closed   bool
 }
 
 var _ ratelimit.Factory = (*Store)(nil)
 
 // Open opens the store file at path, creating it if it does not exist, and
 // maps it. rates are validated as [ratelimit.NewRates] does. Options:
-// [WithClock], [WithMaxKeys], [WithMaxEntries], [WithMaxKeyLen].
+// [WithAlgorithm], [WithClock], [WithMaxKeys], [WithMaxEntries],
+// [WithMaxKeyLen].
 //
-// Every process sharing the file must open it with the same rates and
-// capacities: a file created with others is refused with an error wrapping
+// Every process sharing the file must open it with the same rates,
+// algorithm and capacities: a file created with others is refused with an error wrapping
 // [ratelimit.ErrInvalidArgument], as is a file that is not a store. The
 // file is created with mode 0600, sparse, and must be on a local file
 // system (flock does not lock across hosts); a directory in memory such as
@@ -76,7 +82,7 @@ func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	lay, err := newLayout(cfg)
+	lay, err := newLayout(cfg, len(rs))
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +95,11 @@ func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 		rates:       rs,
 		clock:       cfg.clock,
 		maxInterval: rs.Largest().IntervalMillis(),
+		alg:         cfg.alg,
 		file:        f,
 		m:           newMapping(data, lay),
+		st:          newConstState(cfg.alg, len(rs)),
+		scan:        newConstState(cfg.alg, len(rs)),
 	}, nil
 }
 
@@ -188,6 +197,9 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 	if item.Weight < 0 {
 		return ratelimit.WeightError(item.Name, item.Weight)
 	}
+	if s.alg != algLog {
+		return s.putConst(d, key, item, now)
+	}
 	k := newKeyForm(key, s.m.lay.keyLen)
 	if err := s.lock(); err != nil {
 		return err
@@ -268,12 +280,20 @@ func (s *Store) with(name string, fn func(*slotLog)) error {
 // kept), releases the slots of keys left empty, and returns the number of
 // units removed. Puts never need it: a full ring or table reclaims what no
 // longer counts. It is for keeping [Store.Len] and the file's pages low.
+//
+// Under GCRA or the counter ([WithAlgorithm]), Leak releases instead the
+// slots of the keys whose state counts nothing at now (every rate back to
+// its full limit), and returns 0.
 func (s *Store) Leak(_ context.Context, now int64) (int64, error) {
 	if err := s.lock(); err != nil {
 		return 0, err
 	}
 	defer s.unlock()
 	s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
+	if s.m.lay.alg != algLog {
+		s.leakConst(now)
+		return 0, nil
+	}
 	m, l := &s.m, &s.log
 	var n int64
 	for i := range m.lay.maxKeys {

@@ -31,6 +31,9 @@ func TestOpenRejectsBadInput(t *testing.T) {
 		{"zero entries", good, []mpstore.Option{mpstore.WithMaxEntries(0)}, ratelimit.ErrInvalidArgument},
 		{"short keys", good, []mpstore.Option{mpstore.WithMaxKeyLen(16)}, ratelimit.ErrInvalidArgument},
 		{"huge file", good, []mpstore.Option{mpstore.WithMaxKeys(1 << 22), mpstore.WithMaxEntries(1 << 22)}, ratelimit.ErrInvalidArgument},
+		{"unknown algorithm", good, []mpstore.Option{mpstore.WithAlgorithm("leaky-bucket")}, ratelimit.ErrInvalidArgument},
+		{"gcra inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []mpstore.Option{mpstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, ratelimit.ErrInvalidRates},
+		{"counter inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []mpstore.Option{mpstore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowCounter)}, ratelimit.ErrInvalidRates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +69,8 @@ func TestReopen(t *testing.T) {
 		{"other keys", rates, nil, "64 key slots, not 4096"},
 		{"other entries", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithMaxEntries(99)}, "10 entries per key, not 99"},
 		{"other key length", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithMaxKeyLen(64)}, "128 bytes of key, not 64"},
+		{"other algorithm", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, "uses the algorithm sliding-window-log, not gcra"},
+		{"log named", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowLog)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

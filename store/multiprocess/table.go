@@ -61,7 +61,11 @@ func (s *Store) claim(k *keyForm, free, now int64) (int64, error) {
 	}
 	l := &s.log
 	l.bind(&s.m, free)
-	l.reset()
+	if s.m.lay.alg == algLog {
+		l.reset()
+	} else {
+		s.m.resetState(l.p)
+	}
 	l.setKey(k)
 	crashPoint(pointClaim)
 	storeWord(s.m.index(free), int64(k.hash))
@@ -83,6 +87,15 @@ func (s *Store) sweep(now int64) {
 	next, released := int64(math.MaxInt64), false
 	for i := range m.lay.maxKeys {
 		if uint64(*m.index(i))&indexInUse == 0 {
+			continue
+		}
+		if m.lay.alg != algLog {
+			if idle, at := s.slotIdle(i, now); idle {
+				s.release(i)
+				released = true
+			} else {
+				next = min(next, at)
+			}
 			continue
 		}
 		l.bind(m, i)

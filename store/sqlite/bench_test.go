@@ -110,3 +110,51 @@ func BenchmarkProcesses(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAlgorithms times one process's acquires on a file database for
+// each algorithm side by side: the log inserts a row per admitted put, GCRA
+// and the counter rewrite one row per name. Admit uses limits no benchmark
+// reaches (within what the constant-state algorithms compute exactly);
+// Denied hammers a full name.
+func BenchmarkAlgorithms(b *testing.B) {
+	huge := int64(1 << 40)
+	shapes := []struct {
+		name   string
+		rates  []ratelimit.Rate
+		keys   int
+		weight int64
+		full   bool
+	}{
+		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1, 1, false},
+		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 1, false},
+		{"1000Keys", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1000, 1, false},
+		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 1, true},
+	}
+	for _, alg := range algorithms {
+		for _, tt := range shapes {
+			b.Run(string(alg)+"/"+tt.name, func(b *testing.B) {
+				s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), tt.rates, sqlitestore.WithSweepInterval(0), sqlitestore.WithAlgorithm(alg))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { s.Close() })
+				ctx := b.Context()
+				keys := make([]string, tt.keys)
+				for i := range keys {
+					keys[i] = "key-" + strconv.Itoa(i)
+					if tt.full {
+						s.Acquire(ctx, keys[i], 100)
+					}
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := s.Acquire(ctx, keys[i%len(keys)], tt.weight); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
+}

@@ -9,10 +9,27 @@ import (
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
-// TestConformance runs the suite against a fresh file per store, through
-// both paths into a store: a name's view (as the bucket) and the Store (as
-// the factory), then once over an in-memory database.
+// algorithms are the algorithms the store offers, each run through the
+// whole suite.
+var algorithms = []ratelimit.Algorithm{
+	ratelimit.AlgorithmSlidingWindowLog,
+	ratelimit.AlgorithmGCRA,
+	ratelimit.AlgorithmSlidingWindowCounter,
+}
+
+// TestConformance runs the suite, for each algorithm, against a fresh file
+// per store, through both paths into a store: a name's view (as the bucket)
+// and the Store (as the factory), then once over an in-memory database.
 func TestConformance(t *testing.T) {
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			testConformance(t, alg)
+		})
+	}
+}
+
+func testConformance(t *testing.T, alg ratelimit.Algorithm) {
 	tests := []struct {
 		name string
 		path func(t *testing.T) string
@@ -27,13 +44,14 @@ func TestConformance(t *testing.T) {
 				t.Helper()
 				// The suite's explicit timestamps are not wall-clock times: a
 				// sweeper reading the wall clock would leak them all.
-				s, err := sqlitestore.Open(tt.path(t), rates, sqlitestore.WithSweepInterval(0))
+				s, err := sqlitestore.Open(tt.path(t), rates, sqlitestore.WithSweepInterval(0), sqlitestore.WithAlgorithm(alg))
 				if err != nil {
 					t.Fatal(err)
 				}
 				return s
 			}
 			ratelimittest.Run(t, ratelimittest.Harness{
+				Algorithm: alg,
 				NewBucket: func(t *testing.T, rates ratelimit.Rates) ratelimit.Bucket {
 					s := open(t, rates)
 					b, err := s.Bucket(t.Context(), "key")

@@ -106,6 +106,9 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{"nil clock", good, []sqlitestore.Option{sqlitestore.WithClock(nil)}, ratelimit.ErrInvalidArgument},
 		{"negative sweep", good, []sqlitestore.Option{sqlitestore.WithSweepInterval(-time.Second)}, ratelimit.ErrInvalidArgument},
 		{"bad table", good, []sqlitestore.Option{sqlitestore.WithTable("a;b")}, ratelimit.ErrInvalidArgument},
+		{"unknown algorithm", good, []sqlitestore.Option{sqlitestore.WithAlgorithm("leaky-bucket")}, ratelimit.ErrInvalidArgument},
+		{"gcra inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []sqlitestore.Option{sqlitestore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, ratelimit.ErrInvalidRates},
+		{"counter inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []sqlitestore.Option{sqlitestore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowCounter)}, ratelimit.ErrInvalidRates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

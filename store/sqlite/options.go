@@ -17,6 +17,8 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	algorithm     ratelimit.Algorithm
+	alg           algorithm
 	table         string
 	clock         ratelimit.Clock
 	sweepInterval time.Duration
@@ -39,7 +41,36 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 	case c.sweepInterval < 0:
 		return c, fmt.Errorf("%w: sqlitestore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
-	return c, checkTable(c.table)
+	if err := checkTable(c.table); err != nil {
+		return c, err
+	}
+	var err error
+	c.alg, err = parseAlgorithm(c.algorithm, rates)
+	return c, err
+}
+
+// WithAlgorithm sets the admission algorithm of the Store. Default:
+// [ratelimit.AlgorithmSlidingWindowLog], the exact [ratelimit.SlidingWindowLog],
+// which keeps one row per admitted put in the table (see [WithTable]).
+//
+// [ratelimit.AlgorithmGCRA] ([ratelimit.GCRA]) keeps one row per name in the
+// table's companion table_gcra: per rate a theoretical arrival time and its
+// remainder (16 bytes per rate), whatever the traffic.
+// [ratelimit.AlgorithmSlidingWindowCounter] ([ratelimit.SlidingWindowCounter])
+// keeps one row per name in table_counter: per rate a window start and two
+// counts (24 bytes per rate). Under either, a put reads and rewrites that
+// one row in its transaction, Peek fails with an error wrapping
+// [ratelimit.ErrNoHistory], Count reports what the largest rate still counts
+// at the store's clock, and Leak deletes the rows of names that count
+// nothing any more.
+//
+// Every process sharing a table must use the same algorithm (and rates):
+// each algorithm keeps its state apart, so stores of different algorithms
+// never share limits. An unknown algorithm is an error wrapping
+// [ratelimit.ErrInvalidArgument]; rates that the algorithm cannot compute
+// exactly fail its Validate (wrapping [ratelimit.ErrInvalidRates]).
+func WithAlgorithm(a ratelimit.Algorithm) Option {
+	return optionFunc(func(c *config) { c.algorithm = a })
 }
 
 // WithTable sets the table the Store keeps its rows in; several Stores, with

@@ -31,6 +31,7 @@ const (
 	helperCount = "SQLITESTORE_TEST_COUNT"
 	helperPrint = "SQLITESTORE_TEST_PRINT"
 	helperPause = "SQLITESTORE_TEST_PAUSE" // between acquires, e.g. "2ms"
+	helperAlg   = "SQLITESTORE_TEST_ALG"   // the algorithm; unset means the log
 )
 
 func TestHelperProcess(t *testing.T) {
@@ -55,7 +56,7 @@ func runHelper(path string) error {
 	count, _ := strconv.Atoi(os.Getenv(helperCount))
 	pause, _ := time.ParseDuration(os.Getenv(helperPause))
 	print := os.Getenv(helperPrint) != ""
-	s, err := sqlitestore.Open(path, rates, sqlitestore.WithSweepInterval(0))
+	s, err := sqlitestore.Open(path, rates, sqlitestore.WithSweepInterval(0), sqlitestore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ func (s *Store) put(ctx context.Context, d *ratelimit.Decision, key string, item
 	if item.Weight < 0 {
 		return ratelimit.WeightError(item.Name, item.Weight)
 	}
+	if s.alg != algLog {
+		return s.putState(ctx, d, key, item, now)
+	}
 	// A weight of 0 stores nothing: a read transaction suffices.
 	write := item.Weight > 0
 	err := s.do(ctx, "put", &key, func(sess *session) (bool, error) {
@@ -59,6 +62,9 @@ func (s *Store) waiting(ctx context.Context, key string, item ratelimit.Item) (t
 	if item.Weight < 0 {
 		return 0, ratelimit.WeightError(item.Name, item.Weight)
 	}
+	if s.alg != algLog {
+		return s.waitingState(ctx, key, item)
+	}
 	var wait time.Duration
 	err := s.do(ctx, "waiting", &key, func(sess *session) (bool, error) {
 		return sess.tx(ctx, false, func(ctx context.Context) error {
@@ -79,6 +85,9 @@ func (s *Store) waiting(ctx context.Context, key string, item ratelimit.Item) (t
 // nil) stamped before now minus the largest interval, and returns their
 // units.
 func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error) {
+	if s.alg != algLog {
+		return s.leakState(ctx, key, now)
+	}
 	bound := now - s.maxInterval
 	if bound > now { // now - maxInterval overflowed: nothing is that old
 		bound = math.MinInt64
@@ -116,6 +125,9 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 }
 
 func (s *Store) flush(ctx context.Context, key string) error {
+	if s.alg != algLog {
+		return s.flushState(ctx, key)
+	}
 	return s.do(ctx, "flush", &key, func(sess *session) (bool, error) {
 		_, err := sess.flush.ExecContext(ctx, key)
 		return isBadConn(err), err
@@ -123,6 +135,9 @@ func (s *Store) flush(ctx context.Context, key string) error {
 }
 
 func (s *Store) count(ctx context.Context, key string) (int64, error) {
+	if s.alg != algLog {
+		return s.countState(ctx, key)
+	}
 	var n int64
 	err := s.do(ctx, "count", &key, func(sess *session) (bool, error) {
 		// A read waits for no lock (in WAL mode): no cancellation needed.
@@ -135,6 +150,9 @@ func (s *Store) count(ctx context.Context, key string) (int64, error) {
 func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, bool, error) {
 	if i < 0 {
 		return ratelimit.Item{}, false, ratelimit.IndexError(i)
+	}
+	if s.alg != algLog {
+		return s.peekState(i)
 	}
 	var it ratelimit.Item
 	var ok bool

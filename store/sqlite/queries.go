@@ -41,15 +41,21 @@ func quote(ident string) string { return `"` + ident + `"` }
 type queries struct {
 	schema, window, nth, insert, position, shiftOut, shiftBack string
 	count, peek, flush, leakName, leakAll                      string
+
+	// The state table's, for a constant-state algorithm.
+	stateSchema, stateGet, stateSet, stateFlush, stateLeakName, stateLeakAll string
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted,
-// and a list of rates long.
-func newQueries(table string, rates int) (queries, error) {
+// a list of rates long, and alg, whose state table (for a constant-state
+// algorithm) is table_gcra or table_counter.
+func newQueries(table string, rates int, alg algorithm) (queries, error) {
+	state := table + "_" + alg.tableSuffix()
 	data := struct {
 		Table, NameTSIndex, TSIndex string
+		StateTable, StateIdleIndex  string
 		Rates                       []struct{}
-	}{quote(table), quote(table + "_name_ts"), quote(table + "_ts"), make([]struct{}, rates)}
+	}{quote(table), quote(table + "_name_ts"), quote(table + "_ts"), quote(state), quote(state + "_idle_at"), make([]struct{}, rates)}
 	var q queries
 	for _, f := range []struct {
 		dst  *string
@@ -59,6 +65,8 @@ func newQueries(table string, rates int) (queries, error) {
 		{&q.insert, "insert.sql"}, {&q.position, "position.sql"}, {&q.shiftOut, "shift_out.sql"},
 		{&q.shiftBack, "shift_back.sql"}, {&q.count, "count.sql"}, {&q.peek, "peek.sql"},
 		{&q.flush, "flush.sql"}, {&q.leakName, "leak_name.sql"}, {&q.leakAll, "leak_all.sql"},
+		{&q.stateSchema, "state_schema.sql"}, {&q.stateGet, "state_get.sql"}, {&q.stateSet, "state_set.sql"},
+		{&q.stateFlush, "state_flush.sql"}, {&q.stateLeakName, "state_leak_name.sql"}, {&q.stateLeakAll, "state_leak_all.sql"},
 	} {
 		var b strings.Builder
 		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {

@@ -27,10 +27,14 @@ type session struct {
 	begin, beginRead, commit, rollback                 *sql.Stmt
 	window, nth, insert, position, shiftOut, shiftBack *sql.Stmt
 	count, peek, flush, leakName, leakAll              *sql.Stmt
-	stmts                                              []*sql.Stmt
+	// The state table's, for a constant-state algorithm (nil for the log).
+	stateGet, stateSet, stateFlush, stateLeakName, stateLeakAll *sql.Stmt
+	stmts                                                       []*sql.Stmt
 
 	// log is the WindowLog of the put in progress, reused from put to put.
 	log window
+	// st is the constant state of the put in progress, likewise.
+	st constState
 }
 
 // defaultBusyTimeout bounds how long a put waits for another connection's
@@ -41,7 +45,7 @@ const defaultBusyTimeout = 5 * time.Second
 // openSession takes a connection from db, makes sure the schema exists and
 // prepares the statements, retrying while another process holds the lock
 // (several processes starting at the same moment).
-func openSession(ctx context.Context, db *sql.DB, q *queries, rates int) (*session, error) {
+func openSession(ctx context.Context, db *sql.DB, q *queries, rates int, alg algorithm) (*session, error) {
 	var sess *session
 	err := retryBusy(ctx, func() error {
 		conn, err := db.Conn(ctx)
@@ -49,7 +53,7 @@ func openSession(ctx context.Context, db *sql.DB, q *queries, rates int) (*sessi
 			return err
 		}
 		sess = &session{conn: conn, restoreBusy: -1}
-		if err = sess.setup(ctx, q, rates); err != nil {
+		if err = sess.setup(ctx, q, rates, alg); err != nil {
 			sess.close()
 		}
 		return err
@@ -60,7 +64,7 @@ func openSession(ctx context.Context, db *sql.DB, q *queries, rates int) (*sessi
 	return sess, nil
 }
 
-func (s *session) setup(ctx context.Context, q *queries, rates int) error {
+func (s *session) setup(ctx context.Context, q *queries, rates int, alg algorithm) error {
 	var busy int64
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
 		return err
@@ -71,18 +75,29 @@ func (s *session) setup(ctx context.Context, q *queries, rates int) error {
 		}
 		s.restoreBusy = 0
 	}
-	if err := s.createSchema(ctx, q.schema); err != nil {
-		return err
-	}
-	for _, p := range []struct {
+	type prepared struct {
 		dst   **sql.Stmt
 		query string
-	}{
-		{&s.begin, "BEGIN IMMEDIATE"}, {&s.beginRead, "BEGIN"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"},
-		{&s.window, q.window}, {&s.nth, q.nth}, {&s.insert, q.insert}, {&s.position, q.position},
-		{&s.shiftOut, q.shiftOut}, {&s.shiftBack, q.shiftBack}, {&s.count, q.count}, {&s.peek, q.peek},
-		{&s.flush, q.flush}, {&s.leakName, q.leakName}, {&s.leakAll, q.leakAll},
-	} {
+	}
+	stmts := []prepared{{&s.begin, "BEGIN IMMEDIATE"}, {&s.beginRead, "BEGIN"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"}}
+	schema := q.schema
+	if alg == algLog {
+		stmts = append(stmts,
+			prepared{&s.window, q.window}, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.position, q.position},
+			prepared{&s.shiftOut, q.shiftOut}, prepared{&s.shiftBack, q.shiftBack}, prepared{&s.count, q.count}, prepared{&s.peek, q.peek},
+			prepared{&s.flush, q.flush}, prepared{&s.leakName, q.leakName}, prepared{&s.leakAll, q.leakAll})
+	} else {
+		// A constant-state store keeps no log: it creates and prepares
+		// only its state table's.
+		schema = q.stateSchema
+		stmts = append(stmts,
+			prepared{&s.stateGet, q.stateGet}, prepared{&s.stateSet, q.stateSet}, prepared{&s.stateFlush, q.stateFlush},
+			prepared{&s.stateLeakName, q.stateLeakName}, prepared{&s.stateLeakAll, q.stateLeakAll})
+	}
+	if err := s.createSchema(ctx, schema); err != nil {
+		return err
+	}
+	for _, p := range stmts {
 		st, err := s.conn.PrepareContext(ctx, p.query)
 		if err != nil {
 			return err
@@ -91,6 +106,7 @@ func (s *session) setup(ctx context.Context, q *queries, rates int) error {
 		s.stmts = append(s.stmts, st)
 	}
 	s.log.init(s, rates)
+	s.st.init(alg, rates)
 	return nil
 }
 

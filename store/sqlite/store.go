@@ -19,6 +19,9 @@ import (
 // counts every window, decides with [ratelimit.SlidingWindowLog] and stores
 // the units under SQLite's write lock, which no other process holds
 // meanwhile. A put costs a few index seeks, whatever its windows hold.
+// With [WithAlgorithm], a Store keeps instead one row per name holding the
+// state of [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter], read,
+// judged by the core and rewritten in the same kind of transaction.
 //
 // A Store runs every statement on one connection of its database, prepared
 // once; the connection is handed from goroutine to goroutine, since SQLite
@@ -35,6 +38,7 @@ type Store struct {
 	clock       ratelimit.Clock
 	maxInterval int64
 	table       string
+	alg         algorithm
 	q           queries
 	db          *sql.DB
 	ownDB       bool
@@ -59,8 +63,8 @@ const leakBatch = 1000
 // New returns a Store over db, a database opened with the modernc.org/sqlite
 // driver (or another SQLite driver; SQLite 3.35 or later), enforcing rates
 // on every name. It creates the table and its indexes if they do not exist
-// ([WithTable]; default [DefaultTable]). Options: [WithTable], [WithClock],
-// [WithSweepInterval].
+// ([WithTable]; default [DefaultTable]), or the algorithm's state table.
+// Options: [WithAlgorithm], [WithTable], [WithClock], [WithSweepInterval].
 //
 // The Store takes one connection from db for its lifetime and runs all its
 // statements on it; give db room for it (a db limited to one connection can
@@ -87,7 +91,7 @@ func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Sto
 	if err != nil {
 		return nil, err
 	}
-	q, err := newQueries(cfg.table, len(rs))
+	q, err := newQueries(cfg.table, len(rs), cfg.alg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,12 +100,13 @@ func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Sto
 		clock:       cfg.clock,
 		maxInterval: rs.Largest().IntervalMillis(),
 		table:       cfg.table,
+		alg:         cfg.alg,
 		q:           q,
 		db:          db,
 		ownDB:       own,
 		sem:         make(chan struct{}, 1),
 	}
-	if s.sess, err = openSession(context.Background(), db, &s.q, len(rs)); err != nil {
+	if s.sess, err = openSession(context.Background(), db, &s.q, len(rs), s.alg); err != nil {
 		return nil, fmt.Errorf("sqlitestore: preparing table %s: %w", quote(cfg.table), err)
 	}
 	if cfg.sweepInterval > 0 {
@@ -122,8 +127,8 @@ func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Sto
 func (s *Store) Rates() ratelimit.Rates { return s.rates }
 
 // Acquire puts weight units under name, stamped with the store's clock read
-// inside the transaction (never earlier than the name's newest row, so
-// stamps never go back), and reports the decision. A negative weight is an
+// inside the transaction (under the log, never earlier than the name's
+// newest row, so stamps never go back), and reports the decision. A negative weight is an
 // error wrapping [ratelimit.ErrInvalidWeight].
 func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	err = s.put(ctx, &d, name, ratelimit.Item{Name: name, Weight: weight}, true)
@@ -147,6 +152,10 @@ func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error)
 // rows, each its own short transaction, so puts from every process go on
 // between them. It never changes a decision. The sweeper calls it with the
 // store's clock.
+//
+// Under GCRA or the counter ([WithAlgorithm]), Leak deletes instead, in the
+// same batches, the rows of the names whose state counts nothing at now
+// (every rate back to its full limit), and returns 0.
 func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
 	return s.leak(ctx, nil, now)
 }
@@ -201,7 +210,7 @@ func (s *Store) do(ctx context.Context, op string, name *string, fn func(*sessio
 		return errClosed
 	}
 	if s.sess == nil {
-		sess, err := openSession(ctx, s.db, &s.q, len(s.rates))
+		sess, err := openSession(ctx, s.db, &s.q, len(s.rates), s.alg)
 		if err != nil {
 			return opError(op, name, err)
 		}

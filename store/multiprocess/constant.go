@@ -1,0 +1,321 @@
+package mpstore
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// The constant-state algorithms, GCRA and the sliding-window counter, keep
+// a few int64s per rate in each key slot instead of the log's ring: the
+// numbers of ratelimit.GCRAState (TAT, Rem) or ratelimit.CounterState
+// (Start, Prev, Cur), rate after rate. The core decides; this file only
+// reads and writes them.
+//
+// The crash-safety invariant: a slot holds a selector word and two copies
+// of the state, and the state is the copy selector&1; the other copy is
+// scratch, never read. A put that changes the state writes every word of
+// the new state into the scratch copy, then commits it with one aligned
+// 8-byte store (storeWord) of selector+1, which makes the scratch copy the
+// state. A flush and a leak commit an all-zero state the same way. A
+// process killed at any instruction thus leaves either the old state
+// (killed before the selector store: the half-written scratch copy is not
+// the state) or the new one, never a mix, with no journal and nothing to
+// repair. A new key's slot is written (key, selector 0, copy 0 all zeros:
+// a key with no history) while unpublished, and published by one store of
+// its index word, as for the log; its first state is committed after that,
+// so a crash in between leaves an idle key with no history, which a sweep
+// releases.
+
+// algorithm is the admission algorithm a file was created for; its value
+// is what the header records.
+type algorithm int64
+
+const (
+	algLog     algorithm = 0 // ratelimit.SlidingWindowLog, in the ring; 0 in files older than the word
+	algGCRA    algorithm = 1 // ratelimit.GCRA
+	algCounter algorithm = 2 // ratelimit.SlidingWindowCounter
+)
+
+// parseAlgorithm maps a ratelimit.Algorithm onto the store's, checking that
+// rates suit it.
+func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, error) {
+	switch a {
+	case "", ratelimit.AlgorithmSlidingWindowLog:
+		return algLog, nil
+	case ratelimit.AlgorithmGCRA:
+		return algGCRA, ratelimit.GCRA{}.Validate(rates)
+	case ratelimit.AlgorithmSlidingWindowCounter:
+		return algCounter, ratelimit.SlidingWindowCounter{}.Validate(rates)
+	}
+	return algLog, fmt.Errorf("%w: mpstore: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
+}
+
+func (a algorithm) String() string {
+	switch a {
+	case algLog:
+		return string(ratelimit.AlgorithmSlidingWindowLog)
+	case algGCRA:
+		return string(ratelimit.AlgorithmGCRA)
+	case algCounter:
+		return string(ratelimit.AlgorithmSlidingWindowCounter)
+	}
+	return fmt.Sprintf("unknown algorithm %d", int64(a))
+}
+
+// stateWords is the number of int64s the algorithm keeps per rate.
+func (a algorithm) stateWords() int64 {
+	switch a {
+	case algGCRA:
+		return 2
+	case algCounter:
+		return 3
+	}
+	return 0
+}
+
+// constState is the state of one key, decoded: one entry per rate of the
+// algorithm's kind. The store keeps two as scratch under its lock.
+type constState struct {
+	gcra []ratelimit.GCRAState
+	ctr  []ratelimit.CounterState
+}
+
+func newConstState(alg algorithm, rates int) constState {
+	switch alg {
+	case algGCRA:
+		return constState{gcra: make([]ratelimit.GCRAState, rates)}
+	case algCounter:
+		return constState{ctr: make([]ratelimit.CounterState, rates)}
+	}
+	return constState{}
+}
+
+func (c *constState) reset() {
+	clear(c.gcra)
+	clear(c.ctr)
+}
+
+// decide judges weight units at now into d with the core's algorithm,
+// advancing c if it admits them.
+func (c *constState) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64) {
+	if c.gcra != nil {
+		ratelimit.GCRA{}.DecideInto(d, rates, now, weight, c.gcra)
+	} else {
+		ratelimit.SlidingWindowCounter{}.DecideInto(d, rates, now, weight, c.ctr)
+	}
+}
+
+func (c *constState) idle(rates ratelimit.Rates, now int64) bool {
+	if c.gcra != nil {
+		return ratelimit.GCRA{}.Idle(now, c.gcra)
+	}
+	return ratelimit.SlidingWindowCounter{}.Idle(rates, now, c.ctr)
+}
+
+func (c *constState) count(rates ratelimit.Rates, now int64) int64 {
+	if c.gcra != nil {
+		return ratelimit.GCRA{}.Count(rates, now, c.gcra)
+	}
+	return ratelimit.SlidingWindowCounter{}.Count(rates, now, c.ctr)
+}
+
+// idleAt returns the earliest time from which c counts nothing in any rate
+// if nothing more is put: when a sweep may release the key.
+func (c *constState) idleAt(rates ratelimit.Rates) int64 {
+	at := int64(-1 << 63)
+	for i, r := range rates {
+		if c.gcra != nil {
+			s := c.gcra[i]
+			at = max(at, s.TAT+min(s.Rem, 1))
+		} else if s := c.ctr[i]; s.Cur > 0 {
+			at = max(at, s.Start+2*r.IntervalMillis())
+		} else if s.Prev > 0 {
+			at = max(at, s.Start+r.IntervalMillis())
+		}
+	}
+	return at
+}
+
+// selector returns the selector word of the slot at p.
+func (m *mapping) selector(p unsafe.Pointer) *int64 {
+	return (*int64)(unsafe.Add(p, m.lay.stateOff))
+}
+
+// stateWord returns word j of copy c of the state of the slot at p.
+func (m *mapping) stateWord(p unsafe.Pointer, c, j int64) *int64 {
+	return (*int64)(unsafe.Add(p, m.lay.stateOff+8+c*m.lay.stateLen+8*j))
+}
+
+// loadState reads the state of the slot at p into c.
+func (m *mapping) loadState(p unsafe.Pointer, c *constState) {
+	cur := *m.selector(p) & 1
+	for i := range c.gcra {
+		c.gcra[i] = ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
+	}
+	for i := range c.ctr {
+		j := 3 * int64(i)
+		c.ctr[i] = ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
+	}
+}
+
+// saveState makes c the state of the slot at p: written into the scratch
+// copy, committed by one store of the selector.
+func (m *mapping) saveState(p unsafe.Pointer, c *constState) {
+	sel := m.selector(p)
+	next := (*sel + 1) & 1
+	for i, s := range c.gcra {
+		*m.stateWord(p, next, 2*int64(i)) = s.TAT
+		*m.stateWord(p, next, 2*int64(i)+1) = s.Rem
+	}
+	for i, s := range c.ctr {
+		j := 3 * int64(i)
+		*m.stateWord(p, next, j) = s.Start
+		*m.stateWord(p, next, j+1) = s.Prev
+		*m.stateWord(p, next, j+2) = s.Cur
+	}
+	crashPoint(pointState)
+	storeWord(sel, *sel+1)
+}
+
+// resetState gives the unpublished slot at p an empty state: selector 0,
+// copy 0 all zeros.
+func (m *mapping) resetState(p unsafe.Pointer) {
+	*m.selector(p) = 0
+	for j := range m.lay.stateLen / 8 {
+		*m.stateWord(p, 0, j) = 0
+	}
+}
+
+// putConst is put for a constant-state algorithm.
+func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
+	k := newKeyForm(key, s.m.lay.keyLen)
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.unlock()
+	if now {
+		item.Time = s.stamp()
+	}
+	st := &s.st
+	slot, free, found := s.find(&k)
+	if found {
+		s.m.loadState(s.log.p, st)
+	} else {
+		st.reset()
+	}
+	st.decide(d, s.rates, item.Time, item.Weight)
+	if !d.Allowed || item.Weight == 0 {
+		return nil
+	}
+	if !found {
+		// A slot is taken only to store. claim's sweep reads states
+		// into s.scan, never into st.
+		var err error
+		if slot, err = s.claim(&k, free, min(item.Time, s.now())); err != nil {
+			*d = ratelimit.Decision{}
+			return err
+		}
+	}
+	s.m.saveState(s.m.slot(slot), st)
+	return nil
+}
+
+// withState runs fn on name's state, loaded into s.st (nil if name has no
+// slot), under the lock; p is the slot.
+func (s *Store) withState(name string, fn func(p unsafe.Pointer, st *constState)) error {
+	return s.with(name, func(l *slotLog) {
+		if l == nil {
+			fn(nil, nil)
+			return
+		}
+		s.m.loadState(l.p, &s.st)
+		fn(l.p, &s.st)
+	})
+}
+
+// slotIdle reports whether slot i's state counts nothing at now, and when
+// it will if not.
+func (s *Store) slotIdle(i, now int64) (bool, int64) {
+	st := &s.scan
+	s.m.loadState(s.m.slot(i), st)
+	if st.idle(s.rates, now) {
+		return true, 0
+	}
+	return false, st.idleAt(s.rates)
+}
+
+// leakConst is Store.Leak for a constant-state algorithm: it releases the
+// slots of the keys whose state counts nothing at now.
+func (s *Store) leakConst(now int64) {
+	m := &s.m
+	for i := range m.lay.maxKeys {
+		if uint64(*m.index(i))&indexInUse == 0 {
+			continue
+		}
+		if idle, _ := s.slotIdle(i, now); idle {
+			m.forgetIdleHint()
+			s.release(i)
+		}
+	}
+}
+
+// The view's operations under a constant-state algorithm.
+
+func (b *keyBucket) waitingConst(item ratelimit.Item) (time.Duration, error) {
+	var wait time.Duration
+	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
+		if st == nil {
+			st = &b.s.st
+			st.reset()
+		}
+		var d ratelimit.Decision
+		st.decide(&d, b.s.rates, item.Time, item.Weight) // on the scratch copy: nothing saved
+		wait = d.RetryAfter
+	})
+	return wait, err
+}
+
+func (b *keyBucket) leakConst(now int64) error {
+	s := b.s
+	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
+		s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
+		if st != nil && st.idle(s.rates, now) {
+			// now may be ahead of the clock: the key may go idle sooner
+			// than the hint says.
+			s.m.forgetIdleHint()
+			st.reset()
+			s.m.saveState(p, st)
+		}
+	})
+}
+
+func (b *keyBucket) flushConst() error {
+	s := b.s
+	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
+		if st != nil {
+			s.m.forgetIdleHint()
+			st.reset()
+			s.m.saveState(p, st)
+		}
+	})
+}
+
+func (b *keyBucket) countConst() (int64, error) {
+	var n int64
+	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
+		if st != nil {
+			n = st.count(b.s.rates, b.s.now())
+		}
+	})
+	return n, err
+}
+
+func (b *keyBucket) peekConst(i int64) (ratelimit.Item, bool, error) {
+	if err := b.s.with(b.name, func(*slotLog) {}); err != nil {
+		return ratelimit.Item{}, false, err
+	}
+	return ratelimit.Item{}, false, fmt.Errorf("mpstore: Peek(%d): %w", i, ratelimit.ErrNoHistory)
+}

@@ -1,0 +1,2 @@
+-- Forgets a name's state. Parameter: name.
+DELETE FROM {{.StateTable}} WHERE name = ?
