@@ -252,3 +252,35 @@ func TestConstantStateCountIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyStateIdleAt checks IdleAt against Idle over random states: idle
+// from IdleAt on, not a millisecond before.
+func TestKeyStateIdleAt(t *testing.T) {
+	rs, _ := ratelimit.NewRates(ratelimit.Per(3, 100*time.Millisecond), ratelimit.PerSecond(10))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+		k := ratelimit.NewKeyState(alg, len(rs))
+		now := int64(5000)
+		var d ratelimit.Decision
+		for range 3000 {
+			now += rng.Int64N(40)
+			k.DecideInto(&d, rs, now, rng.Int64N(4))
+			at := k.IdleAt(rs)
+			idle := func(t int64) bool {
+				if k.GCRA != nil {
+					return ratelimit.GCRA{}.Idle(t, k.GCRA)
+				}
+				return ratelimit.SlidingWindowCounter{}.Idle(rs, t, slices.Clone(k.Counter))
+			}
+			if !idle(max(at, now)) || (at > now && idle(at-1)) {
+				t.Fatalf("%s: IdleAt = %d at %d, but Idle disagrees", alg, at, now)
+			}
+		}
+	}
+	if err := ratelimit.Algorithm("leaky").Validate(rs); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+		t.Errorf("Validate of an unknown algorithm: %v", err)
+	}
+	if err := ratelimit.Algorithm("").Validate(rs); err != nil {
+		t.Errorf("Validate of the default: %v", err)
+	}
+}

@@ -18,7 +18,7 @@ import (
 // Close, when they return an error wrapping [ratelimit.ErrClosed].
 type Bucket struct {
 	rates       ratelimit.Rates
-	alg         algorithm
+	alg         ratelimit.Algorithm
 	maxInterval int64
 	clock       ratelimit.Clock
 
@@ -40,7 +40,7 @@ func NewBucket(rates []ratelimit.Rate, opts ...Option) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{rates: rs, alg: cfg.alg, maxInterval: rs.Largest().IntervalMillis(), clock: cfg.clock, log: newKeyLog(cfg.alg, len(rs), "")}, nil
+	return &Bucket{rates: rs, alg: cfg.algorithm, maxInterval: rs.Largest().IntervalMillis(), clock: cfg.clock, log: newKeyLog(cfg.algorithm, len(rs), "")}, nil
 }
 
 // Rates returns the rates the bucket enforces, sorted by interval.

@@ -47,7 +47,7 @@ type unitLog struct {
 	names []string
 	// cst is the state of a constant-state algorithm (GCRA, the counter);
 	// such a log keeps no entries.
-	cst *constState
+	cst *ratelimit.KeyState
 	_   [32]byte
 }
 
@@ -323,8 +323,7 @@ func (l *unitLog) leak(bound int64) int64 {
 // flush drops every entry.
 func (l *unitLog) flush() {
 	if l.cst != nil {
-		clear(l.cst.gcra)
-		clear(l.cst.ctr)
+		l.cst.Reset()
 		return
 	}
 	for !l.empty() {

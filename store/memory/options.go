@@ -21,7 +21,6 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	algorithm     ratelimit.Algorithm
-	alg           algorithm
 	clock         ratelimit.Clock
 	shards        int
 	maxKeys       int
@@ -54,7 +53,7 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 		return c, fmt.Errorf("%w: memorystore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
 	var err error
-	if c.alg, err = parseAlgorithm(c.algorithm, rates); err != nil {
+	if c.algorithm, err = parseAlgorithm(c.algorithm, rates); err != nil {
 		return c, err
 	}
 	// A power of two, and no more shards than keys, so every shard may hold

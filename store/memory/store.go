@@ -26,7 +26,7 @@ import (
 // with an error wrapping [ratelimit.ErrClosed].
 type Store struct {
 	rates       ratelimit.Rates
-	alg         algorithm
+	alg         ratelimit.Algorithm
 	clock       ratelimit.Clock
 	maxInterval int64
 	seed        maphash.Seed
@@ -69,7 +69,7 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		rates:       rs,
-		alg:         cfg.alg,
+		alg:         cfg.algorithm,
 		clock:       cfg.clock,
 		maxInterval: rs.Largest().IntervalMillis(),
 		seed:        maphash.MakeSeed(),

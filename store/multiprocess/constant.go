@@ -42,15 +42,16 @@ const (
 // parseAlgorithm maps a ratelimit.Algorithm onto the store's, checking that
 // rates suit it.
 func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, error) {
-	switch a {
-	case "", ratelimit.AlgorithmSlidingWindowLog:
-		return algLog, nil
-	case ratelimit.AlgorithmGCRA:
-		return algGCRA, ratelimit.GCRA{}.Validate(rates)
-	case ratelimit.AlgorithmSlidingWindowCounter:
-		return algCounter, ratelimit.SlidingWindowCounter{}.Validate(rates)
+	if err := a.Validate(rates); err != nil {
+		return algLog, fmt.Errorf("mpstore: %w", err)
 	}
-	return algLog, fmt.Errorf("%w: mpstore: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
+	switch a {
+	case ratelimit.AlgorithmGCRA:
+		return algGCRA, nil
+	case ratelimit.AlgorithmSlidingWindowCounter:
+		return algCounter, nil
+	}
+	return algLog, nil
 }
 
 func (a algorithm) String() string {
@@ -78,65 +79,16 @@ func (a algorithm) stateWords() int64 {
 
 // constState is the state of one key, decoded: one entry per rate of the
 // algorithm's kind. The store keeps two as scratch under its lock.
-type constState struct {
-	gcra []ratelimit.GCRAState
-	ctr  []ratelimit.CounterState
-}
+type constState = ratelimit.KeyState
 
 func newConstState(alg algorithm, rates int) constState {
 	switch alg {
 	case algGCRA:
-		return constState{gcra: make([]ratelimit.GCRAState, rates)}
+		return ratelimit.NewKeyState(ratelimit.AlgorithmGCRA, rates)
 	case algCounter:
-		return constState{ctr: make([]ratelimit.CounterState, rates)}
+		return ratelimit.NewKeyState(ratelimit.AlgorithmSlidingWindowCounter, rates)
 	}
 	return constState{}
-}
-
-func (c *constState) reset() {
-	clear(c.gcra)
-	clear(c.ctr)
-}
-
-// decide judges weight units at now into d with the core's algorithm,
-// advancing c if it admits them.
-func (c *constState) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64) {
-	if c.gcra != nil {
-		ratelimit.GCRA{}.DecideInto(d, rates, now, weight, c.gcra)
-	} else {
-		ratelimit.SlidingWindowCounter{}.DecideInto(d, rates, now, weight, c.ctr)
-	}
-}
-
-func (c *constState) idle(rates ratelimit.Rates, now int64) bool {
-	if c.gcra != nil {
-		return ratelimit.GCRA{}.Idle(now, c.gcra)
-	}
-	return ratelimit.SlidingWindowCounter{}.Idle(rates, now, c.ctr)
-}
-
-func (c *constState) count(rates ratelimit.Rates, now int64) int64 {
-	if c.gcra != nil {
-		return ratelimit.GCRA{}.Count(rates, now, c.gcra)
-	}
-	return ratelimit.SlidingWindowCounter{}.Count(rates, now, c.ctr)
-}
-
-// idleAt returns the earliest time from which c counts nothing in any rate
-// if nothing more is put: when a sweep may release the key.
-func (c *constState) idleAt(rates ratelimit.Rates) int64 {
-	at := int64(-1 << 63)
-	for i, r := range rates {
-		if c.gcra != nil {
-			s := c.gcra[i]
-			at = max(at, s.TAT+min(s.Rem, 1))
-		} else if s := c.ctr[i]; s.Cur > 0 {
-			at = max(at, s.Start+2*r.IntervalMillis())
-		} else if s.Prev > 0 {
-			at = max(at, s.Start+r.IntervalMillis())
-		}
-	}
-	return at
 }
 
 // selector returns the selector word of the slot at p.
@@ -152,12 +104,12 @@ func (m *mapping) stateWord(p unsafe.Pointer, c, j int64) *int64 {
 // loadState reads the state of the slot at p into c.
 func (m *mapping) loadState(p unsafe.Pointer, c *constState) {
 	cur := *m.selector(p) & 1
-	for i := range c.gcra {
-		c.gcra[i] = ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
+	for i := range c.GCRA {
+		c.GCRA[i] = ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
 	}
-	for i := range c.ctr {
+	for i := range c.Counter {
 		j := 3 * int64(i)
-		c.ctr[i] = ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
+		c.Counter[i] = ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
 	}
 }
 
@@ -166,11 +118,11 @@ func (m *mapping) loadState(p unsafe.Pointer, c *constState) {
 func (m *mapping) saveState(p unsafe.Pointer, c *constState) {
 	sel := m.selector(p)
 	next := (*sel + 1) & 1
-	for i, s := range c.gcra {
+	for i, s := range c.GCRA {
 		*m.stateWord(p, next, 2*int64(i)) = s.TAT
 		*m.stateWord(p, next, 2*int64(i)+1) = s.Rem
 	}
-	for i, s := range c.ctr {
+	for i, s := range c.Counter {
 		j := 3 * int64(i)
 		*m.stateWord(p, next, j) = s.Start
 		*m.stateWord(p, next, j+1) = s.Prev
@@ -204,9 +156,9 @@ func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item,
 	if found {
 		s.m.loadState(s.log.p, st)
 	} else {
-		st.reset()
+		st.Reset()
 	}
-	st.decide(d, s.rates, item.Time, item.Weight)
+	st.DecideInto(d, s.rates, item.Time, item.Weight)
 	if !d.Allowed || item.Weight == 0 {
 		return nil
 	}
@@ -241,10 +193,10 @@ func (s *Store) withState(name string, fn func(p unsafe.Pointer, st *constState)
 func (s *Store) slotIdle(i, now int64) (bool, int64) {
 	st := &s.scan
 	s.m.loadState(s.m.slot(i), st)
-	if st.idle(s.rates, now) {
-		return true, 0
+	if at := st.IdleAt(s.rates); at > now {
+		return false, at
 	}
-	return false, st.idleAt(s.rates)
+	return true, 0
 }
 
 // leakConst is Store.Leak for a constant-state algorithm: it releases the
@@ -269,10 +221,10 @@ func (b *keyBucket) waitingConst(item ratelimit.Item) (time.Duration, error) {
 	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
 		if st == nil {
 			st = &b.s.st
-			st.reset()
+			st.Reset()
 		}
 		var d ratelimit.Decision
-		st.decide(&d, b.s.rates, item.Time, item.Weight) // on the scratch copy: nothing saved
+		st.DecideInto(&d, b.s.rates, item.Time, item.Weight) // on the scratch copy: nothing saved
 		wait = d.RetryAfter
 	})
 	return wait, err
@@ -282,11 +234,11 @@ func (b *keyBucket) leakConst(now int64) error {
 	s := b.s
 	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
 		s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
-		if st != nil && st.idle(s.rates, now) {
+		if st != nil && st.IdleAt(s.rates) <= now {
 			// now may be ahead of the clock: the key may go idle sooner
 			// than the hint says.
 			s.m.forgetIdleHint()
-			st.reset()
+			st.Reset()
 			s.m.saveState(p, st)
 		}
 	})
@@ -297,7 +249,7 @@ func (b *keyBucket) flushConst() error {
 	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
 		if st != nil {
 			s.m.forgetIdleHint()
-			st.reset()
+			st.Reset()
 			s.m.saveState(p, st)
 		}
 	})
@@ -307,7 +259,7 @@ func (b *keyBucket) countConst() (int64, error) {
 	var n int64
 	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
 		if st != nil {
-			n = st.count(b.s.rates, b.s.now())
+			n = st.Count(b.s.rates, b.s.now())
 		}
 	})
 	return n, err

@@ -76,7 +76,7 @@ func TestConstMatchesModel(t *testing.T) {
 						t.Fatal(err)
 					}
 					if got == "" {
-						model(key).reset()
+						model(key).Reset()
 					} else {
 						crashes["flush "+got]++
 					}
@@ -85,8 +85,8 @@ func TestConstMatchesModel(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, m := range models {
-						if m.idle(rates, now) {
-							m.reset()
+						if m.IdleAt(rates) <= now {
+							m.Reset()
 						}
 					}
 				default:
@@ -102,15 +102,15 @@ func TestConstMatchesModel(t *testing.T) {
 						t.Fatalf("step %d: Put: %v", step, err)
 					}
 					var want ratelimit.Decision
-					model(key).decide(&want, rates, now, w)
+					model(key).DecideInto(&want, rates, now, w)
 					if d != want {
 						t.Fatalf("step %d: Put(%s, t=%d, w=%d) = %+v, want %+v", step, key, now, w, d, want)
 					}
 				}
 				stop()
 				// Count agrees too, at the store's time.
-				if n, err := b.Count(ctx); err != nil || n != model(key).count(rates, now) {
-					t.Fatalf("step %d: Count = %d, %v; want %d", step, n, err, model(key).count(rates, now))
+				if n, err := b.Count(ctx); err != nil || n != model(key).Count(rates, now) {
+					t.Fatalf("step %d: Count = %d, %v; want %d", step, n, err, model(key).Count(rates, now))
 				}
 			}
 			t.Logf("crashes: %v", crashes)

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
@@ -24,15 +23,16 @@ const (
 // parseAlgorithm maps a ratelimit.Algorithm onto the store's, checking that
 // rates suit it.
 func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, error) {
-	switch a {
-	case "", ratelimit.AlgorithmSlidingWindowLog:
-		return algLog, nil
-	case ratelimit.AlgorithmGCRA:
-		return algGCRA, ratelimit.GCRA{}.Validate(rates)
-	case ratelimit.AlgorithmSlidingWindowCounter:
-		return algCounter, ratelimit.SlidingWindowCounter{}.Validate(rates)
+	if err := a.Validate(rates); err != nil {
+		return algLog, fmt.Errorf("sqlitestore: %w", err)
 	}
-	return algLog, fmt.Errorf("%w: sqlitestore: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
+	switch a {
+	case ratelimit.AlgorithmGCRA:
+		return algGCRA, nil
+	case ratelimit.AlgorithmSlidingWindowCounter:
+		return algCounter, nil
+	}
+	return algLog, nil
 }
 
 // tableSuffix names the algorithm's state table after the store's table.
@@ -44,34 +44,23 @@ func (a algorithm) tableSuffix() string {
 }
 
 // constState is the state of one name under a constant-state algorithm,
-// decoded from its row: one entry per rate. A session keeps one and reuses
-// it from put to put.
+// decoded from its row. A session keeps one and reuses it from put to put.
 type constState struct {
-	alg  algorithm
-	gcra []ratelimit.GCRAState
-	ctr  []ratelimit.CounterState
-	raw  []byte // the row's state, as read, and the encoding written
+	ratelimit.KeyState
+	raw []byte // the row's state, as read, and the encoding written
 }
 
 func (c *constState) init(alg algorithm, rates int) {
-	c.alg = alg
-	switch alg {
-	case algGCRA:
-		c.gcra = make([]ratelimit.GCRAState, rates)
-	case algCounter:
-		c.ctr = make([]ratelimit.CounterState, rates)
+	a := ratelimit.AlgorithmGCRA
+	if alg == algCounter {
+		a = ratelimit.AlgorithmSlidingWindowCounter
 	}
+	c.KeyState = ratelimit.NewKeyState(a, rates)
 }
 
 // size is the length of the encoded state: big-endian int64s, TAT and Rem
 // per rate for GCRA, Start, Prev and Cur per rate for the counter.
-func (c *constState) size() int { return 16*len(c.gcra) + 24*len(c.ctr) }
-
-// reset makes c the state of a name with no history.
-func (c *constState) reset() {
-	clear(c.gcra)
-	clear(c.ctr)
-}
+func (c *constState) size() int { return 16*len(c.GCRA) + 24*len(c.Counter) }
 
 // decode reads c from an encoded state; a state of the wrong length (a
 // store with other rates on the same table) is an error.
@@ -79,11 +68,11 @@ func (c *constState) decode(b []byte) error {
 	if len(b) != c.size() {
 		return fmt.Errorf("state of %d bytes, want %d: does another store with other rates share the table?", len(b), c.size())
 	}
-	for i := range c.gcra {
-		c.gcra[i] = ratelimit.GCRAState{TAT: be64(b[16*i:]), Rem: be64(b[16*i+8:])}
+	for i := range c.GCRA {
+		c.GCRA[i] = ratelimit.GCRAState{TAT: be64(b[16*i:]), Rem: be64(b[16*i+8:])}
 	}
-	for i := range c.ctr {
-		c.ctr[i] = ratelimit.CounterState{Start: be64(b[24*i:]), Prev: be64(b[24*i+8:]), Cur: be64(b[24*i+16:])}
+	for i := range c.Counter {
+		c.Counter[i] = ratelimit.CounterState{Start: be64(b[24*i:]), Prev: be64(b[24*i+8:]), Cur: be64(b[24*i+16:])}
 	}
 	return nil
 }
@@ -91,11 +80,11 @@ func (c *constState) decode(b []byte) error {
 // encode writes c into c.raw and returns it.
 func (c *constState) encode() []byte {
 	b := c.raw[:0]
-	for _, s := range c.gcra {
+	for _, s := range c.GCRA {
 		b = binary.BigEndian.AppendUint64(b, uint64(s.TAT))
 		b = binary.BigEndian.AppendUint64(b, uint64(s.Rem))
 	}
-	for _, s := range c.ctr {
+	for _, s := range c.Counter {
 		b = binary.BigEndian.AppendUint64(b, uint64(s.Start))
 		b = binary.BigEndian.AppendUint64(b, uint64(s.Prev))
 		b = binary.BigEndian.AppendUint64(b, uint64(s.Cur))
@@ -106,48 +95,12 @@ func (c *constState) encode() []byte {
 
 func be64(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
 
-// idleAt returns the earliest time at which c counts nothing in any rate
-// (the core's Idle holds from then on, if nothing more is put): what the
-// row's idle_at records, so that a leak finds idle rows by index.
-func (c *constState) idleAt(rates ratelimit.Rates) int64 {
-	at := int64(math.MinInt64)
-	for i, r := range rates {
-		if c.gcra != nil {
-			s := c.gcra[i]
-			at = max(at, s.TAT+min(s.Rem, 1))
-		} else if s := c.ctr[i]; s.Cur > 0 {
-			at = max(at, s.Start+2*r.IntervalMillis())
-		} else if s.Prev > 0 {
-			at = max(at, s.Start+r.IntervalMillis())
-		}
-	}
-	return at
-}
-
-// decide judges weight units at now into d with the core's algorithm,
-// advancing c if it admits them.
-func (c *constState) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64) {
-	if c.alg == algGCRA {
-		ratelimit.GCRA{}.DecideInto(d, rates, now, weight, c.gcra)
-	} else {
-		ratelimit.SlidingWindowCounter{}.DecideInto(d, rates, now, weight, c.ctr)
-	}
-}
-
-// count is the core's Count of c at now.
-func (c *constState) count(rates ratelimit.Rates, now int64) int64 {
-	if c.alg == algGCRA {
-		return ratelimit.GCRA{}.Count(rates, now, c.gcra)
-	}
-	return ratelimit.SlidingWindowCounter{}.Count(rates, now, c.ctr)
-}
-
 // load reads key's state into sess.st, or resets it when key has none.
 func (sess *session) loadState(ctx context.Context, key string) error {
 	st := &sess.st
 	err := sess.stateGet.QueryRowContext(ctx, key).Scan(&st.raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		st.reset()
+		st.Reset()
 		return nil
 	}
 	if err != nil {
@@ -171,11 +124,11 @@ func (s *Store) putState(ctx context.Context, d *ratelimit.Decision, key string,
 				return err
 			}
 			st := &sess.st
-			st.decide(d, s.rates, item.Time, item.Weight)
+			st.DecideInto(d, s.rates, item.Time, item.Weight)
 			if !d.Allowed || item.Weight == 0 {
 				return nil
 			}
-			_, err := sess.stateSet.ExecContext(ctx, key, st.encode(), st.idleAt(s.rates))
+			_, err := sess.stateSet.ExecContext(ctx, key, st.encode(), st.IdleAt(s.rates))
 			return err
 		})
 	})
@@ -194,7 +147,7 @@ func (s *Store) waitingState(ctx context.Context, key string, item ratelimit.Ite
 		err := sess.loadState(context.WithoutCancel(ctx), key)
 		if err == nil {
 			var d ratelimit.Decision
-			sess.st.decide(&d, s.rates, item.Time, item.Weight)
+			sess.st.DecideInto(&d, s.rates, item.Time, item.Weight)
 			wait = d.RetryAfter
 		}
 		return isBadConn(err), err
@@ -209,7 +162,7 @@ func (s *Store) countState(ctx context.Context, key string) (int64, error) {
 	err := s.do(ctx, "count", &key, func(sess *session) (bool, error) {
 		err := sess.loadState(context.WithoutCancel(ctx), key)
 		if err == nil {
-			n = sess.st.count(s.rates, s.clock.Now())
+			n = sess.st.Count(s.rates, s.clock.Now())
 		}
 		return isBadConn(err), err
 	})
