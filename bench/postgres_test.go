@@ -58,7 +58,8 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 	rand.Read(r[:])
 	table := "rlbench_" + hex.EncodeToString(r[:])
 	b.Cleanup(func() {
-		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP TABLE IF EXISTS "`+table+`"`)
+		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP FUNCTION IF EXISTS "`+table+`_decide"; `+
+			`DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`)
 	})
 	s, err := pgstore.New(pool, rates, append(opts, pgstore.WithTable(table))...)
 	if err != nil {
@@ -78,19 +79,24 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 }
 
 // BenchmarkPostgresSerial times one acquire at a time (every one admitted,
-// so every one inserts a row) against the floor of any server store: a
-// round trip of SELECT 1 through the same pool. Compare with
-// benchstat -col /impl.
+// so every one inserts a row into the log, or under GCRA updates the name's
+// state row) against the floor of any server store: a round trip of SELECT
+// 1 through the same pool. Compare with benchstat -col /impl.
 func BenchmarkPostgresSerial(b *testing.B) {
+	gcra := pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA)
 	for _, c := range []struct {
 		name string
 		opts []pgstore.Option
+		rate ratelimit.Rate
 	}{
-		{"impl=ratelimit", nil},
-		{"impl=ratelimit-async", []pgstore.Option{pgstore.WithAsyncCommit()}},
+		{"impl=ratelimit", nil, ratelimit.PerSecond(huge)},
+		{"impl=ratelimit-async", []pgstore.Option{pgstore.WithAsyncCommit()}, ratelimit.PerSecond(huge)},
+		// GCRA needs limit × interval (ms) within 2^53: 2^30 a second is.
+		{"impl=ratelimit-gcra", []pgstore.Option{gcra}, ratelimit.PerSecond(1 << 30)},
+		{"impl=ratelimit-gcra-async", []pgstore.Option{gcra, pgstore.WithAsyncCommit()}, ratelimit.PerSecond(1 << 30)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			l := pgLimiter(b, pgPool(b, 1), c.opts, ratelimit.PerSecond(huge))
+			l := pgLimiter(b, pgPool(b, 1), c.opts, c.rate)
 			ctx := b.Context()
 			b.ReportAllocs()
 			for b.Loop() {

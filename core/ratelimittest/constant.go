@@ -166,7 +166,9 @@ func testConstantConcurrent(t *testing.T, h Harness) {
 // GCRA at most limit + floor(t·limit/interval) in any span t; the counter
 // at most limit in a fixed window.
 func testConstantRealClock(t *testing.T, h Harness) {
-	rate := ratelimit.Per(20, 100*time.Millisecond)
+	// A limit low enough that a slow store (a durable commit per put) still
+	// puts more than the bound allows and sees denials.
+	rate := ratelimit.Per(5, 100*time.Millisecond)
 	b := newBucket(t, h, rate)
 	var (
 		mu            sync.Mutex

@@ -12,7 +12,8 @@ import (
 )
 
 // TestMigrateConcurrently runs Migrate on one fresh table from 8 goroutines
-// and 3 child processes at once: the advisory lock makes every run succeed.
+// and 3 child processes at once: the advisory lock makes every run succeed,
+// and the log's table and the state table both exist after it.
 func TestMigrateConcurrently(t *testing.T) {
 	pool := sharedPool(t)
 	table := uniqueTable()
@@ -53,9 +54,11 @@ func TestMigrateConcurrently(t *testing.T) {
 			t.Errorf("child %d: %v", i, err)
 		}
 	}
-	s := newStoreOn(t, pool, table, rates)
-	if d, err := s.Acquire(t.Context(), "k", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire after the migrations = %+v, %v", d, err)
+	for _, alg := range algorithms {
+		s := newStoreOn(t, pool, table, rates, pgstore.WithAlgorithm(alg))
+		if d, err := s.Acquire(t.Context(), "k", 1); err != nil || !d.Allowed {
+			t.Fatalf("%s: Acquire after the migrations = %+v, %v", alg, d, err)
+		}
 	}
 }
 
@@ -142,9 +145,9 @@ func TestProcessesExact(t *testing.T) {
 }
 
 // newStoreOn returns a Store on an existing table, closed at the end of t.
-func newStoreOn(t *testing.T, pool *pgxpool.Pool, table string, rates []ratelimit.Rate) *pgstore.Store {
+func newStoreOn(t *testing.T, pool *pgxpool.Pool, table string, rates []ratelimit.Rate, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()
-	s, err := pgstore.New(pool, rates, pgstore.WithTable(table), pgstore.WithSweepInterval(0))
+	s, err := pgstore.New(pool, rates, append([]pgstore.Option{pgstore.WithTable(table), pgstore.WithSweepInterval(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,3 +60,36 @@ func ExampleStore_Migrate() {
 	}
 	fmt.Printf("allowed=%v remaining=%d\n", d.Allowed, d.Remaining)
 }
+
+// No output is checked: the example needs a PostgreSQL server.
+func ExampleWithAlgorithm() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("POSTGRES_DSN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+
+	// A million client IPs at 1000/hour: GCRA keeps one small row per IP
+	// instead of one row per admitted request.
+	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(20), ratelimit.PerHour(1000)},
+		pgstore.WithTable("ip_limits"), pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		log.Fatal(err)
+	}
+	limiter, err := ratelimit.New(s) // the limiter owns the store
+	if err != nil {
+		s.Close()
+		log.Fatal(err)
+	}
+	defer limiter.Close()
+	d, err := limiter.Allow(ctx, "ip:192.0.2.7")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Allowed, d.Remaining, d.RetryAfter)
+}

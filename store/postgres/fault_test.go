@@ -16,8 +16,14 @@ import (
 // with pg_terminate_backend while acquires run: those acquires fail with an
 // error (no hang, no panic), acquires succeed again shortly after on the
 // same Store and pool (pgxpool reconnects), and nothing is left running
-// after Close and pool.Close.
+// after Close and pool.Close; for each algorithm.
 func TestFaultTerminatedConnections(t *testing.T) {
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) { testFaultTerminatedConnections(t, alg) })
+	}
+}
+
+func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 	admin := sharedPool(t)
 	before := runtime.NumGoroutine()
 	app := "pgstore-fault-" + uniqueTable()
@@ -27,7 +33,7 @@ func TestFaultTerminatedConnections(t *testing.T) {
 	}
 	table := uniqueTable()
 	dropTable(t, admin, table)
-	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, pgstore.WithTable(table))
+	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, pgstore.WithTable(table), pgstore.WithAlgorithm(alg))
 	if err != nil {
 		t.Fatal(err)
 	}

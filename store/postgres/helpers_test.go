@@ -94,13 +94,15 @@ func uniqueTable() string {
 	return "rltest_" + hex.EncodeToString(b[:])
 }
 
-// dropTable removes table and its decision function at the end of t.
+// dropTable removes table, its state table and its decision functions at
+// the end of t.
 func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := pool.Exec(ctx, `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP TABLE IF EXISTS "`+table+`"`); err != nil {
+		if _, err := pool.Exec(ctx, `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP FUNCTION IF EXISTS "`+table+`_decide"; `+
+			`DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`); err != nil {
 			t.Errorf("dropping %s: %v", table, err)
 		}
 	})

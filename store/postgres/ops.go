@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 
 	ratelimit "github.com/gorate/ratelimit/core"
@@ -16,6 +17,9 @@ import (
 func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed
+	}
+	if s.alg != algLog {
+		return 0, s.leakState(ctx, key, now)
 	}
 	bound := now - s.maxInterval
 	if bound > now { // now - maxInterval overflowed: nothing is that old
@@ -60,6 +64,27 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 	}
 }
 
+// leakState deletes the state of key (of every name when key is nil) that
+// counts nothing at now: one statement for a name, batches of at most
+// leakBatch rows for every name.
+func (s *Store) leakState(ctx context.Context, key *string, now int64) error {
+	if key != nil {
+		if _, err := s.pool.Exec(ctx, s.q.stateLeakName, bytea(*key), now); err != nil {
+			return opError("leak", key, err)
+		}
+		return nil
+	}
+	for {
+		tag, err := s.pool.Exec(ctx, s.q.stateLeakAll, now, leakBatch)
+		if err != nil {
+			return opError("leak", nil, err)
+		}
+		if tag.RowsAffected() < leakBatch {
+			return nil
+		}
+	}
+}
+
 // locked runs fn in a transaction holding key's lock, the one the decision
 // function takes.
 func (s *Store) locked(ctx context.Context, key string, fn func(pgx.Tx) error) error {
@@ -76,7 +101,11 @@ func (s *Store) flush(ctx context.Context, key string) error {
 		return errClosed
 	}
 	err := s.locked(ctx, key, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, s.q.flush, bytea(key))
+		q := s.q.flush
+		if s.alg != algLog {
+			q = s.q.stateFlush
+		}
+		_, err := tx.Exec(ctx, q, bytea(key))
 		return err
 	})
 	if err != nil {
@@ -88,6 +117,17 @@ func (s *Store) flush(ctx context.Context, key string) error {
 func (s *Store) count(ctx context.Context, key string) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed
+	}
+	if s.alg != algLog {
+		var (
+			now   int64
+			alg   *int16
+			state []int64
+		)
+		if err := s.pool.QueryRow(ctx, s.q.stateRead, bytea(key)).Scan(&now, &alg, &state); err != nil {
+			return 0, opError("count", &key, err)
+		}
+		return countState(s.alg, s.rates, now, alg, state), nil
 	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q.count, bytea(key)).Scan(&n); err != nil {
@@ -102,6 +142,9 @@ func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, 
 	}
 	if s.closed.Load() {
 		return ratelimit.Item{}, false, errClosed
+	}
+	if s.alg != algLog {
+		return ratelimit.Item{}, false, fmt.Errorf("pgstore: Peek(%d): %w", i, ratelimit.ErrNoHistory)
 	}
 	var it ratelimit.Item
 	var name []byte

@@ -21,6 +21,7 @@ type config struct {
 	sweepInterval time.Duration
 	sweepSet      bool
 	asyncCommit   bool
+	algorithm     ratelimit.Algorithm
 }
 
 func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
@@ -49,14 +50,18 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 // same, so its case is kept. Default: [DefaultTable].
 //
 // Stores that share a table must enforce the same rates: the rows carry no
-// rates of their own.
+// rates of their own. The state table of [WithAlgorithm] is named after the
+// table with the suffix _state, so no other Store's table should bear that
+// name.
 func WithTable(name string) Option {
 	return optionFunc(func(c *config) { c.table = name })
 }
 
 // WithSweepInterval sets how often the Store's background sweeper deletes,
 // in batches, the rows of every name older than the largest interval by the
-// server's clock (see [Store.Leak]); 0 disables it. Leaking only bounds the
+// server's clock (under GCRA or the sliding-window counter, the state of
+// every name that counts nothing any more; see [Store.Leak]); 0 disables
+// it. Leaking only bounds the
 // table's size: decisions never depend on it. Default: the largest
 // interval, kept between 1s and 1min.
 func WithSweepInterval(d time.Duration) Option {
@@ -72,4 +77,23 @@ func WithSweepInterval(d time.Duration) Option {
 // as PostgreSQL does by default.
 func WithAsyncCommit() Option {
 	return optionFunc(func(c *config) { c.asyncCommit = true })
+}
+
+// WithAlgorithm sets the admission algorithm: [ratelimit.AlgorithmSlidingWindowLog]
+// (the default, the exact log, one row per admitted put),
+// [ratelimit.AlgorithmGCRA] or [ratelimit.AlgorithmSlidingWindowCounter],
+// which keep one row of a few numbers per rate for each name, in the
+// table's companion state table (see [Store.Migrate]), whatever the
+// traffic. Their decisions are the core's ([ratelimit.GCRA],
+// [ratelimit.SlidingWindowCounter]) to the millisecond, and they keep no
+// log of units: Peek fails with an error wrapping [ratelimit.ErrNoHistory].
+// Their rates must pass the algorithm's Validate (limit × interval in
+// milliseconds at most 2^53), and an unknown algorithm is an error wrapping
+// [ratelimit.ErrInvalidArgument], both from [New].
+//
+// Stores that share a table should use the same algorithm: a name's state
+// written by another algorithm, or for another number of rates, is treated
+// as empty and overwritten.
+func WithAlgorithm(a ratelimit.Algorithm) Option {
+	return optionFunc(func(c *config) { c.algorithm = a })
 }

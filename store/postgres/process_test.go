@@ -27,6 +27,7 @@ const (
 	helperMode = "PGSTORE_TEST_MODE"   // "migrate" or "hammer"
 	helperRate = "PGSTORE_TEST_RATE"   // e.g. "50/s"
 	helperRun  = "PGSTORE_TEST_RUN"    // e.g. "3s"
+	helperAlg  = "PGSTORE_TEST_ALG"    // the algorithm; empty: the log
 )
 
 func TestHelperProcess(t *testing.T) {
@@ -53,7 +54,8 @@ func runHelper(table string) error {
 		return err
 	}
 	defer pool.Close()
-	s, err := pgstore.New(pool, rates, pgstore.WithTable(table), pgstore.WithSweepInterval(0))
+	s, err := pgstore.New(pool, rates, pgstore.WithTable(table), pgstore.WithSweepInterval(0),
+		pgstore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
 	if err != nil {
 		return err
 	}

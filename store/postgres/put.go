@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/jackc/pgx/v5"
 )
 
 // put judges item against key's rows into d and stores it if allowed, in one
@@ -41,23 +42,29 @@ func (s *Store) waiting(ctx context.Context, key string, item ratelimit.Item) (t
 	return d.RetryAfter, nil
 }
 
-// call runs the decision function for item under key and fills d from its
-// result.
+// call runs the decision function of the store's algorithm for item under
+// key and fills d from its result.
 func (s *Store) call(ctx context.Context, d *ratelimit.Decision, key string, item ratelimit.Item, now, store bool) error {
 	var ts any // NULL: the server's clock
 	if !now {
 		ts = item.Time
 	}
-	var itemName []byte // NULL: the item's name is the key
-	if item.Name != key {
-		itemName = bytea(item.Name)
+	var row pgx.Row
+	if s.alg == algLog {
+		var itemName []byte // NULL: the item's name is the key
+		if item.Name != key {
+			itemName = bytea(item.Name)
+		}
+		row = s.pool.QueryRow(ctx, s.q.call, bytea(key), itemName, item.Weight, ts, s.intervals, s.limits, store, s.async)
+	} else {
+		// The constant-state algorithms keep no items: only the key's state.
+		row = s.pool.QueryRow(ctx, s.q.decideCall, bytea(key), int16(s.alg), item.Weight, ts, s.intervals, s.limits, store, s.async)
 	}
 	var (
 		rate                    int32
 		remaining, retry, reset int64
 	)
-	err := s.pool.QueryRow(ctx, s.q.call, bytea(key), itemName, item.Weight, ts, s.intervals, s.limits, store, s.async).
-		Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.Time)
+	err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.Time)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 const DefaultTable = "ratelimit"
 
 // maxTable is the longest table name: PostgreSQL cuts identifiers at 63
-// bytes, and the index and function names add a suffix to the table's.
+// bytes, and the names of the state table, the indexes and the functions
+// add a suffix to the table's (at most "_state_idle", 11 bytes).
 const maxTable = 48
 
 //go:embed sql/*.sql
@@ -50,12 +51,17 @@ func literal(s string) string { return "'" + s + "'" }
 type queries struct {
 	schema, acquire, call, lock, migrateLock, now, drop string
 	count, peek, flush, leakName, leakAll               string
+
+	// The constant-state algorithms' state table and decision function.
+	stateSchema, decide, decideCall, stateRead string
+	stateFlush, stateLeakName, stateLeakAll    string
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted.
 func newQueries(table string) (queries, error) {
 	data := struct {
 		Table, NameTSIndex, TSIndex, Acquire, LockPrefix, MigratePrefix string
+		State, StateIdleIndex, Decide                                   string
 	}{
 		Table:         quote(table),
 		NameTSIndex:   quote(table + "_name_ts"),
@@ -63,6 +69,10 @@ func newQueries(table string) (queries, error) {
 		Acquire:       quote(table + "_acquire"),
 		LockPrefix:    literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix: literal("gorate/ratelimit migrate:" + table),
+
+		State:          quote(table + "_state"),
+		StateIdleIndex: quote(table + "_state_idle"),
+		Decide:         quote(table + "_decide"),
 	}
 	var q queries
 	for _, f := range []struct {
@@ -73,6 +83,9 @@ func newQueries(table string) (queries, error) {
 		{&q.lock, "lock.sql"}, {&q.migrateLock, "migrate_lock.sql"}, {&q.now, "now.sql"},
 		{&q.drop, "drop.sql"}, {&q.count, "count.sql"}, {&q.peek, "peek.sql"},
 		{&q.flush, "flush.sql"}, {&q.leakName, "leak_name.sql"}, {&q.leakAll, "leak_all.sql"},
+		{&q.stateSchema, "state_schema.sql"}, {&q.decide, "decide.sql"}, {&q.decideCall, "decide_call.sql"},
+		{&q.stateRead, "state_read.sql"}, {&q.stateFlush, "state_flush.sql"},
+		{&q.stateLeakName, "state_leak_name.sql"}, {&q.stateLeakAll, "state_leak_all.sql"},
 	} {
 		var b strings.Builder
 		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {

@@ -25,6 +25,10 @@ import (
 // puts on one name wait for each other (bounded by the caller's context),
 // so contention never causes a false denial.
 //
+// Under [WithAlgorithm] GCRA or the sliding-window counter, a name is one
+// row of a few numbers per rate instead, in the state table; the call is
+// one round trip all the same.
+//
 // Use [New], then [Store.Migrate] once per table (or [NewLimiter], which
 // does both); the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
@@ -37,6 +41,7 @@ type Store struct {
 	maxInterval int64
 	table       string
 	async       bool
+	alg         algorithm
 	q           queries
 	pool        *pgxpool.Pool
 
@@ -53,7 +58,7 @@ const leakBatch = 1000
 
 // New returns a Store over pool enforcing rates on every name. It does not
 // touch the database: call [Store.Migrate] before the first put. Options:
-// [WithTable], [WithSweepInterval], [WithAsyncCommit].
+// [WithTable], [WithSweepInterval], [WithAsyncCommit], [WithAlgorithm].
 //
 // The rates are validated as [ratelimit.NewRates] does; a nil pool or a bad
 // option is an error wrapping [ratelimit.ErrInvalidArgument]. Close never
@@ -70,6 +75,10 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 	if err != nil {
 		return nil, err
 	}
+	alg, err := parseAlgorithm(cfg.algorithm, rs)
+	if err != nil {
+		return nil, err
+	}
 	q, err := newQueries(cfg.table)
 	if err != nil {
 		return nil, err
@@ -79,6 +88,7 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 		maxInterval: rs.Largest().IntervalMillis(),
 		table:       cfg.table,
 		async:       cfg.asyncCommit,
+		alg:         alg,
 		q:           q,
 		pool:        pool,
 	}
@@ -100,17 +110,19 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 	return s, nil
 }
 
-// Migrate creates the Store's table, its indexes and its decision function
-// if they do not exist, and replaces the function with this version's. It
-// is idempotent and safe when several processes run it at once: it runs in
-// one transaction that first takes an advisory lock on a hash of the
-// table's name.
+// Migrate creates the Store's tables, their indexes and the decision
+// functions if they do not exist, and replaces the functions with this
+// version's. The tables are the log's (named by [WithTable]) and, beside it
+// whatever the algorithm, the state table of GCRA and the sliding-window
+// counter (the same name with the suffix _state). It is idempotent and safe
+// when several processes run it at once: it runs in one transaction that
+// first takes an advisory lock on a hash of the table's name.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.closed.Load() {
 		return errClosed
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, q := range []string{s.q.migrateLock, s.q.schema, s.q.acquire} {
+		for _, q := range []string{s.q.migrateLock, s.q.schema, s.q.acquire, s.q.stateSchema, s.q.decide} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
@@ -123,8 +135,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Drop removes the Store's table, with every row, its indexes and its
-// decision function; [Store.Migrate] creates them again. It is meant for
+// Drop removes the Store's tables, with every row, their indexes and the
+// decision functions; [Store.Migrate] creates them again. It is meant for
 // tests and uninstalling. Stores on the same table in other processes fail
 // until then.
 func (s *Store) Drop(ctx context.Context) error {
@@ -152,8 +164,8 @@ func (s *Store) Rates() ratelimit.Rates { return s.rates }
 func (s *Store) Table() string { return s.table }
 
 // Acquire puts weight units under name, stamped with the server's clock
-// read inside the call (never earlier than the name's newest row, so stamps
-// never go back), and reports the decision. A negative weight is an error
+// read inside the call (under the log, never earlier than the name's newest
+// row, so stamps never go back), and reports the decision. A negative weight is an error
 // wrapping [ratelimit.ErrInvalidWeight].
 func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	err = s.put(ctx, &d, name, ratelimit.Item{Name: name, Weight: weight}, true)
@@ -162,7 +174,8 @@ func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratel
 
 // Bucket returns a view of name's bucket. The view holds no state of its
 // own: every call goes to name's rows. Units put through the view are
-// stored under name, each row keeping the item's own name for Peek. Closing
+// stored under name, each row of the log keeping the item's own name for
+// Peek. Closing
 // the view does nothing; close the Store.
 func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
 	if s.closed.Load() {
@@ -177,6 +190,12 @@ func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error)
 // rows, each its own short statement that skips rows other transactions
 // hold, so puts go on between them. The sweeper calls it with the server's
 // clock.
+//
+// Under GCRA or the sliding-window counter it deletes, in the same
+// batches, the state of every name that counts nothing at now (the core's
+// Idle; the time a state becomes idle is kept rounded up to a whole second,
+// so a state may stay up to a second longer), found by an index on that
+// time, and returns 0: such state holds no units.
 func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
 	return s.leak(ctx, nil, now)
 }

@@ -1,3 +1,5 @@
--- Removes the table, its indexes and the decision function.
+-- Removes the tables, their indexes and the decision functions.
 DROP FUNCTION IF EXISTS {{.Acquire}};
-DROP TABLE IF EXISTS {{.Table}}
+DROP FUNCTION IF EXISTS {{.Decide}};
+DROP TABLE IF EXISTS {{.Table}};
+DROP TABLE IF EXISTS {{.State}}
