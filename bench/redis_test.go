@@ -66,6 +66,8 @@ func redisImpls(b *testing.B, c *redis.Client) []struct {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { ours.Close() })
+	gcra := redisLimiter(b, c, ratelimit.AlgorithmGCRA, ratelimit.PerSecond(huge))
+	counter := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowCounter, ratelimit.PerSecond(huge))
 	rr := redis_rate.NewLimiter(c)
 	rrKey := benchPrefix() + "key"
 	us, err := ululeredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: benchPrefix(), MaxRetry: 3})
@@ -78,6 +80,8 @@ func redisImpls(b *testing.B, c *redis.Client) []struct {
 		fn   func(context.Context) error
 	}{
 		{"impl=ratelimit", func(ctx context.Context) error { _, err := ours.AllowN(ctx, "key", 1); return err }},
+		{"impl=ratelimit-gcra", func(ctx context.Context) error { _, err := gcra.AllowN(ctx, "key", 1); return err }},
+		{"impl=ratelimit-counter", func(ctx context.Context) error { _, err := counter.AllowN(ctx, "key", 1); return err }},
 		{"impl=redis_rate", func(ctx context.Context) error {
 			_, err := rr.Allow(ctx, rrKey, redis_rate.PerSecond(huge))
 			return err

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -30,8 +32,6 @@ func directProcessor(client redis.Scripter) processor {
 var (
 	argEvalSha any = "evalsha"
 	argEval    any = "eval"
-	argPutSHA  any = putScript.Hash()
-	argPutSrc  any = putSource
 	argOneKey  any = "1"
 	argNow     any = modeNow
 	argPut     any = modePut
@@ -48,13 +48,24 @@ type putCall struct {
 	name string
 }
 
-// runPut runs put.lua for one put and returns its reply.
-func (s *Store) runPut(ctx context.Context, name, mode string, ts, weight int64, itemName string) ([]int64, error) {
+// putReply is the decision a put script returns: allowed (0 or 1), rate
+// index (1-based), remaining, retry-after in ms (-1 for never), reset-after
+// in ms, time.
+type putReply [6]int64
+
+// runPut runs the put script of the Store's algorithm (put.lua, gcra.lua
+// or counter.lua) for one put into *res. Only put.lua takes the item name;
+// it replies with an array of integers, the others with the six integers
+// packed in one string.
+func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
 	if s.proc == nil {
 		args := make([]any, 0, 4+len(s.tail))
-		args = append(args, mode, ts, weight, itemName)
+		args = append(args, mode, ts, weight)
+		if s.alg == algLog {
+			args = append(args, itemName)
+		}
 		args = append(args, s.tail...)
-		return putScript.Run(ctx, s.client, []string{s.key(name)}, args...).Int64Slice()
+		return res.decode(s.script.Run(ctx, s.client, []string{s.key(name)}, args...))
 	}
 	c := &putCall{args: make([]any, 0, 8+len(s.tail)), key: s.key(name), name: itemName}
 	var m any
@@ -66,19 +77,68 @@ func (s *Store) runPut(ctx context.Context, name, mode string, ts, weight int64,
 	default:
 		m = argWaiting
 	}
-	c.args = append(c.args[:0], argEvalSha, argPutSHA, argOneKey, &c.key, m, ts, weight, &c.name)
+	c.args = append(c.args[:0], argEvalSha, s.sha, argOneKey, &c.key, m, ts, weight)
+	if s.alg == algLog {
+		c.args = append(c.args, &c.name)
+	}
 	c.args = append(c.args, s.tail...)
-	cmd := redis.NewIntSliceCmd(ctx, c.args...)
+	cmd := s.newPutCmd(ctx, c.args)
 	err := s.proc.Process(ctx, cmd)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// Not cached on the server (a restart or SCRIPT FLUSH): EVAL
 		// caches it again.
-		c.args[0], c.args[1] = argEval, argPutSrc
-		cmd = redis.NewIntSliceCmd(ctx, c.args...)
+		c.args[0], c.args[1] = argEval, s.src
+		cmd = s.newPutCmd(ctx, c.args)
 		err = s.proc.Process(ctx, cmd)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return cmd.Val(), nil
+	return res.decode(cmd)
+}
+
+// newPutCmd returns the command that reads the reply of the Store's put
+// script.
+func (s *Store) newPutCmd(ctx context.Context, args []any) redis.Cmder {
+	if s.alg == algLog {
+		return redis.NewIntSliceCmd(ctx, args...)
+	}
+	return redis.NewStringCmd(ctx, args...)
+}
+
+var errPutReply = errors.New("unexpected reply from put script")
+
+// decode reads a put script's reply from cmd, run: an array of six
+// integers (put.lua), or one string packing them little-endian
+// (gcra.lua, counter.lua).
+func (res *putReply) decode(cmd redis.Cmder) error {
+	if err := cmd.Err(); err != nil {
+		return err
+	}
+	switch c := cmd.(type) {
+	case *redis.IntSliceCmd:
+		if v := c.Val(); len(v) == len(res) {
+			copy(res[:], v)
+			return nil
+		}
+	case *redis.StringCmd:
+		if v := c.Val(); len(v) == 8*len(res) {
+			for i := range res {
+				res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
+			}
+			return nil
+		}
+	case *redis.Cmd: // Script.Run
+		if v, err := c.Int64Slice(); err == nil && len(v) == len(res) {
+			copy(res[:], v)
+			return nil
+		}
+		if v, err := c.Text(); err == nil && len(v) == 8*len(res) {
+			for i := range res {
+				res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
+			}
+			return nil
+		}
+	}
+	return errPutReply
 }

@@ -26,7 +26,9 @@ func TestCluster(t *testing.T) {
 	if err := c.Ping(t.Context()).Err(); err != nil {
 		t.Fatalf("cluster ping: %v", err)
 	}
-	t.Run("Conformance", func(t *testing.T) { ratelimittest.Run(t, clusterHarness(c)) })
+	for _, alg := range algorithms {
+		t.Run("Conformance/"+string(alg), func(t *testing.T) { ratelimittest.Run(t, clusterHarness(c, alg)) })
+	}
 
 	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerMinute(5)})
 	if err != nil {
@@ -52,18 +54,19 @@ func TestCluster(t *testing.T) {
 
 // clusterHarness makes Stores on the cluster; their keys are removed with
 // the cluster at the test's end.
-func clusterHarness(c *redis.ClusterClient) ratelimittest.Harness {
+func clusterHarness(c *redis.ClusterClient, alg ratelimit.Algorithm) ratelimittest.Harness {
 	open := func(t *testing.T, rates ratelimit.Rates) *redisstore.Store {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
-		s, err := redisstore.New(c, rates, redisstore.WithPrefix("t"+time.Now().Format("150405.000000000")+":"))
+		s, err := redisstore.New(c, rates, redisstore.WithPrefix("t"+time.Now().Format("150405.000000000")+":"), redisstore.WithAlgorithm(alg))
 		if err != nil || c.Ping(ctx).Err() != nil {
 			t.Fatalf("New: %v", err)
 		}
 		return s
 	}
 	return ratelimittest.Harness{
+		Algorithm: alg,
 		NewBucket: func(t *testing.T, rates ratelimit.Rates) ratelimit.Bucket {
 			s := open(t, rates)
 			b, err := s.Bucket(t.Context(), "key")

@@ -2,17 +2,27 @@
 // github.com/redis/go-redis/v9: exact across every process and host that
 // shares the server, on a single node, a Sentinel group or a Cluster.
 //
-// [New] returns a [Store], a [ratelimit.Factory] that keeps every name's log
-// in one sorted set; [Store.Bucket] returns a name's [ratelimit.Bucket].
+// [New] returns a [Store], a [ratelimit.Factory] that keeps every name's
+// state in one key; [Store.Bucket] returns a name's [ratelimit.Bucket].
 // [NewLimiter] is the one-call limiter over a new Store.
+//
+// The default algorithm is the exact [ratelimit.SlidingWindowLog], a sorted
+// set per name holding its admitted units. [WithAlgorithm] selects instead
+// [ratelimit.GCRA] (16 bytes of state per rate) or
+// [ratelimit.SlidingWindowCounter] (24 bytes per rate): one small string
+// per name whatever the traffic, for limits like 1000/hour on a million
+// clients, where a log would hold a billion entries. Under them Peek fails
+// with [ratelimit.ErrNoHistory].
 //
 // Each decision is one round trip: an embedded Lua script, sent by EVALSHA
 // (and by EVAL when the server answers NOSCRIPT, as after a restart), reads
-// the server's clock, applies the rules of [ratelimit.SlidingWindowLog] and
-// stores the units atomically. Time comes from the server, so application
+// the server's clock, applies the algorithm's rules exactly as the core
+// does and stores the result atomically (GCRA and the counter: TIME, GET
+// and SET, three calls in all). Time comes from the server, so application
 // hosts with skewed clocks still agree; PutNow and Acquire stamp with the
-// clock of the server that holds the name's key. Keys expire after the
-// largest interval, so idle names cost nothing.
+// clock of the server that holds the name's key. Keys expire once they
+// count nothing (the log: after the largest interval; GCRA and the
+// counter: exactly when the state is idle), so idle names cost nothing.
 //
 // Names may hold any bytes: a name's key is prefix{h}name with h a hash of
 // the name as the Cluster hash tag (see [WithPrefix]), and the key spells

@@ -40,3 +40,25 @@ func ExampleNew_cluster() {
 	d, err := store.Acquire(context.Background(), "tenant-7", 5)
 	fmt.Println(d.Allowed, err)
 }
+
+// GCRA keeps 16 bytes per rate and name whatever the traffic: a limit of
+// 1000/hour on a million clients costs a million small keys, not up to a
+// billion log entries.
+func ExampleWithAlgorithm() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+
+	store, err := redisstore.New(client,
+		[]ratelimit.Rate{ratelimit.PerSecond(10), ratelimit.PerHour(1000)},
+		redisstore.WithAlgorithm(ratelimit.AlgorithmGCRA))
+	if err != nil {
+		panic(err)
+	}
+	limiter, err := ratelimit.New(store)
+	if err != nil {
+		panic(err)
+	}
+	defer limiter.Close() // closes the store, never the client
+	d, err := limiter.Allow(context.Background(), "203.0.113.7")
+	fmt.Println(d.Allowed, d.Remaining, d.RetryAfter, err)
+}

@@ -12,12 +12,20 @@ package redisstore
 // share a key, even when their hashes collide. A prefix should not contain
 // "{": its first brace would become the hash tag instead (still correct, but
 // every name would land in one slot).
+//
+// A name's GCRA or sliding-window-counter state lives under
+//
+//	prefix + "g{" + h + "}" + name   or   prefix + "c{" + h + "}" + name
+//
+// so that under one prefix the three algorithms' keys never collide (the
+// byte after the prefix tells them apart), whatever the names, while a
+// name's keys share its hash tag, hence its slot.
 
 import "strings"
 
 const hexDigits = "0123456789abcdef"
 
-// key returns the key of name's log.
+// key returns the key of name's state under the Store's algorithm.
 func (s *Store) key(name string) string {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(name); i++ {
@@ -25,8 +33,9 @@ func (s *Store) key(name string) string {
 		h *= 1099511628211
 	}
 	var b strings.Builder // one allocation, no copy
-	b.Grow(len(s.prefix) + 18 + len(name))
+	b.Grow(len(s.prefix) + len(s.mark) + 18 + len(name))
 	b.WriteString(s.prefix)
+	b.WriteString(s.mark)
 	b.WriteByte('{')
 	for shift := 60; shift >= 0; shift -= 4 {
 		b.WriteByte(hexDigits[(h>>shift)&0xf])

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
@@ -16,8 +17,9 @@ const (
 	modeWaiting = "w" // judge at the item's time, store nothing
 )
 
-// put runs put.lua for item under key name's log into d: the one place the
-// store applies the algorithm. (d is an out-parameter, as in memorystore.)
+// put runs the put script of the Store's algorithm for item under name's
+// key into d: the one place the store applies the algorithm. (d is an
+// out-parameter, as in memorystore.)
 func (s *Store) put(ctx context.Context, d *ratelimit.Decision, name, mode string, item ratelimit.Item) error {
 	if item.Weight < 0 {
 		return ratelimit.WeightError(item.Name, item.Weight)
@@ -31,11 +33,8 @@ func (s *Store) put(ctx context.Context, d *ratelimit.Decision, name, mode strin
 	// A weight above the smallest limit never fits; any such weight gives
 	// the same decision, so the script sees one it can hold exactly.
 	weight := min(item.Weight, s.smallest+1)
-	res, err := s.runPut(ctx, name, mode, item.Time, weight, item.Name)
-	if err == nil && len(res) != 6 {
-		err = errors.New("unexpected reply from put script")
-	}
-	if err != nil {
+	var res putReply
+	if err := s.runPut(ctx, &res, name, mode, item.Time, weight, item.Name); err != nil {
 		*d = ratelimit.Decision{}
 		return opError("put", name, err)
 	}
@@ -67,13 +66,16 @@ func (s *Store) waiting(ctx context.Context, name string, item ratelimit.Item) (
 }
 
 // leak removes the runs of name stamped before now minus the largest
-// interval and returns their units.
+// interval and returns their units (GCRA and the counter: see constLeak).
 func (s *Store) leak(ctx context.Context, name string, now int64) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed
 	}
 	if now > maxExact || now < -maxExact {
 		return 0, errTimeRange(now)
+	}
+	if s.alg != algLog {
+		return s.constLeak(ctx, name, now)
 	}
 	n, err := leakScript.Run(ctx, s.client, []string{s.key(name)}, now-s.maxInterval).Int64()
 	if err != nil {
@@ -96,6 +98,9 @@ func (s *Store) count(ctx context.Context, name string) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed
 	}
+	if s.alg != algLog {
+		return s.constCount(ctx, name)
+	}
 	n, err := countScript.Run(ctx, s.client, []string{s.key(name)}).Int64()
 	if err != nil {
 		return 0, opError("count", name, err)
@@ -109,6 +114,9 @@ func (s *Store) peek(ctx context.Context, name string, i int64) (ratelimit.Item,
 	}
 	if s.closed.Load() {
 		return ratelimit.Item{}, false, errClosed
+	}
+	if s.alg != algLog {
+		return ratelimit.Item{}, false, fmt.Errorf("redisstore: Peek(%d): %w", i, ratelimit.ErrNoHistory)
 	}
 	if i >= maxExact { // more units than a log can hold
 		return ratelimit.Item{}, false, nil

@@ -20,7 +20,23 @@ var (
 	leakScript  = newScript("leak.lua")
 	flushScript = newScript("flush.lua")
 	nowScript   = newScript("now.lua")
+
+	// The constant-state algorithms: one script each, without common.lua,
+	// whose modes also serve Count and Leak.
+	gcraSource    = standalone("gcra.lua")
+	gcraScript    = redis.NewScript(gcraSource)
+	counterSource = standalone("counter.lua")
+	counterScript = redis.NewScript(counterSource)
 )
+
+// standalone returns the text of the script in file, alone.
+func standalone(file string) string {
+	body, err := luaFiles.ReadFile(file)
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	return string(body)
+}
 
 func newScript(file string) *redis.Script { return redis.NewScript(source(file)) }
 

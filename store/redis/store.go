@@ -12,14 +12,16 @@ import (
 )
 
 // Store is a [ratelimit.Factory] over a Redis server, Sentinel group or
-// Cluster: every name's log is one sorted set, so a million names cost no
-// Go objects, and every process on every host that shares the server shares
-// the limits exactly.
+// Cluster: every name's state is one key (by default its log, a sorted set;
+// see [WithAlgorithm] for GCRA and the sliding-window counter), so a
+// million names cost no Go objects, and every process on every host that
+// shares the server shares the limits exactly.
 //
-// Each put is one round trip: a Lua script (EVALSHA, with EVAL on NOSCRIPT)
-// that reads the server's clock (TIME), counts every window, decides with
-// the rules of [ratelimit.SlidingWindowLog] and stores the units, atomically
-// since Redis runs one script at a time. Counting a window costs O(log n) in
+// Under the default log, each put is one round trip: a Lua script
+// (EVALSHA, with EVAL on NOSCRIPT) that reads the server's clock (TIME),
+// counts every window, decides with the rules of
+// [ratelimit.SlidingWindowLog] and stores the units, atomically since Redis
+// runs one script at a time. Counting a window costs O(log n) in
 // the runs the log holds, whatever the weights: a run of units put under
 // one item name at one millisecond is one member carrying the running total
 // of units before it, so the units of a window are a difference of two
@@ -31,9 +33,17 @@ import (
 // name's newest unit moves the newer runs up, O(m log n) for m of them,
 // which PutNow never needs. It needs Redis 5 or later.
 //
-// Keys are prefix{h}name, h a 64-bit hash of the name: see [WithPrefix];
-// any bytes make a safe name, and every key of a name is in one Cluster
-// slot.
+// Under GCRA or the counter, each put is one round trip too: a script of
+// three calls (TIME for PutNow, GET, and SET with PX) over a string of 16
+// (GCRA) or 24 (counter) bytes per rate, written only when a put is
+// admitted (the counter's also when its windows roll), that expires exactly
+// when the state counts nothing. The expiry is reckoned from the put's
+// time, so a Put at an explicit time should use the server's clock, as
+// PutNow does.
+//
+// Keys are prefix{h}name (GCRA: prefixg{h}name; the counter:
+// prefixc{h}name), h a 64-bit hash of the name: see [WithPrefix]; any bytes
+// make a safe name, and every key of a name is in one Cluster slot.
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
@@ -46,9 +56,16 @@ type Store struct {
 	prefix      string
 	smallest    int64
 	maxInterval int64
-	// tail is the end of every put's arguments: the time to live of a
-	// written key, then each rate's limit and interval, as put.lua reads
-	// them.
+	alg         algorithm
+	// script is the put script of alg; sha and src its hash and text,
+	// boxed once for the put fast path. mark is what alg's keys carry
+	// after the prefix (see key.go).
+	script   *redis.Script
+	sha, src any
+	mark     string
+	// tail is the end of every put's arguments: for the log, the time to
+	// live of a written key, then each rate's limit and interval, as
+	// put.lua reads them; for GCRA and the counter, the rates alone.
 	tail []any
 
 	closed atomic.Bool
@@ -67,10 +84,13 @@ const expiryMargin = time.Second
 // [ratelimit.NewRates] does. client is a *redis.Client, *redis.ClusterClient,
 // *redis.Ring, a Sentinel failover client, or any [redis.UniversalClient];
 // the Store never closes it. New sends nothing to the server: the first
-// call loads the script. Options: [WithPrefix].
+// call loads the script. Options: [WithPrefix], [WithAlgorithm].
 //
-// A nil client, a bad option, or a limit or interval (in milliseconds) above
-// 2^53 is an error wrapping [ratelimit.ErrInvalidArgument].
+// A nil client, a bad option, an unknown algorithm, or a limit or interval
+// (in milliseconds) above 2^53 is an error wrapping
+// [ratelimit.ErrInvalidArgument]; under GCRA or the counter, a rate whose
+// limit × interval (ms) exceeds 2^53 is an error wrapping
+// [ratelimit.ErrInvalidRates].
 func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: redisstore: client is nil", ratelimit.ErrInvalidArgument)
@@ -83,6 +103,11 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 	if err != nil {
 		return nil, err
 	}
+	alg, err := parseAlgorithm(cfg.algorithm, rs)
+	if err != nil {
+		return nil, err
+	}
+	script, src, mark := alg.script()
 	s := &Store{
 		client:      client,
 		proc:        directProcessor(client),
@@ -90,13 +115,20 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 		prefix:      cfg.prefix,
 		smallest:    rs.Smallest().Limit,
 		maxInterval: rs.Largest().IntervalMillis(),
+		alg:         alg,
+		script:      script,
+		sha:         script.Hash(),
+		src:         src,
+		mark:        mark,
 	}
 	for _, r := range rs {
 		if r.Limit > maxExact || r.IntervalMillis() > maxExact {
 			return nil, fmt.Errorf("%w: redisstore: rate %s is beyond 2^53", ratelimit.ErrInvalidArgument, r)
 		}
 	}
-	s.tail = append(s.tail, strconv.FormatInt(s.maxInterval+expiryMargin.Milliseconds(), 10))
+	if alg == algLog {
+		s.tail = append(s.tail, strconv.FormatInt(s.maxInterval+expiryMargin.Milliseconds(), 10))
+	}
 	for _, r := range rs {
 		s.tail = append(s.tail, strconv.FormatInt(r.Limit, 10), strconv.FormatInt(r.IntervalMillis(), 10))
 	}
@@ -107,9 +139,9 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 func (s *Store) Rates() ratelimit.Rates { return s.rates }
 
 // Acquire puts weight units under name, stamped with the clock of the
-// server that holds name's key, read inside the script (never earlier than
-// the name's newest stamp, so stamps never go back), and reports the
-// decision. A negative weight is an error wrapping
+// server that holds name's key, read inside the script (under the log never
+// earlier than the name's newest stamp, so stamps never go back), and
+// reports the decision. A negative weight is an error wrapping
 // [ratelimit.ErrInvalidWeight].
 func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	err = s.put(ctx, &d, name, modeNow, ratelimit.Item{Name: name, Weight: weight})
@@ -118,7 +150,10 @@ func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratel
 
 // Bucket returns a view of name's bucket. The view holds no state of its
 // own: every call goes to name's key. Units put through the view are stored
-// under name, each run keeping the item's own name for Peek. Closing the
+// under name, each run of the log keeping the item's own name for Peek.
+// Under GCRA or the counter, Peek fails with [ratelimit.ErrNoHistory],
+// Count reports what the largest rate counts at the server's clock and
+// Leak deletes the state once it counts nothing (reporting 0). Closing the
 // view does nothing; close the Store.
 func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
 	if s.closed.Load() {

@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+	redisstore "github.com/gorate/ratelimit/store/redis"
+)
+
+// redisLimiter returns a limiter over a Redis store of alg enforcing rates
+// under a prefix of its own, whose keys are deleted at the benchmark's end.
+func redisLimiter(b *testing.B, c *redis.Client, alg ratelimit.Algorithm, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
+	prefix := benchPrefix()
+	s, err := redisstore.New(c, rates, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ratelimit.New(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		l.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	return l
+}
+
+// threeRates admit every put of the benchmarks (at most 2^29 a second)
+// while each holds a bound: a second, a minute and an hour, limit ×
+// interval within 2^53 as the constant-state algorithms require.
+var threeRates = []ratelimit.Rate{
+	ratelimit.PerSecond(1 << 29),
+	ratelimit.PerMinute(1 << 30),
+	ratelimit.PerHour(1 << 31),
+}
+
+// redisThreeRateImpls returns one acquire per algorithm of ours over c,
+// each holding one key to the three rates, and go-redis/redis_rate holding
+// its key to one rate (it supports no more), for scale.
+func redisThreeRateImpls(b *testing.B, c *redis.Client) []struct {
+	name string
+	fn   func(context.Context) error
+} {
+	b.Helper()
+	log := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowLog, threeRates...)
+	gcra := redisLimiter(b, c, ratelimit.AlgorithmGCRA, threeRates...)
+	counter := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowCounter, threeRates...)
+	rr := redis_rate.NewLimiter(c)
+	rrKey := benchPrefix() + "key"
+	return []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"impl=ratelimit", func(ctx context.Context) error { _, err := log.AllowN(ctx, "key", 1); return err }},
+		{"impl=ratelimit-gcra", func(ctx context.Context) error { _, err := gcra.AllowN(ctx, "key", 1); return err }},
+		{"impl=ratelimit-counter", func(ctx context.Context) error { _, err := counter.AllowN(ctx, "key", 1); return err }},
+		{"impl=redis_rate", func(ctx context.Context) error {
+			_, err := rr.Allow(ctx, rrKey, redis_rate.PerSecond(huge))
+			return err
+		}},
+	}
+}
+
+// BenchmarkRedisThreeRatesSerial times one acquire after another against
+// three rates per key (redis_rate: one).
+func BenchmarkRedisThreeRatesSerial(b *testing.B) {
+	c := redisClient(b)
+	for _, impl := range redisThreeRateImpls(b, c) {
+		b.Run(impl.name, func(b *testing.B) {
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := impl.fn(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRedisThreeRatesParallel32 times acquires from 32 goroutines on
+// one key against three rates per key (redis_rate: one).
+func BenchmarkRedisThreeRatesParallel32(b *testing.B) {
+	c := redisClient(b)
+	for _, impl := range redisThreeRateImpls(b, c) {
+		b.Run(impl.name, func(b *testing.B) {
+			ctx := b.Context()
+			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := impl.fn(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
