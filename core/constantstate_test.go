@@ -283,4 +283,11 @@ func TestKeyStateIdleAt(t *testing.T) {
 	if err := ratelimit.Algorithm("").Validate(rs); err != nil {
 		t.Errorf("Validate of the default: %v", err)
 	}
+	for a, want := range map[ratelimit.Algorithm]int{
+		"": 0, ratelimit.AlgorithmSlidingWindowLog: 0, ratelimit.AlgorithmGCRA: 1, ratelimit.AlgorithmSlidingWindowCounter: 2, "leaky": -1,
+	} {
+		if a.Ordinal() != want {
+			t.Errorf("%q.Ordinal() = %d, want %d", a, a.Ordinal(), want)
+		}
+	}
 }

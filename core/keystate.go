@@ -17,6 +17,21 @@ func (a Algorithm) Validate(rates Rates) error {
 	return fmt.Errorf("%w: unknown algorithm %q", ErrInvalidArgument, a)
 }
 
+// Ordinal returns a's number, for stores that record the algorithm (in a
+// file header, a column): 0 for the log ("" included), 1 for GCRA, 2 for
+// the sliding-window counter, -1 for an unknown name.
+func (a Algorithm) Ordinal() int {
+	switch a {
+	case "", AlgorithmSlidingWindowLog:
+		return 0
+	case AlgorithmGCRA:
+		return 1
+	case AlgorithmSlidingWindowCounter:
+		return 2
+	}
+	return -1
+}
+
 // KeyState is one key's state under a constant-state algorithm, for stores
 // that decide in Go: exactly one of GCRA and Counter holds one entry per
 // rate. Its methods apply the algorithm it holds.

@@ -23,13 +23,7 @@ func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, er
 	if err := a.Validate(rates); err != nil {
 		return algLog, fmt.Errorf("pgstore: %w", err)
 	}
-	switch a {
-	case ratelimit.AlgorithmGCRA:
-		return algGCRA, nil
-	case ratelimit.AlgorithmSlidingWindowCounter:
-		return algCounter, nil
-	}
-	return algLog, nil
+	return algorithm(a.Ordinal()), nil
 }
 
 // countState returns what the core's Count reports for a state row read at

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -179,52 +178,7 @@ func TestProcessesGCRA(t *testing.T) {
 	pool := sharedPool(t)
 	rate := ratelimit.PerSecond(50)
 	s := newStore(t, pool, []ratelimit.Rate{rate}, pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA))
-	const run = 3 * time.Second
-	children := startChildren(t, 4, s.Table(), helperMode+"=hammer", helperRate+"=50/s",
-		helperRun+"="+run.String(), helperAlg+"="+string(ratelimit.AlgorithmGCRA))
-	var (
-		mu       sync.Mutex
-		admitted []int64
-		last     int64
-		wg       sync.WaitGroup
-	)
-	for _, c := range children {
-		c.Start(t)
-	}
-	for range 8 {
-		wg.Go(func() {
-			var mine []int64
-			var end int64
-			for start := time.Now(); time.Since(start) < run; {
-				d, err := s.Acquire(t.Context(), "hot", 1)
-				if err != nil {
-					t.Errorf("Acquire: %v", err)
-					return
-				}
-				if d.Allowed {
-					mine = append(mine, d.Time)
-				}
-				end = d.Time
-			}
-			mu.Lock()
-			admitted, last = append(admitted, mine...), max(last, end)
-			mu.Unlock()
-		})
-	}
-	for i, c := range children {
-		ts, end, done := c.collect()
-		if err := c.Cmd.Wait(); err != nil || !done {
-			t.Fatalf("child %d: %v (done %v)", i, err, done)
-		}
-		mu.Lock()
-		admitted, last = append(admitted, ts...), max(last, end)
-		mu.Unlock()
-	}
-	wg.Wait()
-	if len(admitted) == 0 {
-		t.Fatal("nothing admitted")
-	}
-	slices.Sort(admitted)
+	admitted, last := hammer(t, s, "50/s", 3*time.Second, helperAlg+"="+string(ratelimit.AlgorithmGCRA))
 	iv := rate.IntervalMillis()
 	for i := range admitted {
 		for j := i; j < len(admitted); j++ {

@@ -73,8 +73,51 @@ func TestProcessesExact(t *testing.T) {
 	pool := sharedPool(t)
 	rate := ratelimit.PerSecond(50)
 	s := newStore(t, pool, []ratelimit.Rate{rate})
-	const run = 3 * time.Second
-	children := startChildren(t, 4, s.Table(), helperMode+"=hammer", helperRate+"=50/s", helperRun+"="+run.String())
+	admitted, last := hammer(t, s, "50/s", 3*time.Second)
+	iv := rate.IntervalMillis()
+	for i, ts := range admitted {
+		lo, _ := slices.BinarySearch(admitted, ts-iv)
+		if n := i + 1 - lo; n > int(rate.Limit) {
+			t.Fatalf("%d units admitted in [%d, %d], over %s", n, ts-iv, ts, rate)
+		}
+	}
+	// Under constant demand, the k-th window admits the first window's units
+	// again, each interval+1 ms later: that is what the limit allows up to
+	// the last decision, less 50ms for a slot freed just before the end.
+	span := last - admitted[0]
+	var allowed int64
+	for _, a := range admitted {
+		if a > admitted[0]+iv {
+			break
+		}
+		for at := a; at <= last-50; at += iv + 1 {
+			allowed++
+		}
+	}
+	if got := int64(len(admitted)); got*100 < allowed*95 {
+		t.Fatalf("%d units admitted over %dms, want at least 95%% of the %d the limit allows", got, span, allowed)
+	}
+	t.Logf("%d units admitted over %dms (limit allows %d)", len(admitted), span, allowed)
+}
+
+// newStoreOn returns a Store on an existing table, closed at the end of t.
+func newStoreOn(t *testing.T, pool *pgxpool.Pool, table string, rates []ratelimit.Rate, opts ...pgstore.Option) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.New(pool, rates, append([]pgstore.Option{pgstore.WithTable(table), pgstore.WithSweepInterval(0)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// hammer puts one unit at a time under "hot" through s from 8 goroutines and
+// from 4 child processes (each with its own pool, at rate, with env) for
+// run, and returns the admitted stamps, sorted, and the last stamp any put
+// of this process saw.
+func hammer(t *testing.T, s *pgstore.Store, rate string, run time.Duration, env ...string) ([]int64, int64) {
+	t.Helper()
+	children := startChildren(t, 4, s.Table(), append([]string{helperMode + "=hammer", helperRate + "=" + rate, helperRun + "=" + run.String()}, env...)...)
 	var (
 		mu       sync.Mutex
 		admitted []int64
@@ -118,39 +161,5 @@ func TestProcessesExact(t *testing.T) {
 		t.Fatal("nothing admitted")
 	}
 	slices.Sort(admitted)
-	iv := rate.IntervalMillis()
-	for i, ts := range admitted {
-		lo, _ := slices.BinarySearch(admitted, ts-iv)
-		if n := i + 1 - lo; n > int(rate.Limit) {
-			t.Fatalf("%d units admitted in [%d, %d], over %s", n, ts-iv, ts, rate)
-		}
-	}
-	// Under constant demand, the k-th window admits the first window's units
-	// again, each interval+1 ms later: that is what the limit allows up to
-	// the last decision, less 50ms for a slot freed just before the end.
-	span := last - admitted[0]
-	var allowed int64
-	for _, a := range admitted {
-		if a > admitted[0]+iv {
-			break
-		}
-		for at := a; at <= last-50; at += iv + 1 {
-			allowed++
-		}
-	}
-	if got := int64(len(admitted)); got*100 < allowed*95 {
-		t.Fatalf("%d units admitted over %dms, want at least 95%% of the %d the limit allows", got, span, allowed)
-	}
-	t.Logf("%d units admitted over %dms (limit allows %d)", len(admitted), span, allowed)
-}
-
-// newStoreOn returns a Store on an existing table, closed at the end of t.
-func newStoreOn(t *testing.T, pool *pgxpool.Pool, table string, rates []ratelimit.Rate, opts ...pgstore.Option) *pgstore.Store {
-	t.Helper()
-	s, err := pgstore.New(pool, rates, append([]pgstore.Option{pgstore.WithTable(table), pgstore.WithSweepInterval(0)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return admitted, last
 }

@@ -29,13 +29,7 @@ func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, er
 	if err := a.Validate(rates); err != nil {
 		return algLog, fmt.Errorf("redisstore: %w", err)
 	}
-	switch a {
-	case ratelimit.AlgorithmGCRA:
-		return algGCRA, nil
-	case ratelimit.AlgorithmSlidingWindowCounter:
-		return algCounter, nil
-	}
-	return algLog, nil
+	return algorithm(a.Ordinal()), nil
 }
 
 // script returns the put script of a, its text, and the mark a's keys

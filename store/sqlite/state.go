@@ -26,13 +26,7 @@ func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, er
 	if err := a.Validate(rates); err != nil {
 		return algLog, fmt.Errorf("sqlitestore: %w", err)
 	}
-	switch a {
-	case ratelimit.AlgorithmGCRA:
-		return algGCRA, nil
-	case ratelimit.AlgorithmSlidingWindowCounter:
-		return algCounter, nil
-	}
-	return algLog, nil
+	return algorithm(a.Ordinal()), nil
 }
 
 // tableSuffix names the algorithm's state table after the store's table.
