@@ -1,5 +1,5 @@
--- ratelimit.SlidingWindowCounter on one name's state, standalone (without
--- common.lua). KEYS[1] is the state: a string of three packed 8-byte
+-- ratelimit.SlidingWindowCounter on one name's state, after state.lua
+-- (which reads t and raw). KEYS[1] is the state: a string of three packed 8-byte
 -- integers per rate, by ascending interval, the start of the rate's current
 -- fixed window (ms), the units of the window before it (Prev) and of the
 -- current one (Cur); no key is the zero state. ARGV: mode, time, weight,
@@ -17,17 +17,6 @@
 -- Every product stays within 2^53, so Lua's doubles compute exactly what
 -- the Go core does (x % y and (x - x % y) / y are exact for 0 <= x < 2^53,
 -- y >= 1). The hot path is inlined, with no closure and no table.
-local key, mode = KEYS[1], ARGV[1]
-local n = (#ARGV - 3) / 2
-local t
-if mode == 'n' or mode == 'c' then
-  local tm = redis.call('TIME')
-  local us = tonumber(tm[2])
-  t = tonumber(tm[1]) * 1000 + (us - us % 1000) / 1000
-else
-  t = tonumber(ARGV[2])
-end
-local raw = redis.call('GET', key)
 if raw and #raw ~= 24 * n then
   raw = nil -- another rate list's state: none of ours
 end

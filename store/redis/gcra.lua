@@ -1,4 +1,4 @@
--- ratelimit.GCRA on one name's state, standalone (without common.lua).
+-- ratelimit.GCRA on one name's state, after state.lua (which reads t and raw).
 -- KEYS[1] is the state: a string of two packed 8-byte integers per rate,
 -- by ascending interval, the rate's theoretical arrival time TAT (ms) and
 -- Rem, the fraction of a millisecond in 1/limit units; no key is the zero
@@ -19,17 +19,6 @@
 -- 0 <= x < 2^53 and y >= 1, x % y is exact, and so is the quotient
 -- (x - x % y) / y. The decision is inlined, with no closure and no table,
 -- since this script is the hot path.
-local key, mode = KEYS[1], ARGV[1]
-local n = (#ARGV - 3) / 2
-local t
-if mode == 'n' or mode == 'c' then
-  local tm = redis.call('TIME')
-  local us = tonumber(tm[2])
-  t = tonumber(tm[1]) * 1000 + (us - us % 1000) / 1000
-else
-  t = tonumber(ARGV[2])
-end
-local raw = redis.call('GET', key)
 if raw and #raw ~= 16 * n then
   raw = nil -- another rate list's state: none of ours
 end

@@ -21,34 +21,29 @@ var (
 	flushScript = newScript("flush.lua")
 	nowScript   = newScript("now.lua")
 
-	// The constant-state algorithms: one script each, without common.lua,
-	// whose modes also serve Count and Leak.
-	gcraSource    = standalone("gcra.lua")
+	// The constant-state algorithms: one script each, state.lua followed
+	// by its own file, whose modes also serve Count and Leak.
+	gcraSource    = concat("state.lua", "gcra.lua")
 	gcraScript    = redis.NewScript(gcraSource)
-	counterSource = standalone("counter.lua")
+	counterSource = concat("state.lua", "counter.lua")
 	counterScript = redis.NewScript(counterSource)
 )
 
-// standalone returns the text of the script in file, alone.
-func standalone(file string) string {
-	body, err := luaFiles.ReadFile(file)
-	if err != nil {
-		panic(err) // embedded: cannot happen
-	}
-	return string(body)
-}
-
 func newScript(file string) *redis.Script { return redis.NewScript(source(file)) }
 
-// source returns the text of the script in file.
-func source(file string) string {
-	common, err := luaFiles.ReadFile("common.lua")
-	if err != nil {
-		panic(err) // embedded: cannot happen
+// source returns the text of the log's script in file: common.lua, then the
+// file.
+func source(file string) string { return concat("common.lua", file) }
+
+// concat returns the text of files, one after the other.
+func concat(files ...string) string {
+	var s string
+	for _, f := range files {
+		b, err := luaFiles.ReadFile(f)
+		if err != nil {
+			panic(err) // embedded: cannot happen
+		}
+		s += string(b) + "\n"
 	}
-	body, err := luaFiles.ReadFile(file)
-	if err != nil {
-		panic(err)
-	}
-	return string(common) + "\n" + string(body)
+	return s
 }
