@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -50,20 +49,14 @@ var threeRates = []ratelimit.Rate{
 // redisThreeRateImpls returns one acquire per algorithm of ours over c,
 // each holding one key to the three rates, and go-redis/redis_rate holding
 // its key to one rate (it supports no more), for scale.
-func redisThreeRateImpls(b *testing.B, c *redis.Client) []struct {
-	name string
-	fn   func(context.Context) error
-} {
+func redisThreeRateImpls(b *testing.B, c *redis.Client) []redisImpl {
 	b.Helper()
 	log := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowLog, threeRates...)
 	gcra := redisLimiter(b, c, ratelimit.AlgorithmGCRA, threeRates...)
 	counter := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowCounter, threeRates...)
 	rr := redis_rate.NewLimiter(c)
 	rrKey := benchPrefix() + "key"
-	return []struct {
-		name string
-		fn   func(context.Context) error
-	}{
+	return []redisImpl{
 		{"impl=ratelimit", func(ctx context.Context) error { _, err := log.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-gcra", func(ctx context.Context) error { _, err := gcra.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-counter", func(ctx context.Context) error { _, err := counter.AllowN(ctx, "key", 1); return err }},
@@ -77,37 +70,11 @@ func redisThreeRateImpls(b *testing.B, c *redis.Client) []struct {
 // BenchmarkRedisThreeRatesSerial times one acquire after another against
 // three rates per key (redis_rate: one).
 func BenchmarkRedisThreeRatesSerial(b *testing.B) {
-	c := redisClient(b)
-	for _, impl := range redisThreeRateImpls(b, c) {
-		b.Run(impl.name, func(b *testing.B) {
-			ctx := b.Context()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := impl.fn(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	runSerial(b, redisThreeRateImpls(b, redisClient(b)))
 }
 
 // BenchmarkRedisThreeRatesParallel32 times acquires from 32 goroutines on
 // one key against three rates per key (redis_rate: one).
 func BenchmarkRedisThreeRatesParallel32(b *testing.B) {
-	c := redisClient(b)
-	for _, impl := range redisThreeRateImpls(b, c) {
-		b.Run(impl.name, func(b *testing.B) {
-			ctx := b.Context()
-			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := impl.fn(ctx); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
+	runParallel32(b, redisThreeRateImpls(b, redisClient(b)))
 }

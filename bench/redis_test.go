@@ -52,10 +52,7 @@ func benchPrefix() string {
 
 // redisImpls returns one acquire per implementation over c, each admitting
 // everything (a rate of huge per second), each under a key of its own.
-func redisImpls(b *testing.B, c *redis.Client) []struct {
-	name string
-	fn   func(context.Context) error
-} {
+func redisImpls(b *testing.B, c *redis.Client) []redisImpl {
 	b.Helper()
 	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(huge)}, redisstore.WithPrefix(benchPrefix()))
 	if err != nil {
@@ -75,10 +72,7 @@ func redisImpls(b *testing.B, c *redis.Client) []struct {
 		b.Fatal(err)
 	}
 	ul := limiter.New(us, limiter.Rate{Period: time.Second, Limit: huge})
-	return []struct {
-		name string
-		fn   func(context.Context) error
-	}{
+	return []redisImpl{
 		{"impl=ratelimit", func(ctx context.Context) error { _, err := ours.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-gcra", func(ctx context.Context) error { _, err := gcra.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-counter", func(ctx context.Context) error { _, err := counter.AllowN(ctx, "key", 1); return err }},
@@ -96,7 +90,26 @@ func redisImpls(b *testing.B, c *redis.Client) []struct {
 // of any one-round-trip decision (goal for ours: at most 1.3× PING).
 func BenchmarkRedisSerial(b *testing.B) {
 	c := redisClient(b)
-	for _, impl := range redisImpls(b, c) {
+	runSerial(b, redisImpls(b, c))
+}
+
+// BenchmarkRedisParallel32 times acquires from 32 goroutines on one key:
+// throughput against go-redis/redis_rate and ulule/limiter's redis store
+// (goal for ours: at least the faster of them).
+func BenchmarkRedisParallel32(b *testing.B) {
+	c := redisClient(b)
+	runParallel32(b, redisImpls(b, c))
+}
+
+// redisImpl is one implementation's acquire, for the Redis benchmarks.
+type redisImpl = struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// runSerial times one acquire after another for each of impls.
+func runSerial(b *testing.B, impls []redisImpl) {
+	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
 			ctx := b.Context()
 			b.ReportAllocs()
@@ -109,12 +122,9 @@ func BenchmarkRedisSerial(b *testing.B) {
 	}
 }
 
-// BenchmarkRedisParallel32 times acquires from 32 goroutines on one key:
-// throughput against go-redis/redis_rate and ulule/limiter's redis store
-// (goal for ours: at least the faster of them).
-func BenchmarkRedisParallel32(b *testing.B) {
-	c := redisClient(b)
-	for _, impl := range redisImpls(b, c) {
+// runParallel32 times acquires from 32 goroutines for each of impls.
+func runParallel32(b *testing.B, impls []redisImpl) {
+	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
 			ctx := b.Context()
 			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
