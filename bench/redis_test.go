@@ -102,7 +102,7 @@ func BenchmarkRedisParallel32(b *testing.B) {
 }
 
 // redisImpl is one implementation's acquire, for the Redis benchmarks.
-type redisImpl = struct {
+type redisImpl struct {
 	name string
 	fn   func(context.Context) error
 }
