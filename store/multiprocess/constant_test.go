@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -194,38 +193,7 @@ func TestCrossProcessGCRA(t *testing.T) {
 	}
 	const limit, iv, run = 50, int64(1000), int64(2000)
 	t.Setenv(envAlg, string(ratelimit.AlgorithmGCRA))
-	path := filepath.Join(t.TempDir(), "store")
-	helpers := make([]*helper, 4)
-	for i := range helpers {
-		helpers[i] = startHelper(t, "hammer", path, "50/s", "")
-	}
-	for _, h := range helpers {
-		h.expect(t, "ready")
-	}
-	start := time.Now().UnixMilli() + 100
-	for _, h := range helpers {
-		h.send(t, fmt.Sprint(start, start+run))
-	}
-	var stamps []int64
-	for i, h := range helpers {
-		n := 0
-		for h.out.Scan() && h.out.Text() != "done" {
-			var ts int64
-			if _, err := fmt.Sscanf(h.out.Text(), "admitted %d", &ts); err != nil {
-				t.Fatalf("helper %d said %q: %v; stderr:\n%s", i, h.out.Text(), err, h.stderr.String())
-			}
-			stamps = append(stamps, ts)
-			n++
-		}
-		if err := h.cmd.Wait(); err != nil {
-			t.Fatalf("helper %d: %v; stderr:\n%s", i, err, h.stderr.String())
-		}
-		t.Logf("process %d: %d admitted", i, n)
-	}
-	slices.Sort(stamps)
-	if len(stamps) == 0 {
-		t.Fatal("nothing admitted")
-	}
+	stamps := hammerProcesses(t, 4, run)
 	for i := range stamps {
 		for j := i; j < len(stamps); j++ {
 			if n, span := int64(j-i+1), stamps[j]-stamps[i]; n > limit+span*limit/iv {

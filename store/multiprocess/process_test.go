@@ -29,35 +29,8 @@ func TestCrossProcessExact(t *testing.T) {
 		interval = int64(1000)
 		run      = int64(3000)
 	)
-	path := filepath.Join(t.TempDir(), "store")
-	helpers := make([]*helper, procs)
-	for i := range helpers {
-		helpers[i] = startHelper(t, "hammer", path, "50/s", "")
-	}
-	for _, h := range helpers {
-		h.expect(t, "ready")
-	}
-	start := time.Now().UnixMilli() + 100
-	for _, h := range helpers {
-		h.send(t, fmt.Sprint(start, start+run))
-	}
-	var stamps []int64
-	for i, h := range helpers {
-		n := 0
-		for h.out.Scan() && h.out.Text() != "done" {
-			var ts int64
-			if _, err := fmt.Sscanf(h.out.Text(), "admitted %d", &ts); err != nil {
-				t.Fatalf("helper %d said %q: %v; stderr:\n%s", i, h.out.Text(), err, h.stderr.String())
-			}
-			stamps = append(stamps, ts)
-			n++
-		}
-		if err := h.cmd.Wait(); err != nil {
-			t.Fatalf("helper %d: %v; stderr:\n%s", i, err, h.stderr.String())
-		}
-		t.Logf("process %d: %d admitted", i, n)
-	}
-	slices.Sort(stamps)
+	stamps := hammerProcesses(t, procs, run)
+	start := stamps[0]
 	for i, ts := range stamps {
 		lo, _ := slices.BinarySearch(stamps, ts-interval)
 		if n := i + 1 - lo; n > limit {
@@ -183,4 +156,44 @@ func TestCrashHoldingLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hammerProcesses starts procs helper processes on one new store file, has
+// them put at 50/s from a common start for run milliseconds, and returns
+// every admitted stamp, sorted.
+func hammerProcesses(t *testing.T, procs int, run int64) []int64 {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "store")
+	helpers := make([]*helper, procs)
+	for i := range helpers {
+		helpers[i] = startHelper(t, "hammer", path, "50/s", "")
+	}
+	for _, h := range helpers {
+		h.expect(t, "ready")
+	}
+	start := time.Now().UnixMilli() + 100
+	for _, h := range helpers {
+		h.send(t, fmt.Sprint(start, start+run))
+	}
+	var stamps []int64
+	for i, h := range helpers {
+		n := 0
+		for h.out.Scan() && h.out.Text() != "done" {
+			var ts int64
+			if _, err := fmt.Sscanf(h.out.Text(), "admitted %d", &ts); err != nil {
+				t.Fatalf("helper %d said %q: %v; stderr:\n%s", i, h.out.Text(), err, h.stderr.String())
+			}
+			stamps = append(stamps, ts)
+			n++
+		}
+		if err := h.cmd.Wait(); err != nil {
+			t.Fatalf("helper %d: %v; stderr:\n%s", i, err, h.stderr.String())
+		}
+		t.Logf("process %d: %d admitted", i, n)
+	}
+	slices.Sort(stamps)
+	if len(stamps) == 0 {
+		t.Fatal("nothing admitted")
+	}
+	return stamps
 }
