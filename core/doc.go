@@ -16,8 +16,12 @@
 //   - [Limiter] is the entry point: [Limiter.AllowN] decides at once,
 //     [Limiter.WaitN] waits as needed, bounded by its context.
 //   - [Wrap] and [WrapValue] guard functions with a limiter.
-//   - [SlidingWindowLog] is the algorithm every store implements: an exact
-//     sliding-window log with an inclusive window edge.
+//   - [SlidingWindowLog] is the default algorithm of every store: an exact
+//     sliding-window log with an inclusive window edge. [GCRA] (the token
+//     bucket: a burst of limit, up to 2×limit−1 units in one interval) and
+//     [SlidingWindowCounter] (two weighted fixed windows) keep a few numbers
+//     per rate instead ([KeyState]); every store offers them through its
+//     WithAlgorithm option.
 //   - [Leaker] leaks buckets in the background, [MonotonicClock],
 //     [WallClock] and [FakeClock] tell time in milliseconds.
 //
