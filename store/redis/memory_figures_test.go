@@ -16,12 +16,17 @@ import (
 // TestMemoryFigures measures the server memory a name costs under each
 // algorithm: 100,000 names (IPv4-like, 8 to 11 bytes) each put 10 times a
 // second apart under a rate of 1000/hour, pipelined, with INFO memory's
-// used_memory read before and after. The keys are deleted at the end. It
+// used_memory read before and after; the keys are deleted at the end. It
 // runs only with RATELIMIT_MEMORY_FIGURES=1 (and REDIS_URL), since it
-// writes some 70 MB to the server. The figures include the server's key
+// writes some 70 MB to the server. RATELIMIT_FIGURES_NAMES,
+// RATELIMIT_FIGURES_PUTS and RATELIMIT_FIGURES_WEIGHT change the numbers of
+// names and puts and the weight of a put (1): GCRA lets an idle name's key
+// expire, 3.6 s after each unit here, so a run long enough for a million
+// names wants puts of weight 1000. The figures include the server's key
 // and expiry tables, and depend on the key's length (prefix and name):
 //
 //	RATELIMIT_MEMORY_FIGURES=1 go test -run TestMemoryFigures -v .
+//	RATELIMIT_MEMORY_FIGURES=1 RATELIMIT_FIGURES_NAMES=1000000 RATELIMIT_FIGURES_PUTS=1 RATELIMIT_FIGURES_WEIGHT=1000 go test -run TestMemoryFigures -v .
 func TestMemoryFigures(t *testing.T) {
 	if os.Getenv("RATELIMIT_MEMORY_FIGURES") != "1" {
 		t.Skip("set RATELIMIT_MEMORY_FIGURES=1 to measure bytes per key")
@@ -37,7 +42,8 @@ func TestMemoryFigures(t *testing.T) {
 	c := redis.NewClient(opt)
 	defer c.Close()
 	ctx := t.Context()
-	const names, puts = 100_000, 10
+	names, puts := figureParam(t, "RATELIMIT_FIGURES_NAMES", 100_000), figureParam(t, "RATELIMIT_FIGURES_PUTS", 10)
+	weight := figureParam(t, "RATELIMIT_FIGURES_WEIGHT", 1)
 	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
 		// As long as DefaultPrefix, give or take a byte: the key is most of
 		// a constant-state name's cost.
@@ -53,12 +59,12 @@ func TestMemoryFigures(t *testing.T) {
 		}
 		c.Del(ctx, s.key("warm-up"))
 		before := usedMemory(t, c)
-		start := d.Time - (puts-1)*1000
+		start := d.Time - int64(puts-1)*1000
 		for j := range int64(puts) {
 			pipe := c.Pipeline()
 			for i := range names {
 				name := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
-				args := []any{modePut, start + j*1000, 1}
+				args := []any{modePut, start + j*1000, weight}
 				if s.alg == algLog {
 					args = append(args, name)
 				}
@@ -152,4 +158,19 @@ func deleteAll(ctx context.Context, t *testing.T, c *redis.Client, prefix string
 	if err := iter.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// figureParam returns the positive integer in the environment variable
+// name, or def when it is unset.
+func figureParam(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
 }
