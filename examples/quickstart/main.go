@@ -1,5 +1,6 @@
 // Command quickstart shows the limiter over the in-memory store: allowed and
-// denied acquires, a multi-rate limit, a weight, and a blocking wait.
+// denied acquires, a multi-rate limit, a weight, a blocking wait, and a
+// constant-state algorithm (GCRA) chosen with one option.
 package main
 
 import (
@@ -74,5 +75,28 @@ func run(ctx context.Context) error {
 	}
 	_, err = limiter.Wait(short, "carol")
 	fmt.Println("carol with a 10ms deadline:", err)
+	return gcra(ctx, rates)
+}
+
+// gcra runs the same rates under GCRA, the token bucket: a few numbers per
+// name instead of a log, a burst of the limit, then one unit every
+// interval/limit.
+func gcra(ctx context.Context, rates ratelimit.Rates) error {
+	store, err := memorystore.New(rates, memorystore.WithAlgorithm(ratelimit.AlgorithmGCRA))
+	if err != nil {
+		return err
+	}
+	limiter, err := ratelimit.New(store)
+	if err != nil {
+		return err
+	}
+	defer limiter.Close()
+	for i := 1; i <= 4; i++ {
+		d, err := limiter.Allow(ctx, "dave")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("dave (GCRA) #%d: allowed=%v, %d left, retry in %s\n", i, d.Allowed, d.Remaining, d.RetryAfter)
+	}
 	return nil
 }
