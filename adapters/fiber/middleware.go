@@ -1,6 +1,8 @@
 package fiberlimit
 
 import (
+	"unsafe"
+
 	"github.com/gofiber/fiber/v2"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
@@ -28,7 +30,12 @@ func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) fiber.Handler {
 		e.Check(Request{c}, &o)
 		h := &c.Response().Header
 		for i := range o.Headers.Len() {
-			h.Set(o.Headers.At(i))
+			// The names are canonical and the values hold no line breaks, so
+			// SetCanonical skips what Set would redo (a third of the
+			// middleware's time). It copies both, so the byte views of the
+			// strings are neither written nor kept.
+			name, value := o.Headers.At(i)
+			h.SetCanonical(bytesOf(name), bytesOf(value))
 		}
 		if o.Pass {
 			return c.Next()
@@ -41,3 +48,7 @@ func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) fiber.Handler {
 		return nil
 	}
 }
+
+// bytesOf returns the bytes of s without a copy, for a callee that only
+// reads them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
