@@ -123,28 +123,41 @@ func BenchmarkPostgresSerial(b *testing.B) {
 // 16 connections, on 1000 keys (puts on different keys never wait for each
 // other) and on one key (they take turns), and reports acquires per second.
 func BenchmarkPostgresParallel(b *testing.B) {
-	for _, keys := range []int{1000, 1} {
-		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
-			l := pgLimiter(b, pgPool(b, pgConns), nil, ratelimit.PerSecond(huge))
-			names := make([]string, keys)
-			for i := range names {
-				names[i] = "key-" + strconv.Itoa(i)
-			}
-			ctx := b.Context()
-			var next atomic.Int64
-			b.SetParallelism((pgConns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(7919))
-				for pb.Next() {
-					i++
-					if _, err := l.AllowN(ctx, names[i%keys], 1); err != nil {
-						b.Error(err)
-						return
-					}
-				}
+	for _, c := range []struct {
+		impl string
+		opts []pgstore.Option
+	}{
+		{"impl=ratelimit", nil},
+		{"impl=ratelimit-gcra", []pgstore.Option{pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}},
+	} {
+		for _, keys := range []int{1000, 1} {
+			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {
+				benchPostgresParallel(b, pgLimiter(b, pgPool(b, pgConns), c.opts, ratelimit.PerSecond(huge)), keys)
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acquires/s")
-		})
+		}
 	}
+}
+
+// benchPostgresParallel runs l's acquires from pgConns goroutines over keys
+// names and reports acquires per second.
+func benchPostgresParallel(b *testing.B, l *ratelimit.Limiter, keys int) {
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = "key-" + strconv.Itoa(i)
+	}
+	ctx := b.Context()
+	var next atomic.Int64
+	b.SetParallelism((pgConns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(7919))
+		for pb.Next() {
+			i++
+			if _, err := l.AllowN(ctx, names[i%keys], 1); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acquires/s")
 }
