@@ -24,6 +24,13 @@ func TestConformance(t *testing.T) {
 			e.GET("/r/:id", ok)
 			return httplimittest.Recorder(e)
 		},
+		NewPerRoute: func(t *testing.T, global, route *ratelimit.Limiter) httplimittest.Serve {
+			e := echo.New()
+			e.Use(echolimit.Middleware(global))
+			e.GET("/", ok)
+			e.GET("/r/:id", ok, echolimit.Middleware(route, httplimit.WithName("route")))
+			return httplimittest.Recorder(e)
+		},
 	})
 }
 
@@ -32,46 +39,6 @@ func TestConformance(t *testing.T) {
 func newLimiter(t *testing.T, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	l, _ := httplimittest.FakeLimiter(t, rates...)
 	return l
-}
-
-// get sends GET path from 192.0.2.1 to h and returns the recorded response.
-func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
-	req.RemoteAddr = "192.0.2.1:1234"
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
-	return w
-}
-
-// TestPerRoute limits the whole server with one limiter and one route with
-// a second, stricter one: both apply to that route, only the first to the
-// others.
-func TestPerRoute(t *testing.T) {
-	global := newLimiter(t, ratelimit.PerSecond(3))
-	strict := newLimiter(t, ratelimit.PerSecond(1))
-	e := echo.New()
-	e.Use(echolimit.Middleware(global))
-	e.GET("/strict", ok, echolimit.Middleware(strict, httplimit.WithName("strict")))
-	e.GET("/", ok)
-
-	for i, c := range []struct {
-		path   string
-		status int
-		limit  string // X-Ratelimit-Limit: the limiter that answered last
-	}{
-		{"/strict", http.StatusOK, "1"},
-		{"/strict", http.StatusTooManyRequests, "1"}, // strict denies; global counted it
-		{"/", http.StatusOK, "3"},                    // global's third unit
-		{"/", http.StatusTooManyRequests, "3"},
-		{"/strict", http.StatusTooManyRequests, "3"}, // global denies before strict runs
-	} {
-		w := get(t, e, c.path)
-		if w.Code != c.status || w.Header().Get("X-Ratelimit-Limit") != c.limit {
-			t.Errorf("request %d, GET %s: status %d, X-Ratelimit-Limit %q; want %d, %q",
-				i, c.path, w.Code, w.Header().Get("X-Ratelimit-Limit"), c.status, c.limit)
-		}
-	}
 }
 
 // TestRequest checks what a key function sees of an echo request: the

@@ -23,5 +23,15 @@ func newServer(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) htt
 }
 
 func TestConformance(t *testing.T) {
-	httplimittest.Run(t, httplimittest.Harness{New: newServer})
+	httplimittest.Run(t, httplimittest.Harness{
+		New: newServer,
+		NewPerRoute: func(t *testing.T, global, route *ratelimit.Limiter) httplimittest.Serve {
+			app := newApp()
+			app.Use(carryContext, fiberlimit.Middleware(global))
+			app.Get("/", ok)
+			app.Get("/r/:id", fiberlimit.Middleware(route, httplimit.WithName("route")), ok)
+			t.Cleanup(func() { app.Shutdown() })
+			return serve(t, app)
+		},
+	})
 }

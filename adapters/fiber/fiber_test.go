@@ -31,35 +31,6 @@ func get(t *testing.T, serve func(*http.Request) *http.Response, path string, he
 	return serve(req)
 }
 
-// TestPerRoute mounts the middleware on one route: that route is limited,
-// the others are not.
-func TestPerRoute(t *testing.T) {
-	l := newLimiter(t, ratelimit.PerSecond(1))
-	app := newApp()
-	app.Get("/limited", fiberlimit.Middleware(l), ok)
-	app.Get("/free", ok)
-	serve := serve(t, app)
-	for _, c := range []struct {
-		path   string
-		status int
-	}{
-		{"/limited", http.StatusOK},
-		{"/free", http.StatusOK},
-		{"/limited", http.StatusTooManyRequests},
-		{"/free", http.StatusOK},
-		{"/free", http.StatusOK},
-	} {
-		res := get(t, serve, c.path)
-		if res.StatusCode != c.status {
-			t.Errorf("GET %s: status %d, want %d", c.path, res.StatusCode, c.status)
-		}
-		if limited := res.Header.Get("X-Ratelimit-Limit") != ""; limited != (c.path == "/limited") {
-			t.Errorf("GET %s: X-Ratelimit-Limit = %q", c.path, res.Header.Get("X-Ratelimit-Limit"))
-		}
-		res.Body.Close()
-	}
-}
-
 // TestRouteKey checks that httplimit.Route keys by fiber's route path, and
 // that under app.Use, where no route has matched yet, it finds no key
 // instead of keying every route by the Use prefix.

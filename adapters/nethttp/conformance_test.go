@@ -25,5 +25,12 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
 			return httplimittest.Recorder(serveMux(httplimit.Middleware(l, opts...)))
 		},
+		NewPerRoute: func(t *testing.T, global, route *ratelimit.Limiter) httplimittest.Serve {
+			ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+			mux := http.NewServeMux()
+			mux.Handle("GET /{$}", ok)
+			mux.Handle("GET /r/{id}", httplimit.Handler(route, ok, httplimit.WithName("route")))
+			return httplimittest.Recorder(httplimit.Middleware(global)(mux))
+		},
 	})
 }

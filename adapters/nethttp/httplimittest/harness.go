@@ -22,6 +22,12 @@ type Harness struct {
 	// request's Route is that pattern). The server must pass the request's
 	// context and RemoteAddr through, and is closed at t's cleanup.
 	New func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) Serve
+	// NewPerRoute returns a server like New's whose every route runs the
+	// middleware over global, and whose GET /r/{id} also runs, after it,
+	// the middleware over route with [httplimit.WithName]("route"): a
+	// stricter limit on one route. Optional: without it the PerRoute case
+	// is skipped.
+	NewPerRoute func(t *testing.T, global, route *ratelimit.Limiter) Serve
 	// NoRemoteAddr says the adapter's test mode cannot carry a request's
 	// RemoteAddr (every request comes from one peer); the cases that key
 	// by peer address are skipped.

@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 		{"HeaderModes", testHeaderModes},
 		{"DeniedFunc", testDeniedFunc},
 		{"ClientIP", testClientIP},
+		{"PerRoute", testPerRoute},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
 	}
@@ -421,4 +422,33 @@ func testClientIP(t *testing.T, h Harness) {
 	}
 	do(t, serve, "/", remote("198.51.100.3:1000"), header("X-Forwarded-For", "203.0.113.10")).
 		want(t, http.StatusTooManyRequests)
+}
+
+// testPerRoute runs a global limit and a stricter one on one route: both
+// apply to that route (the inner one's headers win), only the global one to
+// the others, and a denied request never reaches the handler.
+func testPerRoute(t *testing.T, h Harness) {
+	if h.NewPerRoute == nil {
+		t.Skip("httplimittest: Harness.NewPerRoute not set")
+	}
+	global, _ := FakeLimiter(t, ratelimit.PerSecond(3))
+	route, _ := FakeLimiter(t, ratelimit.PerSecond(1))
+	serve := h.NewPerRoute(t, global, route)
+	for i, c := range []struct {
+		path   string
+		status int
+		limit  string // X-Ratelimit-Limit: the limit that answered last
+	}{
+		{"/r/1", http.StatusOK, "1"},
+		{"/r/1", http.StatusTooManyRequests, "1"}, // the route's limit denies; the global one counted it
+		{"/", http.StatusOK, "3"},                 // the global limit's third unit
+		{"/", http.StatusTooManyRequests, "3"},
+		{"/r/1", http.StatusTooManyRequests, "3"}, // the global limit denies before the route's runs
+	} {
+		r := do(t, serve, c.path)
+		r.want(t, c.status, "X-Ratelimit-Limit", c.limit)
+		if ran := r.body == "ok"; ran != (c.status == http.StatusOK) {
+			t.Errorf("request %d, GET %s: status %d, body %q: the handler ran on a denial or not on a pass", i, c.path, r.status, r.body)
+		}
+	}
 }
