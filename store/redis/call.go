@@ -55,8 +55,7 @@ type putReply [6]int64
 
 // runPut runs the put script of the Store's algorithm (put.lua, gcra.lua
 // or counter.lua) for one put into *res. Only put.lua takes the item name;
-// it replies with an array of integers, the others with the six integers
-// packed in one string.
+// each replies with the six integers packed in one string.
 func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
 	if s.proc == nil {
 		args := make([]any, 0, 4+len(s.tail))
@@ -97,48 +96,31 @@ func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts
 	return res.decode(cmd)
 }
 
-// newPutCmd returns the command that reads the reply of the Store's put
-// script.
+// newPutCmd returns the command that reads the reply of a put script.
 func (s *Store) newPutCmd(ctx context.Context, args []any) redis.Cmder {
-	if s.alg == algLog {
-		return redis.NewIntSliceCmd(ctx, args...)
-	}
 	return redis.NewStringCmd(ctx, args...)
 }
 
 var errPutReply = errors.New("unexpected reply from put script")
 
-// decode reads a put script's reply from cmd, run: an array of six
-// integers (put.lua), or one string packing them little-endian
-// (gcra.lua, counter.lua).
+// decode reads a put script's reply from cmd, run: one string packing six
+// integers little-endian.
 func (res *putReply) decode(cmd redis.Cmder) error {
 	if err := cmd.Err(); err != nil {
 		return err
 	}
+	var v string
 	switch c := cmd.(type) {
-	case *redis.IntSliceCmd:
-		if v := c.Val(); len(v) == len(res) {
-			copy(res[:], v)
-			return nil
-		}
 	case *redis.StringCmd:
-		if v := c.Val(); len(v) == 8*len(res) {
-			for i := range res {
-				res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
-			}
-			return nil
-		}
+		v = c.Val()
 	case *redis.Cmd: // Script.Run
-		if v, err := c.Int64Slice(); err == nil && len(v) == len(res) {
-			copy(res[:], v)
-			return nil
-		}
-		if v, err := c.Text(); err == nil && len(v) == 8*len(res) {
-			for i := range res {
-				res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
-			}
-			return nil
-		}
+		v, _ = c.Text()
 	}
-	return errPutReply
+	if len(v) != 8*len(res) {
+		return errPutReply
+	}
+	for i := range res {
+		res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
+	}
+	return nil
 }

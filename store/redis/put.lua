@@ -3,10 +3,11 @@
 -- Put at ARGV[2]; "w": Waiting at ARGV[2], storing nothing), time, weight,
 -- item name, time to live of a written key in milliseconds, then each rate's
 -- limit and interval in milliseconds, by ascending interval. Returns
--- {allowed (0 or 1), rate index (1-based), remaining, retry-after in ms (-1
--- for never), reset-after in ms, time}. It needs Redis 5 or later, whose
--- scripts replicate their effects, so that reading TIME before a write is
--- allowed.
+-- allowed (0 or 1), rate index (1-based), remaining, retry-after in ms (-1
+-- for never), reset-after in ms and time, packed as six little-endian
+-- 8-byte integers (a bulk reply costs the server less than an array). It
+-- needs Redis 5 or later, whose scripts replicate their effects, so that
+-- reading TIME before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME for PutNow, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
@@ -122,4 +123,4 @@ if allowed and weight > 0 and mode ~= 'w' then
     redis.call('PEXPIRE', key, ttl + math.max(newestTs - now, 0))
   end
 end
-return {allowed and 1 or 0, rate, remaining, retry, reset, t}
+return struct.pack('<i8i8i8i8i8i8', allowed and 1 or 0, rate, remaining, retry, reset, t)
