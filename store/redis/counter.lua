@@ -5,15 +5,16 @@
 -- current one (Cur); no key is the zero state. ARGV: mode, time, weight,
 -- then each rate's limit and interval in milliseconds. Modes as in
 -- gcra.lua: "n" PutNow, "p" Put, "w" Waiting return the decision packed
--- as gcra.lua's is; "c" returns SlidingWindowCounter.Count at the server's clock; "l" deletes the
--- state if it is idle at ARGV[2] and returns 0.
+-- as gcra.lua's is; "c" returns SlidingWindowCounter.Count at the server's
+-- clock; "l" deletes the state if it is idle at ARGV[2] and returns 0.
 --
 -- A put rolls every rate's windows to its time, as the core does, and an
 -- admitted put adds its weight to every current window. The state is
 -- written (SET with PX) when a put is admitted or a roll moved a window,
--- with PX set to the time until it is idle, when both windows of every rate
--- have passed, so an idle name's key vanishes; a state the roll made idle
--- is deleted. An admitted put is three calls: TIME (PutNow only), GET, SET.
+-- with PX set to the time until it is idle (both windows of every rate have
+-- passed; reckoned from since, see state.lua), so an idle name's key
+-- vanishes; a state the roll made idle is deleted. An admitted put is three
+-- calls: TIME, GET, SET.
 -- Every product stays within 2^53, so Lua's doubles compute exactly what
 -- the Go core does (x % y and (x - x % y) / y are exact for 0 <= x < 2^53,
 -- y >= 1). The hot path is inlined, with no closure and no table.
@@ -165,7 +166,7 @@ if mode ~= 'w' and (admit or (moved and raw)) then
       redis.call('DEL', key)
     end
   else
-    redis.call('SET', key, out, 'PX', idle - t)
+    redis.call('SET', key, out, 'PX', idle - since)
   end
 end
 return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

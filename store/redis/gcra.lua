@@ -11,9 +11,10 @@
 -- the units the largest rate holds at the server's clock (GCRA.Count); "l"
 -- deletes the state if it is idle at ARGV[2] (GCRA.Idle) and returns 0.
 --
--- An admitted put is three calls: TIME (PutNow only), GET, and SET with PX
--- set to the time until the state is idle, when every rate's TAT has
--- passed, so an idle name's key vanishes. A denial writes nothing. Every
+-- An admitted put is three calls: TIME, GET, and SET with PX set to the
+-- time until the state is idle (every rate's TAT has passed; reckoned from
+-- since, see state.lua), so an idle name's key vanishes. A denial writes
+-- nothing. Every
 -- number stays below 2^53 (limit × interval <= 2^53 is checked by the
 -- Store), so Lua's doubles compute exactly what the Go core does: for
 -- 0 <= x < 2^53 and y >= 1, x % y is exact, and so is the quotient
@@ -121,6 +122,6 @@ end
 -- An admitted put stores every rate's next, to expire when the last TAT
 -- has passed.
 if allowed == 1 and weight > 0 and mode ~= 'w' then
-  redis.call('SET', key, out, 'PX', idle - t)
+  redis.call('SET', key, out, 'PX', idle - since)
 end
 return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)
