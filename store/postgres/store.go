@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/internal/keyview"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -36,6 +37,7 @@ import (
 // methods return an error wrapping [ratelimit.ErrClosed].
 type Store struct {
 	rates       ratelimit.Rates
+	view        *keyview.Ops // what a name's Bucket view forwards to
 	intervals   []int64
 	limits      []int64
 	maxInterval int64
@@ -92,6 +94,7 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 		q:           q,
 		pool:        pool,
 	}
+	s.view = s.newView()
 	for _, r := range rs {
 		s.intervals = append(s.intervals, r.IntervalMillis())
 		s.limits = append(s.limits, r.Limit)
@@ -181,7 +184,7 @@ func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error)
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	return &keyBucket{s: s, name: name}, nil
+	return keyview.New(s.view, name), nil
 }
 
 // Leak deletes the rows of every name stamped before now minus the largest

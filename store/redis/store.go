@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/internal/keyview"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -53,6 +54,7 @@ type Store struct {
 	client      redis.Scripter
 	proc        processor // client, when puts may skip redis.Script
 	rates       ratelimit.Rates
+	view        *keyview.Ops // what a name's Bucket view forwards to
 	prefix      string
 	smallest    int64
 	maxInterval int64
@@ -121,6 +123,7 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 		src:         src,
 		mark:        mark,
 	}
+	s.view = s.newView()
 	for _, r := range rs {
 		if r.Limit > maxExact || r.IntervalMillis() > maxExact {
 			return nil, fmt.Errorf("%w: redisstore: rate %s is beyond 2^53", ratelimit.ErrInvalidArgument, r)
@@ -159,7 +162,7 @@ func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error)
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	return &keyBucket{s: s, name: name}, nil
+	return keyview.New(s.view, name), nil
 }
 
 // Close makes later calls fail with an error wrapping [ratelimit.ErrClosed].

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	ratelimit "github.com/gorate/ratelimit/core"
+	"github.com/gorate/ratelimit/internal/keyview"
 )
 
 // Store is a [ratelimit.Factory] over one table of a SQLite database: every
@@ -35,6 +36,7 @@ import (
 // [ratelimit.ErrClosed].
 type Store struct {
 	rates       ratelimit.Rates
+	view        *keyview.Ops // what a name's Bucket view forwards to
 	clock       ratelimit.Clock
 	maxInterval int64
 	table       string
@@ -106,6 +108,7 @@ func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Sto
 		ownDB:       own,
 		sem:         make(chan struct{}, 1),
 	}
+	s.view = s.newView()
 	if s.sess, err = openSession(context.Background(), db, &s.q, len(rs), s.alg); err != nil {
 		return nil, fmt.Errorf("sqlitestore: preparing table %s: %w", quote(cfg.table), err)
 	}
@@ -143,7 +146,7 @@ func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error)
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	return &keyBucket{s: s, name: name}, nil
+	return keyview.New(s.view, name), nil
 }
 
 // Leak deletes the rows of every name stamped before now minus the largest
