@@ -37,6 +37,8 @@ func httpImpls(b *testing.B) []struct {
 		{"impl=bare", bare},
 		{"impl=ratelimit", httplimit.Middleware(ours(b, ratelimit.PerSecond(huge)))(bare)},
 		{"impl=ratelimit-xheaders", httplimit.Middleware(ours(b, ratelimit.PerSecond(huge)), httplimit.WithHeaders(httplimit.HeadersXRateLimit))(bare)},
+		// Deprecated upstream (every RemoteAddr key is), but it keys as our
+		// default does: by the peer address.
 		{"impl=httprate", httprate.LimitByIP(huge, time.Second)(bare)},
 	}
 }

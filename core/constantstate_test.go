@@ -117,7 +117,6 @@ func TestConstantStateProperties(t *testing.T) {
 			t.Run(name+"/"+ratelimit.Rates(rates).String(), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, uint64(len(rates))))
 				smallest := rates[0].Limit
-				type unit struct{ ts int64 }
 				var admitted []int64 // one timestamp per unit
 				now := int64(10_000)
 				for step := range 3000 {

@@ -48,13 +48,6 @@ func (m *constModel) decide(now, weight int64, store bool) (d ratelimit.Decision
 	return d
 }
 
-func (m *constModel) count(now int64) int64 {
-	if m.alg == ratelimit.AlgorithmGCRA {
-		return ratelimit.GCRA{}.Count(m.rates, now, m.gcra)
-	}
-	return ratelimit.SlidingWindowCounter{}.Count(m.rates, now, m.ctr)
-}
-
 // TestConstantModelRandom holds the scripts to the core over random rate
 // lists (odd limits and intervals, so that emission intervals have
 // fractions and windows do not align), random weights and random steps
