@@ -2,6 +2,7 @@ package ratelimittest
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -485,30 +486,42 @@ func Names() []string {
 	}
 }
 
-// testFactoryAnyName routes every name of Names through a factory: each
-// gets its own limit, and its bucket's units come back under it.
+// testFactoryAnyName routes every name of Names through a factory (see
+// RoundTripNames).
 func testFactoryAnyName(t *testing.T, h Harness) {
-	ctx := t.Context()
-	f := newFactory(t, h, ratelimit.Per(2, time.Hour))
-	for i, name := range Names() {
-		for range 2 {
-			if d, err := f.Acquire(ctx, name, 1); err != nil || !d.Allowed {
-				t.Fatalf("name #%d: Acquire = %+v, %v; want allowed", i, d, err)
+	RoundTripNames(t, newFactory(t, h, ratelimit.Per(2, time.Hour)), Names(), h.logged())
+}
+
+// RoundTripNames routes each of names through f, which must hold every name
+// to 2 units per hour, each in a subtest named by its index: the name admits
+// two units and denies a third (names are isolated), its bucket counts 2,
+// and, when the algorithm keeps a log (logged), its newest unit comes back
+// under it. Stores run it with names of their own (their table's name in an
+// injection, say) before checking their storage.
+func RoundTripNames(t *testing.T, f ratelimit.Factory, names []string, logged bool) {
+	t.Helper()
+	for i, name := range names {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			ctx := t.Context()
+			for range 2 {
+				if d, err := f.Acquire(ctx, name, 1); err != nil || !d.Allowed {
+					t.Fatalf("Acquire = %+v, %v; want allowed", d, err)
+				}
 			}
-		}
-		if d, err := f.Acquire(ctx, name, 1); err != nil || d.Allowed {
-			t.Fatalf("name #%d: third Acquire = %+v, %v; want denied (2/h, names isolated)", i, d, err)
-		}
-		b, err := f.Bucket(ctx, name)
-		if err != nil {
-			t.Fatalf("name #%d: Bucket: %v", i, err)
-		}
-		if it, ok, err := b.Peek(ctx, 0); h.logged() && (err != nil || !ok || it.Name != name) {
-			t.Fatalf("name #%d: Peek(0) = %v, %v, %v; want a unit under %q", i, it, ok, err, name)
-		}
-		if n := count(t, b); n != 2 {
-			t.Fatalf("name #%d: Count = %d, want 2", i, n)
-		}
+			if d, err := f.Acquire(ctx, name, 1); err != nil || d.Allowed {
+				t.Fatalf("third Acquire = %+v, %v; want denied (2/h, names isolated)", d, err)
+			}
+			b, err := f.Bucket(ctx, name)
+			if err != nil {
+				t.Fatalf("Bucket: %v", err)
+			}
+			if n := count(t, b); n != 2 {
+				t.Fatalf("Count = %d, want 2", n)
+			}
+			if it, ok, err := b.Peek(ctx, 0); logged && (err != nil || !ok || it.Name != name) {
+				t.Fatalf("Peek(0) = %v, %v, %v; want a unit under %q", it, ok, err, name)
+			}
+		})
 	}
 }
 
