@@ -27,6 +27,7 @@ type Limiter struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    chan struct{} // closed by Close: wakes every WaitN
 }
 
 // New returns a Limiter over f. It owns f: Close closes it. The error wraps
@@ -39,7 +40,7 @@ func New(f Factory, opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{factory: f, cfg: cfg}, nil
+	return &Limiter{factory: f, cfg: cfg, closed: make(chan struct{})}, nil
 }
 
 // NewBucketLimiter returns a Limiter that routes every name to b (PyrateLimiter
@@ -110,6 +111,8 @@ func (l *Limiter) Wait(ctx context.Context, name string) (Decision, error) {
 //     the bound;
 //   - the context's error if it is done before or while waiting (before,
 //     nothing is acquired);
+//   - an error wrapping [ErrClosed] at once when the limiter is closed
+//     while it waits;
 //   - any error of AllowN.
 func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, error) {
 	name = l.name(name)
@@ -138,9 +141,10 @@ func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, er
 		if d.RetryAfter == Never {
 			return d, &LimitError{Name: name, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit}
 		}
-		wait := d.RetryAfter + l.cfg.buffer
+		wait := d.RetryAfter + min(l.cfg.buffer, Never-d.RetryAfter) // no overflow
+		now := time.Now()
 		if !deadline.IsZero() {
-			left := time.Until(deadline)
+			left := deadline.Sub(now)
 			if d.RetryAfter > left {
 				return d, &LimitError{Name: name, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause}
 			}
@@ -153,14 +157,18 @@ func (l *Limiter) WaitN(ctx context.Context, name string, n int64) (Decision, er
 		} else {
 			timer.Reset(wait)
 		}
+		retryAt := now.Add(wait) // never after the deadline, when it fits
 		select {
+		case <-timer.C:
+		case <-l.closed:
+			return d, fmt.Errorf("ratelimit: waiting for %q: %w", name, ErrClosed)
 		case <-ctx.Done():
-			select {
-			case <-timer.C: // the wait ended as the deadline came: retry once
-			default:
+			// The deadline and the retry may come at the same instant;
+			// which channel a select sees first is chance, so the clock
+			// decides: a wait that has run its course is retried.
+			if time.Now().Before(retryAt) {
 				return d, fmt.Errorf("ratelimit: waiting for %q: %w", name, context.Cause(ctx))
 			}
-		case <-timer.C:
 		}
 	}
 }
@@ -180,11 +188,13 @@ func (l *Limiter) Bucket(ctx context.Context, name string) (Bucket, error) {
 	return l.factory.Bucket(ctx, l.name(name))
 }
 
-// Close stops the leaker the limiter started, then closes the factory and,
-// through it, the buckets. It is idempotent: later calls return the first
+// Close wakes every WaitN in progress (they return an error wrapping
+// [ErrClosed]), stops the leaker the limiter started, then closes the
+// factory and, through it, the buckets. It is idempotent: later calls return the first
 // call's error.
 func (l *Limiter) Close() error {
 	l.closeOnce.Do(func() {
+		close(l.closed)
 		var errs []error
 		if l.leaker != nil {
 			errs = append(errs, l.leaker.Close())

@@ -525,6 +525,44 @@ func TestLimiterClose(t *testing.T) {
 	}
 }
 
+// TestLimiterCloseWakesWaiters checks that Close ends every wait at once
+// with ErrClosed, however long the waits had to go, and leaves no goroutine
+// behind.
+func TestLimiterCloseWakesWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(t, []ratelimit.Rate{ratelimit.Per(1, 8*time.Second)})
+		allow(t, l, "a", 1, true)
+		const waiters = 100
+		errs := make(chan error, waiters)
+		for range waiters {
+			go func() {
+				_, err := l.WaitN(t.Context(), "a", 1)
+				errs <- err
+			}()
+		}
+		synctest.Wait() // every waiter is asleep on its timer
+		if len(errs) != 0 {
+			t.Fatalf("%d waiters returned before Close: %v", len(errs), <-errs)
+		}
+		start := time.Now()
+		if err := l.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		synctest.Wait()
+		if got := time.Since(start); got != 0 {
+			t.Errorf("waiters returned %v after Close, want at once", got)
+		}
+		if len(errs) != waiters {
+			t.Fatalf("%d of %d waiters returned after Close", len(errs), waiters)
+		}
+		for range waiters {
+			if err := <-errs; !errors.Is(err, ratelimit.ErrClosed) {
+				t.Errorf("WaitN after Close: %v, want ErrClosed", err)
+			}
+		}
+	})
+}
+
 func TestNewBucketLimiterLeaks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBucket(t, ratelimit.Per(3, time.Second))

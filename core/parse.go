@@ -2,7 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
-	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -69,11 +69,17 @@ func parseInterval(s string) (time.Duration, error) {
 	if i == 0 {
 		return unit, nil
 	}
-	n, err := strconv.ParseFloat(s[:i], 64)
-	if err != nil || n <= 0 || math.IsInf(n*float64(unit), 0) || n*float64(unit) > math.MaxInt64 {
+	// In integers, exactly: a float64 count loses whole milliseconds of
+	// intervals longer than a few years, so that String would not round-trip.
+	n, ok := new(big.Rat).SetString(s[:i])
+	if !ok || n.Sign() <= 0 {
 		return 0, fmt.Errorf("count %q is not a positive number", s[:i])
 	}
-	return time.Duration(math.Round(n * float64(unit))), nil
+	n.Mul(n, new(big.Rat).SetInt64(int64(unit)))
+	if !n.IsInt() || !n.Num().IsInt64() {
+		return 0, fmt.Errorf("%q is not a whole number of nanoseconds that fits a time.Duration", s)
+	}
+	return time.Duration(n.Num().Int64()), nil
 }
 
 // ParseRates parses a comma- or semicolon-separated list of rates, such as

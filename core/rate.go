@@ -33,9 +33,15 @@ func PerDay(n int64) Rate { return Rate{Limit: n, Interval: 24 * time.Hour} }
 // Per returns a Rate of n units per interval.
 func Per(n int64, interval time.Duration) Rate { return Rate{Limit: n, Interval: interval} }
 
+// MaxInterval is the longest interval a Rate may have: 100 years of 365
+// days. The algorithms report retry and reset times of up to twice an
+// interval as a [time.Duration], which holds about 292 years; a longer
+// interval would overflow them.
+const MaxInterval = 100 * 365 * 24 * time.Hour
+
 // Validate reports whether r is usable: a positive Limit and a positive Interval
-// that is a whole number of milliseconds. The error wraps [ErrInvalidRate] and
-// names the value.
+// that is a whole number of milliseconds and at most [MaxInterval]. The error
+// wraps [ErrInvalidRate] and names the value.
 func (r Rate) Validate() error {
 	switch {
 	case r.Limit <= 0:
@@ -44,6 +50,8 @@ func (r Rate) Validate() error {
 		return fmt.Errorf("%w: interval %s in %s must be positive", ErrInvalidRate, r.Interval, r)
 	case r.Interval%time.Millisecond != 0:
 		return fmt.Errorf("%w: interval %s in %s is not a whole number of milliseconds", ErrInvalidRate, r.Interval, r)
+	case r.Interval > MaxInterval:
+		return fmt.Errorf("%w: interval of %s exceeds the maximum of %s (100 years)", ErrInvalidRate, r, formatInterval(MaxInterval))
 	}
 	return nil
 }

@@ -142,6 +142,9 @@ func TestParseRateRoundTrip(t *testing.T) {
 		ratelimit.Per(2, 7*24*time.Hour),
 		ratelimit.Per(1, time.Millisecond),
 		ratelimit.Per(1<<62, 36*time.Hour),
+		ratelimit.Per(1, 20*365*24*time.Hour+time.Millisecond), // "1/630720000001ms": float64 parsing lost the ms
+		ratelimit.Per(3, ratelimit.MaxInterval-time.Millisecond),
+		ratelimit.Per(1, ratelimit.MaxInterval),
 	} {
 		t.Run(r.String(), func(t *testing.T) {
 			got, err := ratelimit.ParseRate(r.String())
