@@ -91,13 +91,14 @@ func WithShards(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.shards = n })
 }
 
-// WithMaxKeys caps the number of keys a Store holds. When a shard is full, a
-// new key first makes the store drop the shard's idle keys (those with no
-// unit inside the largest window, whose loss changes no decision); if none
-// is idle, the put fails with [ErrTooManyKeys] rather than forget a key that
-// still counts. A key costs about 300 bytes, plus its name, plus 16 bytes for
-// each millisecond of its largest window that holds units. Store only.
-// Default: [DefaultMaxKeys].
+// WithMaxKeys caps the number of keys a Store holds, in total over its
+// shards. When the store is full, a new key first makes the store drop idle
+// keys (those with no unit inside the largest window, whose loss changes no
+// decision): its shard's, then, if that made no room, every shard's; if
+// none is idle, the put fails with [ErrTooManyKeys] rather than forget a key
+// that still counts. A key costs about 300 bytes, plus its name, plus 16
+// bytes for each millisecond of its largest window that holds units. Store
+// only. Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.maxKeys = n })
 }

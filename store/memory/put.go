@@ -7,8 +7,9 @@ import (
 	ratelimit "github.com/gorate/ratelimit/core"
 )
 
-// ErrTooManyKeys reports that a [Store] is full: a new key arrived while every
-// key of its shard still had units inside the largest window.
+// ErrTooManyKeys reports that a [Store] is full: a new key arrived while the
+// store held its cap of keys ([WithMaxKeys]) and every one still had units
+// inside the largest window.
 var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 
 var errClosed = fmt.Errorf("%w: memorystore", ratelimit.ErrClosed)

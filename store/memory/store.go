@@ -2,6 +2,7 @@ package memorystore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
@@ -33,6 +34,16 @@ type Store struct {
 	shards      []shard
 	mask        uint64
 
+	// keys counts the keys of every shard, against maxKeys: the cap holds
+	// for the store as a whole, however keys fall into shards.
+	keys    atomic.Int64
+	maxKeys int64
+	// sweepMu serializes store-wide sweeps; idleAt is the earliest time one
+	// can find an idle key, so that a full store under a stream of new keys
+	// fails them fast instead of sweeping every key for each.
+	sweepMu sync.Mutex
+	idleAt  atomic.Int64
+
 	closed    atomic.Bool
 	stop      chan struct{}
 	done      chan struct{}
@@ -45,12 +56,10 @@ type shard struct {
 	// taken by another key lives in collided.
 	logs     map[uint64]*unitLog
 	collided map[string]*unitLog
-	// maxKeys is the shard's share of the store's cap.
-	maxKeys int
-	// idleAt is the earliest time a sweep of this full shard can find an idle
-	// key; a new key before then fails without a sweep.
+	// idleAt is the earliest time a sweep of this shard can find an idle
+	// key; a new key in a full store before then skips that sweep.
 	idleAt int64
-	_      [24]byte // keep shards on separate cache lines
+	_      [32]byte // keep shards on separate cache lines
 }
 
 var _ ratelimit.Factory = (*Store)(nil)
@@ -75,14 +84,10 @@ func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 		seed:        maphash.MakeSeed(),
 		shards:      make([]shard, cfg.shards),
 		mask:        uint64(cfg.shards - 1),
+		maxKeys:     int64(cfg.maxKeys),
 	}
 	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.logs = make(map[uint64]*unitLog)
-		sh.maxKeys = cfg.maxKeys / cfg.shards
-		if i < cfg.maxKeys%cfg.shards {
-			sh.maxKeys++
-		}
+		s.shards[i].logs = make(map[uint64]*unitLog)
 	}
 	if cfg.sweepInterval > 0 {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
@@ -146,8 +151,22 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 	}
 	if log == nil {
 		var err error
-		if log, err = s.create(sh, key, h, item.Time); err != nil {
+		if log, err = s.create(sh, key, h, item.Time); err == errFull {
+			// Make room in every shard, holding none of their locks but
+			// one at a time, then look again: another put may have added
+			// the key meanwhile.
 			sh.mu.Unlock()
+			s.sweepAll(item.Time, false)
+			sh.mu.Lock()
+			if log = sh.lookup(key, h); log == nil {
+				log, err = s.create(sh, key, h, item.Time)
+			}
+		}
+		if err != nil {
+			sh.mu.Unlock()
+			if err == errFull {
+				err = fmt.Errorf("%w: %d keys in use, none idle, while adding %q", ErrTooManyKeys, s.keys.Load(), key)
+			}
 			return err
 		}
 	}
@@ -159,16 +178,25 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 	return nil
 }
 
-// create adds an empty log for key, making room first if the shard is full.
-// sh.mu must be held.
+// errFull is create's report that the store holds its cap of keys and sh
+// has none idle: the caller sweeps every shard before it gives up.
+var errFull = errors.New("full")
+
+// create adds an empty log for key to sh. When the store is full it drops
+// sh's idle keys first, and fails with errFull if that made no room. sh.mu
+// must be held.
 func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, error) {
-	if sh.size() >= sh.maxKeys {
+	if !s.reserveKey() {
 		if now >= sh.idleAt {
 			sh.idleAt = s.sweep(sh, now)
 		}
-		if sh.size() >= sh.maxKeys {
-			return nil, fmt.Errorf("%w: about %d keys in use, none idle, while adding %q", ErrTooManyKeys, sh.size()*len(s.shards), key)
+		if !s.reserveKey() {
+			return nil, errFull
 		}
+	}
+	// The new key may go idle before any key the last sweeps saw.
+	sh.idleAt = min(sh.idleAt, now+1)
+	for at := s.idleAt.Load(); at > now+1 && !s.idleAt.CompareAndSwap(at, now+1); at = s.idleAt.Load() {
 	}
 	log := newKeyLog(s.alg, len(s.rates), key)
 	if sh.logs[h] == nil {
@@ -180,6 +208,34 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 		sh.collided[key] = log
 	}
 	return log, nil
+}
+
+// reserveKey counts one more key, unless the store holds its cap.
+func (s *Store) reserveKey() bool {
+	if s.keys.Add(1) > s.maxKeys {
+		s.keys.Add(-1)
+		return false
+	}
+	return true
+}
+
+// sweepAll sweeps every shard, one lock at a time, unless no key can have
+// become idle since the last store-wide sweep and force is false.
+func (s *Store) sweepAll(now int64, force bool) {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	if !force && now < s.idleAt.Load() {
+		return
+	}
+	next := int64(1<<63 - 1)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.idleAt = s.sweep(sh, now)
+		next = min(next, sh.idleAt)
+		sh.mu.Unlock()
+	}
+	s.idleAt.Store(next)
 }
 
 // sweep leaks every log of sh at now, drops the empty ones, and returns the
@@ -195,8 +251,10 @@ func (s *Store) sweep(sh *shard, now int64) int64 {
 		}
 		return true
 	}
+	before := sh.size()
 	maps.DeleteFunc(sh.logs, func(_ uint64, log *unitLog) bool { return idle(log) })
 	maps.DeleteFunc(sh.collided, func(_ string, log *unitLog) bool { return idle(log) })
+	s.keys.Add(int64(sh.size() - before))
 	return next
 }
 
@@ -210,12 +268,7 @@ func (s *Store) sweeper(every time.Duration) {
 			return
 		case <-t.C:
 		}
-		for i := range s.shards {
-			sh := &s.shards[i]
-			sh.mu.Lock()
-			sh.idleAt = s.sweep(sh, s.clock.Now())
-			sh.mu.Unlock()
-		}
+		s.sweepAll(s.clock.Now(), true)
 	}
 }
 
@@ -254,6 +307,7 @@ func (s *Store) Close() error {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
+			s.keys.Add(int64(-sh.size()))
 			clear(sh.logs)
 			clear(sh.collided)
 			sh.mu.Unlock()

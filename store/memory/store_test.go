@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -90,6 +92,69 @@ func TestMaxKeys(t *testing.T) {
 			}
 			if n := s.Len(); n != 1 {
 				t.Fatalf("Len = %d, want 1 (idle keys dropped)", n)
+			}
+		})
+	}
+}
+
+// TestMaxKeysTotal checks that the cap holds for the store as a whole: with
+// many shards, ErrTooManyKeys comes at the cap and not before, from one
+// goroutine or many, and once the keys are idle any new key makes room,
+// whichever shard the idle keys are in.
+func TestMaxKeysTotal(t *testing.T) {
+	for _, tt := range []struct {
+		maxKeys, shards, workers int
+	}{
+		{1000, 0, 1},
+		{10_000, 0, 1},
+		{1000, 64, 1},
+		{10_000, 1024, 8},
+		{997, 16, 8},
+	} {
+		t.Run(fmt.Sprintf("%d keys %d shards %d goroutines", tt.maxKeys, tt.shards, tt.workers), func(t *testing.T) {
+			clock := ratelimit.NewFakeClock(0)
+			opts := []memorystore.Option{memorystore.WithClock(clock), memorystore.WithMaxKeys(tt.maxKeys), memorystore.WithSweepInterval(0)}
+			if tt.shards > 0 {
+				opts = append(opts, memorystore.WithShards(tt.shards))
+			}
+			s := newStore(t, []ratelimit.Rate{ratelimit.PerSecond(5)}, opts...)
+			ctx := t.Context()
+			var added, refused atomic.Int64
+			var wg sync.WaitGroup
+			const perWorker = 3000
+			for w := range tt.workers {
+				wg.Go(func() {
+					for i := range tt.maxKeys/tt.workers + perWorker {
+						_, err := s.Acquire(ctx, fmt.Sprint(w, "-", i), 1)
+						switch {
+						case err == nil:
+							added.Add(1)
+						case errors.Is(err, memorystore.ErrTooManyKeys):
+							refused.Add(1)
+						default:
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if got := added.Load(); got != int64(tt.maxKeys) {
+				t.Fatalf("%d keys added before ErrTooManyKeys (%d refused), want exactly the cap %d", got, refused.Load(), tt.maxKeys)
+			}
+			if n := s.Len(); n != tt.maxKeys {
+				t.Fatalf("Len = %d, want %d", n, tt.maxKeys)
+			}
+			// Once every key is idle, a new key makes room: in its own
+			// shard, or when that shard holds only new keys, in the others.
+			clock.Set(1001)
+			for i := range tt.maxKeys {
+				if d, err := s.Acquire(ctx, fmt.Sprint("fresh-", i), 1); err != nil || !d.Allowed {
+					t.Fatalf("Acquire of new key %d after the old keys went idle = %+v, %v", i, d, err)
+				}
+			}
+			if _, err := s.Acquire(ctx, "one-more", 1); !errors.Is(err, memorystore.ErrTooManyKeys) {
+				t.Fatalf("Acquire past the cap of new keys: err = %v, want ErrTooManyKeys", err)
 			}
 		})
 	}
