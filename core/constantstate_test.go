@@ -196,7 +196,7 @@ func checkBound(t *testing.T, name string, r ratelimit.Rate, ts []int64) {
 					t.Fatalf("%v: %d units in %d ms, more than the token-bucket bound", r, n, span)
 				}
 			case "Counter":
-				if span < iv && n > 2*r.Limit-1 {
+				if span <= iv && n > 2*r.Limit-1 {
 					t.Fatalf("%v: %d units in %d ms, more than 2×limit−1", r, n, span)
 				}
 				if ts[i]/iv == ts[j]/iv && n > r.Limit {
@@ -289,4 +289,26 @@ func TestKeyStateIdleAt(t *testing.T) {
 			t.Errorf("%q.Ordinal() = %d, want %d", a, a.Ordinal(), want)
 		}
 	}
+}
+
+// TestGCRATwiceLimitInOneWindow holds the documented worst case: GCRA
+// admits 2×limit units within one window of an interval, both edges
+// included (the log's window), where the exact log admits limit.
+func TestGCRATwiceLimitInOneWindow(t *testing.T) {
+	r := ratelimit.PerSecond(3)
+	m := newModels(t, r)["GCRA"]
+	var admitted []int64
+	for _, at := range []int64{0, 0, 0, 334, 667, 1000} {
+		if d := m.decide(at, 1); !d.Allowed {
+			t.Fatalf("unit at %d ms denied: %+v", at, d)
+		}
+		admitted = append(admitted, at)
+	}
+	if span := admitted[len(admitted)-1] - admitted[0]; span != r.IntervalMillis() {
+		t.Fatalf("span %d ms, want one interval", span)
+	}
+	if n := int64(len(admitted)); n != 2*r.Limit {
+		t.Fatalf("%d units in one closed window, want 2×limit = %d", n, 2*r.Limit)
+	}
+	checkBound(t, "GCRA", r, admitted)
 }

@@ -21,7 +21,8 @@ type CounterState struct{ Start, Prev, Cur int64 }
 // only if all admit the weight.
 //
 // Error bound: a fixed window never holds more than limit units, but a
-// sliding window of one interval can hold up to 2×limit−1 when the previous
+// sliding window of one interval, edges included, can hold up to
+// 2×limit−1 when the previous
 // window's units came at its end; with traffic spread evenly the count is
 // exact. RetryAfter is the exact time, rounded up to the millisecond, at
 // which the weight fits if nothing else is admitted; ResetAfter is the time

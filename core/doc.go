@@ -18,7 +18,8 @@
 //   - [Wrap] and [WrapValue] guard functions with a limiter.
 //   - [SlidingWindowLog] is the default algorithm of every store: an exact
 //     sliding-window log with an inclusive window edge. [GCRA] (the token
-//     bucket: a burst of limit, up to 2×limit−1 units in one interval) and
+//     bucket: a burst of limit, up to 2×limit units in one window of an
+//     interval, both edges included) and
 //     [SlidingWindowCounter] (two weighted fixed windows) keep a few numbers
 //     per rate instead ([KeyState]); every store offers them through its
 //     WithAlgorithm option.

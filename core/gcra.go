@@ -19,9 +19,11 @@ type GCRAState struct{ TAT, Rem int64 }
 // GCRA is the generic cell rate algorithm, the token bucket in one number
 // per rate: each rate of limit units per interval emits a unit every
 // T = interval/limit and allows a burst of limit, so that in any span of
-// time t it admits at most limit + floor(t/T) units — up to 2×limit−1 in one
-// interval, which the exact log never allows. Rates are checked together and
-// updated only if all admit the weight (all-or-nothing, like the log).
+// time t (both ends included) it admits at most limit + floor(t/T) units:
+// up to 2×limit in one window of an interval with both edges included, the
+// window the exact log never lets hold more than limit. Rates are checked
+// together and updated only if all admit the weight (all-or-nothing, like
+// the log).
 //
 //   - a put of weight w at now fits a rate when max(TAT, now) + w·T <= now +
 //     interval; on admission TAT becomes max(TAT, now) + w·T;
