@@ -21,8 +21,9 @@
 // and SET, three calls in all). Time comes from the server, so application
 // hosts with skewed clocks still agree; PutNow and Acquire stamp with the
 // clock of the server that holds the name's key. Keys expire once they
-// count nothing (the log: after the largest interval; GCRA and the
-// counter: exactly when the state is idle), so idle names cost nothing.
+// count nothing (the log: after its newest unit's largest interval, plus at
+// most max(10ms, 1% of that interval); GCRA and the counter: exactly when
+// the state is idle), so idle names cost nothing.
 //
 // Names may hold any bytes: a name's key is prefix{h}name with h a hash of
 // the name as the Cluster hash tag (see [WithPrefix]), and the key spells

@@ -1,19 +1,20 @@
 -- Judges a put with ratelimit.SlidingWindowLog's rules and stores it if
 -- allowed. ARGV: mode ("n": PutNow, stamped with the server's clock; "p":
 -- Put at ARGV[2]; "w": Waiting at ARGV[2], storing nothing), time, weight,
--- item name, time to live of a written key in milliseconds, then each rate's
--- limit and interval in milliseconds, by ascending interval. Returns
--- allowed (0 or 1), rate index (1-based), remaining, retry-after in ms (-1
--- for never), reset-after in ms and time, packed as six little-endian
--- 8-byte integers (a bulk reply costs the server less than an array). It
--- needs Redis 5 or later, whose scripts replicate their effects, so that
--- reading TIME before a write is allowed.
+-- item name, the expiry margin of a written key in milliseconds (see
+-- below), then each rate's limit and interval in milliseconds, by ascending
+-- interval. Returns allowed (0 or 1), rate index (1-based), remaining,
+-- retry-after in ms (-1 for never), reset-after in ms and time, packed as
+-- six little-endian 8-byte integers (a bulk reply costs the server less
+-- than an array). It needs Redis 5 or later, whose scripts replicate their
+-- effects, so that reading TIME before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME for PutNow, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
 -- newest run, and, when allowed, one ZADD (plus a ZREM when the put joins
--- the newest run); members are unpacked, never split.
-local mode, weight, name, ttl = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+-- the newest run, and a PEXPIREAT once per period of the margin); members
+-- are unpacked, never split.
+local mode, weight, name, margin = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local nts, total, nm = newest()
 local t, now
 if mode == 'n' then
@@ -84,22 +85,25 @@ if allowed and weight > 0 and mode ~= 'w' then
     redis.call('ZADD', key, t, entry(total, total + weight, t, name))
   elseif t == nts then
     if itemName(nm) == name then
-      -- The same name at the same millisecond: one run.
-      redis.call('ZREM', key, nm)
+      -- The same name at the same millisecond: one run. Added before the
+      -- old member goes, so the set is never empty: an emptied key would
+      -- be deleted, and come back without its expiry.
       redis.call('ZADD', key, t, entry(bef(nm), total + weight, t, name))
+      redis.call('ZREM', key, nm)
     else
       redis.call('ZADD', key, t, entry(total, total + weight, t, name))
     end
   else
     -- Out of order (an explicit time older than the newest run): the newer
-    -- runs move up by weight, newest first so that no member collides.
+    -- runs move up by weight, newest first so that no member collides, each
+    -- added before its old member goes (so the set is never empty).
     local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf')
     local at = bef(later[1])
     for j = #later, 1, -1 do
       local m = later[j]
-      redis.call('ZREM', key, m)
       local ts = stamp(m)
       redis.call('ZADD', key, ts, entry(bef(m) + weight, aft(m) + weight, ts, itemName(m)))
+      redis.call('ZREM', key, m)
     end
     redis.call('ZADD', key, t, entry(at, at + weight, t, name))
   end
@@ -109,18 +113,25 @@ if allowed and weight > 0 and mode ~= 'w' then
   if math.floor((total + weight) / 256) > math.floor(total / 256) then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - largest))
   end
-  -- The key must outlive its newest unit by the largest interval. Time is
-  -- cut in periods of half the margin; the first write stamped in a period
-  -- sets the expiry to at least ttl past its stamp, so later writes of the
-  -- same period need no PEXPIRE: the key outlives them by the interval plus
-  -- half the margin.
-  local half = (ttl - largest) / 2
+  -- The key must outlive its newest unit by the largest interval, and no
+  -- more than by the margin besides. Stamps are cut in periods of one
+  -- margin; the first write whose newest stamp falls in a period sets the
+  -- key to expire the largest interval after the period's end, so later
+  -- writes of the period need no PEXPIREAT: the key outlives each of them
+  -- by more than the interval and by at most the interval plus the margin.
+  -- When the stamps run behind the server's clock (explicit times), the
+  -- expiry is reckoned from the clock instead, as late as the stamp's.
   local newestTs = math.max(last, t)
-  if nts == nil or math.floor(newestTs / half) ~= math.floor(nts / half) then
+  local period = math.floor(newestTs / margin)
+  if nts == nil or period ~= math.floor(nts / margin) then
     if now == nil then
       now = clock()
     end
-    redis.call('PEXPIRE', key, ttl + math.max(newestTs - now, 0))
+    local at = (period + 1) * margin + largest
+    if now > newestTs then
+      at = at + now - newestTs
+    end
+    redis.call('PEXPIREAT', key, at)
   end
 end
 return struct.pack('<i8i8i8i8i8i8', allowed and 1 or 0, rate, remaining, retry, reset, t)

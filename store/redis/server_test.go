@@ -58,6 +58,21 @@ func startServer(t testing.TB, dir string, args ...string) *server {
 	return s
 }
 
+// privateServer starts a private redis-server with args (see startServer)
+// and returns it with a client of it configured by opt (its Addr set),
+// closed at the test's end. Under -short it skips the test.
+func privateServer(t *testing.T, opt redis.Options, args ...string) (*server, *redis.Client) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	srv := startServer(t, t.TempDir(), args...)
+	opt.Addr = srv.addr()
+	c := redis.NewClient(&opt)
+	t.Cleanup(func() { c.Close() })
+	return srv, c
+}
+
 func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // start runs the server and waits up to 5s until it answers PING.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	ratelimit "github.com/gorate/ratelimit/core"
 	"github.com/gorate/ratelimit/internal/keyview"
@@ -26,13 +25,15 @@ import (
 // the runs the log holds, whatever the weights: a run of units put under
 // one item name at one millisecond is one member carrying the running total
 // of units before it, so the units of a window are a difference of two
-// running totals. Written keys expire after the largest interval plus a
-// second, so idle names vanish; a busy log drops its expired runs as it
+// running totals. A written key expires more than the largest interval
+// after its newest unit's stamp (or the server's clock at the put, if an
+// explicit time was behind it) and at most max(10ms, 1% of the interval)
+// later, so idle names vanish; a busy log drops its expired runs as it
 // grows. Limits and timestamps must stay within ±2^53, Lua's exact
-// integers. Puts of one item name at one millisecond merge into one run (so
-// Peek reports the run's weight); a Put with an explicit time older than the
-// name's newest unit moves the newer runs up, O(m log n) for m of them,
-// which PutNow never needs. It needs Redis 5 or later.
+// integers. Puts of one item name at one millisecond merge into one run
+// (so Peek reports the run's weight); a Put with an explicit time older
+// than the name's newest unit moves the newer runs up, O(m log n) for m of
+// them, which PutNow never needs. It needs Redis 5 or later.
 //
 // Under GCRA or the counter, each put is one round trip too: a script of
 // three calls (TIME for PutNow, GET, and SET with PX) over a string of 16
@@ -65,8 +66,8 @@ type Store struct {
 	script   *redis.Script
 	sha, src any
 	mark     string
-	// tail is the end of every put's arguments: for the log, the time to
-	// live of a written key, then each rate's limit and interval, as
+	// tail is the end of every put's arguments: for the log, the expiry
+	// margin of a written key, then each rate's limit and interval, as
 	// put.lua reads them; for GCRA and the counter, the rates alone.
 	tail []any
 
@@ -78,9 +79,13 @@ var _ ratelimit.Factory = (*Store)(nil)
 // maxExact is the largest integer Lua's numbers (doubles) hold exactly.
 const maxExact = 1 << 53
 
-// expiryMargin is added to the largest interval in a written key's time to
-// live.
-const expiryMargin = time.Second
+// expiryMargin returns how long a log's key may outlive its newest unit's
+// largest window: 1% of the largest interval, at least 10ms. put.lua cuts
+// stamps in periods of this length and sets a key's expiry once a period,
+// so it saves the PEXPIREAT of every other write of the period.
+func expiryMargin(largest int64) int64 {
+	return max(10, largest/100)
+}
 
 // New returns a Store on client enforcing rates on every name, validated as
 // [ratelimit.NewRates] does. client is a *redis.Client, *redis.ClusterClient,
@@ -130,7 +135,7 @@ func New(client redis.Scripter, rates []ratelimit.Rate, opts ...Option) (*Store,
 		}
 	}
 	if alg == algLog {
-		s.tail = append(s.tail, strconv.FormatInt(s.maxInterval+expiryMargin.Milliseconds(), 10))
+		s.tail = append(s.tail, strconv.FormatInt(expiryMargin(s.maxInterval), 10))
 	}
 	for _, r := range rs {
 		s.tail = append(s.tail, strconv.FormatInt(r.Limit, 10), strconv.FormatInt(r.IntervalMillis(), 10))
