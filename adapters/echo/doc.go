@@ -16,7 +16,7 @@
 // gin and fiber adapters: the options ([httplimit.WithKey],
 // [httplimit.WithCost], [httplimit.WithFailOpen], …), the key functions
 // ([httplimit.ClientIP], [httplimit.Route], …), the RateLimit and
-// X-RateLimit headers and the 429 or 503 responses. This package only maps an
+// X-RateLimit headers and the 429, 400 and 503 responses. This package only maps an
 // [echo.Context] onto an [httplimit.Request]: its Route is the echo route
 // pattern (echo.Context.Path, "/users/:id"), its RemoteAddr the peer's
 // address (not echo.Context.RealIP: [httplimit.ClientIP] decides which

@@ -14,13 +14,14 @@ import (
 // Middleware returns echo middleware that limits each request with l, as
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
-// calls the next handler or writes 429 Too Many Requests (503 when the limit
-// cannot be checked, unless [httplimit.WithFailOpen]) and returns nil
+// calls the next handler or writes 429 Too Many Requests (503 when the store
+// fails, unless [httplimit.WithFailOpen]; 400 when the request cannot be
+// keyed or costed; 499 or 503 when its context ends first) and returns nil
 // without calling it. Use it for a whole server or group (e.Use) or for one
 // route (e.GET(path, h, Middleware(l))); give middlewares that share a
 // limiter distinct [httplimit.WithName]s. The request's context bounds the
 // store call. The returned middleware is safe for concurrent use.
-// Middleware panics when l is nil.
+// Middleware panics when l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) echo.MiddlewareFunc {
 	e := httplimit.NewEngine(l, opts...)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

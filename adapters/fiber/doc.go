@@ -18,8 +18,8 @@
 //     limiter's store keeps keys; so [Request] copies every string it
 //     returns, and keys stay right whether the app is Immutable or not.
 //   - The client IP is the TCP peer's address, never fiber's ProxyHeader:
-//     to key by an address a proxy forwarded, name the proxies with
-//     [httplimit.TrustProxies].
+//     to key by an address a proxy forwarded, name the proxies and the one
+//     header they set with [httplimit.TrustProxies].
 //   - fasthttp requests carry no context: the store call is bounded by the
 //     ctx's UserContext, which a handler before this one may set.
 //

@@ -61,8 +61,8 @@ func TestRouteKey(t *testing.T) {
 			httplimit.WithErrorHook(func(_ httplimit.Request, err error) { errs = append(errs, err) })))
 		app.Get("/r/:id", ok)
 		res := get(t, serve(t, app), "/r/1")
-		if res.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("status %d, want 503", res.StatusCode)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("status %d, want 400", res.StatusCode)
 		}
 		if len(errs) != 1 || !errors.Is(errs[0], httplimit.ErrEmptyKey) {
 			t.Errorf("error hook saw %v, want one error wrapping ErrEmptyKey", errs)
@@ -98,7 +98,7 @@ func TestKeysOutliveRequest(t *testing.T) {
 		},
 		{
 			name: "forwarded",
-			key:  httplimit.ClientIP(httplimit.TrustProxies(netip.MustParsePrefix("192.0.2.0/24"))),
+			key:  httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("192.0.2.0/24"))),
 			set: func(req *fasthttp.Request, v string) {
 				req.Header.Set("X-Forwarded-For", "198.51.100.10"+v[3:])
 			},

@@ -15,14 +15,17 @@ import (
 // ([httplimit.WithCost], default 1), sets the rate-limit headers
 // ([httplimit.WithHeaders]) and either calls the next handler or answers
 // 429 Too Many Requests with Retry-After and stops the chain. A store
-// failure answers 503 unless [httplimit.WithFailOpen]. The store call is
-// bounded by the request's user context (see [Request.Context]).
+// failure answers 503 unless [httplimit.WithFailOpen]; a request that
+// cannot be keyed or costed, 400 ([httplimit.WithBadRequest]). The store
+// call is bounded by the request's user context (see [Request.Context]),
+// and a request whose user context ends first is not run.
 //
 // Use it with app.Use to limit every request, or on one route
 // (app.Get("/r/:id", mw, h)) to limit that route; only there does
 // [httplimit.Route] see the route's path. Give middlewares that share a
 // limiter distinct [httplimit.WithName]s to keep their limits apart. The
-// handler is safe for concurrent use. Middleware panics when l is nil.
+// handler is safe for concurrent use. Middleware panics when l, an option
+// or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) fiber.Handler {
 	e := httplimit.NewEngine(l, opts...)
 	return func(c *fiber.Ctx) error {

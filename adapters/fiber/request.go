@@ -107,8 +107,8 @@ func (r Request) Query(name string) string {
 // RemoteAddr returns the address of the TCP peer, "host:port"
 // (C.Context().RemoteAddr(), an IPv4-mapped IPv6 address written as IPv4).
 // It is never read from a proxy header, as C.IP() may be:
-// [httplimit.ClientIP] believes proxies only as [httplimit.TrustProxies]
-// says.
+// [httplimit.ClientIP] believes proxies, and reads the one header they
+// set, only as [httplimit.TrustProxies] says.
 func (r Request) RemoteAddr() string {
 	a := r.C.Context().RemoteAddr()
 	if t, ok := a.(*net.TCPAddr); ok {

@@ -16,7 +16,7 @@
 // echo and fiber adapters: the options ([httplimit.WithKey],
 // [httplimit.WithCost], [httplimit.WithFailOpen], …), the key functions
 // ([httplimit.ClientIP], [httplimit.Route], …), the RateLimit and
-// X-RateLimit headers and the 429 or 503 responses. This package only maps a
+// X-RateLimit headers and the 429, 400 and 503 responses. This package only maps a
 // [gin.Context] onto an [httplimit.Request]: its Route is the gin route
 // pattern ([gin.Context.FullPath], "/users/:id"), its RemoteAddr the peer's
 // address (not [gin.Context.ClientIP]: [httplimit.ClientIP] decides which

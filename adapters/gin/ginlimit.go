@@ -13,13 +13,15 @@ import (
 // Middleware returns gin middleware that limits each request with l, as
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
-// lets the chain go on or writes 429 Too Many Requests (503 when the limit
-// cannot be checked, unless [httplimit.WithFailOpen]) and aborts the chain.
+// lets the chain go on or writes 429 Too Many Requests (503 when the store
+// fails, unless [httplimit.WithFailOpen]; 400 when the request cannot be
+// keyed or costed; 499 or 503 when its context ends first) and aborts the
+// chain.
 // Use it for a whole engine or group (r.Use) or for one route
 // (r.GET(path, Middleware(l), h)); give middlewares that share a limiter
 // distinct [httplimit.WithName]s. The request's context bounds the store
 // call. The returned handler is safe for concurrent use. Middleware panics
-// when l is nil.
+// when l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) gin.HandlerFunc {
 	e := httplimit.NewEngine(l, opts...)
 	return func(c *gin.Context) {

@@ -3,8 +3,11 @@ package httplimit
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
+
+	ratelimit "github.com/gorate/ratelimit/core"
 )
 
 // ErrNoClientIP reports a request whose peer address is not an IP address
@@ -16,29 +19,155 @@ var ErrNoClientIP = errors.New("ratelimit: no client IP")
 // header costs bounded work and never a bypass.
 const maxHops = 32
 
-// IPOption configures [ClientIP].
+// IPOption configures [ClientIP]. A nil IPOption makes ClientIP panic.
 type IPOption func(*ipConfig)
+
+// The kinds of forwarding header: the two lists a proxy appends to, walked
+// from the right, and a header holding one address.
+const (
+	headerSingle = iota
+	headerXFF
+	headerForwarded
+)
 
 type ipConfig struct {
 	trusted []netip.Prefix
+	header  string // canonical; "" when no proxy is trusted
+	kind    int
 	v6Bits  int
 }
 
-// TrustProxies names the proxies whose forwarding headers ClientIP believes.
-// Default: none, so the key is always the peer's address. When the peer is
-// in one of prefixes, ClientIP reads the RFC 7239 Forwarded header, else
-// X-Forwarded-For, else X-Real-IP, and walks the chain from the right,
-// skipping addresses in prefixes: the first address outside them is the
-// client. A client can prepend anything it likes to those headers, but
-// cannot get past the address the first trusted proxy appended. A hop that
-// does not parse (garbage, "unknown", an obfuscated identifier) ends the
-// walk at the trusted proxy that forwarded it.
-func TrustProxies(prefixes ...netip.Prefix) IPOption {
+// TrustProxies names the proxies in front of the server (prefixes) and the
+// one request header they set (header, in any case). Default: none, so the
+// key is always the peer's address and no header is read.
+//
+// When the peer is in one of prefixes, ClientIP reads that header and no
+// other: a header the proxy does not set holds whatever the client wrote,
+// and is never read. When the trusted peer sent no such header, or a value
+// that is not an IP address, the key is the peer's own address.
+//
+//   - "X-Forwarded-For" and RFC 7239 "Forwarded" are lists each proxy
+//     appends to. ClientIP walks the list from the right, over every header
+//     line, skipping addresses in prefixes: the first address outside them
+//     is the client. A client can prepend anything it likes, but cannot get
+//     past the address the first trusted proxy appended. A hop that does not
+//     parse (garbage, "unknown", an obfuscated identifier) ends the walk at
+//     the trusted proxy that forwarded it.
+//   - Any other header (X-Real-IP, CF-Connecting-IP, True-Client-IP, …)
+//     holds the client's address, which the proxy sets and a client cannot
+//     add to; it is taken as it is. Should it hold several values (several
+//     lines, or a comma-separated list), the last one is taken: the one a
+//     proxy that appends would have added.
+//
+// Recipes:
+//
+//	// nginx: proxy_set_header X-Real-IP $remote_addr;
+//	httplimit.TrustProxies("X-Real-IP", nginx)
+//	// nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+//	httplimit.TrustProxies("X-Forwarded-For", nginx)
+//	// Cloudflare: its address ranges (https://www.cloudflare.com/ips/)
+//	httplimit.TrustProxies("CF-Connecting-IP", cloudflare...)
+//	// AWS Application Load Balancer (appends to X-Forwarded-For): the VPC's CIDR
+//	httplimit.TrustProxies("X-Forwarded-For", vpc)
+//
+// Several TrustProxies options add up their prefixes, and must name the
+// same header. TrustProxies panics, as a programming error found at start-up,
+// when header is not a header name, when the options name different
+// headers, or when a prefix is invalid or has host bits set
+// (10.0.0.2/8, which Masked would widen to 10.0.0.0/8): write 10.0.0.0/8,
+// or 10.0.0.2/32 for the one address. [ParseTrusted] turns configured
+// strings, bare addresses included, into prefixes with an error instead.
+// An IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) counts as the IPv4
+// prefix it maps (10.0.0.0/8), as ClientIP counts such addresses.
+func TrustProxies(header string, prefixes ...netip.Prefix) IPOption {
+	if _, err := netip.ParseAddr(header); err == nil || !isToken(header) {
+		panic(fmt.Sprintf("httplimit: TrustProxies: %q is not a header name: name the one header your proxy sets, such as X-Forwarded-For or X-Real-IP", header))
+	}
+	header = http.CanonicalHeaderKey(header)
+	ps := make([]netip.Prefix, len(prefixes))
+	for i, p := range prefixes {
+		q, err := checkPrefix(p)
+		if err != nil {
+			panic(fmt.Sprintf("httplimit: TrustProxies: %v", err))
+		}
+		ps[i] = q
+	}
 	return func(c *ipConfig) {
-		for _, p := range prefixes {
-			c.trusted = append(c.trusted, p.Masked())
+		if c.header != "" && c.header != header {
+			panic(fmt.Sprintf("httplimit: TrustProxies named both %s and %s: name the one header your proxies set", c.header, header))
+		}
+		c.header = header
+		switch header {
+		case "X-Forwarded-For":
+			c.kind = headerXFF
+		case "Forwarded":
+			c.kind = headerForwarded
+		default:
+			c.kind = headerSingle
+		}
+		c.trusted = append(c.trusted, ps...)
+	}
+}
+
+// ParseTrusted parses proxy addresses for [TrustProxies]: each of s is a
+// CIDR prefix ("10.0.0.0/8", "2001:db8::/32") or a bare address
+// ("192.168.1.7", a /32; "2001:db8::7", a /128), surrounding spaces
+// ignored. A value that is neither,
+// or a prefix with host bits set ("10.0.0.2/8": is it 10.0.0.0/8 or the one
+// address?), is an error wrapping [ratelimit.ErrInvalidArgument] that names
+// it; nothing is widened.
+func ParseTrusted(s ...string) ([]netip.Prefix, error) {
+	ps := make([]netip.Prefix, 0, len(s))
+	for _, raw := range s {
+		v := strings.TrimSpace(raw)
+		var p netip.Prefix
+		var err error
+		if strings.Contains(v, "/") {
+			p, err = netip.ParsePrefix(v)
+		} else {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(v); err == nil {
+				a = a.WithZone("")
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: trusted proxy %q is neither an IP address nor a CIDR prefix", ratelimit.ErrInvalidArgument, raw)
+		}
+		if p, err = checkPrefix(p); err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// checkPrefix refuses an invalid prefix or one with host bits set, and
+// unmaps an IPv4-mapped one.
+func checkPrefix(p netip.Prefix) (netip.Prefix, error) {
+	if !p.IsValid() {
+		return p, fmt.Errorf("%w: invalid trusted proxy prefix (%v)", ratelimit.ErrInvalidArgument, p)
+	}
+	if m := p.Masked(); m != p {
+		return p, fmt.Errorf("%w: trusted proxy prefix %s has host bits set: write %s, or %s for the one address",
+			ratelimit.ErrInvalidArgument, p, m, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p, nil
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110), as a
+// header name must be.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
+			return false
 		}
 	}
+	return s != ""
 }
 
 // IPv6Prefix sets how many leading bits of an IPv6 address form the key.
@@ -49,14 +178,18 @@ func IPv6Prefix(bits int) IPOption {
 }
 
 // ClientIP keys requests by the client's IP address: the peer's address
-// (RemoteAddr), or, behind proxies named by [TrustProxies], the address they
-// forwarded. IPv4 keys are the dotted address; IPv6 keys are the masked
-// prefix ([IPv6Prefix]) in CIDR form; IPv4-mapped IPv6 addresses count as
-// IPv4. A peer that is not an IP address is an error wrapping
-// [ErrNoClientIP].
+// (RemoteAddr), or, behind proxies named by [TrustProxies], the address
+// they forwarded in the one header they set. IPv4 keys are the dotted
+// address; IPv6 keys are the masked prefix ([IPv6Prefix]) in CIDR form;
+// IPv4-mapped IPv6 addresses count as IPv4. A peer that is not an IP
+// address is an error wrapping [ErrNoClientIP] (the middleware answers it
+// 400). ClientIP panics when an option is nil.
 func ClientIP(opts ...IPOption) KeyFunc {
 	c := ipConfig{v6Bits: 64}
 	for _, o := range opts {
+		if o == nil {
+			panic("httplimit: ClientIP: nil IPOption")
+		}
 		o(&c)
 	}
 	return c.key
@@ -97,9 +230,21 @@ func (c *ipConfig) trusts(a netip.Addr) bool {
 	return false
 }
 
-// forwarded walks the first forwarding header present from the right and
-// returns the client's address; peer is trusted.
+// forwarded returns the client's address that the trusted peer forwarded
+// in c.header, or peer.
 func (c *ipConfig) forwarded(r Request, peer netip.Addr) netip.Addr {
+	vs := r.HeaderValues(c.header)
+	if len(vs) == 0 {
+		return peer
+	}
+	if c.kind == headerSingle {
+		v := vs[len(vs)-1]
+		a, ok := parseIP(hostOf(strings.TrimSpace(v[strings.LastIndexByte(v, ',')+1:])))
+		if !ok {
+			return peer
+		}
+		return a
+	}
 	last := peer
 	hops := 0
 	// visit judges one hop; it reports whether the walk goes on.
@@ -115,23 +260,16 @@ func (c *ipConfig) forwarded(r Request, peer netip.Addr) netip.Addr {
 		last = a
 		return a, true
 	}
-	if vs := r.HeaderValues("Forwarded"); len(vs) > 0 {
-		return walk(vs, last, func(elem string) (netip.Addr, bool) {
-			v, ok := forwardedFor(elem)
-			if !ok {
-				return last, false
-			}
-			return visit(v)
-		})
-	}
-	if vs := r.HeaderValues("X-Forwarded-For"); len(vs) > 0 {
+	if c.kind == headerXFF {
 		return walk(vs, last, visit)
 	}
-	if v := r.Header("X-Real-Ip"); v != "" {
-		a, _ := visit(v)
-		return a
-	}
-	return peer
+	return walk(vs, last, func(elem string) (netip.Addr, bool) {
+		v, ok := forwardedFor(elem)
+		if !ok {
+			return last, false
+		}
+		return visit(v)
+	})
 }
 
 // walk calls visit on each comma-separated element of values, rightmost

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+	ratelimit "github.com/gorate/ratelimit/core"
 )
 
 // request returns a GET request from peer with the given headers (name,
@@ -23,7 +25,10 @@ func request(peer string, headers ...string) httplimit.Request {
 }
 
 func TestClientIP(t *testing.T) {
-	proxies := httplimit.TrustProxies(netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"))
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	xff := httplimit.TrustProxies("X-Forwarded-For", trusted...)
+	fwd := httplimit.TrustProxies("forwarded", trusted...) // any case
+	real := httplimit.TrustProxies("X-Real-IP", trusted...)
 	for _, c := range []struct {
 		name    string
 		opts    []httplimit.IPOption
@@ -43,29 +48,44 @@ func TestClientIP(t *testing.T) {
 		{"spoofed XFF", nil, "198.51.100.7:1", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.7"},
 		{"spoofed Forwarded", nil, "198.51.100.7:1", []string{"Forwarded", "for=1.2.3.4"}, "198.51.100.7"},
 		{"spoofed X-Real-IP", nil, "198.51.100.7:1", []string{"X-Real-Ip", "1.2.3.4"}, "198.51.100.7"},
-		{"untrusted peer with proxies set", []httplimit.IPOption{proxies}, "198.51.100.7:1", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.7"},
+		{"untrusted peer with proxies set", []httplimit.IPOption{xff}, "198.51.100.7:1", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.7"},
+		{"untrusted peer, single-value header", []httplimit.IPOption{real}, "198.51.100.7:1", []string{"X-Real-Ip", "1.2.3.4"}, "198.51.100.7"},
 
-		// Trusted chains.
-		{"XFF one hop", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "203.0.113.5"}, "203.0.113.5"},
-		{"XFF client prepends a lie", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5"}, "203.0.113.5"},
-		{"XFF two trusted hops", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5, 10.0.0.9, 10.0.0.2"}, "203.0.113.5"},
-		{"XFF over several header lines", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5", "X-Forwarded-For", "10.0.0.2"}, "203.0.113.5"},
-		{"XFF all trusted", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "10.0.0.3, 10.0.0.2"}, "10.0.0.3"},
-		{"XFF IPv6 client", []httplimit.IPOption{proxies}, "[fd00::1]:1", []string{"X-Forwarded-For", "2001:db8::5"}, "2001:db8::/64"},
-		{"Forwarded preferred", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", `for=1.1.1.1, for="[2001:db8::5]:4711";proto=https`, "X-Forwarded-For", "203.0.113.5"}, "2001:db8::/64"},
-		{"Forwarded params and case", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", `proto=http;FOR=203.0.113.6:80;by=10.0.0.1, for=10.0.0.4`}, "203.0.113.6"},
-		{"X-Real-IP", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Real-Ip", "203.0.113.7"}, "203.0.113.7"},
-		{"trusted peer, no header", []httplimit.IPOption{proxies}, "10.0.0.1:1", nil, "10.0.0.1"},
+		// Trusted peers: the named header only.
+		{"XFF one hop", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "203.0.113.5"}, "203.0.113.5"},
+		{"XFF client prepends a lie", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5"}, "203.0.113.5"},
+		{"XFF two trusted hops", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5, 10.0.0.9, 10.0.0.2"}, "203.0.113.5"},
+		{"XFF over several header lines", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1, 203.0.113.5", "X-Forwarded-For", "10.0.0.2"}, "203.0.113.5"},
+		{"XFF all trusted", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "10.0.0.3, 10.0.0.2"}, "10.0.0.3"},
+		{"XFF IPv6 client", []httplimit.IPOption{xff}, "[fd00::1]:1", []string{"X-Forwarded-For", "2001:db8::5"}, "2001:db8::/64"},
+		{"XFF named, Forwarded ignored", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"Forwarded", "for=1.1.1.1", "X-Forwarded-For", "203.0.113.5"}, "203.0.113.5"},
+		{"XFF named, X-Real-IP ignored", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Real-Ip", "1.1.1.1", "X-Forwarded-For", "203.0.113.5"}, "203.0.113.5"},
+		{"XFF named but absent: the peer", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"Forwarded", "for=1.1.1.1", "X-Real-Ip", "1.1.1.2", "Cf-Connecting-Ip", "1.1.1.3"}, "10.0.0.1"},
+		{"Forwarded", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", `for=1.1.1.1, for="[2001:db8::5]:4711";proto=https`, "X-Forwarded-For", "203.0.113.5"}, "2001:db8::/64"},
+		{"Forwarded params and case", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", `proto=http;FOR=203.0.113.6:80;by=10.0.0.1, for=10.0.0.4`}, "203.0.113.6"},
+		{"Forwarded named, XFF ignored", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1"}, "10.0.0.1"},
+		{"trusted peer, no header", []httplimit.IPOption{xff}, "10.0.0.1:1", nil, "10.0.0.1"},
+
+		// Single-value headers: taken as they are, the last value if several.
+		{"X-Real-IP", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "203.0.113.7"}, "203.0.113.7"},
+		{"X-Real-IP named, XFF and Forwarded ignored", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1", "Forwarded", "for=1.1.1.2", "X-Real-Ip", "203.0.113.7"}, "203.0.113.7"},
+		{"X-Real-IP named but absent: the peer", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.1.1.1", "Forwarded", "for=1.1.1.2"}, "10.0.0.1"},
+		{"X-Real-IP trusted address taken as is", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "10.0.0.7"}, "10.0.0.7"},
+		{"X-Real-IP several lines: the last", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "1.1.1.1", "X-Real-Ip", "203.0.113.7"}, "203.0.113.7"},
+		{"X-Real-IP comma list: the last", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "1.1.1.1, 203.0.113.7"}, "203.0.113.7"},
+		{"X-Real-IP with a port", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "[2001:db8::7]:443"}, "2001:db8::/64"},
+		{"X-Real-IP garbage: the peer", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", "unknown"}, "10.0.0.1"},
+		{"X-Real-IP empty: the peer", []httplimit.IPOption{real}, "10.0.0.1:1", []string{"X-Real-Ip", ""}, "10.0.0.1"},
 
 		// Garbage ends the walk at the trusted proxy that forwarded it.
-		{"XFF garbage", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "not-an-ip"}, "10.0.0.1"},
-		{"XFF garbage behind a trusted hop", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.2.3.4, junk, 10.0.0.2"}, "10.0.0.2"},
-		{"XFF empty element", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.2.3.4,"}, "10.0.0.1"},
-		{"Forwarded unknown", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", "for=unknown"}, "10.0.0.1"},
-		{"Forwarded obfuscated", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", "for=_hidden"}, "10.0.0.1"},
-		{"Forwarded without for", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", "proto=https"}, "10.0.0.1"},
-		{"Forwarded broken quote", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"Forwarded", `for="203.0.113.5`}, "10.0.0.1"},
-		{"leading zeros rejected", []httplimit.IPOption{proxies}, "10.0.0.1:1", []string{"X-Forwarded-For", "010.0.0.1"}, "10.0.0.1"},
+		{"XFF garbage", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "not-an-ip"}, "10.0.0.1"},
+		{"XFF garbage behind a trusted hop", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.2.3.4, junk, 10.0.0.2"}, "10.0.0.2"},
+		{"XFF empty element", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "1.2.3.4,"}, "10.0.0.1"},
+		{"Forwarded unknown", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", "for=unknown"}, "10.0.0.1"},
+		{"Forwarded obfuscated", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", "for=_hidden"}, "10.0.0.1"},
+		{"Forwarded without for", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", "proto=https"}, "10.0.0.1"},
+		{"Forwarded broken quote", []httplimit.IPOption{fwd}, "10.0.0.1:1", []string{"Forwarded", `for="203.0.113.5`}, "10.0.0.1"},
+		{"leading zeros rejected", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "010.0.0.1"}, "10.0.0.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := httplimit.ClientIP(c.opts...)(request(c.peer, c.headers...))
@@ -76,10 +96,154 @@ func TestClientIP(t *testing.T) {
 	}
 }
 
+// TestClientIPRecipes runs the recipes of TrustProxies' documentation: the
+// header each proxy sets as it sets it, a client that writes every other
+// forwarding header itself, and a client that connects around the proxy.
+func TestClientIPRecipes(t *testing.T) {
+	const client = "203.0.113.7"
+	// What a client sends to spoof its key: every forwarding header.
+	spoof := []string{
+		"X-Forwarded-For", "1.1.1.1", "Forwarded", "for=1.1.1.2", "X-Real-Ip", "1.1.1.3",
+		"Cf-Connecting-Ip", "1.1.1.4", "True-Client-Ip", "1.1.1.5",
+	}
+	// set returns spoof with name's value replaced by value, as the proxy
+	// sets it.
+	set := func(name, value string) []string {
+		h := slices.Clone(spoof)
+		for i := 0; i < len(h); i += 2 {
+			if h[i] == name {
+				h[i+1] = value
+			}
+		}
+		return h
+	}
+	cloudflare, err := httplimit.ParseTrusted("173.245.48.0/20", "2400:cb00::/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		opt     httplimit.IPOption
+		proxy   string   // the proxy's address, as the server's peer
+		headers []string // as the proxy forwards them
+	}{
+		// proxy_set_header X-Real-IP $remote_addr;
+		{"nginx X-Real-IP", httplimit.TrustProxies("X-Real-IP", netip.MustParsePrefix("10.0.0.2/32")), "10.0.0.2:40000", set("X-Real-Ip", client)},
+		// proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+		{"nginx X-Forwarded-For", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.2/32")), "10.0.0.2:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
+		{"Cloudflare", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "173.245.48.9:40000", set("Cf-Connecting-Ip", client)},
+		{"Cloudflare over IPv6", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "[2400:cb00::9]:40000", set("Cf-Connecting-Ip", client)},
+		{"Akamai True-Client-IP", httplimit.TrustProxies("True-Client-IP", netip.MustParsePrefix("10.0.0.0/8")), "10.1.2.3:40000", set("True-Client-Ip", client)},
+		// An ALB appends the address it saw to X-Forwarded-For.
+		{"AWS ALB", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/16")), "10.0.3.4:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			key := httplimit.ClientIP(c.opt)
+			if got, err := key(request(c.proxy, c.headers...)); err != nil || got != client {
+				t.Errorf("through the proxy: ClientIP = %q, %v; want %q", got, err, client)
+			}
+			if got, err := key(request(client+":5555", spoof...)); err != nil || got != client {
+				t.Errorf("around the proxy: ClientIP = %q, %v; want %q", got, err, client)
+			}
+		})
+	}
+}
+
+// TestParseTrusted checks that a bare address is one address, a prefix
+// is taken as written, and a value with host bits or no address is an error
+// naming it: never a wider range.
+func TestParseTrusted(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // "" for an error
+	}{
+		{"10.0.0.2", "10.0.0.2/32"},
+		{"2001:db8::7", "2001:db8::7/128"},
+		{"fe80::1%eth0", "fe80::1/128"},
+		{"::ffff:10.0.0.2", "10.0.0.2/32"},
+		{"10.0.0.0/8", "10.0.0.0/8"},
+		{"10.0.0.2/32", "10.0.0.2/32"},
+		{"2001:db8::/32", "2001:db8::/32"},
+		{"::ffff:10.0.0.0/104", "10.0.0.0/8"},
+		{"10.0.0.2/8", ""},
+		{"2001:db8::1/64", ""},
+		{"10.0.0.0/33", ""},
+		{"10.0.0", ""},
+		{"", ""},
+		{"example.com", ""},
+		{" 10.0.0.2 ", "10.0.0.2/32"},
+		{"10.0.0.2 /8", ""},
+	} {
+		got, err := httplimit.ParseTrusted("192.0.2.0/24", c.in)
+		switch {
+		case c.want == "" && err == nil:
+			t.Errorf("ParseTrusted(%q) = %v, want an error", c.in, got)
+		case c.want == "" && (!errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), c.in)):
+			t.Errorf("ParseTrusted(%q): error %v, want one wrapping ErrInvalidArgument and naming the value", c.in, err)
+		case c.want != "" && (err != nil || len(got) != 2 || got[1].String() != c.want):
+			t.Errorf("ParseTrusted(%q) = %v, %v; want [192.0.2.0/24 %s]", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestTrustedBareAddress checks that a bare trusted address trusts that
+// address only.
+func TestTrustedBareAddress(t *testing.T) {
+	ps, err := httplimit.ParseTrusted("10.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", ps...))
+	for peer, want := range map[string]string{"10.0.0.2:1": "203.0.113.7", "10.0.0.3:1": "10.0.0.3", "10.0.0.1:1": "10.0.0.1"} {
+		if got, err := key(request(peer, "X-Real-Ip", "203.0.113.7")); err != nil || got != want {
+			t.Errorf("peer %s: ClientIP = %q, %v; want %q", peer, got, err, want)
+		}
+	}
+}
+
+// TestTrustProxiesPanics checks that what TrustProxies and ClientIP cannot
+// take is refused at start-up, with a panic naming it: never a range wider
+// than written, a header nobody named, or a nil dereference per request.
+func TestTrustProxiesPanics(t *testing.T) {
+	p := netip.MustParsePrefix
+	for _, c := range []struct {
+		name  string
+		build func()
+		want  string // in the panic message
+	}{
+		{"host bits", func() { httplimit.TrustProxies("X-Forwarded-For", p("10.0.0.2/8")) }, "10.0.0.2/8 has host bits set: write 10.0.0.0/8, or 10.0.0.2/32"},
+		{"IPv6 host bits", func() { httplimit.TrustProxies("X-Forwarded-For", p("fd00::1/8")) }, "fd00::1/8 has host bits set"},
+		{"invalid prefix", func() { httplimit.TrustProxies("X-Forwarded-For", netip.Prefix{}) }, "invalid trusted proxy prefix"},
+		{"no header", func() { httplimit.TrustProxies("", p("10.0.0.0/8")) }, `"" is not a header name`},
+		{"header with a colon", func() { httplimit.TrustProxies("X-Forwarded-For:", p("10.0.0.0/8")) }, `"X-Forwarded-For:" is not a header name`},
+		{"prefix for a header", func() { httplimit.TrustProxies("10.0.0.0/8") }, `"10.0.0.0/8" is not a header name`},
+		{"address for a header", func() { httplimit.TrustProxies("10.0.0.2") }, `"10.0.0.2" is not a header name`},
+		{"two headers", func() {
+			httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", p("10.0.0.0/8")), httplimit.TrustProxies("X-Forwarded-For", p("10.0.0.0/8")))
+		}, "named both X-Real-Ip and X-Forwarded-For"},
+		{"nil IPOption", func() { httplimit.ClientIP(nil) }, "nil IPOption"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, "httplimit: ") || !strings.Contains(msg, c.want) {
+					t.Errorf("panic %q, want one with %q", msg, c.want)
+				}
+			}()
+			c.build()
+		})
+	}
+	// The same header twice, in another case, adds up the prefixes.
+	key := httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", p("10.0.0.0/8")), httplimit.TrustProxies("x-real-ip", p("192.168.0.0/16")))
+	if got, err := key(request("192.168.1.1:1", "X-Real-Ip", "203.0.113.7")); err != nil || got != "203.0.113.7" {
+		t.Errorf("two TrustProxies options: ClientIP = %q, %v; want 203.0.113.7", got, err)
+	}
+}
+
 // TestClientIPHugeHeaders checks that a long forged chain costs bounded work
 // and resolves to a trusted proxy, never to an address the client chose.
 func TestClientIPHugeHeaders(t *testing.T) {
-	key := httplimit.ClientIP(httplimit.TrustProxies(netip.MustParsePrefix("10.0.0.0/8")))
+	key := httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/8")))
 	chain := strings.Repeat("10.0.0.5, ", 10000) + "10.0.0.6"
 	got, err := key(request("10.0.0.1:1", "X-Forwarded-For", "1.2.3.4, "+chain))
 	if err != nil || !strings.HasPrefix(got, "10.0.0.") {
@@ -105,19 +269,34 @@ func TestClientIPNoPeer(t *testing.T) {
 }
 
 // FuzzClientIP checks that no header can make ClientIP panic or return a
-// key that is neither the peer nor an address parsed from the headers.
+// key that is neither the peer nor an address parsed from the headers, and
+// that the headers not named never change the key.
 func FuzzClientIP(f *testing.F) {
 	f.Add("1.2.3.4, 10.0.0.2", `for="[2001:db8::1]:80"`, "5.6.7.8")
 	f.Add(",,,", "for=;for", "")
-	key := httplimit.ClientIP(httplimit.TrustProxies(netip.MustParsePrefix("10.0.0.0/8")))
+	trusted := netip.MustParsePrefix("10.0.0.0/8")
+	keys := []struct {
+		header string
+		key    httplimit.KeyFunc
+	}{
+		{"X-Forwarded-For", httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", trusted))},
+		{"Forwarded", httplimit.ClientIP(httplimit.TrustProxies("Forwarded", trusted))},
+		{"X-Real-Ip", httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", trusted))},
+	}
 	f.Fuzz(func(t *testing.T, xff, fwd, real string) {
-		got, err := key(request("10.0.0.1:1", "X-Forwarded-For", xff, "Forwarded", fwd, "X-Real-Ip", real))
-		if err != nil || got == "" {
-			t.Fatalf("ClientIP = %q, %v", got, err)
-		}
-		if _, err := netip.ParseAddr(got); err != nil {
-			if _, err := netip.ParsePrefix(got); err != nil {
-				t.Fatalf("ClientIP = %q: neither an address nor a prefix", got)
+		all := map[string]string{"X-Forwarded-For": xff, "Forwarded": fwd, "X-Real-Ip": real}
+		for _, k := range keys {
+			got, err := k.key(request("10.0.0.1:1", "X-Forwarded-For", xff, "Forwarded", fwd, "X-Real-Ip", real))
+			if err != nil || got == "" {
+				t.Fatalf("%s: ClientIP = %q, %v", k.header, got, err)
+			}
+			if _, err := netip.ParseAddr(got); err != nil {
+				if _, err := netip.ParsePrefix(got); err != nil {
+					t.Fatalf("%s: ClientIP = %q: neither an address nor a prefix", k.header, got)
+				}
+			}
+			if only, _ := k.key(request("10.0.0.1:1", k.header, all[k.header])); only != got {
+				t.Fatalf("%s: ClientIP = %q with every header, %q with the named one alone", k.header, got, only)
 			}
 		}
 	})

@@ -21,9 +21,9 @@ type Engine struct {
 	p   policies
 }
 
-// NewEngine returns the engine of a middleware over l. It panics when l is
-// nil, as http.Handle does for a nil handler: that is a programming error,
-// not a request-time failure.
+// NewEngine returns the engine of a middleware over l. It panics when l, an
+// option or an option's function is nil, as http.Handle does for a nil
+// handler: that is a programming error, not a request-time failure.
 func NewEngine(l *ratelimit.Limiter, opts ...Option) *Engine {
 	if l == nil {
 		panic("httplimit: nil limiter")
@@ -39,7 +39,8 @@ type Outcome struct {
 	// Decision is the limiter's decision; the zero Decision when the
 	// request was skipped or the limit could not be checked.
 	Decision ratelimit.Decision
-	// Err is the failure that the error policy handled, if any.
+	// Err is the failure behind a 400, a 499 or a 503, or behind a
+	// request let through by [WithFailOpen]; nil otherwise.
 	Err error
 	// Headers are to be set on the response, whether it passes or not (a
 	// reply adds X-Content-Type-Options: nosniff).
@@ -60,7 +61,7 @@ func (e *Engine) Check(r Request, o *Outcome) {
 		err = fmt.Errorf("%w: the key function returned \"\"", ErrEmptyKey)
 	}
 	if err != nil {
-		e.fail(r, o, err)
+		e.reject(r, o, err)
 		return
 	}
 	if c.name != "" {
@@ -72,7 +73,7 @@ func (e *Engine) Check(r Request, o *Outcome) {
 			err = ratelimit.WeightError(key, n)
 		}
 		if err != nil {
-			e.fail(r, o, err)
+			e.reject(r, o, err)
 			return
 		}
 	}
@@ -83,14 +84,12 @@ func (e *Engine) Check(r Request, o *Outcome) {
 		o.Decision, err = e.l.AllowN(ctx, key, n)
 	}
 	if err != nil {
-		e.fail(r, o, err)
+		e.fail(ctx, r, o, err)
 		return
 	}
 	e.p.set(&o.Headers, c.headers, &o.Decision)
 	if !o.Decision.Allowed {
-		o.Pass = false
-		o.Reply = e.denied(r, &o.Decision)
-		o.Headers.add(headerNoSniff, "nosniff")
+		e.reply(o, e.denied(r, &o.Decision))
 	}
 }
 
@@ -112,17 +111,54 @@ func (e *Engine) wait(ctx context.Context, d *ratelimit.Decision, key string, n 
 	return err
 }
 
-func (e *Engine) fail(r Request, o *Outcome, err error) {
+// statusClientClosed is nginx's status for a request whose client went
+// away before the reply (499): the middleware answers it to a request
+// whose context was cancelled before the limiter admitted it, so that logs
+// tell it from a store failure.
+const statusClientClosed = 499
+
+// fail answers a failed limiter call: a request whose context ctx has ended
+// is not run (499 when cancelled, 503 when its deadline passed); any other
+// failure is the store's, answered 503 or let through with WithFailOpen.
+func (e *Engine) fail(ctx context.Context, r Request, o *Outcome, err error) {
+	e.failed(r, o, err)
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.reply(o, textOrJSON(r, statusClientClosed, bodyClosed, -1))
+	case ctx.Err() == nil && e.cfg.failOpen:
+	default:
+		e.reply(o, textOrJSON(r, http.StatusServiceUnavailable, bodyUnavailable, -1))
+	}
+}
+
+// reject answers a request that cannot be keyed or costed: the client's
+// fault, never let through.
+func (e *Engine) reject(r Request, o *Outcome, err error) {
+	e.failed(r, o, err)
+	if e.cfg.bad == nil {
+		e.reply(o, textOrJSON(r, http.StatusBadRequest, bodyBadRequest, -1))
+		return
+	}
+	rep := e.cfg.bad(r, err)
+	if rep.Status == 0 {
+		rep.Status = http.StatusBadRequest
+	}
+	e.reply(o, rep)
+}
+
+// failed records err in o and hands it to the error hook.
+func (e *Engine) failed(r Request, o *Outcome, err error) {
 	o.Decision = ratelimit.Decision{}
 	o.Err = err
 	if e.cfg.onError != nil {
 		e.cfg.onError(r, err)
 	}
-	if e.cfg.failOpen {
-		return
-	}
+}
+
+// reply makes o a stop with rep.
+func (e *Engine) reply(o *Outcome, rep Reply) {
 	o.Pass = false
-	o.Reply = textOrJSON(r, http.StatusServiceUnavailable, "rate limiter unavailable", -1)
+	o.Reply = rep
 	o.Headers.add(headerNoSniff, "nosniff")
 }
 
@@ -138,23 +174,25 @@ func (e *Engine) denied(r Request, d *ratelimit.Decision) Reply {
 	if d.RetryAfter != ratelimit.Never {
 		retry = ceilSeconds(d.RetryAfter)
 	}
-	return textOrJSON(r, http.StatusTooManyRequests, "rate limit exceeded", retry)
+	return textOrJSON(r, http.StatusTooManyRequests, bodyLimited, retry)
 }
 
-// The plain-text bodies, shared (never written to).
+// The plain-text bodies, one line each, shared (never written to).
 var (
 	bodyLimited     = []byte("rate limit exceeded\n")
 	bodyUnavailable = []byte("rate limiter unavailable\n")
+	bodyBadRequest  = []byte("request cannot be rate limited\n")
+	bodyClosed      = []byte("client closed request\n")
 )
 
-// textOrJSON returns the default reply: msg as a line of plain text, or as
-// {"error":msg[,"retry_after":retry]} when r accepts application/json
+// textOrJSON returns the default reply: line, or, when r accepts
+// application/json, {"error":line without its newline[,"retry_after":retry]}
 // (retry < 0 leaves the field out).
-func textOrJSON(r Request, status int, msg string, retry int64) Reply {
+func textOrJSON(r Request, status int, line []byte, retry int64) Reply {
 	if strings.Contains(r.Header("Accept"), "application/json") {
 		b := make([]byte, 0, 64)
 		b = append(b, `{"error":"`...)
-		b = append(b, msg...)
+		b = append(b, line[:len(line)-1]...)
 		b = append(b, '"')
 		if retry >= 0 {
 			b = append(b, `,"retry_after":`...)
@@ -163,9 +201,5 @@ func textOrJSON(r Request, status int, msg string, retry int64) Reply {
 		b = append(b, "}\n"...)
 		return Reply{Status: status, ContentType: "application/json", Body: b}
 	}
-	body := bodyLimited
-	if status != http.StatusTooManyRequests {
-		body = bodyUnavailable
-	}
-	return Reply{Status: status, ContentType: "text/plain; charset=utf-8", Body: body}
+	return Reply{Status: status, ContentType: "text/plain; charset=utf-8", Body: line}
 }

@@ -46,11 +46,64 @@ func ExampleTransport() {
 }
 
 func ExampleClientIP() {
-	// Behind a load balancer at 10.0.0.0/8: trust its X-Forwarded-For.
-	key := httplimit.ClientIP(httplimit.TrustProxies(netip.MustParsePrefix("10.0.0.0/8")))
+	// Behind a load balancer at 10.0.0.0/8 that appends the client's address
+	// to X-Forwarded-For: trust that header from it, and no other.
+	key := httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/8")))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.RemoteAddr = "10.1.2.3:4567"
 	r.Header.Set("X-Forwarded-For", "6.6.6.6, 203.0.113.9") // the client wrote 6.6.6.6
+	r.Header.Set("X-Real-IP", "6.6.6.7")                    // the client wrote it all
 	fmt.Println(key(httplimit.NetHTTPRequest{R: r}))
 	// Output: 203.0.113.9 <nil>
+}
+
+// ExampleTrustProxies keys requests by the address each kind of proxy
+// forwards, in the one header it sets.
+func ExampleTrustProxies() {
+	nginx, err := httplimit.ParseTrusted("10.0.0.2") // a bare address: that one host
+	if err != nil {
+		panic(err)
+	}
+	cloudflare, err := httplimit.ParseTrusted("173.245.48.0/20", "2400:cb00::/32") // …the list at https://www.cloudflare.com/ips/
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range []struct {
+		recipe string
+		opt    httplimit.IPOption
+		peer   string
+		header string
+		value  string // as the proxy sets it
+	}{
+		// proxy_set_header X-Real-IP $remote_addr;
+		{"nginx X-Real-IP", httplimit.TrustProxies("X-Real-IP", nginx...), "10.0.0.2:3000", "X-Real-IP", "203.0.113.1"},
+		// proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+		{"nginx X-Forwarded-For", httplimit.TrustProxies("X-Forwarded-For", nginx...), "10.0.0.2:3000", "X-Forwarded-For", "6.6.6.6, 203.0.113.2"},
+		{"Cloudflare", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "173.245.48.1:3000", "CF-Connecting-IP", "203.0.113.3"},
+		// An AWS Application Load Balancer appends to X-Forwarded-For; trust the VPC.
+		{"AWS ALB", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("172.31.0.0/16")), "172.31.7.8:3000", "X-Forwarded-For", "6.6.6.6, 203.0.113.4"},
+	} {
+		key := httplimit.ClientIP(c.opt)
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = c.peer
+		r.Header.Set(c.header, c.value)
+		r.Header.Set("Forwarded", "for=6.6.6.6") // the client's own: never read
+		k, _ := key(httplimit.NetHTTPRequest{R: r})
+		fmt.Println(c.recipe+":", k)
+	}
+	// Output:
+	// nginx X-Real-IP: 203.0.113.1
+	// nginx X-Forwarded-For: 203.0.113.2
+	// Cloudflare: 203.0.113.3
+	// AWS ALB: 203.0.113.4
+}
+
+func ExampleParseTrusted() {
+	_, err := httplimit.ParseTrusted("10.0.0.0/8", "192.168.1.7/16")
+	fmt.Println(err)
+	ps, _ := httplimit.ParseTrusted("10.0.0.0/8", "192.168.1.7")
+	fmt.Println(ps)
+	// Output:
+	// ratelimit: invalid argument: trusted proxy prefix 192.168.1.7/16 has host bits set: write 192.168.0.0/16, or 192.168.1.7/32 for the one address
+	// [10.0.0.0/8 192.168.1.7/32]
 }

@@ -8,14 +8,15 @@ import (
 )
 
 // ErrEmptyKey reports that a key function found nothing to key the request
-// by. The middleware hands it to its error policy ([WithFailOpen],
-// [WithErrorHook]) instead of limiting the request under a key it shares
-// with every other such request.
+// by. The middleware answers such a request 400 ([WithBadRequest]), fail-open
+// or not, instead of limiting it under a key it shares with every other such
+// request or letting it through unlimited.
 var ErrEmptyKey = errors.New("ratelimit: empty key")
 
 // KeyFunc returns the key a request is limited under. An error (wrapping
-// [ErrEmptyKey] when there is nothing to key by) goes to the middleware's
-// error policy. Key functions must be safe for concurrent use.
+// [ErrEmptyKey] when there is nothing to key by) means the request cannot
+// be limited: the middleware answers it 400 ([WithBadRequest]). Key
+// functions must be safe for concurrent use.
 type KeyFunc func(Request) (string, error)
 
 // Header keys requests by the first value of the named header.
@@ -92,8 +93,12 @@ func contextString(ctx context.Context, key any) (string, error) {
 
 // Join keys requests by every key of keys, joined by "|" (a "|" or "\"
 // inside a part is escaped with "\", so different parts never join to the
-// same key). It fails with the first key's error.
+// same key). It fails with the first key's error. It panics when a key is
+// nil.
 func Join(keys ...KeyFunc) KeyFunc {
+	for _, k := range keys {
+		refuseNil("Join", k == nil)
+	}
 	return func(r Request) (string, error) {
 		var b strings.Builder
 		for i, k := range keys {

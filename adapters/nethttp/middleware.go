@@ -10,8 +10,10 @@ import (
 // it keys the request ([WithKey], default the client IP), admits its cost
 // ([WithCost], default 1), sets the rate-limit headers ([WithHeaders]) and
 // either calls the next handler or answers 429 Too Many Requests with
-// Retry-After. A store failure answers 503 unless [WithFailOpen]. The
-// request's context bounds the store call. It panics when l is nil.
+// Retry-After. A store failure answers 503 unless [WithFailOpen]; a request
+// that cannot be keyed or costed, 400 ([WithBadRequest]). The request's
+// context bounds the store call, and a request whose context ends first is
+// not run. It panics when l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...Option) func(http.Handler) http.Handler {
 	e := NewEngine(l, opts...)
 	return func(next http.Handler) http.Handler {

@@ -30,7 +30,6 @@ func Run(t *testing.T, h Harness) {
 		{"Cost", testCost},
 		{"Skip", testSkip},
 		{"KeyHeader", testKeyHeader},
-		{"FailOpen", testFailOpen},
 		{"Route", testRoute},
 		{"StoreFailure", testStoreFailure},
 		{"ContextBoundsStoreCall", testContextBounds},
@@ -40,6 +39,12 @@ func Run(t *testing.T, h Harness) {
 		{"DeniedFunc", testDeniedFunc},
 		{"ClientIP", testClientIP},
 		{"PerRoute", testPerRoute},
+		{"SpoofedForwarding", testSpoofedForwarding},
+		{"Unkeyable", testUnkeyable},
+		{"BadCost", testBadCost},
+		{"WaitCancelled", testWaitCancelled},
+		{"FailOpenDeadline", testFailOpenDeadline},
+		{"NilOptions", testNilOptions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
 	}
@@ -203,7 +208,7 @@ func testCost(t *testing.T, h Harness) {
 	do(t, serve, "/", cost("0")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
 	do(t, serve, "/", cost("6")).want(t, http.StatusTooManyRequests, "Retry-After", "")
 	for _, bad := range []string{"x", "-1", ""} {
-		do(t, serve, "/", cost(bad)).want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "")
+		do(t, serve, "/", cost(bad)).want(t, http.StatusBadRequest, "Ratelimit", "", "Retry-After", "")
 	}
 }
 
@@ -223,33 +228,11 @@ func testKeyHeader(t *testing.T, h Harness) {
 	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusOK)
 	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusTooManyRequests)
 	do(t, serve, "/", header("X-User", "bob")).want(t, http.StatusOK)
-	// No key: the error policy, never a bucket shared by keyless requests.
+	// No key: the client's fault, never a bucket shared by keyless requests.
 	r := do(t, serve, "/")
-	r.want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
-	if r.body != "rate limiter unavailable\n" {
-		t.Errorf("503 body %q", r.body)
-	}
-}
-
-func testFailOpen(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	var mu sync.Mutex
-	var errs []error
-	serve := h.New(t, l, httplimit.WithKey(httplimit.Header("X-User")), httplimit.WithFailOpen(),
-		httplimit.WithErrorHook(func(_ httplimit.Request, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			errs = append(errs, err)
-		}))
-	for range 3 {
-		do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", "", "X-Ratelimit-Limit", "")
-	}
-	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
-	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusTooManyRequests)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(errs) != 3 || !errors.Is(errs[0], httplimit.ErrEmptyKey) {
-		t.Errorf("error hook saw %v, want 3 errors wrapping ErrEmptyKey", errs)
+	r.want(t, http.StatusBadRequest, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
+	if r.body != "request cannot be rate limited\n" {
+		t.Errorf("400 body %q", r.body)
 	}
 }
 
