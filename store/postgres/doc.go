@@ -38,7 +38,11 @@
 // with an error wrapping [ratelimit.ErrNoHistory].
 //
 // Names are stored as bytea and always bound as parameters, so any string
-// works, NUL bytes included; the table name ([WithTable]) must be an
-// identifier and is quoted. The SQL lives in the package's sql/*.sql files.
+// works, NUL bytes and invalid UTF-8 included, of any length: a name longer
+// than 2600 bytes (more than an index entry can be sure to hold) is stored
+// as a 65-byte form holding its SHA-256 digest and its length, which no
+// other name shares (short of a SHA-256 collision); Peek returns the name
+// as put. The table name
+// ([WithTable]) must be an identifier and is quoted. The SQL lives in the package's sql/*.sql files.
 // It needs PostgreSQL 11 or later.
 package pgstore

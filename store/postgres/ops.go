@@ -47,8 +47,8 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 				err = scan(r)
 			}
 		} else {
-			err = s.locked(ctx, *key, func(tx pgx.Tx) error {
-				r, err := tx.Query(ctx, s.q.leakName, bytea(*key), bound, leakBatch)
+			err = s.locked(ctx, *key, func(tx pgx.Tx, name []byte) error {
+				r, err := tx.Query(ctx, s.q.leakName, name, bound, leakBatch)
 				if err != nil {
 					return err
 				}
@@ -69,7 +69,7 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 // leakBatch rows for every name.
 func (s *Store) leakState(ctx context.Context, key *string, now int64) error {
 	if key != nil {
-		if _, err := s.pool.Exec(ctx, s.q.stateLeakName, bytea(*key), now); err != nil {
+		if _, err := s.pool.Exec(ctx, s.q.stateLeakName, storedName(*key), now); err != nil {
 			return opError("leak", key, err)
 		}
 		return nil
@@ -86,13 +86,14 @@ func (s *Store) leakState(ctx context.Context, key *string, now int64) error {
 }
 
 // locked runs fn in a transaction holding key's lock, the one the decision
-// function takes.
-func (s *Store) locked(ctx context.Context, key string, fn func(pgx.Tx) error) error {
+// function takes, and passes it key's stored name.
+func (s *Store) locked(ctx context.Context, key string, fn func(tx pgx.Tx, name []byte) error) error {
+	name := storedName(key)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, s.q.lock, bytea(key)); err != nil {
+		if _, err := tx.Exec(ctx, s.q.lock, name); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(tx, name)
 	})
 }
 
@@ -100,12 +101,12 @@ func (s *Store) flush(ctx context.Context, key string) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	err := s.locked(ctx, key, func(tx pgx.Tx) error {
+	err := s.locked(ctx, key, func(tx pgx.Tx, name []byte) error {
 		q := s.q.flush
 		if s.alg != algLog {
 			q = s.q.stateFlush
 		}
-		_, err := tx.Exec(ctx, q, bytea(key))
+		_, err := tx.Exec(ctx, q, name)
 		return err
 	})
 	if err != nil {
@@ -124,13 +125,13 @@ func (s *Store) count(ctx context.Context, key string) (int64, error) {
 			alg   *int16
 			state []int64
 		)
-		if err := s.pool.QueryRow(ctx, s.q.stateRead, bytea(key)).Scan(&now, &alg, &state); err != nil {
+		if err := s.pool.QueryRow(ctx, s.q.stateRead, storedName(key)).Scan(&now, &alg, &state); err != nil {
 			return 0, opError("count", &key, err)
 		}
 		return countState(s.alg, s.rates, now, alg, state), nil
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, s.q.count, bytea(key)).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q.count, storedName(key)).Scan(&n); err != nil {
 		return 0, opError("count", &key, err)
 	}
 	return n, nil
@@ -147,14 +148,17 @@ func (s *Store) peek(ctx context.Context, key string, i int64) (ratelimit.Item, 
 		return ratelimit.Item{}, false, fmt.Errorf("pgstore: Peek(%d): %w", i, ratelimit.ErrNoHistory)
 	}
 	var it ratelimit.Item
-	var name []byte
-	err := s.pool.QueryRow(ctx, s.q.peek, bytea(key), i).Scan(&it.Time, &it.Weight, &name)
+	var item []byte // NULL (nil): the item's name is key
+	err := s.pool.QueryRow(ctx, s.q.peek, storedName(key), i).Scan(&it.Time, &it.Weight, &item)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ratelimit.Item{}, false, nil
 	}
 	if err != nil {
 		return ratelimit.Item{}, false, opError("peek", &key, err)
 	}
-	it.Name = string(name)
+	it.Name = key
+	if item != nil {
+		it.Name = string(item)
+	}
 	return it, true, nil
 }

@@ -55,10 +55,10 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, key string, ite
 		if item.Name != key {
 			itemName = bytea(item.Name)
 		}
-		row = s.pool.QueryRow(ctx, s.q.call, bytea(key), itemName, item.Weight, ts, s.intervals, s.limits, store, s.async)
+		row = s.pool.QueryRow(ctx, s.q.call, storedName(key), itemName, item.Weight, ts, s.intervals, s.limits, store, s.async)
 	} else {
 		// The constant-state algorithms keep no items: only the key's state.
-		row = s.pool.QueryRow(ctx, s.q.decideCall, bytea(key), int16(s.alg), item.Weight, ts, s.intervals, s.limits, store, s.async)
+		row = s.pool.QueryRow(ctx, s.q.decideCall, storedName(key), int16(s.alg), item.Weight, ts, s.intervals, s.limits, store, s.async)
 	}
 	var (
 		rate                    int32
