@@ -15,9 +15,12 @@
 // statement, decides with [ratelimit.SlidingWindowLog], and stores the units
 // under SQLite's write lock, which no other connection of any process holds
 // meanwhile; a process killed mid-transaction leaves the file intact and the
-// lock free. Units are stamped with [ratelimit.WallClock] in Unix
-// milliseconds, the one clock every process of a host shares. Old rows are
-// deleted in short batches by a background sweeper.
+// lock free. A call waits for another connection's lock for at most the
+// busy timeout, and never past the end of its context, whose error it then
+// wraps: a locked database is an error, never a denial. Units are stamped
+// with [ratelimit.WallClock] in Unix milliseconds, the one clock every
+// process of a host shares. Old rows are deleted in short batches by a
+// background sweeper.
 //
 // [WithAlgorithm] trades the exact log for constant state per name:
 // [ratelimit.GCRA] (16 bytes per rate) or [ratelimit.SlidingWindowCounter]

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"strconv"
@@ -32,6 +33,7 @@ const (
 	helperPrint = "SQLITESTORE_TEST_PRINT"
 	helperPause = "SQLITESTORE_TEST_PAUSE" // between acquires, e.g. "2ms"
 	helperAlg   = "SQLITESTORE_TEST_ALG"   // the algorithm; unset means the log
+	helperHold  = "SQLITESTORE_TEST_HOLD"  // set: hold a lock instead, "go", "read" or a duration (see runHolder)
 )
 
 func TestHelperProcess(t *testing.T) {
@@ -39,7 +41,11 @@ func TestHelperProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("runs only as a child of the cross-process tests")
 	}
-	if err := runHelper(path); err != nil {
+	run := runHelper
+	if os.Getenv(helperHold) != "" {
+		run = runHolder
+	}
+	if err := run(path); err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		os.Exit(1)
 	}
@@ -132,4 +138,91 @@ func helperJob(rate string, keys int, run time.Duration, count int, print bool) 
 		env = append(env, helperPrint+"=1")
 	}
 	return env
+}
+
+// runHolder is a child's job under helperHold: it opens the file with a
+// plain *sql.DB, takes SQLite's write lock with BEGIN IMMEDIATE (or, for
+// helperHold "read", a read lock with a read transaction), prints "ready",
+// holds the lock until a line arrives on stdin (helperHold "go" or "read")
+// or for a duration (helperHold "100ms"), then rolls back and prints
+// "released".
+func runHolder(path string) error {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	hold := os.Getenv(helperHold)
+	if hold == "read" {
+		// A read transaction: a SHARED lock, until the reader is done.
+		var n int64
+		if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			return err
+		}
+	} else if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	if hold == "go" || hold == "read" {
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return err
+		}
+	} else if d, err := time.ParseDuration(hold); err != nil {
+		return err
+	} else {
+		time.Sleep(d)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		return err
+	}
+	fmt.Println("released")
+	return nil
+}
+
+// holder is a child process holding the write lock of a database file.
+type holder struct{ child }
+
+// startHolder starts a child that holds path's write lock (BEGIN IMMEDIATE)
+// and returns once it does: until release, or for the duration hold when
+// it is positive. The file must exist with its schema.
+func startHolder(tb testing.TB, path string, hold time.Duration) holder {
+	tb.Helper()
+	job := "go"
+	if hold > 0 {
+		job = hold.String()
+	}
+	return holder{startChildren(tb, 1, path, helperHold+"="+job)[0]}
+}
+
+// startReader starts a child that holds a read transaction on path until
+// release.
+func startReader(tb testing.TB, path string) holder {
+	tb.Helper()
+	return holder{startChildren(tb, 1, path, helperHold+"=read")[0]}
+}
+
+// release makes the child roll back and returns once the lock is free.
+func (h holder) release(tb testing.TB) {
+	tb.Helper()
+	h.Start(tb)
+	if err := h.released(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// released waits for the child to say it has freed the lock.
+func (h holder) released() error {
+	if line, ok := <-h.Lines; !ok || line != "released" {
+		return fmt.Errorf("holder: got %q, want released", line)
+	}
+	return nil
 }

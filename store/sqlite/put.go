@@ -94,8 +94,9 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 	}
 	var units int64
 	for {
-		var rows int64
+		var rows, batch int64
 		err := s.do(ctx, "leak", key, func(sess *session) (bool, error) {
+			rows, batch = 0, 0 // a busy attempt is made again from scratch
 			var r *sql.Rows
 			var err error
 			if key != nil {
@@ -112,12 +113,15 @@ func (s *Store) leak(ctx context.Context, key *string, now int64) (int64, error)
 					r.Close()
 					return false, err
 				}
-				units += w
+				batch += w
 				rows++
 			}
 			err = errors.Join(r.Err(), r.Close())
 			return isBadConn(err), err
 		})
+		if err == nil {
+			units += batch
+		}
 		if err != nil || rows < leakBatch {
 			return units, err
 		}

@@ -20,9 +20,15 @@ import (
 // waits on a channel instead.
 type session struct {
 	conn *sql.Conn
-	// restoreBusy is the busy_timeout to put back on release when the
-	// session raised the connection's (a caller's DB without one), or -1.
+	// busy bounds how long a call waits for another connection's lock:
+	// the connection's busy_timeout as the session found it, or
+	// defaultBusyTimeout if that was 0. The session sets the connection's
+	// busy_timeout to 0, waits in Go (see lockWait), and puts restoreBusy
+	// back on close (-1: nothing to restore).
+	busy        time.Duration
 	restoreBusy int64
+	// wait paces the retries of the call in progress (see run).
+	wait lockWait
 
 	begin, beginRead, commit, rollback                 *sql.Stmt
 	window, nth, insert, position, shiftOut, shiftBack *sql.Stmt
@@ -38,8 +44,8 @@ type session struct {
 }
 
 // defaultBusyTimeout bounds how long a put waits for another connection's
-// write transaction: Open sets it, and New sets it on its connection when
-// the caller's DB left it at 0.
+// write transaction: Open sets it, and New uses it when the caller's DB left
+// busy_timeout at 0.
 const defaultBusyTimeout = 5 * time.Second
 
 // openSession takes a connection from db, makes sure the schema exists and
@@ -47,7 +53,7 @@ const defaultBusyTimeout = 5 * time.Second
 // (several processes starting at the same moment).
 func openSession(ctx context.Context, db *sql.DB, q *queries, rates int, alg algorithm) (*session, error) {
 	var sess *session
-	err := retryBusy(ctx, func() error {
+	err := retryBusy(ctx, 3*defaultBusyTimeout, func() error {
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			return err
@@ -65,15 +71,21 @@ func openSession(ctx context.Context, db *sql.DB, q *queries, rates int, alg alg
 }
 
 func (s *session) setup(ctx context.Context, q *queries, rates int, alg algorithm) error {
+	// SQLite's busy handler sleeps through a cancelled context (an
+	// interrupt does not end its wait): the session takes over the wait.
 	var busy int64
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
 		return err
 	}
-	if busy == 0 {
-		if _, err := s.conn.ExecContext(ctx, "PRAGMA busy_timeout = "+itoa(defaultBusyTimeout.Milliseconds())); err != nil {
+	s.busy = time.Duration(busy) * time.Millisecond
+	if busy <= 0 {
+		s.busy = defaultBusyTimeout
+	}
+	if busy != 0 {
+		if _, err := s.conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
 			return err
 		}
-		s.restoreBusy = 0
+		s.restoreBusy = busy
 	}
 	type prepared struct {
 		dst   **sql.Stmt
@@ -129,11 +141,15 @@ func (s *session) createSchema(ctx context.Context, schema string) error {
 // the count, the decision and the insert happen under SQLite's write lock
 // with no other writer in any process, or a plain BEGIN for a consistent
 // read. It reports whether the connection is broken and must be dropped.
+// It runs inside run, which begins again when the lock is held elsewhere.
 //
 // ctx bounds the wait for the lock. Once the transaction holds it, fn and the
 // commit run on a context without cancellation: they take microseconds, an
 // interrupt half-way through gains nothing, and the driver would start a
-// goroutine per statement to watch a cancellable context.
+// goroutine per statement to watch a cancellable context. A commit that
+// finds readers in the way (a database not in WAL mode) is tried again
+// under the same bounds, keeping the lock meanwhile; if they run out, the
+// transaction is rolled back and stores nothing.
 func (s *session) tx(ctx context.Context, write bool, fn func(context.Context) error) (broken bool, err error) {
 	begin := s.beginRead
 	if write {
@@ -144,7 +160,7 @@ func (s *session) tx(ctx context.Context, write bool, fn func(context.Context) e
 	}
 	in := context.WithoutCancel(ctx)
 	if err = fn(in); err == nil {
-		if _, err = s.commit.ExecContext(in); err == nil {
+		if err = s.commitWaiting(ctx, in); err == nil {
 			return false, nil
 		}
 	}
@@ -154,6 +170,36 @@ func (s *session) tx(ctx context.Context, write bool, fn func(context.Context) e
 		return true, errors.Join(err, rerr)
 	}
 	return isBadConn(err), err
+}
+
+// commitWaiting runs COMMIT on in, again while SQLite reports the database
+// busy, paced and bounded by s.wait and ctx.
+func (s *session) commitWaiting(ctx, in context.Context) error {
+	for {
+		_, err := s.commit.ExecContext(in)
+		if err == nil {
+			return nil
+		}
+		if err = s.wait.next(ctx, err); err != nil {
+			return err
+		}
+	}
+}
+
+// run runs fn on s, again while it fails with SQLite's busy error (another
+// connection holds the lock), pausing between attempts as lockWait says:
+// for at most s.busy in all, and never past ctx's end. fn must leave
+// nothing behind from a failed attempt.
+func (s *session) run(ctx context.Context, fn func(*session) (broken bool, err error)) (broken bool, err error) {
+	s.wait = lockWait{start: time.Now(), budget: s.busy}
+	for {
+		if broken, err = fn(s); broken || err == nil {
+			return broken, err
+		}
+		if err = s.wait.next(ctx, err); err != nil {
+			return false, err
+		}
+	}
 }
 
 // close releases the statements and hands the connection back to its pool.
@@ -178,22 +224,18 @@ func (s *session) discard() {
 }
 
 // retryBusy runs fn until it returns an error other than SQLITE_BUSY or
-// SQLITE_LOCKED, backing off between attempts, for at most a few busy
-// timeouts or until ctx is done.
-func retryBusy(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(3 * defaultBusyTimeout)
-	wait := 5 * time.Millisecond
+// SQLITE_LOCKED, pausing between attempts as lockWait says, for at most
+// budget or until ctx is done.
+func retryBusy(ctx context.Context, budget time.Duration, fn func() error) error {
+	w := lockWait{start: time.Now(), budget: budget}
 	for {
 		err := fn()
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+		if err == nil {
+			return nil
+		}
+		if err = w.next(ctx, err); err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, context.Cause(ctx))
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 200*time.Millisecond)
 	}
 }
 

@@ -70,10 +70,13 @@ const leakBatch = 1000
 //
 // The Store takes one connection from db for its lifetime and runs all its
 // statements on it; give db room for it (a db limited to one connection can
-// serve nothing else while the Store is open). If that connection's
-// busy_timeout is 0, the Store sets it to 5s while it holds the connection.
-// Close never closes db. For durability across processes, db should use WAL
-// mode, as [Open] sets.
+// serve nothing else while the Store is open). A call that finds the
+// database locked by another connection waits for it as long as that
+// connection's busy_timeout says (5s if it is 0), polling, and never past
+// the end of the call's context: SQLite's own wait cannot be cut short, so
+// the Store sets the connection's busy_timeout to 0 while it holds the
+// connection and puts it back on Close. Close never closes db. For
+// durability across processes, db should use WAL mode, as [Open] sets.
 //
 // The rates are validated as [ratelimit.NewRates] does; a nil db or a bad
 // option is an error wrapping [ratelimit.ErrInvalidArgument].
@@ -198,7 +201,8 @@ func (s *Store) Close() error {
 }
 
 // do runs fn with the store's connection, opening a new one first if the
-// last was dropped. op names the operation in errors.
+// last was dropped, and again while another connection holds the lock (see
+// session.run), so ctx bounds every wait. op names the operation in errors.
 func (s *Store) do(ctx context.Context, op string, name *string, fn func(*session) (broken bool, err error)) error {
 	if ctx.Err() != nil {
 		return opError(op, name, context.Cause(ctx))
@@ -219,7 +223,7 @@ func (s *Store) do(ctx context.Context, op string, name *string, fn func(*sessio
 		}
 		s.sess = sess
 	}
-	broken, err := fn(s.sess)
+	broken, err := s.sess.run(ctx, fn)
 	if broken {
 		s.sess.discard()
 		s.sess = nil
