@@ -16,3 +16,13 @@ func opError(op string, name *string, err error) error {
 	}
 	return fmt.Errorf("sqlitestore: %s %.64q: %w", op, *name, err)
 }
+
+// pathError is Open's error for a path it cannot use as a database file:
+// the path, why, and the error errors.Is finds in it.
+type pathError struct {
+	path, why string
+	err       error
+}
+
+func (e *pathError) Error() string { return "sqlitestore: open " + e.path + ": " + e.why }
+func (e *pathError) Unwrap() error { return e.err }

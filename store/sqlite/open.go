@@ -2,7 +2,9 @@ package sqlitestore
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,10 +21,18 @@ const Memory = ":memory:"
 // database and closes it on Close. Options as for [New].
 //
 // Each connection is set up for sharing the file between processes: WAL
-// journal (readers never wait for the writer), busy_timeout 5s (a put waits
-// that long for another process's transaction before it fails) and
+// journal (readers never wait for the writer), busy_timeout 5s (a call
+// waits at most that long for another process's transaction before it
+// fails with SQLite's busy error, and never past its context's end) and
 // synchronous=NORMAL (a commit survives a crash of the process, not
 // necessarily of the machine; the file is never corrupted).
+//
+// A path Open cannot use is an error naming the path and the cause,
+// checked before SQLite opens the file: a directory that does not exist
+// (wrapping [fs.ErrNotExist]), a path that is a directory or under a file
+// (wrapping [ratelimit.ErrInvalidArgument]), or what the system says (such
+// as permission denied, wrapping [fs.ErrPermission]). Open creates the file
+// if it does not exist, as SQLite would.
 //
 // An empty path means [DefaultPath]: one file per user, shared by every
 // program that passes "", never a new one per call. [Memory] (":memory:")
@@ -35,9 +45,14 @@ func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
+	if path != Memory {
+		if err := checkPath(path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: opening %s: %w", path, err)
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	// Every statement runs on the Store's one connection; for :memory:, a
 	// second connection would even be a second, empty database.
@@ -48,6 +63,32 @@ func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkPath finds why path cannot be a database file, if it cannot, before
+// SQLite tries: SQLite reports every such failure as "unable to open
+// database file" (and modernc.org/sqlite adds "out of memory (14)"). It
+// creates the file if it does not exist, as SQLite would (mode 0644 less
+// the umask).
+func checkPath(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return &pathError{path, "is a directory", ratelimit.ErrInvalidArgument}
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return &pathError{path, "directory " + dir + " does not exist", fs.ErrNotExist}
+	} else if err == nil && !fi.IsDir() {
+		return &pathError{path, dir + " is not a directory", ratelimit.ErrInvalidArgument}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return &pathError{path, err.Error(), err}
+	}
+	return f.Close()
 }
 
 // dsn is the modernc.org/sqlite data source name for path, with the pragmas

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -157,5 +158,54 @@ func TestClosed(t *testing.T) {
 		if err := call(); !errors.Is(err, ratelimit.ErrClosed) {
 			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
 		}
+	}
+}
+
+// TestOpenBadPath checks that Open names the path and the real cause when
+// the path cannot be a database file, rather than SQLite's "unable to open
+// database file", and creates nothing.
+func TestOpenBadPath(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := filepath.Join(dir, "read-only")
+	if err := os.Mkdir(readOnly, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, msg string
+		want            error
+		asRoot          bool // the check means something when running as root
+	}{
+		{"missing directory", filepath.Join(dir, "missing", "x.db"),
+			"sqlitestore: open " + filepath.Join(dir, "missing", "x.db") + ": directory " + filepath.Join(dir, "missing") + " does not exist", fs.ErrNotExist, true},
+		{"missing directories", filepath.Join(dir, "a", "b", "x.db"),
+			"sqlitestore: open " + filepath.Join(dir, "a", "b", "x.db") + ": directory " + filepath.Join(dir, "a", "b") + " does not exist", fs.ErrNotExist, true},
+		{"a directory", dir, "sqlitestore: open " + dir + ": is a directory", ratelimit.ErrInvalidArgument, true},
+		{"under a file", filepath.Join(file, "x.db"),
+			"sqlitestore: open " + filepath.Join(file, "x.db") + ": " + file + " is not a directory", ratelimit.ErrInvalidArgument, true},
+		{"unwritable directory", filepath.Join(readOnly, "x.db"),
+			"sqlitestore: open " + filepath.Join(readOnly, "x.db") + ": permission denied", fs.ErrPermission, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.asRoot && os.Geteuid() == 0 {
+				t.Skip("root may write anywhere")
+			}
+			s, err := sqlitestore.Open(tt.path, []ratelimit.Rate{ratelimit.PerSecond(1)})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q): no error", tt.path)
+			}
+			if err.Error() != tt.msg || !errors.Is(err, tt.want) {
+				t.Fatalf("Open(%q): err = %v; want %q, wrapping %v", tt.path, err, tt.msg, tt.want)
+			}
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("the directory holds %v, %v; want only what the test made", entries, err)
 	}
 }
