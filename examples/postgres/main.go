@@ -1,15 +1,17 @@
 // Command postgres shows a limit shared by every process that uses one
-// PostgreSQL table: each run takes units under one name, decided by the
-// server in one round trip, so runs on any host see each other's units.
-// Run it a few times within a minute, or several at once:
+// PostgreSQL table: each run asks for 2 units, then 1, under one name held
+// to 5 per minute, each decided by the server in one round trip, so runs on
+// any host see each other's units. From the repository root, run it a few
+// times within a minute, or several at once:
 //
-//	go run ./examples/postgres   # takes 2 units: 3 of 5 left this minute
-//	go run ./examples/postgres   # sees the first run's 2, takes 2: 1 left
-//	go run ./examples/postgres   # takes the last one, then is denied with a retry-after
+//	go run ./examples/postgres -reset   # takes 2 (3 of 5 left), then 1 (2 left)
+//	go run ./examples/postgres          # takes 2 (0 left), then is denied 1 with a retry-after
+//	go run ./examples/postgres          # is denied both: the first run's units count for a minute
 //
 // It connects to POSTGRES_DSN (default: the local test database; -dsn
-// overrides both) and keeps its rows in the table gorate_example. When the
-// server cannot be reached it says so and exits with status 1.
+// overrides both) and keeps its rows in the table gorate_example, which it
+// creates if needed; -reset removes the name's units first. When the server
+// cannot be reached it says so and exits with status 1.
 package main
 
 import (
@@ -30,14 +32,15 @@ func main() {
 		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
 	flag.StringVar(&dsn, "dsn", dsn, "PostgreSQL connection `string`")
+	reset := flag.Bool("reset", false, "remove the name's units first")
 	flag.Parse()
-	if err := run(context.Background(), dsn); err != nil {
+	if err := run(context.Background(), dsn, *reset); err != nil {
 		fmt.Fprintln(os.Stderr, "postgres example:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dsn string) error {
+func run(ctx context.Context, dsn string, reset bool) error {
 	pool, err := connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at %s is not reachable (set POSTGRES_DSN or -dsn): %w", dsn, err)
@@ -61,6 +64,15 @@ func run(ctx context.Context, dsn string) error {
 	defer limiter.Close()
 
 	const name = "nightly-report"
+	if reset {
+		bucket, err := limiter.Bucket(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := bucket.Flush(ctx); err != nil {
+			return err
+		}
+	}
 	for _, weight := range []int64{2, 1} {
 		d, err := limiter.AllowN(ctx, name, weight)
 		if err != nil {

@@ -1,6 +1,7 @@
 // Command sqlite shows a limit that survives a restart: the SQLite store
 // keeps admitted units in a file, so each run of the program sees what the
-// runs before it took. Run it a few times within a minute:
+// runs before it took. From the repository root, run it a few times within
+// a minute:
 //
 //	go run ./examples/sqlite   # takes 2 units: 3 of 5 left this minute
 //	go run ./examples/sqlite   # sees the first run's 2, takes 2: 1 left
@@ -53,6 +54,16 @@ func run(ctx context.Context, path string, reset bool) error {
 	const name = "nightly-report"
 	bucket, err := limiter.Bucket(ctx, name)
 	if err != nil {
+		return err
+	}
+	// Units older than a minute count no more: delete them, so that Count
+	// reports the minute's. (The store's sweeper does so in the background,
+	// but a run this short ends before it first wakes.)
+	now, err := bucket.Now(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := bucket.Leak(ctx, now); err != nil {
 		return err
 	}
 	used, err := bucket.Count(ctx)
