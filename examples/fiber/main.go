@@ -1,27 +1,34 @@
 // Command fiber serves a fiber app in prefork mode — one process per CPU,
 // all accepting on one port — behind one limit per client IP that every
 // process enforces together, through a multiprocess store file they share.
+// From the repository's root:
 //
-//	go run ./fiber                 # prefork, on 127.0.0.1:8080
-//	go run ./fiber -prefork=false  # one process
+//	go run ./examples/fiber                 # prefork, on 127.0.0.1:8080
+//	go run ./examples/fiber -prefork=false  # one process
 //
 // Then, in another terminal, the 6th and 7th of 7 quick requests are
-// denied, whichever processes answer them (each body names its pid):
+// denied, whichever processes answer them: each prints its body (a 200's
+// names the pid that answered) and its status.
 //
-//	for i in $(seq 7); do curl -si localhost:8080/ | head -1; done
+//	for i in $(seq 7); do curl -s -w ' %{http_code}\n' localhost:8080/; done
 //
-// Stop it with Ctrl-C. A process that dies at any moment leaves the store
-// file usable by the others.
+// Stop it with Ctrl-C (or SIGTERM to the first process): every process
+// stops. Each run keeps its store file in a directory of its own, made at
+// start-up and removed at exit, so two runs never share or remove each
+// other's limits. Should a child process die, fiber stops the others and
+// the program exits with the child's fate ("signal: killed").
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"log"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,24 +41,40 @@ import (
 // The limit of each client IP: 5 requests per 10 seconds.
 var rates = []ratelimit.Rate{ratelimit.Per(5, 10*time.Second)}
 
+// storeEnv names the environment variable through which the first process
+// hands the store file's path to the prefork children: fiber starts them
+// with its environment.
+const storeEnv = "RATELIMIT_FIBER_EXAMPLE_STORE"
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "the address to serve on")
 	prefork := flag.Bool("prefork", true, "serve from one process per CPU (fiber's Prefork)")
 	flag.Parse()
-	if err := run(*addr, *prefork); err != nil {
-		log.Fatal(err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, *prefork); err != nil {
+		fmt.Fprintln(os.Stderr, "fiber example:", err)
+		os.Exit(1)
 	}
 }
 
-func run(addr string, prefork bool) error {
+func run(ctx context.Context, addr string, prefork bool) error {
 	// With Prefork, this program runs again as each child process: the
-	// first run (the parent) starts a fresh store file, and every child
-	// opens that same file.
-	path := filepath.Join(os.TempDir(), "ratelimit-fiber-example")
+	// first run (the parent) makes a fresh directory for the store file,
+	// and every child opens the file the parent named.
+	path := os.Getenv(storeEnv)
 	if !fiber.IsChild() {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		dir, err := os.MkdirTemp("", "ratelimit-fiber-example-")
+		if err != nil {
 			return err
 		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "limits")
+		if err := os.Setenv(storeEnv, path); err != nil {
+			return err
+		}
+	} else if path == "" {
+		return errors.New(storeEnv + " is not set: the prefork parent names the store file")
 	}
 	limiter, err := mpstore.NewLimiter(path, rates)
 	if err != nil {
@@ -60,6 +83,14 @@ func run(addr string, prefork bool) error {
 	defer limiter.Close()
 
 	app := fiber.New(fiber.Config{Prefork: prefork, DisableStartupMessage: true})
+	var mu sync.Mutex
+	var children []int
+	app.Hooks().OnFork(func(pid int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		children = append(children, pid)
+		return nil
+	})
 	app.Use(fiberlimit.Middleware(limiter))
 	app.Get("/", func(c *fiber.Ctx) error {
 		return c.SendString(fmt.Sprintf("hello from pid %d\n", os.Getpid()))
@@ -68,7 +99,30 @@ func run(addr string, prefork bool) error {
 	if !fiber.IsChild() {
 		fmt.Printf("serving on http://%s (prefork %v), %s per client IP, shared through %s\n", addr, prefork, ratelimit.Rates(rates), path)
 		fmt.Println("to see a 429:")
-		fmt.Printf("\tfor i in $(seq 7); do curl -si %s/ | head -1; done\n", addr)
+		fmt.Printf("\tfor i in $(seq 7); do curl -s -w ' %%{http_code}\\n' %s/; done\n", addr)
 	}
-	return app.Listen(addr)
+	served := make(chan error, 1)
+	go func() { served <- app.Listen(addr) }()
+	select {
+	case err := <-served:
+		return err // with Prefork, the parent returns when a child exits
+	case <-ctx.Done():
+	}
+	if prefork && !fiber.IsChild() {
+		// The parent serves nothing itself: it asks each child to stop, as
+		// a Ctrl-C does, and returns when the first has (fiber kills the
+		// others then).
+		mu.Lock()
+		for _, pid := range children {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Signal(syscall.SIGTERM)
+			}
+		}
+		mu.Unlock()
+		return <-served
+	}
+	if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+		return err
+	}
+	return <-served
 }

@@ -1,12 +1,12 @@
 // Command gin serves a gin API limited per client IP, with a stricter limit
-// on one route:
+// on one route. From the repository's root:
 //
-//	go run ./gin
+//	go run ./examples/gin
 //	for i in $(seq 7); do curl -si localhost:8080/hello | head -1; done
 //
 // Every route allows 5 requests per 10 seconds per client IP, so the 6th
 // and 7th requests get 429 Too Many Requests with Retry-After; POST /login
-// allows 2 a minute on top of that:
+// allows 2 a minute on top of that; once those 10 seconds are up:
 //
 //	for i in $(seq 3); do curl -si -X POST localhost:8080/login | head -1; done
 //

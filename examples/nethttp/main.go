@@ -1,12 +1,26 @@
 // Command nethttp serves a net/http API limited per client IP, with a
-// stricter limit on one route, and shows the outbound Transport:
+// stricter limit on one route, and shows the outbound Transport. From the
+// repository's root:
 //
 //	go run ./examples/nethttp
 //	for i in $(seq 7); do curl -si localhost:8080/hello | grep -E '^HTTP|^Ratelimit:|^Retry'; done
 //
-// The 6th and 7th requests get 429 Too Many Requests with Retry-After.
-// GET /login allows 2 requests a minute; GET /fetch calls /hello through a
-// limited http.Client (1 request per second to each host, waiting its turn).
+// Every route allows 5 requests per 10 seconds (and 100 an hour) per client
+// IP, so the 6th and 7th requests get 429 Too Many Requests with
+// Retry-After. POST /login allows 2 a minute on top of that; once those 10
+// seconds are up:
+//
+//	for i in $(seq 3); do curl -si -X POST localhost:8080/login | head -1; done
+//
+// GET /fetch calls /hello through a limited http.Client, 1 request per
+// second to each host, waiting its turn: the second of two quick calls
+// takes about a second. The call to /hello comes from 127.0.0.1 like curl's,
+// so each /fetch counts twice against that client's limit (wait another 10
+// seconds first).
+//
+//	for i in 1 2; do curl -s -w '%{time_total}s\n' localhost:8080/fetch; done
+//
+// Stop it with Ctrl-C.
 package main
 
 import (

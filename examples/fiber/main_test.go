@@ -1,0 +1,155 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mainEnv makes the test binary run the program instead of the tests: the
+// tests start it as the real processes the comment describes, and fiber's
+// prefork starts its children from the same binary, arguments and
+// environment.
+const mainEnv = "RATELIMIT_FIBER_EXAMPLE_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// instance is one run of the program.
+type instance struct {
+	cmd  *exec.Cmd
+	addr string
+	path string // the store file it printed
+	done chan error
+}
+
+// start runs the program on a free loopback port with args and returns once
+// it has printed its store file and accepts connections. The program and
+// its children are killed at t's cleanup if still running.
+func start(t *testing.T, args ...string) *instance {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(os.Args[0], append([]string{"-addr", addr}, args...)...)
+	// A race-enabled binary sleeps a second before it exits, unless told.
+	cmd.Env = append(os.Environ(), mainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{cmd: cmd, addr: addr, done: make(chan error, 1)}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-in.done
+	})
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if _, p, ok := strings.Cut(lines.Text(), "shared through "); ok {
+			in.path = p
+			break
+		}
+	}
+	go func() {
+		io.Copy(io.Discard, out)
+		in.done <- cmd.Wait()
+	}()
+	if in.path == "" {
+		t.Fatal("the program printed no store file")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing accepts on %s", addr)
+		}
+	}
+	return in
+}
+
+// client sends each request on a connection of its own, as curl in a
+// shell loop does.
+var client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+// statuses sends n GET / requests and returns their statuses.
+func (in *instance) statuses(t *testing.T, n int) []int {
+	t.Helper()
+	var got []int
+	for range n {
+		res, err := client.Get("http://" + in.addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		got = append(got, res.StatusCode)
+	}
+	return got
+}
+
+// stop sends SIGTERM to the first process and waits for the program to
+// exit, and for its store's directory to be gone.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-in.done:
+		in.done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("the program exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the program did not stop within 10s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Dir(in.path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after exit, the store's directory %s: %v, want it removed", filepath.Dir(in.path), err)
+	}
+}
+
+// TestTwoRuns runs the program twice at once, in prefork mode, as the
+// comment says: the 6th and 7th of 7 requests are denied whichever process
+// answers; each run has a store file of its own, which its exit removes
+// without touching the other's.
+func TestTwoRuns(t *testing.T) {
+	a := start(t)
+	b := start(t, "-prefork=false")
+	if a.path == b.path {
+		t.Fatalf("both runs use the store file %s", a.path)
+	}
+	if got := fmt.Sprint(a.statuses(t, 7)); got != "[200 200 200 200 200 429 429]" {
+		t.Errorf("prefork run: statuses %s, want five 200s and two 429s", got)
+	}
+	a.stop(t)
+	if got := fmt.Sprint(b.statuses(t, 6)); got != "[200 200 200 200 200 429]" {
+		t.Errorf("second run, after the first stopped: statuses %v, want five 200s and a 429", got)
+	}
+	b.stop(t)
+}
