@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,9 +72,16 @@ func testConcurrentRealClock(t *testing.T, h Harness) {
 			mu            sync.Mutex
 			allow, denied []int64
 		)
-		stop := time.Now().Add(350 * time.Millisecond)
+		// A few windows, and on a slow or loaded machine as long as it
+		// takes to see both an admission and a denial.
+		start := time.Now()
+		var seenDenial atomic.Bool
+		busy := func() bool {
+			elapsed := time.Since(start)
+			return elapsed < 350*time.Millisecond || (!seenDenial.Load() && elapsed < 20*time.Second)
+		}
 		_, err := putConcurrently(t.Context(), goroutines, 1, func(ctx context.Context) (ratelimit.Decision, error) {
-			for time.Now().Before(stop) {
+			for busy() {
 				d, err := put(ctx)
 				if err != nil {
 					return d, err
@@ -83,6 +91,7 @@ func testConcurrentRealClock(t *testing.T, h Harness) {
 					allow = append(allow, d.Time)
 				} else {
 					denied = append(denied, d.Time)
+					seenDenial.Store(true)
 				}
 				mu.Unlock()
 			}
