@@ -40,8 +40,8 @@
 // X-Forwarded-For) are in [TrustProxies]. No other forwarding header is
 // ever read: the client writes those.
 //
-// A nil limiter, nil [Option] or option given a nil function panics when
-// the middleware is built, not on a request.
+// A nil limiter, a nil [Option] or an option given a nil function panics
+// when the option or the middleware is built, never on a request.
 //
 // The middleware allocates two values per request beyond what the handler
 // does (the header values and their backing array); a skipped request,

@@ -105,11 +105,12 @@ func WithWait(max time.Duration) Option { return func(c *config) { c.wait = max 
 // fails. Default: fail closed, answering 503 Service Unavailable.
 //
 // It applies to store failures only. A request that cannot be keyed or
-// costed is answered 400 ([WithBadRequest]), and a request whose own
-// context ends before the limiter answers (its client went away, or a
-// deadline passed, during the store call or a [WithWait] wait) is never run:
-// it is answered 499 (nginx's "client closed request", for the logs) when
-// its context was cancelled, 503 when its deadline passed.
+// costed is answered 400 ([WithBadRequest]). A request whose own context
+// ends before the limiter answers is never run: when its client goes away
+// during the store call or a [WithWait] wait (the context is cancelled), it
+// is answered 499, nginx's "client closed request", so that logs tell it
+// from a store failure; when its deadline passes during the store call,
+// 503.
 func WithFailOpen() Option { return func(c *config) { c.failOpen = true } }
 
 // WithErrorHook calls f with every failure, before the reply: a store

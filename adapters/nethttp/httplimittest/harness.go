@@ -33,7 +33,7 @@ type Harness struct {
 	// by peer address are skipped.
 	NoRemoteAddr bool
 	// NoContext says the adapter's test mode cannot carry a request's
-	// context (fiber's app.Test); the case that bounds a store call by the
-	// request's deadline is skipped.
+	// context (fiber's app.Test); the case whose request's context ends
+	// before the limiter answers is skipped.
 	NoContext bool
 }

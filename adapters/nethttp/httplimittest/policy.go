@@ -3,6 +3,7 @@ package httplimittest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,15 +81,20 @@ func testBadCost(t *testing.T, h Harness) {
 	do(t, serve, "/", header("X-Cost", "5")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
 }
 
-// cancelOnDenial is a store that cancels the request's context whenever
-// it denies: the request is then mid-wait, between the denial and its
-// retry.
-type cancelOnDenial struct {
+// cancelling is a store that cancels the request's context during an
+// acquire: before asking its inner store when early is set (the client
+// leaves during the store call), else after a denial (the client leaves
+// mid-wait, between the denial and its retry).
+type cancelling struct {
 	ratelimit.Factory
 	cancel context.CancelFunc
+	early  bool
 }
 
-func (f cancelOnDenial) Acquire(ctx context.Context, name string, n int64) (ratelimit.Decision, error) {
+func (f cancelling) Acquire(ctx context.Context, name string, n int64) (ratelimit.Decision, error) {
+	if f.early {
+		f.cancel()
+	}
 	d, err := f.Factory.Acquire(ctx, name, n)
 	if err == nil && !d.Allowed {
 		f.cancel()
@@ -96,53 +102,61 @@ func (f cancelOnDenial) Acquire(ctx context.Context, name string, n int64) (rate
 	return d, err
 }
 
-// testWaitCancelled checks that a request whose client goes away while it
-// waits for the limit is never run, fail-open or not: the limiter did not
-// admit it.
-func testWaitCancelled(t *testing.T, h Harness) {
+// testContextEnds checks that a request whose own context ends before the
+// limiter admits it is never run, fail-open or not: 499 when its client
+// leaves (the context is cancelled) mid-wait or during the store call, 503
+// when its deadline ends the store call.
+func testContextEnds(t *testing.T, h Harness) {
 	if h.NoContext {
 		t.Skip("the adapter's test mode does not carry a request's context")
 	}
 	for _, failOpen := range []bool{false, true} {
-		ctx, cancel := context.WithCancel(t.Context())
-		s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerMinute(1)}, memorystore.WithClock(ratelimit.NewFakeClock(start)))
-		if err != nil {
-			t.Fatal(err)
+		for _, c := range []struct {
+			name   string
+			status int
+			wait   bool // WithWait, after a request that spends the limit
+			// limiter returns the limiter, and the context of the request
+			// to check.
+			limiter func(t *testing.T) (*ratelimit.Limiter, context.Context)
+		}{
+			{"client leaves mid-wait", 499, true, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+				ctx, cancel := context.WithCancel(t.Context())
+				s, err := memorystore.New([]ratelimit.Rate{ratelimit.PerMinute(1)}, memorystore.WithClock(ratelimit.NewFakeClock(start)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return failingLimiter(t, cancelling{Factory: s, cancel: cancel}), ctx
+			}},
+			{"client leaves during the store call", 499, false, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+				ctx, cancel := context.WithCancel(t.Context())
+				return failingLimiter(t, cancelling{Factory: failingFactory{block: true}, cancel: cancel, early: true}), ctx
+			}},
+			{"deadline ends the store call", http.StatusServiceUnavailable, false, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+				t.Cleanup(cancel)
+				return failingLimiter(t, failingFactory{block: true}), ctx
+			}},
+		} {
+			t.Run(fmt.Sprintf("%s, fail-open %v", c.name, failOpen), func(t *testing.T) {
+				l, ctx := c.limiter(t)
+				var opts []httplimit.Option
+				if c.wait {
+					opts = append(opts, httplimit.WithWait(2*time.Minute))
+				}
+				if failOpen {
+					opts = append(opts, httplimit.WithFailOpen())
+				}
+				serve := h.New(t, l, opts...)
+				if c.wait {
+					do(t, serve, "/").want(t, http.StatusOK)
+				}
+				r := do(t, serve, "/", func(r *http.Request) { *r = *r.WithContext(ctx) })
+				r.want(t, c.status, "Ratelimit", "", "X-Content-Type-Options", "nosniff")
+				if r.body == "ok" {
+					t.Error("the handler ran for a request the limiter never admitted")
+				}
+			})
 		}
-		l, err := ratelimit.New(cancelOnDenial{s, cancel})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		opts := []httplimit.Option{httplimit.WithWait(2 * time.Minute)}
-		if failOpen {
-			opts = append(opts, httplimit.WithFailOpen())
-		}
-		serve := h.New(t, l, opts...)
-		do(t, serve, "/").want(t, http.StatusOK)
-		r := do(t, serve, "/", func(r *http.Request) { *r = *r.WithContext(ctx) })
-		r.want(t, 499, "Ratelimit", "", "X-Content-Type-Options", "nosniff")
-		if r.body == "ok" {
-			t.Errorf("fail-open %v: the handler ran for a request whose client left mid-wait", failOpen)
-		}
-		cancel()
-	}
-}
-
-// testFailOpenDeadline checks that under fail-open a request whose own
-// deadline ends the store call is not run: 503, as when failing closed.
-func testFailOpenDeadline(t *testing.T, h Harness) {
-	if h.NoContext {
-		t.Skip("the adapter's test mode does not carry a request's context")
-	}
-	l := failingLimiter(t, failingFactory{block: true})
-	serve := h.New(t, l, httplimit.WithFailOpen())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	r := do(t, serve, "/", func(r *http.Request) { *r = *r.WithContext(ctx) })
-	r.want(t, http.StatusServiceUnavailable)
-	if r.body == "ok" {
-		t.Error("the handler ran for a request whose deadline ended the store call")
 	}
 }
 
