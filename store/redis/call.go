@@ -54,9 +54,21 @@ type putCall struct {
 type putReply [6]int64
 
 // runPut runs the put script of the Store's algorithm (put.lua, gcra.lua
-// or counter.lua) for one put into *res. Only put.lua takes the item name;
-// each replies with the six integers packed in one string.
+// or counter.lua) for one put into *res, bounded by ctx (see bounded). Only
+// put.lua takes the item name; each replies with the six integers packed
+// in one string.
 func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
+	r, err := bounded(ctx, func(ctx context.Context) (putReply, error) {
+		var r putReply
+		err := s.sendPut(ctx, &r, name, mode, ts, weight, itemName)
+		return r, err
+	})
+	*res = r
+	return err
+}
+
+// sendPut is runPut unbounded.
+func (s *Store) sendPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
 	if s.proc == nil {
 		args := make([]any, 0, 4+len(s.tail))
 		args = append(args, mode, ts, weight)

@@ -55,7 +55,7 @@ func (s *Store) constArgs(mode string, ts int64) []any {
 // constCount is Count under a constant-state algorithm: what the largest
 // rate still counts at the server's clock.
 func (s *Store) constCount(ctx context.Context, name string) (int64, error) {
-	n, err := s.script.Run(ctx, s.client, []string{s.key(name)}, s.constArgs(modeCount, 0)...).Int64()
+	n, err := s.eval(ctx, s.script, s.key(name), s.constArgs(modeCount, 0)...).Int64()
 	if err != nil {
 		return 0, opError("count", name, err)
 	}
@@ -65,7 +65,7 @@ func (s *Store) constCount(ctx context.Context, name string) (int64, error) {
 // constLeak is Leak under a constant-state algorithm: it deletes name's
 // state if it counts nothing at now, and reports 0 (it holds no units).
 func (s *Store) constLeak(ctx context.Context, name string, now int64) (int64, error) {
-	if err := s.script.Run(ctx, s.client, []string{s.key(name)}, s.constArgs(modeLeak, now)...).Err(); err != nil {
+	if err := s.eval(ctx, s.script, s.key(name), s.constArgs(modeLeak, now)...).Err(); err != nil {
 		return 0, opError("leak", name, err)
 	}
 	return 0, nil

@@ -25,6 +25,23 @@
 // most max(10ms, 1% of that interval); GCRA and the counter: exactly when
 // the state is idle), so idle names cost nothing.
 //
+// Every call returns when its context is done, whatever the client's
+// options (go-redis bounds a read by ReadTimeout, not by the context,
+// unless ContextTimeoutEnabled is set): its error then wraps [ErrServer]
+// and the context's error. The command it abandons ends on its own (when
+// the server answers, at the client's ReadTimeout or DialTimeout, or when
+// the client is closed), holding one pooled connection until then, and
+// may still take effect on the server.
+//
+// The keys are the limits: a server that evicts them (maxmemory-policy
+// allkeys-lru, volatile-lru or any other policy but noeviction; every key
+// the store writes has an expiry, so the volatile-* policies choose them
+// too) resets the limits of the names it evicts, and admits more than the
+// rates allow. Give the store a server under maxmemory-policy noeviction,
+// or a Redis of its own. A server at its maxmemory under noeviction
+// answers a put it would have stored with an error wrapping [ErrServer]
+// (and go-redis's OOM error), never an admission; denials still work.
+//
 // Names may hold any bytes: a name's key is prefix{h}name with h a hash of
 // the name as the Cluster hash tag (see [WithPrefix]), and the key spells
 // the whole name, so no two names share state.

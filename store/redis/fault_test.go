@@ -2,9 +2,13 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -113,14 +117,7 @@ func TestServerKilled(t *testing.T) {
 		t.Fatal("Acquire after Close succeeded")
 	}
 	c.Close()
-	deadline := time.Now().Add(time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitGoroutines(t, baseline, time.Second)
 }
 
 // quiet silences go-redis's own logging of failed dials, which the fault
@@ -130,3 +127,200 @@ type quiet struct{}
 func (quiet) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quiet{}) }
+
+// TestServerHung stops a private redis-server (SIGSTOP) and checks that
+// every kind of call, under each algorithm, returns within its context
+// whatever the client's options: a 300ms deadline gives an error wrapping
+// context.DeadlineExceeded (and redisstore.ErrServer) well within a
+// second, a cancellation one wrapping context.Canceled. The calls the
+// store abandons then end, leaving no goroutine behind: under go-redis's
+// default options (ContextTimeoutEnabled false, ReadTimeout 3s,
+// DialTimeout 5s, three retries) once the server runs again (SIGCONT);
+// under timeouts of 400ms at those timeouts, the server still stopped;
+// with no timeout at all when the client is closed, no more of them
+// meanwhile than the client's PoolSize. Calls succeed again after SIGCONT.
+func TestServerHung(t *testing.T) {
+	srv, _ := privateServer(t, redis.Options{})
+	t.Cleanup(func() { srv.signal(syscall.SIGCONT) }) // before the kill
+	baseline := runtime.NumGoroutine()
+	const short = 400 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		opt  redis.Options
+		end  func(*redis.Client) // makes the abandoned calls end
+	}{
+		{"default options, until SIGCONT", redis.Options{}, func(*redis.Client) { srv.signal(syscall.SIGCONT) }},
+		{"timeouts of 400ms", redis.Options{DialTimeout: short, ReadTimeout: short, WriteTimeout: short}, func(*redis.Client) {}},
+		{"no timeouts, until Close", redis.Options{ReadTimeout: -1, WriteTimeout: -1, PoolSize: 2}, func(c *redis.Client) {
+			// Those waiting for a connection are gone; those holding one
+			// are left.
+			waitGoroutines(t, baseline+2, 2*time.Second)
+			c.Close()
+		}},
+	} {
+		opt := tc.opt
+		opt.Addr = srv.addr()
+		c := redis.NewClient(&opt)
+		calls := hungCalls(t, c)
+		for _, call := range calls { // warm: scripts loaded, a pooled connection
+			if err := call.fn(t.Context()); err != nil {
+				t.Fatalf("%s: %s before the stop: %v", tc.name, call.name, err)
+			}
+		}
+		srv.signal(syscall.SIGSTOP)
+		runHung(t, tc.name, calls)
+		tc.end(c)
+		waitGoroutines(t, baseline, 2*time.Second)
+		srv.signal(syscall.SIGCONT)
+		if err := c.Ping(t.Context()).Err(); errors.Is(err, redis.ErrClosed) {
+			continue
+		}
+		for _, call := range calls {
+			if err := call.fn(t.Context()); err != nil {
+				t.Fatalf("%s: %s after SIGCONT: %v", tc.name, call.name, err)
+			}
+		}
+		c.Close()
+	}
+}
+
+// hungCall is one store call, by name.
+type hungCall struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// hungCalls returns a put under each algorithm and each other kind of call
+// of a Bucket, on c.
+func hungCalls(t *testing.T, c *redis.Client) []hungCall {
+	t.Helper()
+	var calls []hungCall
+	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+		s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, redisstore.WithAlgorithm(alg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, hungCall{"Acquire/" + string(alg), func(ctx context.Context) error {
+			_, err := s.Acquire(ctx, "hung", 1)
+			return err
+		}})
+	}
+	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Bucket(t.Context(), "hung")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(calls,
+		hungCall{"Count", func(ctx context.Context) error { _, err := b.Count(ctx); return err }},
+		hungCall{"Peek", func(ctx context.Context) error { _, _, err := b.Peek(ctx, 0); return err }},
+		hungCall{"Leak", func(ctx context.Context) error { _, err := b.Leak(ctx, 0); return err }},
+		hungCall{"Now", func(ctx context.Context) error { _, err := b.Now(ctx); return err }},
+		hungCall{"Waiting", func(ctx context.Context) error {
+			_, err := b.Waiting(ctx, ratelimit.Item{Name: "hung", Time: 1, Weight: 1})
+			return err
+		}},
+		hungCall{"Flush", b.Flush},
+	)
+}
+
+// runHung runs every call twice at once against a stopped server, once
+// with a 300ms deadline and once canceled after 300ms, and checks that each
+// returns within a second with its context's error.
+func runHung(t *testing.T, phase string, calls []hungCall) {
+	t.Helper()
+	const wait = 300 * time.Millisecond
+	var wg sync.WaitGroup
+	for _, call := range calls {
+		for _, cancelled := range []bool{false, true} {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(t.Context(), wait)
+				want := context.DeadlineExceeded
+				if cancelled {
+					ctx, cancel = context.WithCancel(t.Context())
+					time.AfterFunc(wait, cancel)
+					want = context.Canceled
+				}
+				defer cancel()
+				start := time.Now()
+				err := call.fn(ctx)
+				if el := time.Since(start); el > time.Second || !errors.Is(err, want) || !errors.Is(err, redisstore.ErrServer) {
+					t.Errorf("%s: %s (cancelled %v) on a stopped server: %v after %v; want an error wrapping %v and ErrServer within 1s", phase, call.name, cancelled, err, el, want)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// waitGoroutines fails t unless the goroutines are back to baseline within
+// d.
+func waitGoroutines(t *testing.T, baseline int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServerOutOfMemory fills a private redis-server at maxmemory 1mb under
+// the noeviction policy (set after the store's first puts), then puts under each algorithm: a put the server
+// cannot store fails with an error wrapping redisstore.ErrServer (and
+// go-redis's OOM error), never an admission, and stores nothing; a put
+// that is denied anyway is still a denial.
+func TestServerOutOfMemory(t *testing.T) {
+	_, c := privateServer(t, redis.Options{}, "--maxmemory-policy", "noeviction")
+	ctx := t.Context()
+	rates := []ratelimit.Rate{ratelimit.PerMinute(2)}
+	algs := []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter}
+	stores := make([]*redisstore.Store, len(algs))
+	for i, alg := range algs {
+		s, err := redisstore.New(c, rates, redisstore.WithAlgorithm(alg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+		// Before the server is full: the scripts are loaded, and "full"
+		// has used up its limit.
+		if d, err := s.Acquire(ctx, "full", 2); err != nil || !d.Allowed {
+			t.Fatalf("%s: Acquire before filling = %+v, %v", alg, d, err)
+		}
+	}
+
+	// A fresh server uses most of a megabyte already: the limit comes
+	// after the warm-up.
+	if err := c.ConfigSet(ctx, "maxmemory", "1mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("x", 16<<10)
+	for i := 0; ; i++ {
+		err := c.Set(ctx, "filler:"+strconv.Itoa(i), value, 0).Err()
+		if redis.IsOOMError(err) {
+			break
+		}
+		if err != nil || i == 1000 {
+			t.Fatalf("filling the server: SET #%d: %v", i, err)
+		}
+	}
+
+	for i, s := range stores {
+		alg := algs[i]
+		d, err := s.Acquire(ctx, "new", 1)
+		if !errors.Is(err, redisstore.ErrServer) || !redis.IsOOMError(err) || d.Allowed {
+			t.Errorf("%s: Acquire on a full server = %+v, %v; want no admission and an error wrapping ErrServer and the OOM error", alg, d, err)
+		}
+		b, _ := s.Bucket(ctx, "new")
+		if n, err := b.Count(ctx); err != nil || n != 0 {
+			t.Errorf("%s: Count after the failed put = %d, %v; want 0 (nothing stored)", alg, n, err)
+		}
+		if d, err := s.Acquire(ctx, "full", 1); err != nil || d.Allowed {
+			t.Errorf("%s: Acquire over the limit on a full server = %+v, %v; want a denial", alg, d, err)
+		}
+	}
+}

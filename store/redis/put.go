@@ -77,7 +77,7 @@ func (s *Store) leak(ctx context.Context, name string, now int64) (int64, error)
 	if s.alg != algLog {
 		return s.constLeak(ctx, name, now)
 	}
-	n, err := leakScript.Run(ctx, s.client, []string{s.key(name)}, now-s.maxInterval).Int64()
+	n, err := s.eval(ctx, leakScript, s.key(name), now-s.maxInterval).Int64()
 	if err != nil {
 		return 0, opError("leak", name, err)
 	}
@@ -88,7 +88,7 @@ func (s *Store) flush(ctx context.Context, name string) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	if err := flushScript.Run(ctx, s.client, []string{s.key(name)}).Err(); err != nil {
+	if err := s.eval(ctx, flushScript, s.key(name)).Err(); err != nil {
 		return opError("flush", name, err)
 	}
 	return nil
@@ -101,7 +101,7 @@ func (s *Store) count(ctx context.Context, name string) (int64, error) {
 	if s.alg != algLog {
 		return s.constCount(ctx, name)
 	}
-	n, err := countScript.Run(ctx, s.client, []string{s.key(name)}).Int64()
+	n, err := s.eval(ctx, countScript, s.key(name)).Int64()
 	if err != nil {
 		return 0, opError("count", name, err)
 	}
@@ -121,7 +121,7 @@ func (s *Store) peek(ctx context.Context, name string, i int64) (ratelimit.Item,
 	if i >= maxExact { // more units than a log can hold
 		return ratelimit.Item{}, false, nil
 	}
-	res, err := peekScript.Run(ctx, s.client, []string{s.key(name)}, i).Slice()
+	res, err := s.eval(ctx, peekScript, s.key(name), i).Slice()
 	if errors.Is(err, redis.Nil) {
 		return ratelimit.Item{}, false, nil
 	}
@@ -144,7 +144,7 @@ func (s *Store) now(ctx context.Context, name string) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed
 	}
-	ms, err := nowScript.Run(ctx, s.client, []string{s.key(name)}).Int64()
+	ms, err := s.eval(ctx, nowScript, s.key(name)).Int64()
 	if err != nil {
 		return 0, opError("now", name, err)
 	}

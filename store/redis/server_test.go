@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +105,14 @@ func (s *server) start(dir string) {
 			s.t.Fatalf("redis-server on %s did not answer within 5s: %v", s.addr(), err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// signal sends sig to the server's process.
+func (s *server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redis-server: %v: %v", sig, err)
 	}
 }
 

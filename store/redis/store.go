@@ -49,8 +49,10 @@ import (
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
-// [ratelimit.ErrInvalidArgument]) and server failures; after Close, methods
-// return an error wrapping [ratelimit.ErrClosed].
+// [ratelimit.ErrInvalidArgument]) and server failures (wrapping
+// [ErrServer]); after Close, methods return an error wrapping
+// [ratelimit.ErrClosed]. Every method returns when its context is done,
+// whatever the client's options (see the package doc).
 type Store struct {
 	client      redis.Scripter
 	proc        processor // client, when puts may skip redis.Script
