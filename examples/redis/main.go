@@ -1,9 +1,11 @@
 // Command redis shows one limit shared by every process that uses the same
 // Redis server: each decision is one round trip, timed by the server's
-// clock. Run it twice within a minute, even from two hosts:
+// clock. Each run tries three acquires; run it three times, a second or
+// more apart but within a minute, even from different hosts:
 //
-//	go run ./examples/redis   # takes 2 units, then 2/s denies the 3rd for a second
-//	go run ./examples/redis   # ... until 5/min denies, with a retry-after
+//	go run ./examples/redis   # 1 and 2 allowed, 2/s denies the 3rd: retry in about a second
+//	go run ./examples/redis   # 2 more allowed (4 of 5/min), 2/s denies the 3rd again
+//	go run ./examples/redis   # the 5th allowed, then 5/min denies: retry within the minute
 //
 // The server is REDIS_URL (default redis://127.0.0.1:6379/0) unless -url
 // says otherwise; the program exits with status 1 and says so when it is
