@@ -34,6 +34,50 @@ func ExampleMiddleware() {
 	// 429 "2/min";q=2;w=60 0
 }
 
+// ExampleHandlerFunc is the README's HTTP snippet: a global limit on every
+// request and a stricter one on POST /login, with the headers each response
+// carries.
+func ExampleHandlerFunc() {
+	limiter, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10), ratelimit.PerHour(1000)})
+	if err != nil {
+		panic(err)
+	}
+	defer limiter.Close()
+	loginLimiter, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(1)})
+	if err != nil {
+		panic(err)
+	}
+	defer loginLimiter.Close()
+	hello := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello\n") }
+	login := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "welcome\n") }
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", hello)
+	mux.Handle("POST /login", httplimit.HandlerFunc(loginLimiter, login)) // a stricter limit on one route
+	h := httplimit.Middleware(limiter)(mux)                               // every request, keyed by client IP
+
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, "/hello"}, {http.MethodGet, "/hello"}, {http.MethodGet, "/hello"}, {http.MethodPost, "/login"},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(r.method, r.path, nil))
+		fmt.Println(r.method, r.path, w.Code, w.Header().Get("RateLimit"))
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", nil))
+	fmt.Println("POST /login", w.Code, w.Header().Get("RateLimit-Policy"))
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
+	fmt.Println("GET /hello", w.Code, w.Header().Get("RateLimit-Policy"))
+	// Output:
+	// GET /hello 200 "10/s";r=9;t=2
+	// GET /hello 200 "10/s";r=8;t=2
+	// GET /hello 200 "10/s";r=7;t=2
+	// POST /login 200 "1/min";r=0;t=61
+	// POST /login 429 "1/min";q=1;w=60
+	// GET /hello 200 "10/s";q=10;w=1, "1000/h";q=1000;w=3600
+}
+
 func ExampleTransport() {
 	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10)})
 	if err != nil {
