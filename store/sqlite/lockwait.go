@@ -20,11 +20,12 @@ const (
 // another connection. SQLite's own busy handler sleeps through a cancelled
 // context (an interrupt does not end its wait), so a session runs with
 // busy_timeout 0 and waits here instead, between attempts: for at most
-// budget from start in all, and never past the end of the call's context.
-// The zero value is not usable; a lockWait is used by one goroutine.
+// budget from the first busy attempt in all, and never past the end of the
+// call's context. A lockWait is used by one goroutine; the zero value waits
+// for nothing.
 type lockWait struct {
-	start  time.Time
 	budget time.Duration
+	start  time.Time     // of the wait: set by the first pause
 	last   time.Duration // the last pause
 }
 
@@ -42,6 +43,9 @@ func (w *lockWait) next(ctx context.Context, err error) error {
 }
 
 func (w *lockWait) pause(ctx context.Context, busy error) error {
+	if w.start.IsZero() {
+		w.start = time.Now()
+	}
 	waited := time.Since(w.start)
 	if ctx.Err() != nil {
 		return gaveUp(ctx, busy, waited)

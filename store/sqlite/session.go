@@ -191,7 +191,7 @@ func (s *session) commitWaiting(ctx, in context.Context) error {
 // for at most s.busy in all, and never past ctx's end. fn must leave
 // nothing behind from a failed attempt.
 func (s *session) run(ctx context.Context, fn func(*session) (broken bool, err error)) (broken bool, err error) {
-	s.wait = lockWait{start: time.Now(), budget: s.busy}
+	s.wait = lockWait{budget: s.busy}
 	for {
 		if broken, err = fn(s); broken || err == nil {
 			return broken, err
@@ -227,7 +227,7 @@ func (s *session) discard() {
 // SQLITE_LOCKED, pausing between attempts as lockWait says, for at most
 // budget or until ctx is done.
 func retryBusy(ctx context.Context, budget time.Duration, fn func() error) error {
-	w := lockWait{start: time.Now(), budget: budget}
+	w := lockWait{budget: budget}
 	for {
 		err := fn()
 		if err == nil {
