@@ -21,8 +21,8 @@
 // short batches by a background sweeper.
 //
 // [WithAlgorithm] selects, instead of the log, [ratelimit.GCRA] (the token
-// bucket in two numbers per rate, allowing bursts of up to 2×limit−1 units
-// in one interval) or [ratelimit.SlidingWindowCounter] (two weighted fixed
+// bucket in two numbers per rate, allowing up to 2×limit units in one
+// window of an interval, edges included) or [ratelimit.SlidingWindowCounter] (two weighted fixed
 // windows, three numbers per rate): one row per name in a companion table
 // (the table's name with the suffix _state, which Migrate always creates),
 // updated in place, whatever the traffic — about 180 bytes per name with
