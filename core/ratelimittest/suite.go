@@ -2,6 +2,8 @@ package ratelimittest
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -477,12 +479,23 @@ func testFactoryClose(t *testing.T, h Harness) {
 }
 
 // Names returns names that break stores which interpolate, split, escape or
-// truncate them: quotes, SQL, hash-tag braces, NUL, invalid UTF-8, 4 KB.
-// "a" and "a\x00b" must stay apart. Stores use it for their own name tests.
+// truncate them: quotes, SQL, hash-tag braces, NUL, invalid UTF-8, 4 KB, and
+// two random 64 KiB names that differ in their last byte. "a" and "a\x00b"
+// must stay apart, and so must the two long ones. Stores use it for their own name tests.
 func Names() []string {
+	// 64 KiB of random bytes (NULs and invalid UTF-8 among them), twice,
+	// differing in the last byte only: long keys must stay apart.
+	long := make([]byte, 64<<10)
+	rng := rand.New(rand.NewPCG(10, 64))
+	for i := range long {
+		long[i] = byte(rng.Uint32())
+	}
+	long[0], long[1] = 0, 0xff
+	other := slices.Clone(long)
+	other[len(other)-1]++
 	return []string{
 		"", "a", "a\x00b", "user's-key", `'); DROP TABLE x; --`, `"); DROP TABLE "ratelimit"; --`,
-		"{a}b{", "key:{slot}", "ключ/🔑/鍵", "\xff\xfe", strings.Repeat("k", 4096),
+		"{a}b{", "key:{slot}", "ключ/🔑/鍵", "\xff\xfe", strings.Repeat("k", 4096), string(long), string(other),
 	}
 }
 
