@@ -25,13 +25,18 @@
 // most max(10ms, 1% of that interval); GCRA and the counter: exactly when
 // the state is idle), so idle names cost nothing.
 //
-// Every call returns when its context is done, whatever the client's
-// options (go-redis bounds a read by ReadTimeout, not by the context,
-// unless ContextTimeoutEnabled is set): its error then wraps [ErrServer]
-// and the context's error. The command it abandons ends on its own (when
-// the server answers, at the client's ReadTimeout or DialTimeout, or when
-// the client is closed), holding one pooled connection until then, and
-// may still take effect on the server.
+// A call under a context with a deadline returns when the context is done
+// (at the deadline or a cancellation), whatever the client's options
+// (go-redis bounds a read by ReadTimeout, not by the deadline, unless
+// ContextTimeoutEnabled is set): its error then wraps [ErrServer] and the
+// context's error. Such a call runs on a goroutine of its own; the command
+// it abandons ends on its own (when the server answers, at the client's
+// ReadTimeout or DialTimeout, or when the client is closed), holding one
+// pooled connection until then, so there are never more of them than the
+// client's PoolSize, and may still take effect on the server. A call under
+// a context without a deadline runs on the caller's goroutine, bounded by
+// the client's own timeouts like any go-redis command: a cancellation ends
+// it at the latest when the client's ReadTimeout or DialTimeout does.
 //
 // The keys are the limits: a server that evicts them (maxmemory-policy
 // allkeys-lru, volatile-lru or any other policy but noeviction; every key

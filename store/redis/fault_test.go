@@ -129,34 +129,38 @@ func (quiet) Printf(context.Context, string, ...any) {}
 func init() { redis.SetLogger(quiet{}) }
 
 // TestServerHung stops a private redis-server (SIGSTOP) and checks that
-// every kind of call, under each algorithm, returns within its context
-// whatever the client's options: a 300ms deadline gives an error wrapping
-// context.DeadlineExceeded (and redisstore.ErrServer) well within a
-// second, a cancellation one wrapping context.Canceled. The calls the
-// store abandons then end, leaving no goroutine behind: under go-redis's
-// default options (ContextTimeoutEnabled false, ReadTimeout 3s,
-// DialTimeout 5s, three retries) once the server runs again (SIGCONT);
-// under timeouts of 400ms at those timeouts, the server still stopped;
-// with no timeout at all when the client is closed, no more of them
-// meanwhile than the client's PoolSize. Calls succeed again after SIGCONT.
+// every kind of call, under each algorithm, returns within a context with
+// a deadline whatever the client's options: a 300ms deadline gives an
+// error wrapping context.DeadlineExceeded (and redisstore.ErrServer) well
+// within a second, a cancellation before the deadline one wrapping
+// context.Canceled. The calls the store abandons then end, leaving no
+// goroutine behind: under go-redis's default options (ContextTimeoutEnabled
+// false, ReadTimeout 3s, DialTimeout 5s, three retries) once the server
+// runs again (SIGCONT); under timeouts of 400ms at those timeouts, the
+// server still stopped; with no timeout at all when the client is closed,
+// no more of them meanwhile than the client's PoolSize. Under the 400ms
+// timeouts, a call whose context has no deadline ends at them when it is
+// cancelled. Calls succeed again after SIGCONT.
 func TestServerHung(t *testing.T) {
 	srv, _ := privateServer(t, redis.Options{})
 	t.Cleanup(func() { srv.signal(syscall.SIGCONT) }) // before the kill
 	baseline := runtime.NumGoroutine()
 	const short = 400 * time.Millisecond
 	for _, tc := range []struct {
-		name string
-		opt  redis.Options
-		end  func(*redis.Client) // makes the abandoned calls end
+		name       string
+		opt        redis.Options
+		noDeadline bool                // also a cancellation without a deadline
+		end        func(*redis.Client) // makes the abandoned calls end
+		closes     bool                // end closes the client
 	}{
-		{"default options, until SIGCONT", redis.Options{}, func(*redis.Client) { srv.signal(syscall.SIGCONT) }},
-		{"timeouts of 400ms", redis.Options{DialTimeout: short, ReadTimeout: short, WriteTimeout: short}, func(*redis.Client) {}},
-		{"no timeouts, until Close", redis.Options{ReadTimeout: -1, WriteTimeout: -1, PoolSize: 2}, func(c *redis.Client) {
+		{"default options, until SIGCONT", redis.Options{}, false, func(*redis.Client) { srv.signal(syscall.SIGCONT) }, false},
+		{"timeouts of 400ms", redis.Options{DialTimeout: short, ReadTimeout: short, WriteTimeout: short}, true, func(*redis.Client) {}, false},
+		{"no timeouts, until Close", redis.Options{ReadTimeout: -1, WriteTimeout: -1, PoolSize: 2}, false, func(c *redis.Client) {
 			// Those waiting for a connection are gone; those holding one
 			// are left.
 			waitGoroutines(t, baseline+2, 2*time.Second)
 			c.Close()
-		}},
+		}, true},
 	} {
 		opt := tc.opt
 		opt.Addr = srv.addr()
@@ -168,11 +172,11 @@ func TestServerHung(t *testing.T) {
 			}
 		}
 		srv.signal(syscall.SIGSTOP)
-		runHung(t, tc.name, calls)
+		runHung(t, tc.name, calls, tc.noDeadline)
 		tc.end(c)
 		waitGoroutines(t, baseline, 2*time.Second)
 		srv.signal(syscall.SIGCONT)
-		if err := c.Ping(t.Context()).Err(); errors.Is(err, redis.ErrClosed) {
+		if tc.closes {
 			continue
 		}
 		for _, call := range calls {
@@ -226,28 +230,43 @@ func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	)
 }
 
-// runHung runs every call twice at once against a stopped server, once
-// with a 300ms deadline and once canceled after 300ms, and checks that each
-// returns within a second with its context's error.
-func runHung(t *testing.T, phase string, calls []hungCall) {
+// runHung runs every call at once against a stopped server under a 300ms
+// deadline, and under a minute's deadline cancelled after 300ms (with
+// noDeadline, also under no deadline, cancelled after 300ms), and checks
+// that each returns within a second with its context's error.
+func runHung(t *testing.T, phase string, calls []hungCall, noDeadline bool) {
 	t.Helper()
 	const wait = 300 * time.Millisecond
+	type variant struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}
+	cancelled := func(ctx context.Context, cancel context.CancelFunc) (context.Context, context.CancelFunc) {
+		time.AfterFunc(wait, cancel)
+		return ctx, cancel
+	}
+	variants := []variant{
+		{"deadline", func() (context.Context, context.CancelFunc) { return context.WithTimeout(t.Context(), wait) }, context.DeadlineExceeded},
+		{"cancelled before its deadline", func() (context.Context, context.CancelFunc) {
+			return cancelled(context.WithTimeout(t.Context(), time.Minute))
+		}, context.Canceled},
+	}
+	if noDeadline {
+		variants = append(variants, variant{"cancelled, no deadline", func() (context.Context, context.CancelFunc) {
+			return cancelled(context.WithCancel(t.Context()))
+		}, context.Canceled})
+	}
 	var wg sync.WaitGroup
 	for _, call := range calls {
-		for _, cancelled := range []bool{false, true} {
+		for _, v := range variants {
 			wg.Go(func() {
-				ctx, cancel := context.WithTimeout(t.Context(), wait)
-				want := context.DeadlineExceeded
-				if cancelled {
-					ctx, cancel = context.WithCancel(t.Context())
-					time.AfterFunc(wait, cancel)
-					want = context.Canceled
-				}
+				ctx, cancel := v.ctx()
 				defer cancel()
 				start := time.Now()
 				err := call.fn(ctx)
-				if el := time.Since(start); el > time.Second || !errors.Is(err, want) || !errors.Is(err, redisstore.ErrServer) {
-					t.Errorf("%s: %s (cancelled %v) on a stopped server: %v after %v; want an error wrapping %v and ErrServer within 1s", phase, call.name, cancelled, err, el, want)
+				if el := time.Since(start); el > time.Second || !errors.Is(err, v.want) || !errors.Is(err, redisstore.ErrServer) {
+					t.Errorf("%s: %s (%s) on a stopped server: %v after %v; want an error wrapping %v and ErrServer within 1s", phase, call.name, v.name, err, el, v.want)
 				}
 			})
 		}

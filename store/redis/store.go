@@ -51,8 +51,9 @@ import (
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
 // [ratelimit.ErrInvalidArgument]) and server failures (wrapping
 // [ErrServer]); after Close, methods return an error wrapping
-// [ratelimit.ErrClosed]. Every method returns when its context is done,
-// whatever the client's options (see the package doc).
+// [ratelimit.ErrClosed]. Every method returns when its context is done if
+// the context has a deadline, whatever the client's options (see the
+// package doc).
 type Store struct {
 	client      redis.Scripter
 	proc        processor // client, when puts may skip redis.Script
