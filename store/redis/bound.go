@@ -6,33 +6,31 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// bounded returns what call returns, or ctx's error as soon as ctx is done,
-// whichever comes first, when ctx has a deadline: every call to the server
-// goes through it, so that the deadline bounds the call whatever the
-// client's options. go-redis bounds a command by its context only in part:
-// with ContextTimeoutEnabled false (its default) a read waits out
-// ReadTimeout (3s) and a new connection DialTimeout (5s), whatever the
-// deadline; with it true, a cancellation interrupts no read.
+// bounded runs call on a goroutine of its own and returns what it returns,
+// or ctx's error as soon as ctx is done (at its deadline or a
+// cancellation), whichever comes first: every call to the server under a
+// context with a deadline goes through it, so that the deadline bounds the
+// call whatever the client's options. go-redis bounds a command by its
+// context only in part: with ContextTimeoutEnabled false (its default) a
+// read waits out ReadTimeout (3s) and a new connection DialTimeout (5s),
+// whatever the deadline; with it true, a cancellation interrupts no read.
 //
-// So under a deadline, call runs on a goroutine of its own, abandoned if
-// ctx ends first (at the deadline or a cancellation). An abandoned call
-// ends with its command, which go-redis no longer retries (its backoff
-// returns at once on a done context) and which waits for a pool connection
-// no longer than the context: it ends when the server answers, at the
-// client's ReadTimeout or DialTimeout, or when the client is closed,
-// holding at most one pooled connection until then; so there are never
-// more of them than the client's PoolSize. A command the server had
-// received may still take effect.
+// An abandoned call ends with its command, which go-redis no longer
+// retries (its backoff returns at once on a done context) and which waits
+// for a pool connection no longer than the context: it ends when the
+// server answers, at the client's ReadTimeout or DialTimeout, or when the
+// client is closed, holding at most one pooled connection until then; so
+// there are never more of them than the client's PoolSize. A command the
+// server had received may still take effect.
 //
-// Without a deadline, call runs on the caller's goroutine, bounded by the
-// client's own timeouts as any go-redis command is, a cancellation
-// stopping it between the client's steps (a pool wait, a retry): handing a
-// call to another goroutine and back costs wakeups that, on a host whose
-// cores the server shares, nearly doubled a serial round trip.
+// A call under a context without a deadline (see unbounded) runs on the
+// caller's goroutine instead, bounded by the client's own timeouts as any
+// go-redis command is, a cancellation stopping it between the client's
+// steps (a pool wait, a retry): handing a call to another goroutine and
+// back costs wakeups that, on a host whose cores the server shares, nearly
+// doubled a serial round trip. The callers check before they build call,
+// which escapes to the heap.
 func bounded[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		return call(ctx)
-	}
 	done := ctx.Done()
 	if err := ctx.Err(); err != nil {
 		var zero T
@@ -61,8 +59,18 @@ func bounded[T any](ctx context.Context, call func(context.Context) (T, error)) 
 	}
 }
 
+// unbounded reports whether ctx has no deadline, so that a call under it
+// runs on the caller's goroutine (see bounded).
+func unbounded(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return !ok
+}
+
 // eval runs script on key with args, bounded by ctx (see bounded).
 func (s *Store) eval(ctx context.Context, script *redis.Script, key string, args ...any) *redis.Cmd {
+	if unbounded(ctx) {
+		return script.Run(ctx, s.client, []string{key}, args...)
+	}
 	cmd, err := bounded(ctx, func(ctx context.Context) (*redis.Cmd, error) {
 		cmd := script.Run(ctx, s.client, []string{key}, args...)
 		return cmd, nil

@@ -58,6 +58,9 @@ type putReply [6]int64
 // put.lua takes the item name; each replies with the six integers packed
 // in one string.
 func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
+	if unbounded(ctx) {
+		return s.sendPut(ctx, res, name, mode, ts, weight, itemName)
+	}
 	r, err := bounded(ctx, func(ctx context.Context) (putReply, error) {
 		var r putReply
 		err := s.sendPut(ctx, &r, name, mode, ts, weight, itemName)
