@@ -42,7 +42,10 @@ func (b *keyBucket) Waiting(_ context.Context, item ratelimit.Item) (time.Durati
 		}
 		wait = ratelimit.SlidingWindowLog{}.Decide(b.s.rates, item, log).RetryAfter
 	})
-	return wait, err
+	if err != nil {
+		return 0, err
+	}
+	return wait, nil
 }
 
 func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
@@ -56,7 +59,10 @@ func (b *keyBucket) Leak(_ context.Context, now int64) (int64, error) {
 			n = l.leak(now - b.s.maxInterval)
 		}
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func (b *keyBucket) Flush(context.Context) error {
@@ -80,7 +86,10 @@ func (b *keyBucket) Count(context.Context) (int64, error) {
 			n = l.count()
 		}
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, error) {
@@ -98,10 +107,13 @@ func (b *keyBucket) Peek(_ context.Context, i int64) (ratelimit.Item, bool, erro
 		}
 		var seq int64
 		if seq, ok = l.find(i); ok {
-			it = ratelimit.Item{Name: l.name(*l.tag(seq), b.name), Time: l.at(seq).ts, Weight: l.weight(seq)}
+			it = ratelimit.Item{Name: l.name(*l.tag(seq), b.name), Time: l.tsAt(seq), Weight: l.weight(seq)}
 		}
 	})
-	return it, ok, err
+	if err != nil {
+		return ratelimit.Item{}, false, err
+	}
+	return it, ok, nil
 }
 
 // Now returns the store's time: the clock, or the latest stamp any process

@@ -2,6 +2,7 @@ package mpstore
 
 import (
 	"fmt"
+	"math"
 	"time"
 	"unsafe"
 
@@ -95,16 +96,30 @@ func (m *mapping) stateWord(p unsafe.Pointer, c, j int64) *int64 {
 	return (*int64)(unsafe.Add(p, m.lay.stateOff+8+c*m.lay.stateLen+8*j))
 }
 
-// loadState reads the state of the slot at p into c.
-func (m *mapping) loadState(p unsafe.Pointer, c *constState) {
+// loadState reads the state of the slot at p into c, and reports why it
+// is damaged ("" if it is sound): a GCRA remainder outside [0, limit), or
+// a counter whose window does not start at a multiple of its interval or
+// whose counts lie outside [0, limit], is state this package never writes.
+// A theoretical arrival time cannot be checked: any value is one a put at
+// some time leaves.
+func (m *mapping) loadState(p unsafe.Pointer, c *constState, rates ratelimit.Rates) string {
 	cur := *m.selector(p) & 1
 	for i := range c.GCRA {
-		c.GCRA[i] = ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
+		s := ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
+		if s.Rem < 0 || s.Rem >= rates[i].Limit {
+			return fmt.Sprintf("its GCRA state for %v has the remainder %d, outside 0 to %d", rates[i], s.Rem, rates[i].Limit-1)
+		}
+		c.GCRA[i] = s
 	}
 	for i := range c.Counter {
 		j := 3 * int64(i)
-		c.Counter[i] = ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
+		s := ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
+		if r := rates[i]; s.Start%r.IntervalMillis() != 0 || s.Prev < 0 || s.Prev > r.Limit || s.Cur < 0 || s.Cur > r.Limit {
+			return fmt.Sprintf("its counter for %v (window at %d, counts %d and %d) is not one the rate allows", r, s.Start, s.Prev, s.Cur)
+		}
+		c.Counter[i] = s
 	}
+	return ""
 }
 
 // saveState makes c the state of the slot at p: written into the scratch
@@ -136,19 +151,24 @@ func (m *mapping) resetState(p unsafe.Pointer) {
 }
 
 // putConst is put for a constant-state algorithm.
-func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
+func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) (err error) {
 	k := newKeyForm(key, s.m.lay.keyLen)
-	if err := s.lock(); err != nil {
+	if err = s.lock(); err != nil {
 		return err
 	}
-	defer s.unlock()
+	defer s.unlock(&err, d)
 	if now {
 		item.Time = s.stamp()
 	}
 	st := &s.st
-	slot, free, found := s.find(&k)
+	slot, free, found, err := s.find(&k)
+	if err != nil {
+		return err
+	}
 	if found {
-		s.m.loadState(s.log.p, st)
+		if bad := s.m.loadState(s.log.p, st, s.rates); bad != "" {
+			return s.errDamaged(slot, key, bad)
+		}
 	} else {
 		st.Reset()
 	}
@@ -159,9 +179,7 @@ func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item,
 	if !found {
 		// A slot is taken only to store. claim's sweep reads states
 		// into s.scan, never into st.
-		var err error
 		if slot, err = s.claim(&k, free, min(item.Time, s.now())); err != nil {
-			*d = ratelimit.Decision{}
 			return err
 		}
 	}
@@ -170,23 +188,32 @@ func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item,
 }
 
 // withState runs fn on name's state, loaded into s.st (nil if name has no
-// slot), under the lock; p is the slot.
+// slot), under the lock; p is the slot. A state that fails its checks is
+// an error wrapping ErrDamaged, and fn is not run.
 func (s *Store) withState(name string, fn func(p unsafe.Pointer, st *constState)) error {
-	return s.with(name, func(l *slotLog) {
+	var bad string
+	err := s.with(name, func(l *slotLog) {
 		if l == nil {
 			fn(nil, nil)
 			return
 		}
-		s.m.loadState(l.p, &s.st)
-		fn(l.p, &s.st)
+		if bad = s.m.loadState(l.p, &s.st, s.rates); bad == "" {
+			fn(l.p, &s.st)
+		}
 	})
+	if err == nil && bad != "" {
+		err = fmt.Errorf("%w: %s: the slot of the key %q: %s", ErrDamaged, s.path, name, bad)
+	}
+	return err
 }
 
 // slotIdle reports whether slot i's state counts nothing at now, and when
-// it will if not.
+// it will if not. A state that fails its checks is never idle.
 func (s *Store) slotIdle(i, now int64) (bool, int64) {
 	st := &s.scan
-	s.m.loadState(s.m.slot(i), st)
+	if s.m.loadState(s.m.slot(i), st, s.rates) != "" {
+		return false, math.MaxInt64
+	}
 	if at := st.IdleAt(s.rates); at > now {
 		return false, at
 	}
@@ -194,18 +221,22 @@ func (s *Store) slotIdle(i, now int64) (bool, int64) {
 }
 
 // leakConst is Store.Leak for a constant-state algorithm: it releases the
-// slots of the keys whose state counts nothing at now.
-func (s *Store) leakConst(now int64) {
+// slots of the keys whose state counts nothing at now, and returns those
+// whose state fails its checks.
+func (s *Store) leakConst(now int64) (damaged []int64) {
 	m := &s.m
 	for i := range m.lay.maxKeys {
 		if uint64(*m.index(i))&indexInUse == 0 {
 			continue
 		}
-		if idle, _ := s.slotIdle(i, now); idle {
+		if s.m.loadState(s.m.slot(i), &s.scan, s.rates) != "" {
+			damaged = append(damaged, i)
+		} else if s.scan.IdleAt(s.rates) <= now {
 			m.forgetIdleHint()
 			s.release(i)
 		}
 	}
+	return damaged
 }
 
 // The view's operations under a constant-state algorithm.

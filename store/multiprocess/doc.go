@@ -18,6 +18,23 @@
 // give up their slots, and a put that finds no room fails with [ErrFull],
 // never admitting more than the rates allow.
 //
+// The file cannot fail the process either. [Open] reserves the file's
+// whole size on the file system (fallocate(2), or zeros written where the
+// file system has none), so a full disk, or a tmpfs such as /dev/shm too
+// small for the capacities asked, is an error from Open wrapping [ErrFull]
+// and the system's ENOSPC, never a SIGBUS at a later write. A file
+// truncated under the processes that map it (flock is advisory: anyone
+// can) makes every access beyond its new end an error wrapping
+// [ErrDamaged]: the fault is caught and the lock released. A file emptied
+// is created again by the next Open, and the stores mapping it go on with
+// its new, empty state; a file cut elsewhere stays refused. Words
+// overwritten in the file are caught by cheap checks on what each
+// operation reads: the damaged key gets an error, not a fresh allowance,
+// and the other keys go on ([ErrDamaged] says what the checks cannot
+// see). Nothing mends a damaged file: stop the processes that use it and
+// remove it, and the next Open creates it afresh, every key's history
+// lost.
+//
 // [WithAlgorithm] trades the exact log for constant state per key, which
 // the file records: [ratelimit.GCRA] (16 bytes per rate) or
 // [ratelimit.SlidingWindowCounter] (24 bytes per rate), decided by the

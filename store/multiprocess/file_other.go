@@ -21,6 +21,7 @@ func (*lockedFile) unlock() error                     { return errors.ErrUnsuppo
 func (*lockedFile) size() (int64, error)              { return 0, errors.ErrUnsupported }
 func (*lockedFile) readAt([]byte, int64) (int, error) { return 0, errors.ErrUnsupported }
 func (*lockedFile) truncate(int64) error              { return errors.ErrUnsupported }
+func (*lockedFile) reserve(int64, bool) error         { return errors.ErrUnsupported }
 func (*lockedFile) mmap(int64) ([]byte, error)        { return nil, errors.ErrUnsupported }
 func (*lockedFile) close() error                      { return nil }
 

@@ -4,6 +4,7 @@ package mpstore
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -54,6 +55,39 @@ func (f *lockedFile) size() (int64, error) {
 func (f *lockedFile) readAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
 
 func (f *lockedFile) truncate(size int64) error { return f.f.Truncate(size) }
+
+// reserve makes the file system back the file's first size bytes, so
+// that no write to the mapping can fault for want of space. It uses
+// fallocate(2); where the file system has none, a fresh file is written
+// with zeros, and an existing one is taken as its creator left it (this
+// package writes every byte of a file it creates). A file system without
+// room is an error wrapping [ErrFull] and the system's error.
+func (f *lockedFile) reserve(size int64, fresh bool) error {
+	err := allocate(f.fd, size)
+	if errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+		if fresh {
+			err = f.writeZeros(size)
+		}
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", ErrFull, err)
+	}
+	return err
+}
+
+// writeZeros writes zeros over the file's first size bytes.
+func (f *lockedFile) writeZeros(size int64) error {
+	zeros := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; {
+		n, err := f.f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
+		if err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
+}
 
 // mmap maps the file's first size bytes, shared with every process that
 // maps it.

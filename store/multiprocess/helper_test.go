@@ -100,6 +100,14 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func runHelper(role, path, rateList, arg string) error {
+	if role == "truncate" {
+		// Cut the file at arg bytes, without opening it as a store.
+		size, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return err
+		}
+		return os.Truncate(path, size)
+	}
 	rates, err := ratelimit.ParseRates(rateList)
 	if err != nil {
 		return err
@@ -193,4 +201,15 @@ func runHelper(role, path, rateList, arg string) error {
 		return fmt.Errorf("unknown role %q", role)
 	}
 	return nil
+}
+
+// openTest opens a store the test closes when it ends.
+func openTest(t *testing.T, path string, rates []ratelimit.Rate, opts ...Option) *Store {
+	t.Helper()
+	s, err := Open(path, rates, opts...)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

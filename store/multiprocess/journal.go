@@ -19,12 +19,13 @@ const (
 	jProgress                     // entries [jProgress, jTail+1] are moved
 )
 
-// insert puts an entry stamped before the newest at its place, moving the
-// newer entries (and the total) up by one. The ring has room.
-func (s *Store) insert(slot int64, l *slotLog, ts, weight int64, tag uint8) {
+// insert puts an entry stamped before the newest at its place, pos (from
+// l.after), moving the newer entries (and the total) up by one. The ring
+// has room.
+func (s *Store) insert(slot int64, l *slotLog, pos, ts, weight int64, tag uint8) {
 	m := &s.m
 	*m.at(jSlot) = slot
-	*m.at(jPos) = l.after(ts)
+	*m.at(jPos) = pos
 	*m.at(jTs) = ts
 	*m.at(jWeight) = weight
 	*m.at(jTag) = int64(tag)
@@ -47,8 +48,9 @@ func (s *Store) replay() {
 		l.bind(m, slot)
 	}
 	// A journal that does not fit the slot (not written by this layout's
-	// code) is dropped rather than applied.
-	if slot >= 0 && slot < m.lay.maxKeys && l.tail == tail && pos >= l.head && pos < tail && tail-l.head < m.lay.maxEntries {
+	// code, or a slot that fails its checks) is dropped rather than
+	// applied.
+	if slot >= 0 && slot < m.lay.maxKeys && l.bad == "" && l.tail == tail && pos >= l.head && pos < tail && tail-l.head < m.lay.maxEntries {
 		weight, progress := *m.at(jWeight), *m.at(jProgress)
 		for seq := min(progress, tail+2) - 1; seq > pos; seq-- {
 			src, dst := l.at(seq-1), l.at(seq)

@@ -35,12 +35,18 @@ func newKeyForm(name string, keyLen int64) keyForm {
 	if int64(len(name)) > keyLen {
 		k.digest = sha256.Sum256([]byte(name))
 		k.lenKind |= digestFlag
-		k.hash = mix(fnv1a(unsafe.String(&k.digest[0], len(k.digest))) ^ uint64(len(name)))
-	} else {
-		k.hash = mix(fnv1a(name))
 	}
-	k.hash |= indexInUse
+	k.hash = keyHash(k.stored(), k.lenKind)
 	return k
+}
+
+// keyHash returns the index word of a key the file stores as the bytes
+// stored, under the length word lenKind.
+func keyHash(stored string, lenKind int64) uint64 {
+	if lenKind&digestFlag != 0 {
+		return mix(fnv1a(stored)^uint64(lenKind&^digestFlag)) | indexInUse
+	}
+	return mix(fnv1a(stored)) | indexInUse
 }
 
 // stored returns the bytes the file stores for k.

@@ -2,6 +2,7 @@ package mpstore
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 	"unsafe"
@@ -76,6 +77,7 @@ type layout struct {
 	nameRecs   int64 // name records per slot: nameRecords for the log, 1 otherwise
 	stateOff   int64 // within a slot: the selector, then the two copies
 	stateLen   int64 // bytes of one copy of the state
+	maxWeight  int64 // units one log entry holds at most; 0: not checked (n·maxWeight could overflow)
 }
 
 // Offsets within a slot.
@@ -93,6 +95,9 @@ func newLayout(cfg config, rates int) (layout, error) {
 		keyLen:     roundUp(int64(cfg.maxKeyLen), 8),
 		alg:        cfg.alg,
 		nameRecs:   nameRecords,
+	}
+	if cfg.maxWeight <= math.MaxInt64/l.maxEntries {
+		l.maxWeight = cfg.maxWeight
 	}
 	l.nameSize = 8 + l.keyLen
 	l.indexOff = headerSize
@@ -141,9 +146,15 @@ func writeHeader(data []byte, l layout, rates ratelimit.Rates) {
 
 // checkHeader reports whether header, read from an existing file of size
 // bytes, describes the layout and rates asked for. fresh means the header
-// is all zeros: a creation that did not finish, which the caller redoes.
+// is all zeros: a creation that did not finish, which the caller redoes. A
+// store file of other rates or capacities is an error wrapping
+// ratelimit.ErrInvalidArgument; one of the right layout whose size is not
+// the header's is damaged (ErrDamaged).
 func checkHeader(path string, header []byte, size int64, l layout, rates ratelimit.Rates) (fresh bool, err error) {
 	if len(header) < headerSize {
+		if len(header) >= 8 && *word(header, hMagic) == magic {
+			return false, fmt.Errorf("%w: %s is %d bytes, shorter than a store file's header (truncated?)", ErrDamaged, path, size)
+		}
 		return false, fmt.Errorf("%w: mpstore: %s (%d bytes) is not a rate-limit store file", ratelimit.ErrInvalidArgument, path, size)
 	}
 	if *word(header, hMagic) != magic {
@@ -175,8 +186,10 @@ func checkHeader(path string, header []byte, size int64, l layout, rates ratelim
 			return false, fmt.Errorf("%w: mpstore: %s was created with %d %s, not %d", ratelimit.ErrInvalidArgument, path, got, f.what, f.want)
 		}
 	}
-	if want := *word(header, hSize); want != size || want != l.size {
-		return false, fmt.Errorf("%w: mpstore: %s is %d bytes, its header says %d", ratelimit.ErrInvalidArgument, path, size, want)
+	if want := *word(header, hSize); want != l.size {
+		return false, fmt.Errorf("%w: mpstore: %s says it is %d bytes, not the %d its capacities take", ErrDamaged, path, want, l.size)
+	} else if want != size {
+		return false, fmt.Errorf("%w: %s is %d bytes, its header says %d (truncated?)", ErrDamaged, path, size, want)
 	}
 	return false, nil
 }

@@ -1,6 +1,9 @@
 package mpstore
 
-import "unsafe"
+import (
+	"crypto/sha256"
+	"unsafe"
+)
 
 // A slot keeps the names its entries were put under, for Peek: record 0 is
 // the key itself, the name every put through [Store.Acquire] uses; records
@@ -35,12 +38,32 @@ func (l *slotLog) setKey(k *keyForm) {
 }
 
 // holds reports whether slot l's key is k.
-func (l *slotLog) holds(k *keyForm) bool {
-	if *l.nameLen(0) != k.lenKind {
+func (l *slotLog) holds(k *keyForm) bool { return l.m.holds(l.p, k) }
+
+// holds reports whether the key of the slot at p is k.
+func (m *mapping) holds(p unsafe.Pointer, k *keyForm) bool {
+	if *(*int64)(unsafe.Add(p, sNames)) != k.lenKind {
 		return false
 	}
 	b := k.stored()
-	return string(l.nameBytes(0, int64(len(b)))) == b
+	return unsafe.String((*byte)(unsafe.Add(p, sNames+8)), len(b)) == b
+}
+
+// keyHash returns the index word of the key the slot at p holds, and
+// false if its key record is not one this package writes.
+func (m *mapping) keyHash(p unsafe.Pointer) (uint64, bool) {
+	lk := *(*int64)(unsafe.Add(p, sNames))
+	n := lk
+	if lk&digestFlag != 0 {
+		n = sha256.Size
+		if l := lk &^ digestFlag; l <= m.lay.keyLen || l >= digestFlag {
+			return 0, false // a digest stands only for a longer key
+		}
+	}
+	if n < 0 || n > m.lay.keyLen {
+		return 0, false
+	}
+	return keyHash(unsafe.String((*byte)(unsafe.Add(p, sNames+8)), n), lk), true
 }
 
 // tagFor returns the tag of name in slot l, whose key is key, taking a

@@ -39,8 +39,7 @@ func openFile(path string, lay layout, rates ratelimit.Rates) (_ *lockedFile, da
 	}
 	if fresh {
 		// Zero everything, including what a creation that died halfway
-		// may have left, then size the file (sparse: pages take room when
-		// first written).
+		// may have left, then size the file.
 		if err = f.truncate(0); err == nil {
 			err = f.truncate(lay.size)
 		}
@@ -48,11 +47,23 @@ func openFile(path string, lay layout, rates ratelimit.Rates) (_ *lockedFile, da
 			return nil, nil, fmt.Errorf("mpstore: sizing %s: %w", path, err)
 		}
 	}
+	// Every page gets its space now, an existing file's too (one created
+	// sparse by an older version of this package): a write to a page the
+	// file system cannot back would kill the process with SIGBUS.
+	if err = f.reserve(lay.size, fresh); err != nil {
+		if fresh {
+			f.truncate(0) // gives the space back; the next Open creates the file again
+		}
+		return nil, nil, fmt.Errorf("mpstore: reserving %d bytes for %s: %w", lay.size, path, err)
+	}
 	if data, err = f.mmap(lay.size); err != nil {
 		return nil, nil, fmt.Errorf("mpstore: mapping %s: %w", path, err)
 	}
 	if fresh {
-		writeHeader(data, lay, rates)
+		if err = catchFault(data, path, func() { writeHeader(data, lay, rates) }); err != nil {
+			munmap(data)
+			return nil, nil, fmt.Errorf("mpstore: creating %s: %w", path, err)
+		}
 	}
 	if err = f.unlock(); err != nil {
 		munmap(data)

@@ -26,6 +26,7 @@ type config struct {
 	maxKeys    int
 	maxEntries int
 	maxKeyLen  int
+	maxWeight  int64 // the smallest rate's limit: no entry of the log holds more
 }
 
 // Bounds of the capacities, so that a file stays mappable.
@@ -58,6 +59,9 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 		return c, fmt.Errorf("%w: mpstore: maximum of %d entries per key is outside 1..%d", ratelimit.ErrInvalidArgument, c.maxEntries, maxMaxEntries)
 	case c.maxKeyLen < minKeyLen || c.maxKeyLen > maxKeyLenCap:
 		return c, fmt.Errorf("%w: mpstore: maximum key length %d is outside %d..%d", ratelimit.ErrInvalidArgument, c.maxKeyLen, minKeyLen, maxKeyLenCap)
+	}
+	if len(rates) > 0 {
+		c.maxWeight = rates.Smallest().Limit
 	}
 	var err error
 	c.alg, err = parseAlgorithm(c.algorithm, rates)
@@ -128,8 +132,8 @@ func WithClock(c ratelimit.Clock) Option {
 // idle, the put fails with [ErrFull] rather than forget a key that still
 // counts. Lookups probe a table of exactly n slots, so keep some headroom:
 // above three quarters full they slow down. A slot costs about
-// 1.2 KB plus 17 bytes per entry ([WithMaxEntries]) of file, allocated when
-// first used. Default: [DefaultMaxKeys]; at most 4194304.
+// 1.2 KB plus 17 bytes per entry ([WithMaxEntries]) of file, all reserved
+// on the file system by [Open]. Default: [DefaultMaxKeys]; at most 4194304.
 func WithMaxKeys(n int) Option {
 	return optionFunc(func(cfg *config) { cfg.maxKeys = n })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -51,6 +52,8 @@ type Store struct {
 	// the key being operated on, scan for sweeps and leaks.
 	st, scan constState
 	closed   bool
+	faults   bool  // the holder goroutine's SetPanicOnFault setting before lock, under mu
+	probeEnd int64 // where find's last probe for an absent key stopped, under mu
 }
 
 var _ ratelimit.Factory = (*Store)(nil)
@@ -62,11 +65,16 @@ var _ ratelimit.Factory = (*Store)(nil)
 //
 // Every process sharing the file must open it with the same rates,
 // algorithm and capacities: a file created with others is refused with an error wrapping
-// [ratelimit.ErrInvalidArgument], as is a file that is not a store. The
-// file is created with mode 0600, sparse, and must be on a local file
-// system (flock does not lock across hosts); a directory in memory such as
-// /dev/shm suits it best, since the state is worthless after a reboot.
-// Removing or replacing the file while processes use it splits them.
+// [ratelimit.ErrInvalidArgument], as is a file that is not a store; a
+// store file whose size is not the one its header records (truncated) is
+// refused with an error wrapping [ErrDamaged]. The file is created with
+// mode 0600 and must be on a local file system (flock does not lock across
+// hosts); a directory in memory such as /dev/shm suits it best, since the
+// state is worthless after a reboot. Open reserves the file's whole size
+// on the file system, an existing file's too: a file system without room
+// for it is an error wrapping [ErrFull] and the system's ENOSPC, and a new
+// file is then left empty, its space given back. Removing or replacing
+// the file while processes use it splits them.
 //
 // Open fails on systems other than Linux and macOS, with an error wrapping
 // [errors.ErrUnsupported].
@@ -109,9 +117,12 @@ func (s *Store) Rates() ratelimit.Rates { return s.rates }
 // Path returns the path of the store's file.
 func (s *Store) Path() string { return s.path }
 
-// lock takes the store's lock: the mutex, then the file lock. It finishes
-// the change of a holder that died halfway, if any.
-func (s *Store) lock() error {
+// lock takes the store's lock: the mutex, then the file lock. It checks
+// that the file still has its header and finishes the change of a holder
+// that died halfway, if any. Until unlock, a fault on the mapping panics
+// (see fault.go): every caller defers unlock right after a lock that
+// succeeded.
+func (s *Store) lock() (err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -121,28 +132,48 @@ func (s *Store) lock() error {
 		s.mu.Unlock()
 		return fmt.Errorf("mpstore: locking %s: %w", s.path, err)
 	}
-	if *s.m.at(jState) != 0 {
-		s.repair()
+	s.faults = debug.SetPanicOnFault(true)
+	held := false
+	defer func() {
+		if !held { // an error, or a panic in the replay
+			s.leave(recover(), &err, nil)
+		}
+	}()
+	if *s.m.at(hMagic) != magic {
+		return fmt.Errorf("%w: %s: its header is gone (the file was emptied or overwritten)", ErrDamaged, s.path)
 	}
+	if *s.m.at(jState) != 0 {
+		s.replay()
+	}
+	held = true
 	return nil
 }
 
-// repair replays the journal left by a holder that died, releasing the lock
-// if the replay itself panics.
-func (s *Store) repair() {
-	done := false
-	defer func() {
-		if !done {
-			s.unlock()
-		}
-	}()
-	s.replay()
-	done = true
-}
+// unlock releases the store's lock, taken by lock. Deferred, it recovers a
+// fault on the mapping into *err, wrapping ErrDamaged; when *err is set,
+// it clears *d, if d is not nil.
+func (s *Store) unlock(err *error, d *ratelimit.Decision) { s.leave(recover(), err, d) }
 
-func (s *Store) unlock() {
+// leave is unlock once r, the panic being recovered if any, is known: a
+// fault on the mapping becomes *err, and any other panic goes on after the
+// locks are released.
+func (s *Store) leave(r any, err *error, d *ratelimit.Decision) {
+	var fault error
+	if r != nil {
+		fault = faultError(r, s.m.data, s.path)
+	}
+	debug.SetPanicOnFault(s.faults)
 	s.file.unlock() // cannot fail on a descriptor that is open
 	s.mu.Unlock()
+	if r != nil {
+		if fault == nil {
+			panic(r)
+		}
+		*err = fault
+	}
+	if *err != nil && d != nil {
+		*d = ratelimit.Decision{}
+	}
 }
 
 // now returns the store's time: the clock, or the latest reading a process
@@ -151,13 +182,16 @@ func (s *Store) now() int64 { return max(s.clock.Now(), *s.m.at(hFloor)) }
 
 // time is now for callers that do not hold the lock: the floor is read
 // with one atomic load, so the file lock is not needed.
-func (s *Store) time() (int64, error) {
+func (s *Store) time() (t int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, errClosed
 	}
-	return max(s.clock.Now(), atomic.LoadInt64(s.m.at(hFloor))), nil
+	err = catchFault(s.m.data, s.path, func() {
+		t = max(s.clock.Now(), atomic.LoadInt64(s.m.at(hFloor)))
+	})
+	return t, err
 }
 
 // stamp returns the store's time and records it, so that no later stamp, in
@@ -193,7 +227,7 @@ func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelim
 
 // put judges item against key's log into d and stores it if allowed; now
 // stamps it with the store's time.
-func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
+func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) (err error) {
 	if item.Weight < 0 {
 		return ratelimit.WeightError(item.Name, item.Weight)
 	}
@@ -201,37 +235,37 @@ func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now 
 		return s.putConst(d, key, item, now)
 	}
 	k := newKeyForm(key, s.m.lay.keyLen)
-	if err := s.lock(); err != nil {
+	if err = s.lock(); err != nil {
 		return err
 	}
-	defer s.unlock()
+	defer s.unlock(&err, d)
 	if now {
 		item.Time = s.stamp()
 	}
-	slot, free, found := s.find(&k)
+	slot, free, found, err := s.find(&k)
+	if err != nil {
+		return err
+	}
 	if !found {
 		// Judge against an empty log, and take a slot only to store.
 		ratelimit.SlidingWindowLog{}.DecideInto(d, s.rates, item, emptyLog{})
 		if !d.Allowed || item.Weight == 0 {
 			return nil
 		}
-		var err error
 		if slot, err = s.claim(&k, free, min(item.Time, s.now())); err != nil {
-			*d = ratelimit.Decision{}
 			return err
 		}
 		s.log.bind(&s.m, slot)
 	} else {
 		ratelimit.SlidingWindowLog{}.DecideInto(d, s.rates, item, &s.log)
+		if s.log.bad != "" {
+			return s.errDamaged(slot, key, s.log.bad)
+		}
 		if !d.Allowed || item.Weight == 0 {
 			return nil
 		}
 	}
-	if err := s.store(slot, key, item); err != nil {
-		*d = ratelimit.Decision{}
-		return err
-	}
-	return nil
+	return s.store(slot, key, item)
 }
 
 // store adds item, admitted, to the log of slot, which s.log is bound to.
@@ -247,6 +281,9 @@ func (s *Store) store(slot int64, key string, item ratelimit.Item) error {
 		// Entries older than the window at the put's time (or the store's,
 		// if earlier) count for no rate any more.
 		l.leak(min(item.Time, s.now()) - s.maxInterval)
+		if l.bad != "" {
+			return s.errDamaged(slot, key, l.bad)
+		}
 		if l.len() >= s.m.lay.maxEntries {
 			return fmt.Errorf("%w: key %q holds %d entries inside the last %dms, its maximum", ErrFull, key, l.len(), s.maxInterval)
 		}
@@ -254,69 +291,100 @@ func (s *Store) store(slot int64, key string, item ratelimit.Item) error {
 	}
 	if !ok || item.Time >= newest {
 		l.append(item.Time, item.Weight, tag)
-	} else {
-		s.insert(slot, l, item.Time, item.Weight, tag)
+		return nil
+	}
+	pos := l.after(item.Time)
+	if l.bad != "" {
+		return s.errDamaged(slot, key, l.bad)
+	}
+	s.insert(slot, l, pos, item.Time, item.Weight, tag)
+	return nil
+}
+
+// with runs fn on name's log (nil if name has no slot) under the lock. A
+// log found damaged, before fn or by what fn read, is an error wrapping
+// ErrDamaged, and fn's results are not to be used.
+func (s *Store) with(name string, fn func(*slotLog)) (err error) {
+	k := newKeyForm(name, s.m.lay.keyLen)
+	if err = s.lock(); err != nil {
+		return err
+	}
+	defer s.unlock(&err, nil)
+	slot, _, found, err := s.find(&k)
+	if err != nil {
+		return err
+	}
+	if !found {
+		fn(nil)
+		return nil
+	}
+	fn(&s.log)
+	if s.log.bad != "" {
+		return s.errDamaged(slot, name, s.log.bad)
 	}
 	return nil
 }
 
-// with runs fn on name's log (nil if name has no slot) under the lock.
-func (s *Store) with(name string, fn func(*slotLog)) error {
-	k := newKeyForm(name, s.m.lay.keyLen)
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock()
-	if _, _, found := s.find(&k); found {
-		fn(&s.log)
-	} else {
-		fn(nil)
-	}
-	return nil
+// errDamaged returns the error for key's slot, found damaged: why says
+// what is wrong with it.
+func (s *Store) errDamaged(slot int64, key, why string) error {
+	return fmt.Errorf("%w: %s: key slot %d, on the way to the key %q: %s", ErrDamaged, s.path, slot, key, why)
 }
 
 // Leak removes, from every key, the units older than the largest interval
 // at now (a unit at exactly now minus that interval still counts and is
 // kept), releases the slots of keys left empty, and returns the number of
 // units removed. Puts never need it: a full ring or table reclaims what no
-// longer counts. It is for keeping [Store.Len] and the file's pages low.
+// longer counts. It is for keeping [Store.Len] low.
+//
+// A key slot that fails its checks (see [ErrDamaged]) is left as it is:
+// Leak does the rest, then returns the units it removed and an error
+// wrapping [ErrDamaged] that lists those slots.
 //
 // Under GCRA or the counter ([WithAlgorithm]), Leak releases instead the
 // slots of the keys whose state counts nothing at now (every rate back to
 // its full limit), and returns 0.
-func (s *Store) Leak(_ context.Context, now int64) (int64, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) Leak(_ context.Context, now int64) (n int64, err error) {
+	if err = s.lock(); err != nil {
 		return 0, err
 	}
-	defer s.unlock()
+	defer s.unlock(&err, nil)
 	s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
+	var damaged []int64
 	if s.m.lay.alg != algLog {
-		s.leakConst(now)
-		return 0, nil
+		damaged = s.leakConst(now)
+	} else {
+		m, l := &s.m, &s.log
+		for i := range m.lay.maxKeys {
+			if uint64(*m.index(i))&indexInUse == 0 {
+				continue
+			}
+			l.bind(m, i)
+			if l.bad == "" {
+				n += l.leak(now - s.maxInterval)
+			}
+			if l.bad != "" {
+				damaged = append(damaged, i)
+				continue
+			}
+			if l.empty() {
+				m.forgetIdleHint()
+				s.release(i)
+			}
+		}
 	}
-	m, l := &s.m, &s.log
-	var n int64
-	for i := range m.lay.maxKeys {
-		if uint64(*m.index(i))&indexInUse == 0 {
-			continue
-		}
-		l.bind(m, i)
-		n += l.leak(now - s.maxInterval)
-		if l.empty() {
-			m.forgetIdleHint()
-			s.release(i)
-		}
+	if len(damaged) > 0 {
+		return n, fmt.Errorf("%w: %s: key slots %v fail their checks; Leak left them as they are", ErrDamaged, s.path, damaged)
 	}
 	return n, nil
 }
 
 // Len returns the number of keys holding a slot.
-func (s *Store) Len() (int, error) {
-	if err := s.lock(); err != nil {
+func (s *Store) Len() (n int, err error) {
+	if err = s.lock(); err != nil {
 		return 0, err
 	}
-	defer s.unlock()
-	n := 0
+	defer s.unlock(&err, nil)
 	for i := range s.m.lay.maxKeys {
 		if uint64(*s.m.index(i))&indexInUse != 0 {
 			n++

@@ -19,45 +19,101 @@ import (
 //     probe can need it.
 
 // find returns key k's slot, or where it may be placed: the first empty or
-// released slot of its probe sequence (-1 if every slot is in use).
-func (s *Store) find(k *keyForm) (slot, free int64, found bool) {
+// released slot of its probe sequence (-1 if every slot is in use). With
+// the log, s.log is bound to the slot found. When k is absent, s.probeEnd
+// is where the probe stopped: its empty slot, or -1 after the whole table.
+//
+// A damaged index could send k to a fresh slot while its own still counts
+// units, so what the probe passes is checked, at no cost on the common
+// path: an index word this package does not write, a slot that holds k
+// under another key's word, k's word over a slot whose key does not hash
+// to it (a name overwritten, not a collision), or k's slot whose log fails
+// its checks, is an error wrapping ErrDamaged. claim checks more before it
+// gives k a fresh slot.
+func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 	m, n := &s.m, s.m.lay.maxKeys
 	i, free := int64(k.hash%uint64(n)), int64(-1)
 	for range n {
-		switch w := uint64(*m.index(i)); w {
-		case k.hash:
+		switch w := uint64(*m.index(i)); {
+		case w == k.hash:
 			s.log.bind(m, i)
 			if s.log.holds(k) {
-				return i, -1, true
+				if s.log.bad != "" {
+					return -1, -1, false, s.errDamaged(i, k.name, s.log.bad)
+				}
+				return i, -1, true, nil
 			}
-		case indexEmpty:
+			if h, ok := m.keyHash(s.log.p); !ok || h != w {
+				return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("its key record does not hash to its index word %#x", w))
+			}
+		case w == indexEmpty:
 			if free < 0 {
 				free = i
 			}
-			return -1, free, false
-		case indexReleased:
+			s.probeEnd = i
+			return -1, free, false, nil
+		case w == indexReleased:
 			if free < 0 {
 				free = i
+			}
+		case w&indexInUse == 0:
+			return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("its index word %#x is not one this package writes", w))
+		default:
+			if m.holds(m.slot(i), k) {
+				return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("it holds the key under the index word %#x, not the key's %#x", w, k.hash))
 			}
 		}
 		if i++; i == n {
 			i = 0
 		}
 	}
-	return -1, free, false
+	s.probeEnd = -1
+	return -1, free, false, nil
 }
 
-// claim gives k a slot: free (from find) or, when there is none, one
-// released by dropping idle keys at now. Its log is empty.
+// checkProbe checks, before k, absent, gets a fresh slot, that every slot
+// in use that find's probe passed holds a key that hashes to its index
+// word: k's own slot, its word and its name both overwritten, would pass
+// find's checks as another key's, and k would start again with no history.
+// It costs a hash of each key passed, on this path only.
+func (s *Store) checkProbe(k *keyForm) error {
+	m, n := &s.m, s.m.lay.maxKeys
+	i := int64(k.hash % uint64(n))
+	for range n {
+		if i == s.probeEnd {
+			break
+		}
+		if w := uint64(*m.index(i)); w&indexInUse != 0 {
+			if h, ok := m.keyHash(m.slot(i)); !ok || h != w {
+				return s.errDamaged(i, k.name, fmt.Sprintf("its key record does not hash to its index word %#x", w))
+			}
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return nil
+}
+
+// claim gives k, which find reported absent, a slot: free (from find) or,
+// when there is none, one released by dropping idle keys at now. Its log
+// is empty.
 func (s *Store) claim(k *keyForm, free, now int64) (int64, error) {
 	if free < 0 {
 		if hint := *s.m.at(hIdleAt); hint != 0 && now < hint {
 			return -1, s.errKeysFull(k.name)
 		}
 		s.sweep(now)
-		if _, free, _ = s.find(k); free < 0 {
+		var err error
+		if _, free, _, err = s.find(k); err != nil {
+			return -1, err
+		}
+		if free < 0 {
 			return -1, s.errKeysFull(k.name)
 		}
+	}
+	if err := s.checkProbe(k); err != nil {
+		return -1, err
 	}
 	l := &s.log
 	l.bind(&s.m, free)
@@ -81,7 +137,8 @@ func (s *Store) errKeysFull(name string) error {
 // records as the idle hint the earliest time a key can become idle, so that
 // new keys fail fast until then: the table stays full until a sweep
 // releases a slot, and keys only become idle sooner by a flush or a leak,
-// which clear the hint.
+// which clear the hint. A slot that fails its checks (see ErrDamaged) is
+// never released.
 func (s *Store) sweep(now int64) {
 	m, l := &s.m, &s.log
 	next, released := int64(math.MaxInt64), false
@@ -90,6 +147,7 @@ func (s *Store) sweep(now int64) {
 			continue
 		}
 		if m.lay.alg != algLog {
+			// A slot that fails its checks is never idle: it stays.
 			if idle, at := s.slotIdle(i, now); idle {
 				s.release(i)
 				released = true
@@ -99,6 +157,9 @@ func (s *Store) sweep(now int64) {
 			continue
 		}
 		l.bind(m, i)
+		if l.bad != "" {
+			continue // it stays
+		}
 		if l.idle(now, s.maxInterval) {
 			s.release(i)
 			released = true

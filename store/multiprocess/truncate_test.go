@@ -1,0 +1,118 @@
+//go:build linux || darwin
+
+package mpstore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	ratelimit "github.com/gorate/ratelimit/core"
+)
+
+// TestTruncatedFile cuts a store's file, from this process or another,
+// while a goroutine puts into it. An access beyond the new end used to
+// raise SIGBUS, which killed the process a few milliseconds later; now the
+// put returns an error wrapping ErrDamaged, the process and a store over
+// another file go on, and the file lock is free. A file emptied is created
+// again by the next Open, and the damaged store sees the new one; a file
+// cut short is refused by Open as damaged.
+func TestTruncatedFile(t *testing.T) {
+	tests := []struct {
+		name  string
+		cut   func(l layout) int64 // the file's new size, at a page's edge
+		child bool                 // cut by another process
+	}{
+		{"emptied", func(layout) int64 { return 0 }, false},
+		{"emptied by another process", func(layout) int64 { return 0 }, true},
+		{"cut after the header", func(layout) int64 { return headerSize }, false},
+		{"cut after the header by another process", func(layout) int64 { return headerSize }, true},
+	}
+	rates := []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "store")
+			s := openTest(t, path, rates, WithMaxKeys(64))
+			other := openTest(t, filepath.Join(t.TempDir(), "other"), rates, WithMaxKeys(64))
+			started, done := make(chan struct{}), make(chan error, 1)
+			go func() {
+				deadline := time.Now().Add(5 * time.Second)
+				for i := 0; time.Now().Before(deadline); i++ {
+					if _, err := s.Acquire(ctx, fmt.Sprint("k", i%32), 1); err != nil {
+						done <- err
+						return
+					}
+					if i == 100 {
+						close(started)
+					}
+				}
+				done <- errors.New("no error within 5s of puts")
+			}()
+			<-started
+			size := tt.cut(s.m.lay)
+			if tt.child {
+				h := startHelper(t, "truncate", path, "1/s", strconv.FormatInt(size, 10))
+				if err := h.cmd.Wait(); err != nil {
+					t.Fatalf("the truncating process: %v; stderr:\n%s", err, h.stderr.String())
+				}
+			} else if err := os.Truncate(path, size); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; !errors.Is(err, ErrDamaged) {
+				t.Fatalf("put into a file cut to %d bytes: err = %v, want ErrDamaged", size, err)
+			}
+			if d, err := s.Acquire(ctx, "k1", 1); !errors.Is(err, ErrDamaged) || d != (ratelimit.Decision{}) {
+				t.Fatalf("Acquire after the cut = %+v, %v; want ErrDamaged and no decision", d, err)
+			}
+			b, _ := s.Bucket(ctx, "k1")
+			if _, err := b.Now(ctx); size == 0 && !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Now on an emptied file: err = %v, want ErrDamaged", err)
+			}
+			assertUnlocked(t, path)
+			if d, err := other.Acquire(ctx, "k1", 1); err != nil || !d.Allowed {
+				t.Fatalf("Acquire on another file = %+v, %v", d, err)
+			}
+
+			again, err := Open(path, rates, WithMaxKeys(64))
+			if size != 0 {
+				if !errors.Is(err, ErrDamaged) {
+					t.Fatalf("Open of the file cut short: err = %v, want ErrDamaged", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open of the emptied file: %v", err)
+			}
+			defer again.Close()
+			for _, st := range []*Store{again, s} { // s maps the same file, created again
+				if d, err := st.Acquire(ctx, "k1", 1); err != nil || !d.Allowed {
+					t.Fatalf("Acquire once the file is created again = %+v, %v", d, err)
+				}
+			}
+			if n, err := b.Count(ctx); err != nil || n != 2 {
+				t.Fatalf("Count once the file is created again = %d, %v; want 2", n, err)
+			}
+		})
+	}
+}
+
+// assertUnlocked fails unless the file at path can be locked at once: no
+// store kept its lock after a fault.
+func assertUnlocked(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("the file's lock is held after the fault: %v", err)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
