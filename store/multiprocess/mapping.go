@@ -1,9 +1,6 @@
 package mpstore
 
-import (
-	"sync/atomic"
-	"unsafe"
-)
+import "unsafe"
 
 // mapping is the file as mapped into this process. Every access happens
 // under the store's lock (see Store.lock), so plain loads and stores are
@@ -28,8 +25,3 @@ func (m *mapping) index(i int64) *int64 { return m.at(m.lay.indexOff + 8*i) }
 func (m *mapping) slot(i int64) unsafe.Pointer {
 	return unsafe.Add(m.base, m.lay.slotsOff+i*m.lay.slotSize)
 }
-
-// storeWord is the store that commits a change: one aligned 8-byte write,
-// which another process sees whole or not at all, and which neither the
-// compiler nor the processor moves before the stores that prepared it.
-func storeWord(p *int64, v int64) { atomic.StoreInt64(p, v) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	ratelimit "github.com/gorate/ratelimit/core"
 )
@@ -181,7 +180,8 @@ func (s *Store) leave(r any, err *error, d *ratelimit.Decision) {
 func (s *Store) now() int64 { return max(s.clock.Now(), *s.m.at(hFloor)) }
 
 // time is now for callers that do not hold the lock: the floor is read
-// with one atomic load, so the file lock is not needed.
+// with one load of its whole word (loadWord), so the file lock is not
+// needed.
 func (s *Store) time() (t int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,7 +189,7 @@ func (s *Store) time() (t int64, err error) {
 		return 0, errClosed
 	}
 	err = catchFault(s.m.data, s.path, func() {
-		t = max(s.clock.Now(), atomic.LoadInt64(s.m.at(hFloor)))
+		t = max(s.clock.Now(), loadWord(s.m.at(hFloor)))
 	})
 	return t, err
 }
