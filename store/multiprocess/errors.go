@@ -32,9 +32,9 @@ var ErrFull = errors.New("ratelimit: mpstore: full")
 // counter state within the rates' limits. [Open] returns it for a store
 // file whose size is not its header's.
 //
-// A put that returns it admitted and stored nothing, and the key stays
-// refused until the file is replaced; keys whose probe does not pass the
-// damaged slot go on. [Store.Leak] returns it after leaking the sound
+// A put that returns it admitted nothing and stored no unit; the key stays
+// refused until the file is replaced, while keys whose probe does not pass
+// the damaged slot go on. [Store.Leak] returns it after leaking the sound
 // keys. What passes the checks is taken at face value: a log timestamp
 // changed to another that keeps the log in order, a GCRA arrival time, a
 // counter window's start moved by whole intervals, a state's selector

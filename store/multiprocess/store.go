@@ -217,7 +217,9 @@ func (s *Store) advance(now int64) {
 // Acquire puts weight units under name, stamped with the store's time. It
 // fails with an error wrapping [ErrFull] when name is new and every key slot
 // holds a key that still counts, or when name's ring is full of entries
-// inside the window.
+// inside the window; with an error wrapping [ErrDamaged] when the file was
+// truncated or name's slot, or the index on the way to it, fails its
+// checks. Either way it admits nothing and stores no unit.
 func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: copying a returned Decision costs
 	// more than the rest of a put (see memorystore).
