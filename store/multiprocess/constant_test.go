@@ -128,7 +128,9 @@ func TestConstMatchesModel(t *testing.T) {
 // waiting goes through, another child acquires within a second, and the
 // state holds exactly what was admitted: the killed put is absent.
 func TestConstCrashHoldingLock(t *testing.T) {
-	const rates = "50/min,100/h"
+	// Rates slow enough that no unit is emitted during the test however
+	// slowly its processes start: one per 72s and per 14.4min.
+	const rates = "50/h,100/d"
 	t.Setenv(envAlg, string(ratelimit.AlgorithmGCRA))
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "store")
@@ -171,13 +173,13 @@ func TestConstCrashHoldingLock(t *testing.T) {
 	if us, _ := strconv.Atoi(other.expect(t, "acquired true ")); us > 1_000_000 {
 		t.Fatalf("another child's Acquire took %dµs", us)
 	}
-	// 4 + 1 + 2 units, none emitted yet at one per 36s: the killed put's
+	// 4 + 1 + 2 units, none emitted yet: the killed put's
 	// unit is not among them.
 	b, _ := s.Bucket(ctx, "k")
 	if n, err := b.Count(ctx); err != nil || n != 7 {
 		t.Fatalf("Count = %d, %v; want 7, the units admitted", n, err)
 	}
-	// Both rates moved together: 50/min has 50-7 left.
+	// Both rates moved together: 50/h has 50-7 left.
 	if d, err := s.Acquire(ctx, "k", 0); err != nil || d.Remaining != 43 {
 		t.Fatalf("Acquire(0) = %+v, %v; want 43 remaining", d, err)
 	}
