@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"slices"
 	"testing"
 
 	ratelimit "github.com/gorate/ratelimit/core"
@@ -50,13 +51,8 @@ func FuzzParseRates(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseRates(%q) = %v, whose String does not parse: %v", s, rs, err)
 		}
-		if len(back) != len(rs) {
+		if !slices.Equal(back, rs) {
 			t.Fatalf("ParseRates(%q) = %v; its String parses to %v", s, rs, back)
-		}
-		for i := range rs {
-			if back[i] != rs[i] {
-				t.Fatalf("ParseRates(%q) = %v; its String parses to %v", s, rs, back)
-			}
 		}
 	})
 }

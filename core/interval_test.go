@@ -57,9 +57,9 @@ func TestMaxIntervalDecisions(t *testing.T) {
 	}
 }
 
-// TestMaxIntervalValidate checks the bound itself: MaxInterval is valid, a
-// millisecond more is refused with the bound in the message, and a limiter
-// never waits on a rate it refused.
+// TestMaxIntervalValidate checks the bound itself: MaxInterval is valid, and
+// a millisecond more is refused, by Validate and ParseRate alike, with the
+// bound in the message.
 func TestMaxIntervalValidate(t *testing.T) {
 	if err := ratelimit.Per(1, ratelimit.MaxInterval).Validate(); err != nil {
 		t.Fatalf("Per(1, MaxInterval).Validate() = %v", err)

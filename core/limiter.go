@@ -190,8 +190,8 @@ func (l *Limiter) Bucket(ctx context.Context, name string) (Bucket, error) {
 
 // Close wakes every WaitN in progress (they return an error wrapping
 // [ErrClosed]), stops the leaker the limiter started, then closes the
-// factory and, through it, the buckets. It is idempotent: later calls return the first
-// call's error.
+// factory and, through it, the buckets. It is idempotent: later calls
+// return the first call's error.
 func (l *Limiter) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.closed)

@@ -481,7 +481,8 @@ func testFactoryClose(t *testing.T, h Harness) {
 // Names returns names that break stores which interpolate, split, escape or
 // truncate them: quotes, SQL, hash-tag braces, NUL, invalid UTF-8, 4 KB, and
 // two random 64 KiB names that differ in their last byte. "a" and "a\x00b"
-// must stay apart, and so must the two long ones. Stores use it for their own name tests.
+// must stay apart, and so must the two long ones. Stores use it for their
+// own name tests.
 func Names() []string {
 	// 64 KiB of random bytes (NULs and invalid UTF-8 among them), twice,
 	// differing in the last byte only: long keys must stay apart.

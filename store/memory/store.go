@@ -196,8 +196,7 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 	}
 	// The new key may go idle before any key the last sweeps saw.
 	sh.idleAt = min(sh.idleAt, now+1)
-	for at := s.idleAt.Load(); at > now+1 && !s.idleAt.CompareAndSwap(at, now+1); at = s.idleAt.Load() {
-	}
+	lower(&s.idleAt, now+1)
 	log := newKeyLog(s.alg, len(s.rates), key)
 	if sh.logs[h] == nil {
 		sh.logs[h] = log
@@ -217,6 +216,12 @@ func (s *Store) reserveKey() bool {
 		return false
 	}
 	return true
+}
+
+// lower sets a to v if v is smaller.
+func lower(a *atomic.Int64, v int64) {
+	for at := a.Load(); at > v && !a.CompareAndSwap(at, v); at = a.Load() {
+	}
 }
 
 // sweepAll sweeps every shard, one lock at a time, unless no key can have
