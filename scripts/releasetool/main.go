@@ -20,8 +20,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -78,21 +80,24 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("releasetool: the working tree has changes; commit or remove them first:\n%s", status)
 	}
 
-	verb := map[bool]string{true: "would ", false: ""}[*dryRun]
+	verb := ""
+	if *dryRun {
+		verb = "would "
+	}
 	for _, c := range changes {
 		fmt.Fprintf(out, "%sset %s: require %s %s (was %s)\n", verb, c.GoMod, c.Path, c.To, c.From)
 	}
+	names := slices.Sorted(maps.Keys(files))
 	if *dryRun {
-		if len(files) > 0 {
-			fmt.Fprintf(out, "would commit %s\n", strings.Join(sortedKeys(files), " "))
+		if len(names) > 0 {
+			fmt.Fprintf(out, "would commit %s\n", strings.Join(names, " "))
 		}
 		for _, tag := range tags {
 			fmt.Fprintf(out, "would tag %s\n", tag)
 		}
 		return nil
 	}
-	if len(files) > 0 {
-		names := sortedKeys(files)
+	if len(names) > 0 {
 		for _, name := range names {
 			if err := os.WriteFile(filepath.Join(*root, filepath.FromSlash(name)), files[name], 0o644); err != nil {
 				return err
