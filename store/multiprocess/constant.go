@@ -189,22 +189,18 @@ func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item,
 
 // withState runs fn on name's state, loaded into s.st (nil if name has no
 // slot), under the lock; p is the slot. A state that fails its checks is
-// an error wrapping ErrDamaged, and fn is not run.
+// an error wrapping ErrDamaged (with reports l.bad, as for a log), and fn
+// is not run.
 func (s *Store) withState(name string, fn func(p unsafe.Pointer, st *constState)) error {
-	var bad string
-	err := s.with(name, func(l *slotLog) {
+	return s.with(name, func(l *slotLog) {
 		if l == nil {
 			fn(nil, nil)
 			return
 		}
-		if bad = s.m.loadState(l.p, &s.st, s.rates); bad == "" {
+		if l.bad = s.m.loadState(l.p, &s.st, s.rates); l.bad == "" {
 			fn(l.p, &s.st)
 		}
 	})
-	if err == nil && bad != "" {
-		err = fmt.Errorf("%w: %s: the slot of the key %q: %s", ErrDamaged, s.path, name, bad)
-	}
-	return err
 }
 
 // slotIdle reports whether slot i's state counts nothing at now, and when

@@ -106,7 +106,7 @@ func TestReserveFallback(t *testing.T) {
 	t.Run("ramfs", func(t *testing.T) {
 		dir := t.TempDir()
 		if err := syscall.Mount("ramfs", dir, "ramfs", 0, ""); err != nil {
-			t.Skipf("mounting ramfs: %v", err)
+			skipUnlessCI(t, "mounting ramfs: %v", err)
 		}
 		t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
 		f, err := openLockedFile(filepath.Join(dir, "probe"))
@@ -116,7 +116,7 @@ func TestReserveFallback(t *testing.T) {
 		err = allocate(f.fd, 4096)
 		f.close()
 		if !errors.Is(err, errors.ErrUnsupported) {
-			t.Skipf("ramfs has fallocate here (%v): nothing to fall back from", err)
+			skipUnlessCI(t, "ramfs has fallocate here (%v): nothing to fall back from", err)
 		}
 		path := filepath.Join(dir, "store")
 		s := openTest(t, path, []ratelimit.Rate{ratelimit.PerSecond(2)}, WithMaxKeys(8))
@@ -147,7 +147,7 @@ func TestOpenReservesExistingFile(t *testing.T) {
 	err = syscall.Fallocate(int(f.Fd()), punchHole|keepSize, s.m.lay.slotsOff, s.m.lay.size-s.m.lay.slotsOff)
 	f.Close()
 	if err != nil {
-		t.Skipf("punching holes: %v", err)
+		skipUnlessCI(t, "punching holes: %v", err)
 	}
 	if sparse := blocks(t, path); sparse >= full {
 		t.Fatalf("%d blocks after punching holes, %d before", sparse, full)

@@ -10,22 +10,27 @@ import (
 	"testing"
 )
 
+// skipUnlessCI skips the test, or fails it when CI=true: CI runs as root
+// on a machine of the same kind, where what the test needs is there.
+func skipUnlessCI(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // mountTmpfs mounts a tmpfs of size bytes on a new directory of the test,
 // and unmounts it when the test ends. Mounting takes root: without it, or
-// where mount(2) is refused, the test is skipped, unless CI=true (CI runs
-// as root on a machine of the same kind, so there it is a failure).
+// where mount(2) is refused, the test is skipped (skipUnlessCI).
 func mountTmpfs(t *testing.T, size int64) string {
 	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("CI") == "true" {
-		skip = t.Fatalf
-	}
 	if os.Geteuid() != 0 {
-		skip("mounting a %d-byte tmpfs takes root (uid %d)", size, os.Geteuid())
+		skipUnlessCI(t, "mounting a %d-byte tmpfs takes root (uid %d)", size, os.Geteuid())
 	}
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.FormatInt(size, 10)); err != nil {
-		skip("mounting a %d-byte tmpfs on %s: %v", size, dir, err)
+		skipUnlessCI(t, "mounting a %d-byte tmpfs on %s: %v", size, dir, err)
 	}
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
