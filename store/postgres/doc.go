@@ -22,8 +22,9 @@
 //
 // [WithAlgorithm] selects, instead of the log, [ratelimit.GCRA] (the token
 // bucket in two numbers per rate, allowing up to 2×limit units in one
-// window of an interval, edges included) or [ratelimit.SlidingWindowCounter] (two weighted fixed
-// windows, three numbers per rate): one row per name in a companion table
+// window of an interval, edges included) or
+// [ratelimit.SlidingWindowCounter] (two weighted fixed windows, three
+// numbers per rate): one row per name in a companion table
 // (the table's name with the suffix _state, which Migrate always creates),
 // updated in place, whatever the traffic — about 180 bytes per name with
 // its indexes, against some 200 bytes per admitted put for the log. Their
@@ -42,7 +43,7 @@
 // than 2600 bytes (more than an index entry can be sure to hold) is stored
 // as a 65-byte form holding its SHA-256 digest and its length, which no
 // other name shares (short of a SHA-256 collision); Peek returns the name
-// as put. The table name
-// ([WithTable]) must be an identifier and is quoted. The SQL lives in the package's sql/*.sql files.
-// It needs PostgreSQL 11 or later.
+// as put. The table name ([WithTable]) must be an identifier and is
+// quoted. The SQL lives in the package's sql/*.sql files. It needs
+// PostgreSQL 11 or later.
 package pgstore
