@@ -42,6 +42,21 @@ func (w *lockWait) next(ctx context.Context, err error) error {
 	return w.pause(ctx, err)
 }
 
+// retry calls fn until it succeeds or reports a broken connection, pausing
+// between attempts as next says, and returns what fn last returned, or the
+// error next gave up with.
+func (w *lockWait) retry(ctx context.Context, fn func() (broken bool, err error)) (bool, error) {
+	for {
+		broken, err := fn()
+		if broken || err == nil {
+			return broken, err
+		}
+		if err = w.next(ctx, err); err != nil {
+			return false, err
+		}
+	}
+}
+
 func (w *lockWait) pause(ctx context.Context, busy error) error {
 	if w.start.IsZero() {
 		w.start = time.Now()

@@ -175,15 +175,11 @@ func (s *session) tx(ctx context.Context, write bool, fn func(context.Context) e
 // commitWaiting runs COMMIT on in, again while SQLite reports the database
 // busy, paced and bounded by s.wait and ctx.
 func (s *session) commitWaiting(ctx, in context.Context) error {
-	for {
+	_, err := s.wait.retry(ctx, func() (bool, error) {
 		_, err := s.commit.ExecContext(in)
-		if err == nil {
-			return nil
-		}
-		if err = s.wait.next(ctx, err); err != nil {
-			return err
-		}
-	}
+		return false, err
+	})
+	return err
 }
 
 // run runs fn on s, again while it fails with SQLite's busy error (another
@@ -192,14 +188,7 @@ func (s *session) commitWaiting(ctx, in context.Context) error {
 // nothing behind from a failed attempt.
 func (s *session) run(ctx context.Context, fn func(*session) (broken bool, err error)) (broken bool, err error) {
 	s.wait = lockWait{budget: s.busy}
-	for {
-		if broken, err = fn(s); broken || err == nil {
-			return broken, err
-		}
-		if err = s.wait.next(ctx, err); err != nil {
-			return false, err
-		}
-	}
+	return s.wait.retry(ctx, func() (bool, error) { return fn(s) })
 }
 
 // close releases the statements and hands the connection back to its pool.
@@ -228,15 +217,8 @@ func (s *session) discard() {
 // budget or until ctx is done.
 func retryBusy(ctx context.Context, budget time.Duration, fn func() error) error {
 	w := lockWait{budget: budget}
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if err = w.next(ctx, err); err != nil {
-			return err
-		}
-	}
+	_, err := w.retry(ctx, func() (bool, error) { return false, fn() })
+	return err
 }
 
 // isBusy reports whether err is SQLite's "database is locked" in any of its
