@@ -16,12 +16,12 @@
 // stops. Each run keeps its store file in a directory of its own, made at
 // start-up and removed at exit, so two runs never share or remove each
 // other's limits. Should a child process die, fiber stops the others and
-// the program exits with the child's fate ("signal: killed").
+// the program exits with status 1, printing how the child ended
+// ("signal: killed").
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -73,8 +73,6 @@ func run(ctx context.Context, addr string, prefork bool) error {
 		if err := os.Setenv(storeEnv, path); err != nil {
 			return err
 		}
-	} else if path == "" {
-		return errors.New(storeEnv + " is not set: the prefork parent names the store file")
 	}
 	limiter, err := mpstore.NewLimiter(path, rates)
 	if err != nil {
@@ -111,7 +109,8 @@ func run(ctx context.Context, addr string, prefork bool) error {
 	if prefork && !fiber.IsChild() {
 		// The parent serves nothing itself: it asks each child to stop, as
 		// a Ctrl-C does, and returns when the first has (fiber kills the
-		// others then).
+		// others then). A child still starting up dies of the signal
+		// instead: a stop it was asked for, not a failure.
 		mu.Lock()
 		for _, pid := range children {
 			if p, err := os.FindProcess(pid); err == nil {
@@ -119,7 +118,8 @@ func run(ctx context.Context, addr string, prefork bool) error {
 			}
 		}
 		mu.Unlock()
-		return <-served
+		<-served
+		return nil
 	}
 	if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
 		return err

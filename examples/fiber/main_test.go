@@ -39,6 +39,9 @@ type instance struct {
 	addr string
 	path string // the store file it printed
 	done chan error
+	// stderr is what the program and its children wrote there, to read
+	// once done has sent.
+	stderr strings.Builder
 }
 
 // start runs the program on a free loopback port with args and returns once
@@ -55,7 +58,8 @@ func start(t *testing.T, args ...string) *instance {
 	cmd := exec.Command(os.Args[0], append([]string{"-addr", addr}, args...)...)
 	// A race-enabled binary sleeps a second before it exits, unless told.
 	cmd.Env = append(os.Environ(), mainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	cmd.Stderr = os.Stderr
+	in := &instance{cmd: cmd, addr: addr, done: make(chan error, 1)}
+	cmd.Stderr = io.MultiWriter(os.Stderr, &in.stderr)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -64,7 +68,6 @@ func start(t *testing.T, args ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{cmd: cmd, addr: addr, done: make(chan error, 1)}
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-in.done
@@ -120,18 +123,27 @@ func (in *instance) statuses(t *testing.T, n int) []int {
 func (in *instance) stop(t *testing.T) {
 	t.Helper()
 	in.cmd.Process.Signal(syscall.SIGTERM)
+	if err := in.exited(t); err != nil {
+		t.Errorf("the program exited with %v", err)
+	}
+}
+
+// exited waits up to 10s for the program and every child of it to exit
+// (done sends once nothing holds its stdout open), checks that its store's
+// directory is gone, and returns how it exited.
+func (in *instance) exited(t *testing.T) error {
+	t.Helper()
+	var err error
 	select {
-	case err := <-in.done:
+	case err = <-in.done:
 		in.done <- err // for the cleanup
-		if err != nil {
-			t.Errorf("the program exited with %v", err)
-		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the program did not stop within 10s of SIGTERM")
+		t.Fatal("the program did not stop within 10s")
 	}
 	if _, err := os.Stat(filepath.Dir(in.path)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after exit, the store's directory %s: %v, want it removed", filepath.Dir(in.path), err)
 	}
+	return err
 }
 
 // TestTwoRuns runs the program twice at once, in prefork mode, as the
@@ -152,4 +164,29 @@ func TestTwoRuns(t *testing.T) {
 		t.Errorf("second run, after the first stopped: statuses %v, want five 200s and a 429", got)
 	}
 	b.stop(t)
+}
+
+// TestChildDies kills a prefork child, as the comment says may happen: the
+// others stop, and the program exits with status 1, printing how the child
+// ended, its store's directory removed.
+func TestChildDies(t *testing.T) {
+	in := start(t)
+	res, err := client.Get("http://" + in.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	var pid int
+	if _, err2 := fmt.Sscanf(string(body), "hello from pid %d", &pid); err != nil || err2 != nil {
+		t.Fatalf("body %q (%v, %v), want one naming the child's pid", body, err, err2)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	var ee *exec.ExitError
+	if err := in.exited(t); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("the program exited with %v, want exit status 1", err)
+	}
+	if !strings.Contains(in.stderr.String(), "signal: killed") {
+		t.Errorf("the program printed %q, want it to name the child's fate", in.stderr.String())
+	}
 }
