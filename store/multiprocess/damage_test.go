@@ -365,3 +365,27 @@ func describe(lay layout, off, v int64) string {
 	}
 	return fmt.Sprintf("slot %d byte %d = %#x", (off-lay.slotsOff)/lay.slotSize, (off-lay.slotsOff)%lay.slotSize, v)
 }
+
+// TestDamagedKeyRecordAndIndexWord overwrites both a key's index word (with
+// another key's) and its name: find then passes the slot as another key's
+// and reports the key absent. claim's check of the probe (every key record
+// passed hashes to its index word) turns the put into ErrDamaged, where the
+// key would otherwise start again with a full allowance.
+func TestDamagedKeyRecordAndIndexWord(t *testing.T) {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			ctx := t.Context()
+			clock := ratelimit.NewFakeClock(1000)
+			s := openTest(t, filepath.Join(t.TempDir(), "store"), damageRates, WithClock(clock), WithMaxKeys(16), WithAlgorithm(alg))
+			if d, err := s.Acquire(ctx, "victim", 10); err != nil || !d.Allowed {
+				t.Fatalf("Acquire of the limit = %+v, %v", d, err)
+			}
+			w := locate(t, s, "victim")
+			writeWord(t, s.path, w.index, -0x7fff_ffff_2152_4111)
+			writeWord(t, s.path, w.base+sNames+8, 0x5858585858585858)
+			if d, err := s.Acquire(ctx, "victim", 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+				t.Fatalf("Acquire of the damaged key = %+v, %v; want ErrDamaged", d, err)
+			}
+		})
+	}
+}

@@ -51,8 +51,7 @@ type Store struct {
 	// the key being operated on, scan for sweeps and leaks.
 	st, scan constState
 	closed   bool
-	faults   bool  // the holder goroutine's SetPanicOnFault setting before lock, under mu
-	probeEnd int64 // where find's last probe for an absent key stopped, under mu
+	faults   bool // the holder goroutine's SetPanicOnFault setting before lock, under mu
 }
 
 var _ ratelimit.Factory = (*Store)(nil)

@@ -20,8 +20,7 @@ import (
 
 // find returns key k's slot, or where it may be placed: the first empty or
 // released slot of its probe sequence (-1 if every slot is in use). With
-// the log, s.log is bound to the slot found. When k is absent, s.probeEnd
-// is where the probe stopped: its empty slot, or -1 after the whole table.
+// the log, s.log is bound to the slot found.
 //
 // A damaged index could send k to a fresh slot while its own still counts
 // units, so what the probe passes is checked, at no cost on the common
@@ -50,7 +49,6 @@ func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 			if free < 0 {
 				free = i
 			}
-			s.probeEnd = i
 			return -1, free, false, nil
 		case w == indexReleased:
 			if free < 0 {
@@ -67,23 +65,24 @@ func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 			i = 0
 		}
 	}
-	s.probeEnd = -1
 	return -1, free, false, nil
 }
 
 // checkProbe checks, before k, absent, gets a fresh slot, that every slot
-// in use that find's probe passed holds a key that hashes to its index
-// word: k's own slot, its word and its name both overwritten, would pass
+// in use that find's probe passed (up to its first empty slot, where find
+// stopped: the index has not changed since) holds a key that hashes to its
+// index word: k's own slot, its word and its name both overwritten, would pass
 // find's checks as another key's, and k would start again with no history.
 // It costs a hash of each key passed, on this path only.
 func (s *Store) checkProbe(k *keyForm) error {
 	m, n := &s.m, s.m.lay.maxKeys
 	i := int64(k.hash % uint64(n))
 	for range n {
-		if i == s.probeEnd {
+		w := uint64(*m.index(i))
+		if w == indexEmpty {
 			break
 		}
-		if w := uint64(*m.index(i)); w&indexInUse != 0 {
+		if w&indexInUse != 0 {
 			if h, ok := m.keyHash(m.slot(i)); !ok || h != w {
 				return s.errDamaged(i, k.name, fmt.Sprintf("its key record does not hash to its index word %#x", w))
 			}
