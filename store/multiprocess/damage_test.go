@@ -389,3 +389,22 @@ func TestDamagedKeyRecordAndIndexWord(t *testing.T) {
 		})
 	}
 }
+
+// TestDamagedHeader overwrites the magic word of a store's file, as a
+// stray write would: lock's check of the header makes the store's
+// operations fail with ErrDamaged, where they used to go on in a file
+// with no header.
+func TestDamagedHeader(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, filepath.Join(t.TempDir(), "store"), damageRates, WithMaxKeys(16))
+	if d, err := s.Acquire(ctx, "k", 1); err != nil || !d.Allowed {
+		t.Fatalf("Acquire = %+v, %v", d, err)
+	}
+	writeWord(t, s.path, hMagic, 0)
+	if d, err := s.Acquire(ctx, "k", 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+		t.Fatalf("Acquire with the header gone = %+v, %v; want ErrDamaged", d, err)
+	}
+	if _, err := s.Len(); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Len with the header gone: err = %v, want ErrDamaged", err)
+	}
+}
