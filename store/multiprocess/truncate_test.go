@@ -116,3 +116,25 @@ func assertUnlocked(t *testing.T, path string) {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
+
+// TestOpenFileCutInsideHeader cuts a closed store's file inside its
+// header, keeping its magic word: Open refuses it as damaged, not as a
+// file that is not a store.
+func TestOpenFileCutInsideHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store")
+	rates := []ratelimit.Rate{ratelimit.PerSecond(10)}
+	s, err := Open(path, rates, WithMaxKeys(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.Truncate(path, 64); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(path, rates, WithMaxKeys(16)); !errors.Is(err, ErrDamaged) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("Open of a file cut inside its header: err = %v, want ErrDamaged", err)
+	}
+}
