@@ -12,7 +12,7 @@ import (
 
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // fiberImpls returns the fiber apps compared, each answering GET / with

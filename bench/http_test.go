@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // discardWriter is a ResponseWriter that keeps only its header map, so that

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns echo middleware that limits each request with l, as

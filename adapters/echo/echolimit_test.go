@@ -10,7 +10,7 @@ import (
 	echolimit "github.com/gorate/ratelimit/adapters/echo"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 func ok(c echo.Context) error { return c.String(http.StatusOK, "ok") }

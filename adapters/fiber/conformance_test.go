@@ -6,7 +6,7 @@ import (
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // newServer mounts the middleware on each route, so that it sees the

@@ -9,7 +9,7 @@ import (
 
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // get sends GET path with the given headers (name, value pairs) through

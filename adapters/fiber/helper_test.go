@@ -12,7 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // newLimiter returns a limiter on a fake clock that stands still, closed

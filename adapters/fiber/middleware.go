@@ -6,7 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns fiber middleware that limits each request with l, as

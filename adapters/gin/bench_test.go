@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

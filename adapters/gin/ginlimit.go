@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns gin middleware that limits each request with l, as

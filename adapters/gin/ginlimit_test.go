@@ -11,7 +11,7 @@ import (
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 func TestMain(m *testing.M) {

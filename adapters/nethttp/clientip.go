@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // ErrNoClientIP reports a request whose peer address is not an IP address

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // request returns a GET request from peer with the given headers (name,

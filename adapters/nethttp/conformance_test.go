@@ -7,7 +7,7 @@ import (
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // serveMux returns a ServeMux whose two routes answer "ok" through mw: the

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Engine is the request logic every adapter shares: key, cost, skip, the

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // HeaderMode selects the rate-limit headers of a response; values combine

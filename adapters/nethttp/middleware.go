@@ -3,7 +3,7 @@ package httplimit
 import (
 	"net/http"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns net/http middleware that limits each request with l:

@@ -3,7 +3,7 @@ package httplimit
 import (
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Option configures an [Engine], and so the middleware of every adapter.

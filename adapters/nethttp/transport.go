@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Transport is an outbound [http.RoundTripper] that waits for its limiter

@@ -34,7 +34,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 

@@ -28,7 +28,7 @@ import (
 
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 

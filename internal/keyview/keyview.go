@@ -8,7 +8,7 @@ import (
 	"context"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Ops are a store's operations on one name, built once per store. Put's now

@@ -220,7 +220,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	echolimit "github.com/gorate/ratelimit/adapters/echo"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Bucket is one in-process bucket: an exact sliding-window log guarded by a

@@ -3,7 +3,7 @@ package memorystore
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestHashCollision plants a key under another key's hash: lookups must go to

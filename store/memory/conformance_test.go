@@ -3,8 +3,8 @@ package memorystore_test
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

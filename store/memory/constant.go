@@ -3,7 +3,7 @@ package memorystore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // parseAlgorithm checks that rates suit a and returns it, "" made the log.

@@ -3,7 +3,7 @@ package memorystore
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 func BenchmarkInternal(b *testing.B) {

@@ -1,6 +1,6 @@
 package memorystore
 
-import ratelimit "github.com/gorate/ratelimit/core"
+import ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 
 // NewLimiter returns a limiter over a new [Store] that holds every name to
 // rates (PyrateLimiter's create_inmemory_limiter). The limiter owns the store:

@@ -3,7 +3,7 @@ package memorystore
 import (
 	"math"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // entry is a run of units put under one name at one timestamp. Its weight is

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 )
 
 // TestLogMatchesNaive drives unitLog and the reference log with the same random

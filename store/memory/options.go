@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // An Option configures a [Bucket] or a [Store]. Options are made by the With

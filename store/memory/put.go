@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // ErrTooManyKeys reports that a [Store] is full: a new key arrived while the

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Store is an in-process [ratelimit.Factory]: one exact sliding-window log per

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // keyBucket is the view of one key of a Store that Store.Bucket returns.

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // The constant-state algorithms, GCRA and the sliding-window counter, keep

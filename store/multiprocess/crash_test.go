@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestCrashPoints cuts one change short at each crash point, once or twice

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // damageRates are the rates of the damage tests: every unit they put falls

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // ErrFull reports that a [Store] has no room for a put it would admit: a new

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 

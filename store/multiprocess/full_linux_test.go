@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestFullFileSystemFirstPut opens a store on a 64 KiB tmpfs that cannot

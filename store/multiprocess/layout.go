@@ -7,7 +7,7 @@ import (
 	"time"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // The file is a sequence of int64 words in the host's byte order (it is

@@ -1,6 +1,6 @@
 package mpstore
 
-import ratelimit "github.com/gorate/ratelimit/core"
+import ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 
 // NewLimiter returns a limiter over the store file at path (see [Open]),
 // holding every name to rates across every process that opens the same

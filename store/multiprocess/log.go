@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // entry is a run of units put under one name at one timestamp: the

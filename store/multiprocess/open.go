@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // openFile opens or creates the store file at path under its lock, checks

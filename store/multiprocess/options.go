@@ -3,7 +3,7 @@ package mpstore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // An Option configures a [Store]. Options are made by the With functions.

@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Store is a [ratelimit.Factory] whose state lives in a file that every

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestTruncatedFile cuts a store's file, from this process or another,

@@ -3,7 +3,7 @@ package pgstore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // algorithm is a Store's admission algorithm; the constant-state ones are

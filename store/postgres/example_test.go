@@ -6,7 +6,7 @@ import (
 	"log"
 	"os"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )

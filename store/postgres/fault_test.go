@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 

@@ -3,7 +3,7 @@ package pgstore
 import (
 	"context"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 

@@ -3,7 +3,7 @@ package pgstore_test
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 

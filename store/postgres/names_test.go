@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/jackc/pgx/v5"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // An Option configures a [Store]. Options are made by the With functions.

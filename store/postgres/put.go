@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/jackc/pgx/v5"
 )
 

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/gorate/ratelimit/internal/keyview"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 	"github.com/redis/go-redis/v9"
 )

@@ -3,8 +3,8 @@ package redisstore_test
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 )
 

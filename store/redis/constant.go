@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/redis/go-redis/v9"
 )
 

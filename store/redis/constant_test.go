@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 )
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // ErrServer reports a call to the server that failed: the server was

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 	"github.com/redis/go-redis/v9"
 )

@@ -3,7 +3,7 @@ package redisstore
 import (
 	"context"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/gorate/ratelimit/internal/keyview"
 )
 

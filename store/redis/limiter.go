@@ -1,7 +1,7 @@
 package redisstore
 
 import (
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/gorate/ratelimit/internal/keyview"
 	"github.com/redis/go-redis/v9"
 )

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

@@ -3,7 +3,7 @@ package sqlitestore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 var errClosed = fmt.Errorf("%w: sqlitestore", ratelimit.ErrClosed)

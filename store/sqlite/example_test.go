@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

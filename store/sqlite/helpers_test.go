@@ -3,7 +3,7 @@ package sqlitestore_test
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

@@ -1,6 +1,6 @@
 package sqlitestore
 
-import ratelimit "github.com/gorate/ratelimit/core"
+import ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 
 // NewLimiter returns a limiter over a new [Store] on the SQLite file at path
 // that holds every name to rates (PyrateLimiter's create_sqlite_limiter). An

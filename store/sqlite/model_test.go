@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
-	"github.com/gorate/ratelimit/core/ratelimittest"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 

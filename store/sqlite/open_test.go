@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestQueryPlans checks that no statement scans the table: each reaches its

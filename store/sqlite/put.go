@@ -7,7 +7,7 @@ import (
 	"math"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // put judges item against key's rows into d and stores it if allowed, in one

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/template"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // DefaultTable is the table a Store keeps its rows in unless [WithTable]

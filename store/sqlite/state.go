@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // algorithm is the admission algorithm of a Store.

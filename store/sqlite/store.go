@@ -9,7 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	"github.com/gorate/ratelimit/internal/keyview"
 )
 

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // window is a [ratelimit.WindowLog] over one name's rows, read inside the

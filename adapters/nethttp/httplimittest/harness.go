@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Serve sends one request through an adapter and returns its response.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

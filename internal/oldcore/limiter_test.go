@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestMaxIntervalDecisions checks that at the longest interval a rate may

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Harness makes fresh, empty stores for the suite. The suite closes what it

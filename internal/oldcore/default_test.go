@@ -5,7 +5,7 @@ import (
 	"testing"
 	"testing/synctest"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // setDefault makes l the default limiter for the rest of t and restores the

@@ -3,7 +3,7 @@ package ratelimittest
 import (
 	"slices"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // ReferenceLog is the plainest exact sliding-window log: every unit its own

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/core"
+	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // FuzzParseRate checks that ParseRate never panics, that what it accepts is
