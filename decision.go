@@ -1,0 +1,60 @@
+package ratelimit
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// Never is the RetryAfter of a denial that no wait can cure: the weight is
+// larger than the smallest limit.
+const Never time.Duration = math.MaxInt64
+
+// Decision is the outcome of one take, computed by the store in the same
+// atomic step as the admission, so headers and waits need no second call.
+//
+// A denial is a Decision with Allowed false, never an error.
+type Decision struct {
+	// Allowed reports whether all the units were admitted. Admission is
+	// all-or-nothing: a denied take consumes nothing.
+	Allowed bool
+	// Rate is the first rate (by ascending interval) that denied the take,
+	// or, when allowed, the tightest rate: the one with the fewest units left.
+	Rate Rate
+	// Remaining is the number of units Rate still admits after this take. On
+	// a denial it may be positive but smaller than the weight.
+	Remaining int64
+	// RetryAfter is 0 when allowed. On a denial it is the time after which
+	// the same weight fits every rate if nothing else is admitted meanwhile,
+	// or [Never] when the weight exceeds the smallest limit.
+	RetryAfter time.Duration
+	// ResetAfter is the time until Rate counts no unit again.
+	ResetAfter time.Duration
+}
+
+// String describes d: "allowed by 10/s: 7 left, reset in 300ms" or "denied
+// by 10/s: 0 left, retry in 250ms, reset in 1s".
+func (d Decision) String() string {
+	b := make([]byte, 0, 64)
+	if d.Allowed {
+		b = append(b, "allowed by "...)
+	} else {
+		b = append(b, "denied by "...)
+	}
+	b = append(b, d.Rate.String()...)
+	b = append(b, ": "...)
+	b = strconv.AppendInt(b, d.Remaining, 10)
+	b = append(b, " left"...)
+	if !d.Allowed {
+		b = append(b, ", retry "...)
+		if d.RetryAfter == Never {
+			b = append(b, "never"...)
+		} else {
+			b = append(b, "in "...)
+			b = append(b, d.RetryAfter.String()...)
+		}
+	}
+	b = append(b, ", reset in "...)
+	b = append(b, d.ResetAfter.String()...)
+	return string(b)
+}

@@ -1,0 +1,270 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limiter admits or delays work under keys, against rates it owns or picks
+// per key ([WithRatesFor]), over a [Store] that keeps each key's state.
+//
+// AllowN decides at once and returns a [Decision]. WaitN waits, holding no
+// lock, until the work is admitted, the context is done, or the limiter's
+// maximum wait would be passed; it fails at once when the wait it needs
+// cannot fit. A denial is a Decision, not an error; errors are for bad input,
+// store failures and waits given up.
+//
+// A Limiter is safe for concurrent use, SetRates included; a wait on one key
+// never delays another. Use [New]; the zero value is not usable. Many
+// limiters may share one store (see [WithPrefix]); a limiter never closes its
+// store.
+type Limiter struct {
+	store    Store
+	rates    atomic.Pointer[Rates] // nil until rates are set
+	ratesFor func(context.Context, string) (Rates, error)
+	prefix   string
+	buffer   time.Duration
+	maxWait  time.Duration
+
+	closed    atomic.Bool
+	closing   chan struct{} // closed by Close: wakes every WaitN
+	closeOnce sync.Once
+}
+
+// New returns a Limiter over store enforcing the rates among opts (each a
+// [Rate] or [Rates]; together validated as [NewRates] does), configured by
+// the other options. It needs rates, [WithRatesFor], or both. The error wraps
+// [ErrInvalidRate] for bad rates and [ErrInvalidArgument] for a nil store or
+// a bad option.
+func New(store Store, opts ...Option) (*Limiter, error) {
+	if store == nil {
+		return nil, errorf(ErrInvalidArgument, "store is nil")
+	}
+	c := config{buffer: 50 * time.Millisecond}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errorf(ErrInvalidArgument, "option is nil")
+		}
+		o.apply(&c)
+	}
+	switch {
+	case c.buffer < 0:
+		return nil, errorf(ErrInvalidArgument, "buffer %s is negative", c.buffer)
+	case c.maxWait < 0:
+		return nil, errorf(ErrInvalidArgument, "maximum wait %s is negative", c.maxWait)
+	case len(c.rates) == 0 && c.ratesFor == nil:
+		return nil, errorf(ErrInvalidRate, "no rates: pass a Rate, Rates or WithRatesFor")
+	}
+	l := &Limiter{
+		store:    store,
+		ratesFor: c.ratesFor,
+		prefix:   c.prefix,
+		buffer:   c.buffer,
+		maxWait:  c.maxWait,
+		closing:  make(chan struct{}),
+	}
+	if len(c.rates) > 0 {
+		if err := l.SetRates(c.rates...); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Rates returns the limiter's own rates, nil if it has none (it picks every
+// key's rates with [WithRatesFor]).
+func (l *Limiter) Rates() Rates {
+	if rs := l.rates.Load(); rs != nil {
+		return *rs
+	}
+	return nil
+}
+
+// SetRates replaces the limiter's own rates, validated as [NewRates] does;
+// on error the old rates stay. Calls from then on are judged by the new
+// rates against the state the store already holds: see [Store] for what a
+// change means under each algorithm.
+func (l *Limiter) SetRates(rates ...Rate) error {
+	rs, err := NewRates(rates...)
+	if err != nil {
+		return err
+	}
+	l.rates.Store(&rs)
+	return nil
+}
+
+// Allow is shorthand for AllowN(ctx, key, 1).
+func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
+	return l.AllowN(ctx, key, 1)
+}
+
+// AllowN tries to admit n units under key now, without waiting. n = 0 is
+// always allowed, consumes nothing and reports the key's standing; a negative
+// n is an error wrapping [ErrInvalidArgument]. A weight above the smallest
+// limit is denied with RetryAfter [Never]. After Close it returns an error
+// wrapping [ErrClosed].
+func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, error) {
+	rs := l.rates.Load()
+	if rs == nil || l.ratesFor != nil || l.prefix != "" || n < 0 || l.closed.Load() {
+		return l.take(ctx, key, n, Store.Take)
+	}
+	return l.store.Take(ctx, key, *rs, n)
+}
+
+// take is AllowN's path for everything but the plainest call, kept apart so
+// that the common path stays small; op is the store call to make.
+func (l *Limiter) take(ctx context.Context, key string, n int64, op func(Store, context.Context, string, Rates, int64) (Decision, error)) (Decision, error) {
+	if l.closed.Load() {
+		return Decision{}, fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
+	}
+	if n < 0 {
+		return Decision{}, errorf(ErrInvalidArgument, "weight %d for %q is negative", n, key)
+	}
+	rs, err := l.ratesOf(ctx, key)
+	if err != nil {
+		return Decision{}, err
+	}
+	return op(l.store, ctx, l.prefix+key, rs, n)
+}
+
+// ratesOf returns the rates key is held to.
+func (l *Limiter) ratesOf(ctx context.Context, key string) (Rates, error) {
+	if l.ratesFor != nil {
+		rs, err := l.ratesFor(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: rates for key %q: %w", key, err)
+		}
+		if len(rs) > 0 {
+			if err := rs.check(); err != nil {
+				return nil, fmt.Errorf("ratelimit: rates for key %q: %w", key, err)
+			}
+			return rs, nil
+		}
+	}
+	if rs := l.rates.Load(); rs != nil {
+		return *rs, nil
+	}
+	return nil, errorf(ErrInvalidRate, "no rates for key %q", key)
+}
+
+// Check reports the Decision AllowN would return for n units under key,
+// consuming nothing. The store must implement [Checker]; otherwise the error
+// wraps [errors.ErrUnsupported].
+func (l *Limiter) Check(ctx context.Context, key string, n int64) (Decision, error) {
+	c, ok := l.store.(Checker)
+	if !ok {
+		return Decision{}, fmt.Errorf("ratelimit: the store (%T) cannot check without taking: %w", l.store, errors.ErrUnsupported)
+	}
+	return l.take(ctx, key, n, func(_ Store, ctx context.Context, key string, rs Rates, n int64) (Decision, error) {
+		return c.Check(ctx, key, rs, n)
+	})
+}
+
+// Reset forgets key's history, so that its next take starts afresh. The
+// store must implement [Resetter]; otherwise the error wraps
+// [errors.ErrUnsupported].
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	r, ok := l.store.(Resetter)
+	if !ok {
+		return fmt.Errorf("ratelimit: the store (%T) cannot reset a key: %w", l.store, errors.ErrUnsupported)
+	}
+	if l.closed.Load() {
+		return fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
+	}
+	return r.Reset(ctx, l.prefix+key)
+}
+
+// Wait is shorthand for WaitN(ctx, key, 1).
+func (l *Limiter) Wait(ctx context.Context, key string) (Decision, error) {
+	return l.WaitN(ctx, key, 1)
+}
+
+// WaitN admits n units under key, waiting as long as needed. Each retry
+// re-reads the store's clock; each wait is the denial's RetryAfter plus the
+// buffer ([WithBuffer]).
+//
+// It returns the allowing Decision, or the last denial with an error:
+//   - a [*LimitError] wrapping [ErrExceedsLimit] at once when n exceeds the
+//     smallest limit;
+//   - a [*LimitError] wrapping [ErrWaitTooLong] at once when the wait needed
+//     would pass the context's deadline or the maximum wait ([WithMaxWait]);
+//     it also wraps [context.DeadlineExceeded] when the context's deadline is
+//     the bound;
+//   - the context's error if it is done before or while waiting (before,
+//     nothing is taken);
+//   - an error wrapping [ErrClosed] at once when the limiter is closed
+//     while it waits;
+//   - any error of AllowN.
+func (l *Limiter) WaitN(ctx context.Context, key string, n int64) (Decision, error) {
+	if err := context.Cause(ctx); err != nil {
+		return Decision{}, fmt.Errorf("ratelimit: waiting for %q: %w", key, err)
+	}
+	var deadline time.Time
+	var cause error
+	if l.maxWait > 0 {
+		deadline = time.Now().Add(l.maxWait)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline, cause = d, context.DeadlineExceeded
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		d, err := l.AllowN(ctx, key, n)
+		if err != nil || d.Allowed {
+			return d, err
+		}
+		if d.RetryAfter == Never {
+			return d, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit}
+		}
+		wait := d.RetryAfter + min(l.buffer, Never-d.RetryAfter) // no overflow
+		now := time.Now()
+		if !deadline.IsZero() {
+			left := deadline.Sub(now)
+			if d.RetryAfter > left {
+				return d, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause}
+			}
+			// Shorten the buffer to end just before the deadline, so that
+			// the retry runs while the context is still live.
+			wait = min(wait, max(d.RetryAfter, left-time.Millisecond))
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		retryAt := now.Add(wait) // never after the deadline, when it fits
+		select {
+		case <-timer.C:
+		case <-l.closing:
+			return d, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed)
+		case <-ctx.Done():
+			// The deadline and the retry may come at the same instant;
+			// which channel a select sees first is chance, so the clock
+			// decides: a wait that has run its course is retried.
+			if time.Now().Before(retryAt) {
+				return d, fmt.Errorf("ratelimit: waiting for %q: %w", key, context.Cause(ctx))
+			}
+		}
+	}
+}
+
+// Close wakes every WaitN in progress (they return an error wrapping
+// [ErrClosed]) and makes later calls fail the same way. It does not close
+// the store, which other limiters may share. It is idempotent and returns
+// nil.
+func (l *Limiter) Close() error {
+	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		close(l.closing)
+	})
+	return nil
+}

@@ -1,0 +1,56 @@
+package ratelimit
+
+import "context"
+
+// Store keeps the state of many keys and decides takes against it. It is the
+// one method a store implements; package ratelimittest checks that it does so
+// exactly, with every [Algorithm] it offers.
+//
+// Take takes n units under key against rates, all or none, atomically: no
+// interleaving of takes from any goroutine, process or host sharing the
+// store's state ever admits more than a rate allows. It returns the
+// [Decision] computed in that same step, stamped with the store's clock (a
+// server store's: the server's). n = 0 consumes nothing and reports the
+// key's standing; a negative n is an error wrapping [ErrInvalidArgument].
+// rates is a valid list (as [NewRates] makes it); a store keeps no rates of
+// its own, so one store serves any number of limiters and plans. A denial is
+// a Decision, not an error: errors are for bad input and store failures.
+//
+// Rates may change from one take to the next for the same key (a limit raised
+// or lowered at run time, a key moving to another plan). Every store follows
+// the same rules, matching rates by interval:
+//   - the sliding-window log judges any list against the units it holds, so
+//     a changed limit is exact at once (a store holds units for the largest
+//     interval of the key's last take, so a longer interval counts those);
+//   - the sliding-window counter keeps, for each rate whose interval it
+//     already has, the units counted in its windows, and judges them by the
+//     new limit at once;
+//   - GCRA keeps, for each rate whose interval it already has, the units
+//     still owed (not yet emitted at the old rate), and emits them at the new
+//     rate from the time of the take, so a changed limit judges the units
+//     admitted before it, as the log does, until they are emitted;
+//   - a rate with an interval the state does not have starts with no history,
+//     and state for intervals no longer listed is dropped.
+//
+// State that no longer counts for any rate is the store's to drop: each store
+// expires old state on its own (a TTL, a sweep inside its calls), so nothing
+// outside it needs to run.
+//
+// A store may also implement [Checker] and [Resetter], and [io.Closer] when
+// it holds resources of its own. Implementations are safe for concurrent use.
+type Store interface {
+	Take(ctx context.Context, key string, rates Rates, n int64) (Decision, error)
+}
+
+// Checker is implemented by stores that can judge a take without making it:
+// Check returns the Decision Take would return for n units under key, and
+// consumes nothing.
+type Checker interface {
+	Check(ctx context.Context, key string, rates Rates, n int64) (Decision, error)
+}
+
+// Resetter is implemented by stores that can forget a key: after Reset, key
+// has no history under any rates.
+type Resetter interface {
+	Reset(ctx context.Context, key string) error
+}
