@@ -1,0 +1,167 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/gorate/ratelimit"
+)
+
+// Validate reports whether rates suit algorithm a: nil for the log ("" too);
+// for GCRA and the sliding-window counter, an error wrapping
+// [ratelimit.ErrInvalidRate] when a rate's limit × interval in milliseconds
+// exceeds [MaxExact]; an error wrapping [ratelimit.ErrInvalidArgument] for an
+// unknown algorithm. rates must be valid as [ratelimit.NewRates] makes them.
+func Validate(a ratelimit.Algorithm, rates ratelimit.Rates) error {
+	switch a {
+	case "", ratelimit.SlidingWindowLog:
+		return nil
+	case ratelimit.GCRA, ratelimit.SlidingWindowCounter:
+		for _, r := range rates {
+			if r.IntervalMillis() > MaxExact/r.Limit {
+				return fmt.Errorf("%w: %v: limit × interval in ms exceeds 2^53, beyond exact arithmetic", ratelimit.ErrInvalidRate, r)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
+}
+
+// State is one key's state under [ratelimit.GCRA] or
+// [ratelimit.SlidingWindowCounter], for stores that decide in Go. A State
+// with only Algorithm set is a key with no history; a store may persist the
+// other fields as they are and load them back.
+type State struct {
+	Algorithm ratelimit.Algorithm
+	// Rates are the rates the state was kept under: nil before the first take.
+	Rates ratelimit.Rates
+	// GCRA holds one entry per rate of Rates under GCRA, Counter one under the
+	// counter; the other is nil.
+	GCRA    []GCRAState
+	Counter []CounterState
+}
+
+// Decide judges n units at now (milliseconds) against rates and writes the
+// decision into d. When rates differ from s.Rates, it first carries the state
+// over to them by the rules of [ratelimit.Store] (failing, with s unchanged,
+// if they do not pass [Validate]). With take, an allowed take of n > 0
+// advances the state; without it, s is left as it was (a check).
+func (s *State) Decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64, take bool) error {
+	if !take {
+		c := s.clone()
+		s = &c
+	}
+	if !same(s.Rates, rates) {
+		if err := s.carry(rates, now); err != nil {
+			return err
+		}
+	}
+	if s.Algorithm == ratelimit.GCRA {
+		gcraDecide(d, rates, now, n, s.GCRA)
+	} else {
+		counterDecide(d, rates, now, n, s.Counter)
+	}
+	return nil
+}
+
+// IdleAt returns the earliest time from which s counts nothing in any rate
+// if nothing more is admitted: when a store may drop it, or let it expire.
+func (s *State) IdleAt() int64 {
+	at := int64(-1 << 63)
+	for i, r := range s.Rates {
+		if s.GCRA != nil {
+			g := s.GCRA[i]
+			at = max(at, g.TAT+min(g.Rem, 1))
+		} else if c := s.Counter[i]; c.Cur > 0 {
+			at = max(at, c.Start+2*r.IntervalMillis())
+		} else if c.Prev > 0 {
+			at = max(at, c.Start+r.IntervalMillis())
+		}
+	}
+	return at
+}
+
+// same reports whether a and b are the same rates: the same slice (the
+// common case, checked first) or equal ones.
+func same(a, b ratelimit.Rates) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// carry moves s to rates, matching rates by interval: see ratelimit.Store.
+func (s *State) carry(rates ratelimit.Rates, now int64) error {
+	if err := Validate(s.Algorithm, rates); err != nil {
+		return err
+	}
+	old := s.Rates
+	switch s.Algorithm {
+	case ratelimit.GCRA:
+		if len(s.GCRA) != len(old) {
+			old = nil // no usable history
+		}
+		next := make([]GCRAState, len(rates))
+		for i, r := range rates {
+			if j := indexOf(old, r); j >= 0 {
+				next[i] = gcraCarry(s.GCRA[j], old[j], r, now)
+			}
+		}
+		s.GCRA, s.Counter = next, nil
+	case ratelimit.SlidingWindowCounter:
+		if len(s.Counter) != len(old) {
+			old = nil
+		}
+		next := make([]CounterState, len(rates))
+		for i, r := range rates {
+			if j := indexOf(old, r); j >= 0 {
+				next[i] = s.Counter[j]
+			}
+		}
+		s.GCRA, s.Counter = nil, next
+	default:
+		return fmt.Errorf("%w: state of algorithm %q", ratelimit.ErrInvalidArgument, s.Algorithm)
+	}
+	s.Rates = rates
+	return nil
+}
+
+// indexOf returns the index of the rate of rs with r's interval, or -1.
+func indexOf(rs ratelimit.Rates, r ratelimit.Rate) int {
+	for j, o := range rs {
+		if o.Interval == r.Interval {
+			return j
+		}
+	}
+	return -1
+}
+
+// gcraCarry returns s, kept under old, moved to r of the same interval: the
+// units still owed at now (rounded up) are emitted at r's pace from now.
+func gcraCarry(s GCRAState, old, r ratelimit.Rate, now int64) GCRAState {
+	if old.Limit == r.Limit {
+		return s
+	}
+	if s.TAT < now || (s.TAT == now && s.Rem == 0) {
+		return GCRAState{}
+	}
+	interval := r.IntervalMillis()
+	owed := ((s.TAT-now)*old.Limit + s.Rem + interval - 1) / interval // exact: TAT <= now + interval
+	w := owed * interval                                           // exact: owed <= old.Limit
+	return GCRAState{TAT: now + w/r.Limit, Rem: w % r.Limit}
+}
+
+// clone returns a copy of s that shares no state slice with it.
+func (s *State) clone() State {
+	c := *s
+	c.GCRA = append([]GCRAState(nil), s.GCRA...)
+	c.Counter = append([]CounterState(nil), s.Counter...)
+	return c
+}
