@@ -3,32 +3,74 @@ package memorystore
 import (
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
 // TestHashCollision plants a key under another key's hash: lookups must go to
-// the collided map and keep the two keys apart.
+// the collided map and keep the two keys apart, and Reset must forget the
+// right one.
 func TestHashCollision(t *testing.T) {
-	s, err := New([]ratelimit.Rate{ratelimit.PerSecond(2)}, WithSweepInterval(0))
+	s, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	rates := MustRates(t, ratelimit.PerSecond(2))
 	sh, h := s.locate("a")
-	sh.logs[h] = newUnitLog(1, "impostor") // "impostor" pretends to hash like "a"
+	impostor := newUnitLog(s.alg, "impostor", minTime) // "impostor" pretends to hash like "a"
+	sh.logs[h] = impostor
+	s.keys.Add(1)
 	ctx := t.Context()
 	for range 2 {
-		if d, _ := s.Acquire(ctx, "a", 1); !d.Allowed {
+		if d, _ := s.Take(ctx, "a", rates, 1); !d.Allowed {
 			t.Fatal("a denied early")
 		}
 	}
-	if d, _ := s.Acquire(ctx, "a", 1); d.Allowed {
+	if d, _ := s.Take(ctx, "a", rates, 1); d.Allowed {
 		t.Fatal("a allowed past its limit")
 	}
-	if len(sh.collided) != 1 || sh.logs[h].key != "impostor" || sh.logs[h].count() != 0 {
+	if len(sh.collided) != 1 || sh.logs[h] != impostor || impostor.count() != 0 {
 		t.Fatalf("collided = %d keys, logs[h] = %q with %d units", len(sh.collided), sh.logs[h].key, sh.logs[h].count())
 	}
-	if s.Len() != 2 {
-		t.Fatalf("Len = %d, want 2", s.Len())
+	if n := KeyCount(s); n != 2 {
+		t.Fatalf("%d keys, want 2", n)
+	}
+	s.Reset(ctx, "a")
+	if len(sh.collided) != 0 || sh.logs[h] != impostor || KeyCount(s) != 1 {
+		t.Fatalf("after Reset(a): collided = %d keys, logs[h] = %q, %d keys", len(sh.collided), sh.logs[h].key, KeyCount(s))
+	}
+}
+
+// TestStampsNeverGoBack reads a clock that goes backwards, as a take that
+// read the clock before a concurrent take or sweep but locked after it
+// would see: the take is stamped no earlier than the latest reading applied
+// to its key, or to its shard by a sweep that dropped the key, so that
+// nothing it should count was dropped.
+func TestStampsNeverGoBack(t *testing.T) {
+	clock := core.NewFakeClock(1000)
+	s, err := New(WithClock(clock), WithShards(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates := MustRates(t, ratelimit.PerSecond(2))
+	ctx := t.Context()
+	s.Take(ctx, "a", rates, 1)
+	clock.Set(500)
+	s.Take(ctx, "a", rates, 1)
+	sh, h := s.locate("a")
+	if got := sh.logs[h].newestTs; got != 1000 {
+		t.Fatalf("a take whose clock read 500 stamped %d, want 1000", got)
+	}
+	// A sweep at 5000 drops the idle key; a take that read 4000 adds it
+	// afresh, stamped at 5000.
+	clock.Set(5000)
+	s.Take(ctx, "b", rates, 1)
+	if n := KeyCount(s); n != 1 {
+		t.Fatalf("%d keys after the sweep, want 1", n)
+	}
+	clock.Set(4000)
+	s.Take(ctx, "a", rates, 1)
+	if got := sh.logs[h].newestTs; got != 5000 {
+		t.Fatalf("a take whose clock read 4000 after a sweep at 5000 stamped %d, want 5000", got)
 	}
 }

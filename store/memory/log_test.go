@@ -7,66 +7,94 @@ import (
 	"time"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// TestLogMatchesNaive drives unitLog and the reference log with the same random
-// puts (mostly in time order, some out of order, several names and weights),
-// leaks and peeks, and requires identical answers throughout.
-func TestLogMatchesNaive(t *testing.T) {
-	rates, err := ratelimit.NewRates(ratelimit.Per(7, 50*time.Millisecond), ratelimit.Per(20, 400*time.Millisecond), ratelimit.Per(40, time.Second))
-	if err != nil {
-		t.Fatal(err)
+// refLog is the plainest sliding-window log: one timestamp per unit, in
+// order. It is the model unitLog is held to.
+type refLog struct{ units []int64 }
+
+func (r *refLog) CountSince(_ int, since int64) int64 {
+	i, _ := slices.BinarySearch(r.units, since)
+	return int64(len(r.units) - i)
+}
+
+func (r *refLog) NthNewest(k int64) (int64, bool) {
+	if k < 0 || k >= int64(len(r.units)) {
+		return 0, false
 	}
-	maxIv := rates.Largest().IntervalMillis()
+	return r.units[int64(len(r.units))-1-k], true
+}
+
+// rerate returns next, the rates of a take at now after a take under rates;
+// when they differ, it first drops the units rates no longer count at now,
+// as the store does.
+func (r *refLog) rerate(rates, next ratelimit.Rates, now int64) ratelimit.Rates {
+	if !slices.Equal(next, rates) {
+		r.drop(now - rates.Largest().IntervalMillis())
+	}
+	return next
+}
+
+// drop removes the units stamped before bound.
+func (r *refLog) drop(bound int64) {
+	i, _ := slices.BinarySearch(r.units, bound)
+	r.units = r.units[i:]
+}
+
+// TestLogMatchesModel drives a unitLog and the model with the same random
+// takes (weights, gaps, sweeps, and rate lists of one to three rates that
+// change now and then, sometimes to equal rates in another slice), and
+// requires identical decisions and contents throughout. On a change of
+// rates the model drops the units the last rates no longer count, as the
+// store promises; otherwise it keeps every unit, so a unit the ring
+// reclaimed too early shows as a difference.
+func TestLogMatchesModel(t *testing.T) {
+	lists := []ratelimit.Rates{
+		MustRates(t, Per(7, 50*time.Millisecond), Per(20, 400*time.Millisecond), ratelimit.PerSecond(40)),
+		MustRates(t, Per(7, 50*time.Millisecond), Per(20, 400*time.Millisecond), ratelimit.PerSecond(40)),
+		MustRates(t, Per(10, 400*time.Millisecond)),
+		MustRates(t, Per(3, 20*time.Millisecond), Per(30, time.Second)),
+		MustRates(t, Per(5, 50*time.Millisecond), Per(25, 400*time.Millisecond), ratelimit.PerSecond(45), Per(60, 3*time.Second)),
+	}
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 1))
-		l, ref := newUnitLog(len(rates), ""), &ratelimittest.ReferenceLog{}
+		l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime), &refLog{}
+		rates := lists[0]
 		now := int64(1000)
 		for step := range 3000 {
 			now += int64(r.IntN(12))
-			ts := now
-			if r.IntN(10) == 0 {
-				ts -= int64(r.IntN(30)) // out of order
+			if r.IntN(100) == 0 {
+				rates = ref.rerate(rates, lists[r.IntN(len(lists))], now)
 			}
-			item := ratelimit.Item{Name: []string{"a", "b", "c"}[r.IntN(3)], Time: ts, Weight: int64(r.IntN(4))}
-			if r.IntN(4) > 0 {
-				item.Name = "a"
+			n := int64(r.IntN(4))
+			var want, got ratelimit.Decision
+			core.DecideLog(&want, rates, now, n, ref)
+			if _, err := l.take(&got, rates, l.stamp(now), n); err != nil {
+				t.Fatal(err)
 			}
-			want := ratelimit.SlidingWindowLog{}.Decide(rates, item, ref)
-			var got ratelimit.Decision
-			l.put(&got, rates, item, maxIv)
 			if got != want {
-				t.Fatalf("seed %d step %d: put %v = %+v, want %+v", seed, step, item, got, want)
+				t.Fatalf("seed %d step %d: take(%d) at %d = %+v, want %+v", seed, step, n, now, got, want)
 			}
-			if want.Allowed && item.Weight > 0 {
-				ref.Insert(item.Name, item.Time, item.Weight)
-			}
-			// A full ring reclaims units older than the largest window; they
-			// count for nothing, and the model drops them too.
-			oldest := now + 1
-			if !l.empty() {
-				oldest = l.at(l.head).ts
-			}
-			if i, _ := slices.BinarySearch(ref.Units, oldest); i > 0 && ref.Units[i-1] >= item.Time-maxIv {
-				t.Fatalf("seed %d step %d: the log dropped a unit at %d that still counts at %d", seed, step, ref.Units[i-1], item.Time)
-			}
-			ref.Leak(oldest)
-			if r.IntN(50) == 0 {
-				bound := now - maxIv + int64(r.IntN(100))
-				if g, w := l.leak(bound), ref.Leak(bound); g != w {
-					t.Fatalf("seed %d step %d: leak(%d) = %d, want %d", seed, step, bound, g, w)
+			if want.Allowed {
+				for range n {
+					ref.units = append(ref.units, now)
 				}
 			}
-			if l.count() != int64(len(ref.Units)) {
-				t.Fatalf("seed %d step %d: count = %d, want %d", seed, step, l.count(), len(ref.Units))
+			if r.IntN(200) == 0 {
+				l.expire(now)
+				ref.drop(now - rates.Largest().IntervalMillis())
 			}
-			if k := int64(r.IntN(len(ref.Units) + 1)); k < int64(len(ref.Units)) {
-				it, ok := l.item(k)
-				i := int64(len(ref.Units)) - 1 - k
-				if !ok || it.Time != ref.Units[i] || it.Name != ref.Names[i] {
-					t.Fatalf("seed %d step %d: item(%d) = %v, %v; want %s at %d", seed, step, k, it, ok, ref.Names[i], ref.Units[i])
+			// The log holds what the model holds, or less, but never a unit
+			// that still counts at now for the key's rates.
+			held := &refLog{ref.units[int64(len(ref.units))-l.count():]}
+			if dropped := ref.units[:len(ref.units)-len(held.units)]; len(dropped) > 0 && dropped[len(dropped)-1] >= now-rates.Largest().IntervalMillis() {
+				t.Fatalf("seed %d step %d: the log dropped a unit at %d that still counts at %d", seed, step, dropped[len(dropped)-1], now)
+			}
+			for k := range l.count() {
+				if got, _ := l.NthNewest(k); got != held.units[int64(len(held.units))-1-k] {
+					t.Fatalf("seed %d step %d: NthNewest(%d) = %d, want %d", seed, step, k, got, held.units[int64(len(held.units))-1-k])
 				}
 			}
 		}
@@ -74,12 +102,12 @@ func TestLogMatchesNaive(t *testing.T) {
 }
 
 func TestLogMergesAndBounds(t *testing.T) {
-	rates, _ := ratelimit.NewRates(ratelimit.Per(1<<40, time.Second))
-	l := newUnitLog(1, "k")
+	rates := MustRates(t, ratelimit.PerSecond(1<<40))
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
 	for ms := range int64(10_000) {
 		for range 5 {
 			var d ratelimit.Decision
-			l.put(&d, rates, ratelimit.Item{Name: "k", Time: ms, Weight: 1}, 1000)
+			l.take(&d, rates, ms, 1)
 		}
 	}
 	// One entry per millisecond, and the ring grows no further than the
@@ -88,25 +116,46 @@ func TestLogMergesAndBounds(t *testing.T) {
 	if len(l.buf) > 2048 {
 		t.Fatalf("ring grew to %d entries, want at most 2048", len(l.buf))
 	}
-	if l.names != nil {
-		t.Fatal("a single-name log made a names ring")
+	if l.count() < 5*1001 {
+		t.Fatalf("the log holds %d units, fewer than one window's %d", l.count(), 5*1001)
 	}
 }
 
 func TestLogNoAllocsWhenWarm(t *testing.T) {
-	rates, _ := ratelimit.NewRates(ratelimit.Per(100, time.Second), ratelimit.Per(1000, time.Minute))
-	l := newUnitLog(2, "k")
+	rates := MustRates(t, ratelimit.PerSecond(100), ratelimit.PerMinute(1000))
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
 	ts := int64(0)
-	put := func() {
+	take := func() {
 		ts++
 		var d ratelimit.Decision
-		l.put(&d, rates, ratelimit.Item{Name: "k", Time: ts, Weight: 1}, 60_000)
+		l.take(&d, rates, ts, 1)
 	}
 	for range 200_000 {
-		put()
+		take()
 	}
-	if n := testing.AllocsPerRun(1000, put); n != 0 {
-		t.Fatalf("put allocates %v times when warm, want 0", n)
+	if n := testing.AllocsPerRun(1000, take); n != 0 {
+		t.Fatalf("take allocates %v times when warm, want 0", n)
+	}
+}
+
+// TestLogCursorsFollowRates changes the number of rates past the two the
+// log's own cursors hold and back.
+func TestLogCursorsFollowRates(t *testing.T) {
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
+	for i, rates := range []ratelimit.Rates{
+		MustRates(t, ratelimit.PerSecond(5)),
+		MustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(10), ratelimit.PerHour(20)),
+		MustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(10)),
+		MustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(10), ratelimit.PerHour(20), ratelimit.PerDay(30)),
+	} {
+		var d ratelimit.Decision
+		l.take(&d, rates, int64(i), 1)
+		if len(l.cursors) != len(rates) || (len(rates) <= 2) != (&l.cursors[0] == &l.small[0]) {
+			t.Fatalf("%d rates: %d cursors, in the log's own array: %v", len(rates), len(l.cursors), &l.cursors[0] == &l.small[0])
+		}
+		if !d.Allowed || d.Remaining != rates[0].Limit-int64(i)-1 {
+			t.Fatalf("%d rates: take = %v", len(rates), d)
+		}
 	}
 }
 
@@ -116,5 +165,8 @@ func TestLogLayout(t *testing.T) {
 	}
 	if off := unsafe.Offsetof(unitLog{}.small); off%64 != 0 {
 		t.Fatalf("unitLog.small at offset %d, want a cache-line boundary", off)
+	}
+	if size := unsafe.Sizeof(shard{}); size != 128 {
+		t.Fatalf("shard is %d bytes, want 128: two cache lines", size)
 	}
 }

@@ -4,57 +4,47 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// An Option configures a [Bucket] or a [Store]. Options are made by the With
-// functions; each says whether it applies to both or to a Store only.
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// An Option configures a [Store]; the With functions make them.
+type Option func(*config)
 
 type config struct {
-	algorithm     ratelimit.Algorithm
-	clock         ratelimit.Clock
-	shards        int
-	maxKeys       int
-	sweepInterval time.Duration
-	sweepSet      bool
+	algorithm ratelimit.Algorithm
+	clock     core.Clock
+	shards    int
+	maxKeys   int
 }
 
-func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
+func newConfig(opts []Option) (config, error) {
 	c := config{
-		clock:   ratelimit.MonotonicClock{},
-		shards:  defaultShards(),
-		maxKeys: DefaultMaxKeys,
+		algorithm: ratelimit.SlidingWindowLog,
+		shards:    max(64, 16*runtime.GOMAXPROCS(0)),
+		maxKeys:   DefaultMaxKeys,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
+		if o == nil {
+			return c, fmt.Errorf("%w: memorystore: option is nil", ratelimit.ErrInvalidArgument)
 		}
+		o(&c)
 	}
-	if !c.sweepSet {
-		c.sweepInterval = min(max(rates.Largest().Interval, time.Second), time.Minute)
+	if c.algorithm == "" {
+		c.algorithm = ratelimit.SlidingWindowLog
+	}
+	if c.clock == nil {
+		c.clock = core.MonotonicClock{}
 	}
 	switch {
-	case c.clock == nil:
-		return c, fmt.Errorf("%w: memorystore: clock is nil", ratelimit.ErrInvalidArgument)
 	case c.shards <= 0 || c.shards > 1<<16:
 		return c, fmt.Errorf("%w: memorystore: %d shards is outside 1..65536", ratelimit.ErrInvalidArgument, c.shards)
 	case c.maxKeys <= 0:
 		return c, fmt.Errorf("%w: memorystore: maximum of %d keys must be positive", ratelimit.ErrInvalidArgument, c.maxKeys)
-	case c.sweepInterval < 0:
-		return c, fmt.Errorf("%w: memorystore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
-	var err error
-	if c.algorithm, err = parseAlgorithm(c.algorithm, rates); err != nil {
-		return c, err
+	if err := core.Validate(c.algorithm, nil); err != nil {
+		return c, fmt.Errorf("memorystore: %w", err)
 	}
 	// A power of two, and no more shards than keys, so every shard may hold
 	// at least one key.
@@ -62,51 +52,43 @@ func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
 	return c, nil
 }
 
-func defaultShards() int { return max(64, 16*runtime.GOMAXPROCS(0)) }
-
 // DefaultMaxKeys is the number of keys a [Store] holds at most unless
 // [WithMaxKeys] says otherwise.
 const DefaultMaxKeys = 1 << 20
 
-// WithAlgorithm sets the admission algorithm of a Bucket or Store: the
-// exact [ratelimit.SlidingWindowLog] (the default), [ratelimit.GCRA] or
-// [ratelimit.SlidingWindowCounter], which keep a few numbers per rate and
-// key whatever the traffic (about 300 bytes per key in all). Under the
-// constant-state algorithms Peek fails with [ratelimit.ErrNoHistory] and
-// Count reports what the largest rate still counts.
+// WithAlgorithm sets the admission algorithm: [ratelimit.SlidingWindowLog]
+// (the default, also ""), [ratelimit.GCRA] or
+// [ratelimit.SlidingWindowCounter]. The log keeps a timestamp per
+// millisecond that admitted units, up to the largest interval; the other two
+// keep a few numbers per rate and key whatever the traffic. Any other value
+// makes [New] fail with an error wrapping [ratelimit.ErrInvalidArgument].
 func WithAlgorithm(a ratelimit.Algorithm) Option {
-	return optionFunc(func(cfg *config) { cfg.algorithm = a })
+	return func(c *config) { c.algorithm = a }
 }
 
-// WithClock sets the clock units are stamped with. Default:
-// [ratelimit.MonotonicClock]. Tests use a [ratelimit.FakeClock].
-func WithClock(c ratelimit.Clock) Option {
-	return optionFunc(func(cfg *config) { cfg.clock = c })
+// WithClock sets the clock takes are stamped with. Default (and nil):
+// [core.MonotonicClock]. Tests use a [core.FakeClock].
+func WithClock(clock core.Clock) Option {
+	return func(c *config) { c.clock = clock }
 }
 
-// WithShards sets how many independently locked shards a Store spreads its
-// keys over, rounded down to a power of two and to at most the maximum
-// number of keys. Store only. Default: 16 per GOMAXPROCS, at least 64.
+// WithShards sets how many independently locked shards the store spreads
+// its keys over, rounded down to a power of two and to at most the maximum
+// number of keys; outside 1..65536, [New] fails with an error wrapping
+// [ratelimit.ErrInvalidArgument]. Default: 16 per GOMAXPROCS, at least 64.
 func WithShards(n int) Option {
-	return optionFunc(func(cfg *config) { cfg.shards = n })
+	return func(c *config) { c.shards = n }
 }
 
-// WithMaxKeys caps the number of keys a Store holds, in total over its
-// shards. When the store is full, a new key first makes the store drop idle
-// keys (those with no unit inside the largest window, whose loss changes no
-// decision): its shard's, then, if that made no room, every shard's; if
-// none is idle, the put fails with [ErrTooManyKeys] rather than forget a key
-// that still counts. A key costs about 300 bytes, plus its name, plus 16
-// bytes for each millisecond of its largest window that holds units. Store
-// only. Default: [DefaultMaxKeys].
+// WithMaxKeys caps the number of keys the store holds, in total over its
+// shards. When the store is full, a new key first makes it drop idle keys
+// (those that count nothing under the rates of their last take, whose loss
+// changes no decision): its shard's, then, if that made no room, every
+// shard's; if none is idle, the take fails with [ErrTooManyKeys] rather than
+// forget a key that still counts. A key costs about 300 bytes, plus the key
+// itself, plus, under the log, 16 bytes for each millisecond of its largest
+// window that holds units. A cap below 1 makes [New] fail with an error
+// wrapping [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
-	return optionFunc(func(cfg *config) { cfg.maxKeys = n })
-}
-
-// WithSweepInterval sets how often a Store's background sweeper leaks every
-// key and drops the idle ones; 0 disables the sweeper (idle keys are then
-// dropped only when a shard is full). Store only. Default: the largest
-// interval, kept between 1s and 1min.
-func WithSweepInterval(d time.Duration) Option {
-	return optionFunc(func(cfg *config) { cfg.sweepInterval, cfg.sweepSet = d, true })
+	return func(c *config) { c.maxKeys = n }
 }

@@ -10,29 +10,40 @@ import (
 	"sync/atomic"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// Store is an in-process [ratelimit.Factory]: one exact sliding-window log per
-// key, created on first use, spread over independently locked shards so many
-// keys scale across cores. A put locks one shard once, allocates nothing for
-// a known key, and costs O(1) amortized per rate.
+// ErrTooManyKeys reports that a [Store] is full: a new key arrived while the
+// store held its cap of keys ([WithMaxKeys]) and none of them was idle.
+var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
+
+// Store keeps the state of many keys in process memory and decides takes
+// against it, exactly, under one algorithm ([WithAlgorithm]). Keys are
+// spread over independently locked shards, so many keys scale across cores.
+// A take locks one shard, costs O(1) amortized per rate, and allocates
+// nothing for a key the store holds.
 //
-// Memory stays bounded under key churn: a background sweeper (see
-// [WithSweepInterval]) leaks every key and drops idle ones, and the number of
-// keys is capped ([WithMaxKeys]).
+// Each key remembers the rates of its last take; a take with other rates
+// judges the key's state by the rules of [ratelimit.Store].
+//
+// Memory stays bounded under key churn with no goroutine and nothing to
+// close: a take drops its shard's idle keys (keys that count nothing under
+// the rates of their last take) once one of them may be idle, at most once
+// per the longest interval of the rates the shard's keys last took under,
+// kept between 1s and 1min. Such a take visits that one shard's keys. The
+// number of keys is also capped ([WithMaxKeys]); a new key in a full store
+// visits every shard to find idle keys, unless none can have gone idle since
+// the last such visit.
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
-// use. Close stops the sweeper, drops every key and makes later calls fail
-// with an error wrapping [ratelimit.ErrClosed].
+// use.
 type Store struct {
-	rates       ratelimit.Rates
-	alg         ratelimit.Algorithm
-	clock       ratelimit.Clock
-	maxInterval int64
-	seed        maphash.Seed
-	shards      []shard
-	mask        uint64
+	alg    ratelimit.Algorithm
+	clock  core.Clock
+	seed   maphash.Seed
+	shards []shard
+	mask   uint64
 
 	// keys counts the keys of every shard, against maxKeys: the cap holds
 	// for the store as a whole, however keys fall into shards.
@@ -43,61 +54,146 @@ type Store struct {
 	// fails them fast instead of sweeping every key for each.
 	sweepMu sync.Mutex
 	idleAt  atomic.Int64
-
-	closed    atomic.Bool
-	stop      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
 }
 
+// shard is a part of the store's keys under one lock, with what decides when
+// a take sweeps it.
 type shard struct {
 	mu sync.Mutex
-	// logs holds each key's log by the key's hash; the rare key whose hash is
+	// sweepAt is when a take next sweeps the shard (see schedule).
+	sweepAt int64
+	// logs holds each key by the key's hash; the rare key whose hash is
 	// taken by another key lives in collided.
 	logs     map[uint64]*unitLog
 	collided map[string]*unitLog
-	// idleAt is the earliest time a sweep of this shard can find an idle
-	// key; a new key in a full store before then skips that sweep.
+	// idleAt is the earliest time a sweep can find an idle key.
 	idleAt int64
-	_      [32]byte // keep shards on separate cache lines
+	// swept is the latest clock reading a sweep applied: a new key's stamps
+	// start there, so that no take counts less than the keys swept away.
+	swept int64
+	// span is the longest interval, in milliseconds, of the rates of the
+	// keys' last takes: it sets how often the shard is swept.
+	span int64
+	_    [72]byte // 128 bytes: keep shards on separate cache lines
 }
 
-var _ ratelimit.Factory = (*Store)(nil)
+// minPeriod and maxPeriod bound the time between two sweeps of a shard, in
+// milliseconds.
+const (
+	minPeriod = int64(time.Second / time.Millisecond)
+	maxPeriod = int64(time.Minute / time.Millisecond)
+)
 
-// New returns an empty Store enforcing rates on every key, validated as
-// [ratelimit.NewRates] does. Options: [WithClock], [WithShards],
-// [WithMaxKeys], [WithSweepInterval].
-func New(rates []ratelimit.Rate, opts ...Option) (*Store, error) {
-	rs, err := ratelimit.NewRates(rates...)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := newConfig(rs, opts)
+var (
+	_ ratelimit.Store    = (*Store)(nil)
+	_ ratelimit.Checker  = (*Store)(nil)
+	_ ratelimit.Resetter = (*Store)(nil)
+)
+
+// New returns an empty Store. Its error, for a bad option, wraps
+// [ratelimit.ErrInvalidArgument].
+func New(opts ...Option) (*Store, error) {
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
-		rates:       rs,
-		alg:         cfg.algorithm,
-		clock:       cfg.clock,
-		maxInterval: rs.Largest().IntervalMillis(),
-		seed:        maphash.MakeSeed(),
-		shards:      make([]shard, cfg.shards),
-		mask:        uint64(cfg.shards - 1),
-		maxKeys:     int64(cfg.maxKeys),
+		alg:     cfg.algorithm,
+		clock:   cfg.clock,
+		seed:    maphash.MakeSeed(),
+		shards:  make([]shard, cfg.shards),
+		mask:    uint64(cfg.shards - 1),
+		maxKeys: int64(cfg.maxKeys),
 	}
 	for i := range s.shards {
-		s.shards[i].logs = make(map[uint64]*unitLog)
+		sh := &s.shards[i]
+		sh.logs = make(map[uint64]*unitLog)
+		sh.sweepAt, sh.idleAt, sh.swept = maxTime, maxTime, minTime
 	}
-	if cfg.sweepInterval > 0 {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.sweeper(cfg.sweepInterval)
-	}
+	s.idleAt.Store(maxTime)
 	return s, nil
 }
 
-// Rates returns the rates every key is held to.
-func (s *Store) Rates() ratelimit.Rates { return s.rates }
+// Take takes n units under key against rates, as [ratelimit.Store] says,
+// stamped with the store's clock (never earlier than a stamp the key already
+// has). n = 0 adds no key. The error wraps [ratelimit.ErrInvalidArgument]
+// for a negative n, [ratelimit.ErrInvalidRate] for empty rates or, under
+// GCRA and the counter, rates beyond exact arithmetic ([core.Validate]),
+// and is [ErrTooManyKeys] (wrapped) when key is new and the store full.
+func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	// Named results written in place: returning a local Decision would copy
+	// it, which costs more than the rest of a take.
+	err = s.decide(&d, key, rates, n, true)
+	return
+}
+
+// Check returns the Decision Take would return for n units under key against
+// rates, and changes nothing: it adds no key and consumes nothing. Its
+// errors are Take's, but for ErrTooManyKeys.
+func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	err = s.decide(&d, key, rates, n, false)
+	return
+}
+
+// decide is Take (take true) and Check: it judges n units under key against
+// rates into d, and with take applies them.
+func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool) error {
+	if n < 0 || len(rates) == 0 {
+		return badInput(key, n)
+	}
+	sh, h := s.locate(key)
+	// Read the clock before taking the lock, so that the lock is held for
+	// the decision alone; unitLog.stamp keeps stamps in lock order.
+	now := s.clock.Now()
+	sh.mu.Lock()
+	if take && now >= sh.sweepAt {
+		s.sweep(sh, now)
+	}
+	log := sh.lookup(key, h)
+	var err error
+	switch {
+	case log == nil && (n == 0 || !take):
+		err = decideAbsent(d, s.alg, rates, max(now, sh.swept), n)
+	case !take:
+		err = log.check(d, rates, max(now, log.floor), n)
+	default:
+		if log == nil {
+			if log, err = s.add(sh, key, h, rates, now); err != nil {
+				break
+			}
+		}
+		now = log.stamp(now)
+		var changed bool
+		if changed, err = log.take(d, rates, now, n); changed {
+			sh.rerated(rates, now)
+		}
+	}
+	sh.mu.Unlock()
+	return err
+}
+
+// Reset forgets key: its next take starts with no history. It returns nil.
+func (s *Store) Reset(_ context.Context, key string) error {
+	sh, h := s.locate(key)
+	sh.mu.Lock()
+	if log := sh.logs[h]; log != nil && log.key == key {
+		delete(sh.logs, h)
+		s.keys.Add(-1)
+	} else if _, ok := sh.collided[key]; ok {
+		delete(sh.collided, key)
+		s.keys.Add(-1)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+// badInput returns the error for a negative n or, if n is not, empty rates.
+func badInput(key string, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("%w: memorystore: weight %d for key %q is negative", ratelimit.ErrInvalidArgument, n, key)
+	}
+	return fmt.Errorf("%w: memorystore: no rates for key %q", ratelimit.ErrInvalidRate, key)
+}
 
 // locate returns key's shard and hash.
 func (s *Store) locate(key string) (*shard, uint64) {
@@ -116,88 +212,53 @@ func (sh *shard) lookup(key string, h uint64) *unitLog {
 // size returns the number of keys in sh. sh.mu must be held.
 func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
 
-// Acquire puts weight units under name, stamped with the store's clock
-// (never earlier than a stamp the key already has). It fails with
-// [ErrTooManyKeys] when name is new and the store is full.
-func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
-	// Named results written in place: returning a local Decision would copy
-	// it, which costs more than the rest of a put.
-	err = s.put(&d, name, ratelimit.Item{Name: name, Weight: weight}, true)
-	return
-}
-
-// put judges item against key's log into d (an out-parameter, see
-// unitLog.put) and stores it if allowed; now stamps it with the store's clock.
-func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) error {
-	if item.Weight < 0 {
-		return ratelimit.WeightError(item.Name, item.Weight)
+// add adds key, which sh does not hold, for a take against rates at now.
+// When the store is full it drops idle keys first, and fails with
+// ErrTooManyKeys if none is. sh.mu must be held; add may release it for a
+// while.
+func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now int64) (*unitLog, error) {
+	if s.alg != ratelimit.SlidingWindowLog {
+		// Fail bad rates before the key takes room: Take would not keep it.
+		if err := core.Validate(s.alg, rates); err != nil {
+			return nil, fmt.Errorf("memorystore: %w", err)
+		}
 	}
-	if s.closed.Load() {
-		return errClosed
-	}
-	sh, h := s.locate(key)
-	if now {
-		// Read the clock before taking the lock, so that the lock is held
-		// for the put alone; log.stamp keeps stamps in lock order.
-		item.Time = s.clock.Now()
-	}
-	sh.mu.Lock()
-	log := sh.lookup(key, h)
-	if log == nil && item.Weight == 0 {
-		// Judge against an empty log without adding the key.
-		newKeyLog(s.alg, len(s.rates), key).decide(d, s.rates, item, s.maxInterval, false)
+	log, err := s.create(sh, key, h, now)
+	if err == errFull {
+		// Make room in every shard, holding none of their locks but one at
+		// a time, then look again: another take may have added the key
+		// meanwhile.
 		sh.mu.Unlock()
-		return nil
-	}
-	if log == nil {
-		var err error
-		if log, err = s.create(sh, key, h, item.Time); err == errFull {
-			// Make room in every shard, holding none of their locks but
-			// one at a time, then look again: another put may have added
-			// the key meanwhile.
-			sh.mu.Unlock()
-			s.sweepAll(item.Time, false)
-			sh.mu.Lock()
-			if log = sh.lookup(key, h); log == nil {
-				log, err = s.create(sh, key, h, item.Time)
-			}
-		}
-		if err != nil {
-			sh.mu.Unlock()
-			if err == errFull {
-				err = fmt.Errorf("%w: %d keys in use, none idle, while adding %q", ErrTooManyKeys, s.keys.Load(), key)
-			}
-			return err
+		s.sweepAll(now)
+		sh.mu.Lock()
+		if log = sh.lookup(key, h); log == nil {
+			log, err = s.create(sh, key, h, now)
 		}
 	}
-	if now {
-		item.Time = log.stamp(item.Time)
+	if err == errFull {
+		err = fmt.Errorf("%w: %d keys in use, none idle, while adding %q", ErrTooManyKeys, s.keys.Load(), key)
 	}
-	log.decide(d, s.rates, item, s.maxInterval, true)
-	sh.mu.Unlock()
-	return nil
+	return log, err
 }
 
 // errFull is create's report that the store holds its cap of keys and sh
 // has none idle: the caller sweeps every shard before it gives up.
 var errFull = errors.New("full")
 
-// create adds an empty log for key to sh. When the store is full it drops
-// sh's idle keys first, and fails with errFull if that made no room. sh.mu
-// must be held.
+// create adds a key with no history to sh. When the store is full it sweeps
+// sh first, and fails with errFull if that made no room. sh.mu must be held.
 func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, error) {
 	if !s.reserveKey() {
 		if now >= sh.idleAt {
-			sh.idleAt = s.sweep(sh, now)
+			s.sweep(sh, now)
 		}
 		if !s.reserveKey() {
 			return nil, errFull
 		}
 	}
 	// The new key may go idle before any key the last sweeps saw.
-	sh.idleAt = min(sh.idleAt, now+1)
 	lower(&s.idleAt, now+1)
-	log := newKeyLog(s.alg, len(s.rates), key)
+	log := newUnitLog(s.alg, key, sh.swept)
 	if sh.logs[h] == nil {
 		sh.logs[h] = log
 	} else {
@@ -206,7 +267,7 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 		}
 		sh.collided[key] = log
 	}
-	return log, nil
+	return log, nil // the take's rerated schedules the next sweep
 }
 
 // reserveKey counts one more key, unless the store holds its cap.
@@ -224,34 +285,52 @@ func lower(a *atomic.Int64, v int64) {
 	}
 }
 
+// rerated notes that a key of sh took at now under other rates than its
+// last take's (or its first take): it may go idle sooner than the last
+// sweep saw, and rates may be longer than the shard's span. sh.mu must be
+// held.
+func (sh *shard) rerated(rates ratelimit.Rates, now int64) {
+	sh.idleAt = min(sh.idleAt, now+1)
+	sh.span = max(sh.span, rates.Largest().IntervalMillis())
+	sh.schedule()
+}
+
+// schedule sets when a take next sweeps sh: once a key may be idle, and one
+// period (the shard's span, kept between minPeriod and maxPeriod) after the
+// last sweep, so that a sweep visits each key at most once per period, and
+// a key taken now and then is not dropped and added again at every take.
+// sh.mu must be held.
+func (sh *shard) schedule() {
+	period := min(max(sh.span, minPeriod), maxPeriod)
+	sh.sweepAt = max(sh.idleAt, sh.swept+period) // no overflow: swept is a clock reading or minTime
+}
+
 // sweepAll sweeps every shard, one lock at a time, unless no key can have
-// become idle since the last store-wide sweep and force is false.
-func (s *Store) sweepAll(now int64, force bool) {
+// become idle since the last store-wide sweep.
+func (s *Store) sweepAll(now int64) {
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
-	if !force && now < s.idleAt.Load() {
+	if now < s.idleAt.Load() {
 		return
 	}
-	next := int64(1<<63 - 1)
+	next := maxTime
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		sh.idleAt = s.sweep(sh, now)
+		s.sweep(sh, now)
 		next = min(next, sh.idleAt)
 		sh.mu.Unlock()
 	}
 	s.idleAt.Store(next)
 }
 
-// sweep leaks every log of sh at now, drops the empty ones, and returns the
-// earliest time another log can become idle. sh.mu must be held.
-func (s *Store) sweep(sh *shard, now int64) int64 {
-	next := int64(1<<63 - 1)
+// sweep expires every key of sh at now, drops the idle ones, and schedules
+// the next sweep. sh.mu must be held.
+func (s *Store) sweep(sh *shard, now int64) {
+	next, span := maxTime, int64(0)
 	idle := func(log *unitLog) bool {
-		log.advance(now)
-		log.leakAt(s.rates, now, s.maxInterval)
-		if at := log.idleAt(s.rates); at > now {
-			next = min(next, at)
+		if at := log.expire(now); at > now {
+			next, span = min(next, at), max(span, log.span())
 			return false
 		}
 		return true
@@ -260,75 +339,6 @@ func (s *Store) sweep(sh *shard, now int64) int64 {
 	maps.DeleteFunc(sh.logs, func(_ uint64, log *unitLog) bool { return idle(log) })
 	maps.DeleteFunc(sh.collided, func(_ string, log *unitLog) bool { return idle(log) })
 	s.keys.Add(int64(sh.size() - before))
-	return next
-}
-
-func (s *Store) sweeper(every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		s.sweepAll(s.clock.Now(), true)
-	}
-}
-
-// Len returns the number of keys the store holds.
-func (s *Store) Len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += sh.size()
-		sh.mu.Unlock()
-	}
-	return n
-}
-
-// Bucket returns a view of name's bucket. The view holds no state of its own:
-// each call finds name's log in the store, so it stays right after the key is
-// swept. Units put through the view go to name's log under the item's own
-// name. Closing the view does nothing; close the Store.
-func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
-	if s.closed.Load() {
-		return nil, errClosed
-	}
-	return &keyBucket{s: s, name: name}, nil
-}
-
-// Close stops the sweeper, waits for it and drops every key. It is idempotent
-// and returns nil.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		if s.stop != nil {
-			close(s.stop)
-			<-s.done
-		}
-		for i := range s.shards {
-			sh := &s.shards[i]
-			sh.mu.Lock()
-			s.keys.Add(int64(-sh.size()))
-			clear(sh.logs)
-			clear(sh.collided)
-			sh.mu.Unlock()
-		}
-	})
-	return nil
-}
-
-// with runs fn on name's log (nil if the key is absent) under its shard's lock.
-func (s *Store) with(name string, fn func(*unitLog)) error {
-	if s.closed.Load() {
-		return errClosed
-	}
-	sh, h := s.locate(name)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	fn(sh.lookup(name, h))
-	return nil
+	sh.idleAt, sh.span, sh.swept = next, span, max(sh.swept, now)
+	sh.schedule()
 }

@@ -1,0 +1,101 @@
+package memorystore
+
+import (
+	"slices"
+
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
+)
+
+// take judges n units at now (a stamp) against rates into d and applies them
+// if allowed. It reports whether rates differ from those of the key's last
+// take. (d is an out-parameter: copying a returned Decision through each
+// layer costs more than the rest of a take.)
+func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) (changed bool, err error) {
+	if c := l.cst; c != nil {
+		if !sameSlice(c.Rates, rates) {
+			if changed = !slices.Equal(c.Rates, rates); !changed {
+				c.Rates = rates // the same rates in another slice: keep the fast path
+			}
+		}
+		return changed, c.Decide(d, rates, now, n, true)
+	}
+	if !sameSlice(l.rates, rates) {
+		changed = l.setRates(rates, now)
+	}
+	core.DecideLog(d, rates, now, n, l)
+	if d.Allowed && n > 0 {
+		l.insert(now, n, rates)
+	}
+	return changed, nil
+}
+
+// check judges n units at now (at least the key's floor) against rates into
+// d as take would, changing nothing a later take can observe.
+func (l *unitLog) check(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) error {
+	if c := l.cst; c != nil {
+		return c.Decide(d, rates, now, n, false)
+	}
+	if !sameSlice(l.rates, rates) && !slices.Equal(l.rates, rates) {
+		// Judge as a take would, through cursors sought afresh, and leave
+		// them to be sought again by the next take under the key's own
+		// rates. Forgetting changes nothing a later take sees: it would
+		// forget those units too, once stamped no earlier than now.
+		l.floor = now
+		l.forget(now)
+		l.resetCursors(len(rates))
+		core.DecideLog(d, rates, now, n, l)
+		l.resetCursors(len(l.rates))
+		return nil
+	}
+	core.DecideLog(d, rates, now, n, l)
+	return nil
+}
+
+// expire drops what no longer counts at now (a clock reading) and returns
+// the earliest time from which the key counts nothing if nothing more is
+// taken: at or before now, the key is idle and may be dropped.
+func (l *unitLog) expire(now int64) int64 {
+	l.floor = max(l.floor, now) // see stamp: a later take must count what this keeps
+	if l.cst != nil {
+		return l.cst.IdleAt()
+	}
+	if l.empty() {
+		return minTime
+	}
+	l.forget(now)
+	if l.empty() {
+		return minTime
+	}
+	return l.newestTs + l.rates.Largest().IntervalMillis() + 1
+}
+
+// span returns the longest interval the key's last take was judged under,
+// in milliseconds, 0 if none.
+func (l *unitLog) span() int64 {
+	rates := l.rates
+	if l.cst != nil {
+		rates = l.cst.Rates
+	}
+	if len(rates) == 0 {
+		return 0
+	}
+	return rates.Largest().IntervalMillis()
+}
+
+// noUnits is the log of a key the store does not hold.
+type noUnits struct{}
+
+func (noUnits) CountSince(int, int64) int64   { return 0 }
+func (noUnits) NthNewest(int64) (int64, bool) { return 0, false }
+
+// decideAbsent judges n units at now against rates for a key the store does
+// not hold, adding nothing.
+func decideAbsent(d *ratelimit.Decision, alg ratelimit.Algorithm, rates ratelimit.Rates, now, n int64) error {
+	if alg == ratelimit.SlidingWindowLog {
+		core.DecideLog(d, rates, now, n, noUnits{})
+		return nil
+	}
+	s := core.State{Algorithm: alg}
+	return s.Decide(d, rates, now, n, true)
+}
