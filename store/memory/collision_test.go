@@ -17,7 +17,7 @@ func TestHashCollision(t *testing.T) {
 	}
 	rates := MustRates(t, ratelimit.PerSecond(2))
 	sh, h := s.locate("a")
-	impostor := newUnitLog(s.alg, "impostor", minTime) // "impostor" pretends to hash like "a"
+	impostor := newUnitLog(s.alg, "impostor", minTime, nil) // "impostor" pretends to hash like "a"
 	sh.logs[h] = impostor
 	s.keys.Add(1)
 	ctx := t.Context()

@@ -77,13 +77,39 @@ func (c *cursor) valid(l *unitLog) bool {
 var _ core.WindowLog = (*unitLog)(nil)
 
 // newUnitLog returns a key with no history under alg whose stamps start at
-// floor.
-func newUnitLog(alg ratelimit.Algorithm, key string, floor int64) *unitLog {
+// floor, for a first take against rates (nil if not known).
+func newUnitLog(alg ratelimit.Algorithm, key string, floor int64, rates ratelimit.Rates) *unitLog {
 	l := &unitLog{key: key, floor: floor}
 	if alg != ratelimit.SlidingWindowLog {
-		l.cst = &core.State{Algorithm: alg}
+		l.cst = newState(alg, rates)
 	}
 	return l
+}
+
+// oneRate is a core.State with room for one rate's entry, so that a key of
+// one rate costs one allocation.
+type oneRate[E any] struct {
+	s core.State
+	e [1]E
+}
+
+// newState returns a state with no history under alg for a first take
+// against rates: for one rate, already holding its zero entry, as core's
+// carry would make it.
+func newState(alg ratelimit.Algorithm, rates ratelimit.Rates) *core.State {
+	if len(rates) == 1 {
+		switch alg {
+		case ratelimit.GCRA:
+			h := &oneRate[core.GCRAState]{}
+			h.s = core.State{Algorithm: alg, Rates: rates, GCRA: h.e[:]}
+			return &h.s
+		case ratelimit.SlidingWindowCounter:
+			h := &oneRate[core.CounterState]{}
+			h.s = core.State{Algorithm: alg, Rates: rates, Counter: h.e[:]}
+			return &h.s
+		}
+	}
+	return &core.State{Algorithm: alg}
 }
 
 // sameSlice reports whether a and b are the same slice of rates. Rates are

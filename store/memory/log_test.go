@@ -60,7 +60,7 @@ func TestLogMatchesModel(t *testing.T) {
 	}
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 1))
-		l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime), &refLog{}
+		l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil), &refLog{}
 		rates := lists[0]
 		now := int64(1000)
 		for step := range 3000 {
@@ -103,7 +103,7 @@ func TestLogMatchesModel(t *testing.T) {
 
 func TestLogMergesAndBounds(t *testing.T) {
 	rates := MustRates(t, ratelimit.PerSecond(1<<40))
-	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil)
 	for ms := range int64(10_000) {
 		for range 5 {
 			var d ratelimit.Decision
@@ -123,7 +123,7 @@ func TestLogMergesAndBounds(t *testing.T) {
 
 func TestLogNoAllocsWhenWarm(t *testing.T) {
 	rates := MustRates(t, ratelimit.PerSecond(100), ratelimit.PerMinute(1000))
-	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil)
 	ts := int64(0)
 	take := func() {
 		ts++
@@ -141,7 +141,7 @@ func TestLogNoAllocsWhenWarm(t *testing.T) {
 // TestLogCursorsFollowRates changes the number of rates past the two the
 // log's own cursors hold and back.
 func TestLogCursorsFollowRates(t *testing.T) {
-	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime)
+	l := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil)
 	for i, rates := range []ratelimit.Rates{
 		MustRates(t, ratelimit.PerSecond(5)),
 		MustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(10), ratelimit.PerHour(20)),

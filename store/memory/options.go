@@ -85,9 +85,10 @@ func WithShards(n int) Option {
 // (those that count nothing under the rates of their last take, whose loss
 // changes no decision): its shard's, then, if that made no room, every
 // shard's; if none is idle, the take fails with [ErrTooManyKeys] rather than
-// forget a key that still counts. A key costs about 300 bytes, plus the key
-// itself, plus, under the log, 16 bytes for each millisecond of its largest
-// window that holds units. A cap below 1 makes [New] fail with an error
+// forget a key that still counts. A key costs about 300 bytes under the log
+// and 400 under GCRA and the counter, plus the key itself, plus, under the
+// log, 16 bytes for each millisecond of its largest window that holds units
+// (TestStateBytesPerKey measures them). A cap below 1 makes [New] fail with an error
 // wrapping [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
 	return func(c *config) { c.maxKeys = n }

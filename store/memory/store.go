@@ -223,7 +223,7 @@ func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now 
 			return nil, fmt.Errorf("memorystore: %w", err)
 		}
 	}
-	log, err := s.create(sh, key, h, now)
+	log, err := s.create(sh, key, h, rates, now)
 	if err == errFull {
 		// Make room in every shard, holding none of their locks but one at
 		// a time, then look again: another take may have added the key
@@ -232,7 +232,7 @@ func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now 
 		s.sweepAll(now)
 		sh.mu.Lock()
 		if log = sh.lookup(key, h); log == nil {
-			log, err = s.create(sh, key, h, now)
+			log, err = s.create(sh, key, h, rates, now)
 		}
 	}
 	if err == errFull {
@@ -245,9 +245,9 @@ func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now 
 // has none idle: the caller sweeps every shard before it gives up.
 var errFull = errors.New("full")
 
-// create adds a key with no history to sh. When the store is full it sweeps
-// sh first, and fails with errFull if that made no room. sh.mu must be held.
-func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, error) {
+// create adds a key with no history to sh, for a first take against rates.
+// When the store is full it sweeps sh first, and fails with errFull if that made no room. sh.mu must be held.
+func (s *Store) create(sh *shard, key string, h uint64, rates ratelimit.Rates, now int64) (*unitLog, error) {
 	if !s.reserveKey() {
 		if now >= sh.idleAt {
 			s.sweep(sh, now)
@@ -258,7 +258,7 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 	}
 	// The new key may go idle before any key the last sweeps saw.
 	lower(&s.idleAt, now+1)
-	log := newUnitLog(s.alg, key, sh.swept)
+	log := newUnitLog(s.alg, key, sh.swept, rates)
 	if sh.logs[h] == nil {
 		sh.logs[h] = log
 	} else {
@@ -267,7 +267,8 @@ func (s *Store) create(sh *shard, key string, h uint64, now int64) (*unitLog, er
 		}
 		sh.collided[key] = log
 	}
-	return log, nil // the take's rerated schedules the next sweep
+	sh.rerated(rates, now)
+	return log, nil
 }
 
 // reserveKey counts one more key, unless the store holds its cap.
@@ -285,8 +286,8 @@ func lower(a *atomic.Int64, v int64) {
 	}
 }
 
-// rerated notes that a key of sh took at now under other rates than its
-// last take's (or its first take): it may go idle sooner than the last
+// rerated notes that a key of sh takes at now under other rates than its
+// last take's, or is new: it may go idle sooner than the last
 // sweep saw, and rates may be longer than the shard's span. sh.mu must be
 // held.
 func (sh *shard) rerated(rates ratelimit.Rates, now int64) {
