@@ -105,4 +105,3 @@ func mod(x, m int64) int64 {
 	}
 	return r
 }
-

@@ -94,4 +94,3 @@ func gcraUntil(s GCRAState, at int64) int64 {
 	}
 	return max(d, 0)
 }
-

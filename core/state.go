@@ -28,7 +28,8 @@ func Validate(a ratelimit.Algorithm, rates ratelimit.Rates) error {
 
 // State is one key's state under [ratelimit.GCRA] or
 // [ratelimit.SlidingWindowCounter], for stores that decide in Go. A State
-// with only Algorithm set is a key with no history; a store may persist the
+// with only Algorithm set is a key with no history, and so is one whose
+// slice does not hold one entry per rate of Rates; a store may persist the
 // other fields as they are and load them back.
 type State struct {
 	Algorithm ratelimit.Algorithm
@@ -43,14 +44,16 @@ type State struct {
 // Decide judges n units at now (milliseconds) against rates and writes the
 // decision into d. When rates differ from s.Rates, it first carries the state
 // over to them by the rules of [ratelimit.Store] (failing, with s unchanged,
-// if they do not pass [Validate]). With take, an allowed take of n > 0
-// advances the state; without it, s is left as it was (a check).
+// if they do not pass [Validate], or with an error wrapping
+// [ratelimit.ErrInvalidArgument] if s.Algorithm is neither GCRA nor the
+// counter). With take, an allowed take of n > 0 advances the state; without
+// it, s is left as it was (a check).
 func (s *State) Decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64, take bool) error {
 	if !take {
 		c := s.clone()
 		s = &c
 	}
-	if !same(s.Rates, rates) {
+	if !same(s.Rates, rates) || !s.consistent() {
 		if err := s.carry(rates, now); err != nil {
 			return err
 		}
@@ -67,8 +70,11 @@ func (s *State) Decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n int6
 // if nothing more is admitted: when a store may drop it, or let it expire.
 func (s *State) IdleAt() int64 {
 	at := int64(-1 << 63)
+	if !s.consistent() {
+		return at
+	}
 	for i, r := range s.Rates {
-		if s.GCRA != nil {
+		if s.Algorithm == ratelimit.GCRA {
 			g := s.GCRA[i]
 			at = max(at, g.TAT+min(g.Rem, 1))
 		} else if c := s.Counter[i]; c.Cur > 0 {
@@ -78,6 +84,18 @@ func (s *State) IdleAt() int64 {
 		}
 	}
 	return at
+}
+
+// consistent reports whether s holds one entry per rate of s.Rates in the
+// slice of its algorithm; a state that does not is a key with no history.
+func (s *State) consistent() bool {
+	switch s.Algorithm {
+	case ratelimit.GCRA:
+		return len(s.GCRA) == len(s.Rates)
+	case ratelimit.SlidingWindowCounter:
+		return len(s.Counter) == len(s.Rates)
+	}
+	return false
 }
 
 // same reports whether a and b are the same rates: the same slice (the
@@ -153,8 +171,11 @@ func gcraCarry(s GCRAState, old, r ratelimit.Rate, now int64) GCRAState {
 		return GCRAState{}
 	}
 	interval := r.IntervalMillis()
-	owed := ((s.TAT-now)*old.Limit + s.Rem + interval - 1) / interval // exact: TAT <= now + interval
-	w := owed * interval                                           // exact: owed <= old.Limit
+	// Exact while now does not go back: owed never exceeds a limit this
+	// interval has had (a lowered limit can leave TAT beyond now +
+	// interval), and each such limit × interval passed Validate.
+	owed := ((s.TAT-now)*old.Limit + s.Rem + interval - 1) / interval
+	w := owed * interval
 	return GCRAState{TAT: now + w/r.Limit, Rem: w % r.Limit}
 }
 
