@@ -1,10 +1,6 @@
 package redisstore
 
-import (
-	"context"
-
-	"github.com/redis/go-redis/v9"
-)
+import "context"
 
 // bounded runs call on a goroutine of its own and returns what it returns,
 // or ctx's error as soon as ctx is done (at its deadline or a
@@ -64,20 +60,4 @@ func bounded[T any](ctx context.Context, call func(context.Context) (T, error)) 
 func unbounded(ctx context.Context) bool {
 	_, ok := ctx.Deadline()
 	return !ok
-}
-
-// eval runs script on key with args, bounded by ctx (see bounded).
-func (s *Store) eval(ctx context.Context, script *redis.Script, key string, args ...any) *redis.Cmd {
-	if unbounded(ctx) {
-		return script.Run(ctx, s.client, []string{key}, args...)
-	}
-	cmd, err := bounded(ctx, func(ctx context.Context) (*redis.Cmd, error) {
-		cmd := script.Run(ctx, s.client, []string{key}, args...)
-		return cmd, nil
-	})
-	if err != nil {
-		cmd = redis.NewCmd(ctx)
-		cmd.SetErr(err)
-	}
-	return cmd
 }

@@ -4,138 +4,159 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	"github.com/redis/go-redis/v9"
 )
 
-// processor is what the put fast path needs of a client: the clients that
-// send a command at once (not a pipeline, which only queues it).
-type processor interface {
-	Process(ctx context.Context, cmd redis.Cmder) error
-}
+// maxExact is the largest integer Lua's numbers (doubles) hold exactly.
+const maxExact = 1 << 53
 
-// directProcessor returns client as a processor when it is one of
-// go-redis's clients that run a command when asked, else nil.
-func directProcessor(client redis.Scripter) processor {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c
-	case *redis.ClusterClient:
-		return c
-	case *redis.Ring:
-		return c
-	}
-	return nil
-}
-
-// Boxed once, so building a put's arguments converts none of them.
-var (
-	argEvalSha any = "evalsha"
-	argEval    any = "eval"
-	argOneKey  any = "1"
-	argNow     any = modeNow
-	argPut     any = modePut
-	argWaiting any = modeWaiting
-)
-
-// putCall is one put's arguments: the key and the item name are sent as
-// pointers into it, which go-redis writes (and hashes for a Cluster slot)
-// like strings, so neither is boxed on its own. It is not pooled: a
+// call is one decision's command: its arguments point into it, and
+// go-redis writes the pointers (and hashes the key for a Cluster slot) as
+// it writes values, so no argument is boxed on its own. It is not pooled: a
 // go-redis hook may keep a command, and its arguments, after Process.
-type putCall struct {
-	args []any
-	key  string
-	name string
+type call struct {
+	// args: EVALSHA sha 1 key op time n rates, as the scripts read them.
+	args  [8]any
+	key   string
+	rates string
+	now   int64
+	n     int64
 }
 
-// putReply is the decision a put script returns: allowed (0 or 1), rate
-// index (1-based), remaining, retry-after in ms (-1 for never), reset-after
-// in ms, time.
-type putReply [6]int64
-
-// runPut runs the put script of the Store's algorithm (put.lua, gcra.lua
-// or counter.lua) for one put into *res, bounded by ctx (see bounded). Only
-// put.lua takes the item name; each replies with the six integers packed
-// in one string.
-func (s *Store) runPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
-	if unbounded(ctx) {
-		return s.sendPut(ctx, res, name, mode, ts, weight, itemName)
+// decide runs the Store's script for n units under key against rates: op is
+// "take" or "check", as the scripts read it (boxed at the call site, where
+// it is a constant).
+func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	if n < 0 {
+		return ratelimit.Decision{}, fmt.Errorf("%w: redisstore: n %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
-	r, err := bounded(ctx, func(ctx context.Context) (putReply, error) {
-		var r putReply
-		err := s.sendPut(ctx, &r, name, mode, ts, weight, itemName)
-		return r, err
+	if s.closed.Load() {
+		return ratelimit.Decision{}, errClosed
+	}
+	c, err := s.newCall(op, key, rates, n)
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	var r reply
+	if err := s.run(ctx, c, &r); err != nil {
+		return ratelimit.Decision{}, opError(op.(string), key, err)
+	}
+	i := int(r[1]) - 1
+	if i < 0 || i >= len(rates) {
+		return ratelimit.Decision{}, opError(op.(string), key, errReply)
+	}
+	d := ratelimit.Decision{
+		Allowed:    r[0] == 1,
+		Rate:       rates[i],
+		Remaining:  r[2],
+		RetryAfter: ratelimit.Never,
+		ResetAfter: time.Duration(r[4]) * time.Millisecond,
+	}
+	if r[3] >= 0 {
+		d.RetryAfter = time.Duration(r[3]) * time.Millisecond
+	}
+	return d, nil
+}
+
+// newCall returns the call of op for n units under key against rates, its
+// time read from the Store's clock (when it has one), after checking them.
+func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n int64) (*call, error) {
+	packed, err := s.pack(rates)
+	if err != nil {
+		return nil, err
+	}
+	// A weight above the smallest limit never fits; any such weight gives
+	// the same decision, so the script sees one it holds exactly.
+	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1)}
+	c.args = [8]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
+	if s.clock != nil {
+		if c.now = s.clock.Now(); c.now > maxExact || c.now < -maxExact {
+			return nil, fmt.Errorf("%w: redisstore: clock reading %d is beyond ±2^53 ms", ratelimit.ErrInvalidArgument, c.now)
+		}
+		c.args[5] = &c.now
+	}
+	return c, nil
+}
+
+// pack returns rates as the scripts read them, each rate's limit and
+// interval in ms as two little-endian 8-byte integers, after checking that
+// the scripts can hold them exactly.
+func (s *Store) pack(rates ratelimit.Rates) (string, error) {
+	if len(rates) == 0 {
+		return "", fmt.Errorf("%w: redisstore: no rates", ratelimit.ErrInvalidRate)
+	}
+	var b strings.Builder
+	b.Grow(16 * len(rates))
+	var buf [16]byte
+	prev := time.Duration(0)
+	for _, r := range rates {
+		if r.Limit < 1 || r.Limit > maxExact || r.Interval <= prev || r.Interval%time.Millisecond != 0 {
+			return "", fmt.Errorf("%w: redisstore: rate %v of %v: want limits in 1..2^53 and ascending intervals of whole milliseconds", ratelimit.ErrInvalidRate, r, rates)
+		}
+		prev = r.Interval
+		binary.LittleEndian.PutUint64(buf[:8], uint64(r.Limit))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(r.IntervalMillis()))
+		b.Write(buf[:])
+	}
+	if s.alg != ratelimit.SlidingWindowLog {
+		if err := core.Validate(s.alg, rates); err != nil {
+			return "", fmt.Errorf("redisstore: %w", err)
+		}
+	}
+	return b.String(), nil
+}
+
+// run sends c into *r, bounded by ctx (see bounded).
+func (s *Store) run(ctx context.Context, c *call, r *reply) error {
+	if unbounded(ctx) {
+		return s.send(ctx, c, r)
+	}
+	res, err := bounded(ctx, func(ctx context.Context) (reply, error) {
+		var res reply
+		err := s.send(ctx, c, &res)
+		return res, err
 	})
-	*res = r
+	*r = res
 	return err
 }
 
-// sendPut is runPut unbounded.
-func (s *Store) sendPut(ctx context.Context, res *putReply, name, mode string, ts, weight int64, itemName string) error {
-	if s.proc == nil {
-		args := make([]any, 0, 4+len(s.tail))
-		args = append(args, mode, ts, weight)
-		if s.alg == algLog {
-			args = append(args, itemName)
-		}
-		args = append(args, s.tail...)
-		return res.decode(s.script.Run(ctx, s.client, []string{s.key(name)}, args...))
-	}
-	c := &putCall{args: make([]any, 0, 8+len(s.tail)), key: s.key(name), name: itemName}
-	var m any
-	switch mode {
-	case modeNow:
-		m = argNow
-	case modePut:
-		m = argPut
-	default:
-		m = argWaiting
-	}
-	c.args = append(c.args[:0], argEvalSha, s.sha, argOneKey, &c.key, m, ts, weight)
-	if s.alg == algLog {
-		c.args = append(c.args, &c.name)
-	}
-	c.args = append(c.args, s.tail...)
-	cmd := s.newPutCmd(ctx, c.args)
-	err := s.proc.Process(ctx, cmd)
+// send is run unbounded.
+func (s *Store) send(ctx context.Context, c *call, r *reply) error {
+	cmd := redis.NewStringCmd(ctx, c.args[:]...)
+	err := s.client.Process(ctx, cmd)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// Not cached on the server (a restart or SCRIPT FLUSH): EVAL
 		// caches it again.
-		c.args[0], c.args[1] = argEval, s.src
-		cmd = s.newPutCmd(ctx, c.args)
-		err = s.proc.Process(ctx, cmd)
+		c.args[0], c.args[1] = "eval", s.src
+		cmd = redis.NewStringCmd(ctx, c.args[:]...)
+		err = s.client.Process(ctx, cmd)
 	}
 	if err != nil {
 		return err
 	}
-	return res.decode(cmd)
+	return r.decode(cmd.Val())
 }
 
-// newPutCmd returns the command that reads the reply of a put script.
-func (s *Store) newPutCmd(ctx context.Context, args []any) redis.Cmder {
-	return redis.NewStringCmd(ctx, args...)
-}
+// reply is the decision a script returns: allowed (0 or 1), rate index
+// (1-based), remaining, retry-after in ms (-1 for never), reset-after in ms.
+type reply [5]int64
 
-var errPutReply = errors.New("unexpected reply from put script")
+var errReply = errors.New("unexpected reply from the script")
 
-// decode reads a put script's reply from cmd, run: one string packing six
-// integers little-endian.
-func (res *putReply) decode(cmd redis.Cmder) error {
-	if err := cmd.Err(); err != nil {
-		return err
+// decode reads a script's reply, one string packing its integers
+// little-endian.
+func (r *reply) decode(v string) error {
+	if len(v) != 8*len(r) {
+		return errReply
 	}
-	var v string
-	switch c := cmd.(type) {
-	case *redis.StringCmd:
-		v = c.Val()
-	case *redis.Cmd: // Script.Run
-		v, _ = c.Text()
-	}
-	if len(v) != 8*len(res) {
-		return errPutReply
-	}
-	for i := range res {
-		res[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
+	for i := range r {
+		r[i] = int64(binary.LittleEndian.Uint64([]byte(v[8*i : 8*i+8])))
 	}
 	return nil
 }

@@ -2,28 +2,26 @@
 // github.com/redis/go-redis/v9: exact across every process and host that
 // shares the server, on a single node, a Sentinel group or a Cluster.
 //
-// [New] returns a [Store], a [ratelimit.Factory] that keeps every name's
-// state in one key; [Store.Bucket] returns a name's [ratelimit.Bucket].
-// [NewLimiter] is the one-call limiter over a new Store.
+// [New] returns a [Store], a [ratelimit.Store] (with Check and Reset) for
+// any number of limiters: the rates come with each call.
+//
+//	store, err := redisstore.New(client)
+//	limiter, err := ratelimit.New(store, ratelimit.PerSecond(10), ratelimit.PerHour(1000))
 //
 // The default algorithm is the exact [ratelimit.SlidingWindowLog], a sorted
-// set per name holding its admitted units. [WithAlgorithm] selects instead
-// [ratelimit.GCRA] (16 bytes of state per rate) or
-// [ratelimit.SlidingWindowCounter] (24 bytes per rate): one small string
-// per name whatever the traffic, for limits like 1000/hour on a million
-// clients, where a log would hold a billion entries. Under them Peek fails
-// with [ratelimit.ErrNoHistory].
+// set per key holding its admitted units. [WithAlgorithm] selects instead
+// [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter]: one small string per
+// key whatever the traffic, for limits like 1000/hour on a million clients,
+// where a log would hold a billion entries.
 //
 // Each decision is one round trip: an embedded Lua script, sent by EVALSHA
 // (and by EVAL when the server answers NOSCRIPT, as after a restart), reads
-// the server's clock, applies the algorithm's rules exactly as the core
-// does and stores the result atomically (GCRA and the counter: TIME, GET
-// and SET, three calls in all). Time comes from the server, so application
-// hosts with skewed clocks still agree; PutNow and Acquire stamp with the
-// clock of the server that holds the name's key. Keys expire once they
+// the server's clock, applies the algorithm's rules exactly as package core
+// does and stores the result atomically. Time comes from the server, so
+// application hosts with skewed clocks still agree. Keys expire once they
 // count nothing (the log: after its newest unit's largest interval, plus at
 // most max(10ms, 1% of that interval); GCRA and the counter: exactly when
-// the state is idle), so idle names cost nothing.
+// the state is idle), so idle keys cost nothing.
 //
 // A call under a context with a deadline returns when the context is done
 // (at the deadline or a cancellation), whatever the client's options
@@ -41,13 +39,9 @@
 // The keys are the limits: a server that evicts them (maxmemory-policy
 // allkeys-lru, volatile-lru or any other policy but noeviction; every key
 // the store writes has an expiry, so the volatile-* policies choose them
-// too) resets the limits of the names it evicts, and admits more than the
+// too) resets the limits of the keys it evicts, and admits more than the
 // rates allow. Give the store a server under maxmemory-policy noeviction,
 // or a Redis of its own. A server at its maxmemory under noeviction
-// answers a put it would have stored with an error wrapping [ErrServer]
+// answers a take it would have stored with an error wrapping [ErrServer]
 // (and go-redis's OOM error), never an admission; denials still work.
-//
-// Names may hold any bytes: a name's key is prefix{h}name with h a hash of
-// the name as the Cluster hash tag (see [WithPrefix]), and the key spells
-// the whole name, so no two names share state.
 package redisstore

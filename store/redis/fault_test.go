@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 	"github.com/redis/go-redis/v9"
 )
 
-// TestServerKilled runs acquires from 16 goroutines against a private
+// TestServerKilled runs takes from 16 goroutines against a private
 // redis-server, kills it (SIGKILL) mid-load and restarts it on the same
-// port: while it is down every acquire fails promptly with an error (each
-// bounded by its context, none hangs or panics); once it is back, acquires
+// port: while it is down every take fails promptly with an error (each
+// bounded by its context, none hangs or panics); once it is back, takes
 // succeed again (EVALSHA meets NOSCRIPT on the empty server and falls back
 // to EVAL); and after Close no goroutine is left behind.
 func TestServerKilled(t *testing.T) {
@@ -34,10 +34,11 @@ func TestServerKilled(t *testing.T) {
 	baseline := runtime.NumGoroutine()
 	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: 100 * time.Millisecond,
 		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: 1})
-	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)})
+	s, err := redisstore.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs := mustRates(t, ratelimit.PerSecond(1_000_000))
 
 	const callTimeout = 300 * time.Millisecond
 	var (
@@ -58,7 +59,7 @@ func TestServerKilled(t *testing.T) {
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 				start := time.Now()
-				_, err := s.Acquire(ctx, "load", 1)
+				_, err := s.Take(ctx, "load", rs, 1)
 				cancel()
 				el := time.Since(start)
 				for {
@@ -89,9 +90,9 @@ func TestServerKilled(t *testing.T) {
 		}
 	}
 
-	waitFor("acquires before the kill", func() bool { return ok.Load() > 200 })
+	waitFor("takes before the kill", func() bool { return ok.Load() > 200 })
 	if n := failed.Load(); n != 0 {
-		t.Fatalf("%d acquires failed before the kill", n)
+		t.Fatalf("%d takes failed before the kill", n)
 	}
 	srv.kill()
 	f0 := failed.Load()
@@ -100,21 +101,21 @@ func TestServerKilled(t *testing.T) {
 	ok0 := ok.Load()
 	time.Sleep(200 * time.Millisecond)
 	if ok.Load() != ok0 {
-		t.Fatalf("acquires succeeded while the server was down")
+		t.Fatalf("takes succeeded while the server was down")
 	}
 	srv.start(dir)
 	ok1 := ok.Load()
-	waitFor("acquires after the restart", func() bool { return ok.Load() > ok1+200 })
+	waitFor("takes after the restart", func() bool { return ok.Load() > ok1+200 })
 	close(stop)
 	wg.Wait()
 	if max := time.Duration(slowest.Load()); max > callTimeout+time.Second {
-		t.Errorf("slowest acquire took %v, want it bounded by its %v context", max, callTimeout)
+		t.Errorf("slowest take took %v, want it bounded by its %v context", max, callTimeout)
 	}
-	t.Logf("%d acquires succeeded, %d failed; slowest %v", ok.Load(), failed.Load(), time.Duration(slowest.Load()))
+	t.Logf("%d takes succeeded, %d failed; slowest %v", ok.Load(), failed.Load(), time.Duration(slowest.Load()))
 
 	s.Close()
-	if _, err := s.Acquire(t.Context(), "load", 1); err == nil {
-		t.Fatal("Acquire after Close succeeded")
+	if _, err := s.Take(t.Context(), "load", rs, 1); !errors.Is(err, ratelimit.ErrClosed) {
+		t.Fatalf("Take after Close: %v, want ErrClosed", err)
 	}
 	c.Close()
 	waitGoroutines(t, baseline, time.Second)
@@ -194,39 +195,29 @@ type hungCall struct {
 	fn   func(context.Context) error
 }
 
-// hungCalls returns a put under each algorithm and each other kind of call
-// of a Bucket, on c.
+// hungCalls returns a take under each algorithm, and a check and a reset,
+// on c.
 func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	t.Helper()
+	rs := mustRates(t, ratelimit.PerSecond(1_000_000))
 	var calls []hungCall
-	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
-		s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, redisstore.WithAlgorithm(alg))
+	for _, alg := range algorithms {
+		s, err := redisstore.New(c, redisstore.WithAlgorithm(alg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		calls = append(calls, hungCall{"Acquire/" + string(alg), func(ctx context.Context) error {
-			_, err := s.Acquire(ctx, "hung", 1)
+		calls = append(calls, hungCall{"Take/" + string(alg), func(ctx context.Context) error {
+			_, err := s.Take(ctx, "hung", rs, 1)
 			return err
 		}})
 	}
-	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Bucket(t.Context(), "hung")
+	s, err := redisstore.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return append(calls,
-		hungCall{"Count", func(ctx context.Context) error { _, err := b.Count(ctx); return err }},
-		hungCall{"Peek", func(ctx context.Context) error { _, _, err := b.Peek(ctx, 0); return err }},
-		hungCall{"Leak", func(ctx context.Context) error { _, err := b.Leak(ctx, 0); return err }},
-		hungCall{"Now", func(ctx context.Context) error { _, err := b.Now(ctx); return err }},
-		hungCall{"Waiting", func(ctx context.Context) error {
-			_, err := b.Waiting(ctx, ratelimit.Item{Name: "hung", Time: 1, Weight: 1})
-			return err
-		}},
-		hungCall{"Flush", b.Flush},
+		hungCall{"Check", func(ctx context.Context) error { _, err := s.Check(ctx, "hung", rs, 1); return err }},
+		hungCall{"Reset", func(ctx context.Context) error { return s.Reset(ctx, "hung") }},
 	)
 }
 
@@ -289,26 +280,26 @@ func waitGoroutines(t *testing.T, baseline int, d time.Duration) {
 }
 
 // TestServerOutOfMemory fills a private redis-server at maxmemory 1mb under
-// the noeviction policy (set after the store's first puts), then puts under each algorithm: a put the server
-// cannot store fails with an error wrapping redisstore.ErrServer (and
-// go-redis's OOM error), never an admission, and stores nothing; a put
-// that is denied anyway is still a denial.
+// the noeviction policy (set after the stores' first takes), then takes
+// under each algorithm: a take the server cannot store fails with an error
+// wrapping redisstore.ErrServer (and go-redis's OOM error), never an
+// admission, and stores nothing; a take that is denied anyway is still a
+// denial.
 func TestServerOutOfMemory(t *testing.T) {
 	_, c := privateServer(t, redis.Options{}, "--maxmemory-policy", "noeviction")
 	ctx := t.Context()
-	rates := []ratelimit.Rate{ratelimit.PerMinute(2)}
-	algs := []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter}
-	stores := make([]*redisstore.Store, len(algs))
-	for i, alg := range algs {
-		s, err := redisstore.New(c, rates, redisstore.WithAlgorithm(alg))
+	rs := mustRates(t, ratelimit.PerMinute(2))
+	stores := make([]*redisstore.Store, len(algorithms))
+	for i, alg := range algorithms {
+		s, err := redisstore.New(c, redisstore.WithAlgorithm(alg))
 		if err != nil {
 			t.Fatal(err)
 		}
 		stores[i] = s
 		// Before the server is full: the scripts are loaded, and "full"
 		// has used up its limit.
-		if d, err := s.Acquire(ctx, "full", 2); err != nil || !d.Allowed {
-			t.Fatalf("%s: Acquire before filling = %+v, %v", alg, d, err)
+		if d, err := s.Take(ctx, "full", rs, 2); err != nil || !d.Allowed {
+			t.Fatalf("%s: Take before filling = %v, %v", alg, d, err)
 		}
 	}
 
@@ -329,17 +320,16 @@ func TestServerOutOfMemory(t *testing.T) {
 	}
 
 	for i, s := range stores {
-		alg := algs[i]
-		d, err := s.Acquire(ctx, "new", 1)
+		alg := algorithms[i]
+		d, err := s.Take(ctx, "new", rs, 1)
 		if !errors.Is(err, redisstore.ErrServer) || !redis.IsOOMError(err) || d.Allowed {
-			t.Errorf("%s: Acquire on a full server = %+v, %v; want no admission and an error wrapping ErrServer and the OOM error", alg, d, err)
+			t.Errorf("%s: Take on a full server = %v, %v; want no admission and an error wrapping ErrServer and the OOM error", alg, d, err)
 		}
-		b, _ := s.Bucket(ctx, "new")
-		if n, err := b.Count(ctx); err != nil || n != 0 {
-			t.Errorf("%s: Count after the failed put = %d, %v; want 0 (nothing stored)", alg, n, err)
+		if d, err := s.Check(ctx, "new", rs, 2); err != nil || !d.Allowed {
+			t.Errorf("%s: Check of 2 after the failed take = %v, %v; want allowed (nothing stored)", alg, d, err)
 		}
-		if d, err := s.Acquire(ctx, "full", 1); err != nil || d.Allowed {
-			t.Errorf("%s: Acquire over the limit on a full server = %+v, %v; want a denial", alg, d, err)
+		if d, err := s.Take(ctx, "full", rs, 1); err != nil || d.Allowed {
+			t.Errorf("%s: Take over the limit on a full server = %v, %v; want a denial", alg, d, err)
 		}
 	}
 }

@@ -1,63 +1,37 @@
--- ratelimit.GCRA on one name's state, after state.lua (which reads t and raw).
--- KEYS[1] is the state: a string of two packed 8-byte integers per rate,
--- by ascending interval, the rate's theoretical arrival time TAT (ms) and
--- Rem, the fraction of a millisecond in 1/limit units; no key is the zero
--- state. ARGV: mode, time, weight, then each rate's limit and interval in
--- milliseconds. Modes: "n" PutNow at the server's clock; "p" Put at
--- ARGV[2]; "w" Waiting at ARGV[2], writing nothing; these return {allowed
--- (0 or 1), rate index (1-based), remaining, retry-after in ms (-1 for
--- never), reset-after in ms, time}, packed as six little-endian 8-byte
--- integers (a bulk reply costs the server less than an array). "c" returns
--- the units the largest rate holds at the server's clock (GCRA.Count); "l"
--- deletes the state if it is idle at ARGV[2] (GCRA.Idle) and returns 0.
+-- ratelimit.GCRA on one key's state, after state.lua. A rate's state is
+-- two packed little-endian 8-byte integers, core.GCRAState: the theoretical
+-- arrival time TAT (ms) and Rem, the fraction of a millisecond in 1/limit
+-- units.
 --
--- An admitted put is three calls: TIME, GET, and SET with PX set to the
--- time until the state is idle (every rate's TAT has passed; reckoned from
--- since, see state.lua), so an idle name's key vanishes. A denial writes
--- nothing. Every
--- number stays below 2^53 (limit × interval <= 2^53 is checked by the
--- Store), so Lua's doubles compute exactly what the Go core does: for
--- 0 <= x < 2^53 and y >= 1, x % y is exact, and so is the quotient
--- (x - x % y) / y. The decision is inlined, with no closure and no table,
--- since this script is the hot path.
-if raw and #raw ~= 16 * n then
-  raw = nil -- another rate list's state: none of ours
+-- A take that admits units stores every rate's next state (SET with PX, to
+-- expire when every rate's TAT has passed); a take under changed rates
+-- stores the carried state; nothing else writes. A decision is thus TIME,
+-- GET and at most one SET.
+
+-- carry is core's gcraCarry: the units still owed at t (rounded up) are
+-- emitted at the new limit's pace from t.
+local function carry(s, old, limit, interval)
+  local tat, rem = struct.unpack('<i8i8', s)
+  if tat < t or (tat == t and rem == 0) then
+    return struct.pack('<i8i8', 0, 0)
+  end
+  local x = (tat - t) * old + rem + interval - 1
+  local w = (x - x % interval) / interval * interval
+  local r = w % limit
+  return struct.pack('<i8i8', t + (w - r) / limit, r)
 end
 
-if mode == 'c' then
-  if not raw then
-    return 0
-  end
-  local limit, interval = tonumber(ARGV[2 + 2 * n]), tonumber(ARGV[3 + 2 * n])
-  local tat, rem = struct.unpack('<i8i8', raw, 16 * n - 15)
-  if tat < t then
-    return 0
-  end
-  local x = (tat - t) * limit + rem + interval - 1
-  return (x - x % interval) / interval
-end
-if mode == 'l' then
-  if raw then
-    for i = 1, n do
-      local tat, rem = struct.unpack('<i8i8', raw, 16 * i - 15)
-      if tat > t or (tat == t and rem > 0) then
-        return 0
-      end
-    end
-    redis.call('DEL', key)
-  end
-  return 0
-end
+local changed
+raw, changed = load(16, carry)
 
-local weight = tonumber(ARGV[3])
 local allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
 local out, idle = '', t + 1
 for i = 1, n do
-  local limit, interval = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
+  local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
   -- base: the state, or a fresh one when its TAT has passed
   local tat, rem = t, 0
   if raw then
-    tat, rem = struct.unpack('<i8i8', raw, 16 * i - 15)
+    tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
     if tat < t then
       tat, rem = t, 0
     end
@@ -119,9 +93,20 @@ for i = 1, n do
   end
 end
 
--- An admitted put stores every rate's next, to expire when the last TAT
--- has passed.
-if allowed == 1 and weight > 0 and mode ~= 'w' then
-  redis.call('SET', key, out, 'PX', idle - since)
+if take and allowed == 1 and weight > 0 then
+  store(out, idle)
+elseif take and changed then
+  -- the carried state, idle when every rate's TAT has passed (core's IdleAt)
+  idle = t
+  for i = 1, n do
+    local tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
+    if rem > 0 then
+      tat = tat + 1
+    end
+    if tat > idle then
+      idle = tat
+    end
+  end
+  store(string.sub(raw, 16 * n + 1), idle)
 end
-return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)
+return struct.pack('<i8i8i8i8i8', allowed, rate, remaining, retry, reset)

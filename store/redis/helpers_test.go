@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 	"github.com/redis/go-redis/v9"
 )
@@ -50,16 +50,10 @@ func newClient(t testing.TB) *redis.Client {
 	return c
 }
 
-// scanDeleter is what cleanup needs of a single-node or cluster client.
-type scanDeleter interface {
-	redis.Scripter
-	Scan(ctx context.Context, cursor uint64, match string, count int64) *redis.ScanCmd
-	Del(ctx context.Context, keys ...string) *redis.IntCmd
-}
-
 // uniquePrefix returns a key prefix no other test uses, whose keys are
-// deleted at the test's end.
-func uniquePrefix(t testing.TB, c scanDeleter) string {
+// deleted at the test's end (on a single node; a test's Cluster goes away
+// with its keys).
+func uniquePrefix(t testing.TB, c redis.UniversalClient) string {
 	t.Helper()
 	var b [8]byte
 	rand.Read(b[:])
@@ -68,8 +62,8 @@ func uniquePrefix(t testing.TB, c scanDeleter) string {
 	return prefix
 }
 
-// deleteKeys deletes the keys under prefix on a single node.
-func deleteKeys(c scanDeleter, prefix string) {
+// deleteKeys deletes the keys under prefix.
+func deleteKeys(c redis.UniversalClient, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var cursor uint64
@@ -87,14 +81,38 @@ func deleteKeys(c scanDeleter, prefix string) {
 	}
 }
 
-// newStore returns a Store on c with a fresh prefix, closed at the test's
-// end.
-func newStore(t testing.TB, c scanDeleter, rates ...ratelimit.Rate) *redisstore.Store {
+// newStore returns a Store on c under a fresh prefix with opts, closed at
+// the test's end.
+func newStore(t testing.TB, c redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(c, rates, redisstore.WithPrefix(uniquePrefix(t, c)))
-	if err != nil {
-		t.Fatalf("New(%v): %v", rates, err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, _ := prefixedStore(t, c, opts...)
 	return s
 }
+
+// prefixedStore is newStore, also returning the prefix.
+func prefixedStore(t testing.TB, c redis.UniversalClient, opts ...redisstore.Option) (*redisstore.Store, string) {
+	t.Helper()
+	prefix := uniquePrefix(t, c)
+	s, err := redisstore.New(c, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, prefix
+}
+
+// mustRates returns the valid list of rs, or fails t.
+func mustRates(t testing.TB, rs ...ratelimit.Rate) ratelimit.Rates {
+	t.Helper()
+	list, err := ratelimit.NewRates(rs...)
+	if err != nil {
+		t.Fatalf("NewRates(%v): %v", rs, err)
+	}
+	return list
+}
+
+// per returns a rate of n units per d.
+func per(n int64, d time.Duration) ratelimit.Rate { return ratelimit.Rate{Limit: n, Interval: d} }
+
+// algorithms are the algorithms the store offers.
+var algorithms = []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter}

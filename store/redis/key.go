@@ -1,39 +1,39 @@
 package redisstore
 
-// Key scheme. A name's log lives under one key:
+// Key scheme. A key's log lives under one Redis key:
 //
-//	prefix + "{" + h + "}" + name
+//	prefix + "{" + h + "}" + key
 //
-// where h is the 64-bit FNV-1a hash of the name's bytes in 16 lowercase hex
-// digits. The braces make h the key's Redis Cluster hash tag, so a name's
-// keys share one slot whatever bytes the name holds (braces, quotes, NUL,
-// any UTF-8 or none); names spread over the slots by their hash. The full
-// name follows the tag, so the key determines the name: two names never
-// share a key, even when their hashes collide. A prefix should not contain
-// "{": its first brace would become the hash tag instead (still correct, but
-// every name would land in one slot).
+// where h is the 64-bit FNV-1a hash of the key's bytes in 16 lowercase hex
+// digits. The braces make h the Redis key's Cluster hash tag, so its slot
+// does not depend on what bytes the key holds (braces, quotes, NUL, any
+// UTF-8 or none); keys spread over the slots by their hash. The whole key
+// follows the tag, so the Redis key determines the key: two keys never share
+// state, even when their hashes collide. A prefix should not contain "{": its
+// first brace would become the hash tag instead (still correct, but every
+// key would land in one slot).
 //
-// A name's GCRA or sliding-window-counter state lives under
+// A key's GCRA or sliding-window-counter state lives under
 //
-//	prefix + "g{" + h + "}" + name   or   prefix + "c{" + h + "}" + name
+//	prefix + "g{" + h + "}" + key   or   prefix + "c{" + h + "}" + key
 //
 // so that under one prefix the three algorithms' keys never collide (the
-// byte after the prefix tells them apart), whatever the names, while a
-// name's keys share its hash tag, hence its slot.
+// byte after the prefix tells them apart), whatever the keys, while a key's
+// Redis keys share its hash tag, hence its slot.
 
 import "strings"
 
 const hexDigits = "0123456789abcdef"
 
-// key returns the key of name's state under the Store's algorithm.
-func (s *Store) key(name string) string {
+// key returns the Redis key of key's state under the Store's algorithm.
+func (s *Store) key(key string) string {
 	h := uint64(14695981039346656037)
-	for i := 0; i < len(name); i++ {
-		h ^= uint64(name[i])
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
 		h *= 1099511628211
 	}
 	var b strings.Builder // one allocation, no copy
-	b.Grow(len(s.prefix) + len(s.mark) + 18 + len(name))
+	b.Grow(len(s.prefix) + len(s.mark) + 18 + len(key))
 	b.WriteString(s.prefix)
 	b.WriteString(s.mark)
 	b.WriteByte('{')
@@ -41,6 +41,6 @@ func (s *Store) key(name string) string {
 		b.WriteByte(hexDigits[(h>>shift)&0xf])
 	}
 	b.WriteByte('}')
-	b.WriteString(name)
+	b.WriteString(key)
 	return b.String()
 }

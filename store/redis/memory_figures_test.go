@@ -9,24 +9,24 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	"github.com/redis/go-redis/v9"
 )
 
-// TestMemoryFigures measures the server memory a name costs under each
-// algorithm: 100,000 names (IPv4-like, 8 to 11 bytes) each put 10 times a
-// second apart under a rate of 1000/hour, pipelined, with INFO memory's
+// TestMemoryFigures measures the server memory a key costs under each
+// algorithm: 100,000 keys (IPv4-like, 8 to 11 bytes) each taken 10 times,
+// in pipelined rounds, under a rate of 1000/hour, with INFO memory's
 // used_memory read before and after; the keys are deleted at the end. It
 // runs only with RATELIMIT_MEMORY_FIGURES=1 (and REDIS_URL), since it
-// writes some 70 MB to the server. RATELIMIT_FIGURES_NAMES,
-// RATELIMIT_FIGURES_PUTS and RATELIMIT_FIGURES_WEIGHT change the numbers of
-// names and puts and the weight of a put (1): GCRA lets an idle name's key
-// expire, 3.6 s after each unit here, so a run long enough for a million
-// names wants puts of weight 1000. The figures include the server's key
-// and expiry tables, and depend on the key's length (prefix and name):
+// writes some 70 MB to the server. RATELIMIT_FIGURES_KEYS,
+// RATELIMIT_FIGURES_TAKES and RATELIMIT_FIGURES_WEIGHT change the numbers of
+// keys and takes and the weight of a take (1). The figures include the
+// server's key and expiry tables, and depend on the Redis key's length
+// (prefix and key):
 //
 //	RATELIMIT_MEMORY_FIGURES=1 go test -run TestMemoryFigures -v .
-//	RATELIMIT_MEMORY_FIGURES=1 RATELIMIT_FIGURES_NAMES=1000000 RATELIMIT_FIGURES_PUTS=1 RATELIMIT_FIGURES_WEIGHT=1000 go test -run TestMemoryFigures -v .
+//	RATELIMIT_MEMORY_FIGURES=1 RATELIMIT_FIGURES_KEYS=1000000 RATELIMIT_FIGURES_TAKES=1 RATELIMIT_FIGURES_WEIGHT=1000 go test -run TestMemoryFigures -v .
 func TestMemoryFigures(t *testing.T) {
 	if os.Getenv("RATELIMIT_MEMORY_FIGURES") != "1" {
 		t.Skip("set RATELIMIT_MEMORY_FIGURES=1 to measure bytes per key")
@@ -42,45 +42,41 @@ func TestMemoryFigures(t *testing.T) {
 	c := redis.NewClient(opt)
 	defer c.Close()
 	ctx := t.Context()
-	names, puts := figureParam(t, "RATELIMIT_FIGURES_NAMES", 100_000), figureParam(t, "RATELIMIT_FIGURES_PUTS", 10)
-	weight := figureParam(t, "RATELIMIT_FIGURES_WEIGHT", 1)
-	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
-		// As long as DefaultPrefix, give or take a byte: the key is most of
-		// a constant-state name's cost.
+	keys, takes := figureParam(t, "RATELIMIT_FIGURES_KEYS", 100_000), figureParam(t, "RATELIMIT_FIGURES_TAKES", 10)
+	weight := int64(figureParam(t, "RATELIMIT_FIGURES_WEIGHT", 1))
+	rates := ratelimit.Rates{ratelimit.PerHour(1000)}
+	// run sends a take of weight under each key, pipelined.
+	run := func(s *Store, keys []string) {
+		pipelined(ctx, t, c, func(queue func(redis.Cmder)) {
+			for _, key := range keys {
+				call, err := s.newCall("take", key, rates, weight)
+				if err != nil {
+					t.Fatal(err)
+				}
+				queue(redis.NewStringCmd(ctx, call.args[:]...))
+			}
+		})
+	}
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
+	}
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		// As long as the default prefix, give or take a byte: the Redis key
+		// is most of a constant-state key's cost.
 		prefix := fmt.Sprintf("rlm%06x:", time.Now().UnixNano()&0xffffff)
-		s, err := New(c, []ratelimit.Rate{ratelimit.PerHour(1000)}, WithPrefix(prefix), WithAlgorithm(alg))
+		s, err := New(c, WithPrefix(prefix), WithAlgorithm(alg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The first put loads the script and reads the server's clock.
-		var d ratelimit.Decision
-		if err := s.put(ctx, &d, "warm-up", modeNow, ratelimit.Item{Name: "warm-up", Weight: 1}); err != nil {
+		// The first take loads the script.
+		if _, err := s.Take(ctx, "warm-up", rates, 1); err != nil {
 			t.Fatal(err)
 		}
 		c.Del(ctx, s.key("warm-up"))
 		before := usedMemory(t, c)
-		start := d.Time - int64(puts-1)*1000
-		for j := range int64(puts) {
-			pipe := c.Pipeline()
-			for i := range names {
-				name := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
-				args := []any{modePut, start + j*1000, weight}
-				if s.alg == algLog {
-					args = append(args, name)
-				}
-				args = append(args, s.tail...)
-				pipe.EvalSha(ctx, s.sha.(string), []string{s.key(name)}, args...)
-				if pipe.Len() == 2000 {
-					if _, err := pipe.Exec(ctx); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if pipe.Len() > 0 {
-				if _, err := pipe.Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
+		for range takes {
+			run(s, names) // each round over 100,000 keys takes far more than a millisecond
 		}
 		after := usedMemory(t, c)
 		n := countKeys(ctx, t, c, prefix)
@@ -89,17 +85,22 @@ func TestMemoryFigures(t *testing.T) {
 		usage, _ := c.MemoryUsage(ctx, sample).Result()
 		t.Logf("%-22s %d keys: used_memory %+d bytes, %.1f bytes/key (MEMORY USAGE of %q: %d); 1M keys ≈ %.0f MB",
 			alg, n, after-before, per, sample, usage, per)
-		if s.alg == algLog {
-			// A log at its limit: 1000 units a second apart under one name.
-			pipe := c.Pipeline()
-			for j := range int64(1000) {
-				pipe.EvalSha(ctx, s.sha.(string), []string{s.key("full")}, append([]any{modePut, d.Time - 1_000_000 + 1000*j, 1, "full"}, s.tail...)...)
-			}
-			if _, err := pipe.Exec(ctx); err != nil {
+		if alg == ratelimit.SlidingWindowLog {
+			// A log at its limit: 1000 units a second apart under one key,
+			// each its own run.
+			clock := core.NewFakeClock(time.Now().UnixMilli() - 1_000_000)
+			full, err := New(c, WithPrefix(prefix), WithClock(clock))
+			if err != nil {
 				t.Fatal(err)
 			}
+			for range 1000 {
+				clock.Advance(time.Second)
+				if _, err := full.Take(ctx, "full", rates, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
 			usage, _ := c.MemoryUsage(ctx, s.key("full"), 0).Result()
-			t.Logf("%-22s one name holding 1000 units: MEMORY USAGE %d bytes", alg, usage)
+			t.Logf("%-22s one key holding 1000 units: MEMORY USAGE %d bytes", alg, usage)
 		}
 		deleteAll(ctx, t, c, prefix)
 		// Let the server's cron shrink its key tables, so that the next
@@ -141,22 +142,32 @@ func countKeys(ctx context.Context, t *testing.T, c *redis.Client, prefix string
 
 func deleteAll(ctx context.Context, t *testing.T, c *redis.Client, prefix string) {
 	iter := c.Scan(ctx, 0, prefix+"*", 5000).Iterator()
-	pipe := c.Pipeline()
-	for iter.Next(ctx) {
-		pipe.Unlink(ctx, iter.Val())
-		if pipe.Len() == 2000 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
+	pipelined(ctx, t, c, func(queue func(redis.Cmder)) {
+		for iter.Next(ctx) {
+			queue(redis.NewIntCmd(ctx, "unlink", iter.Val()))
 		}
+	})
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
 	}
-	if pipe.Len() > 0 {
+}
+
+// pipelined sends the commands add queues, 2000 to a pipeline.
+func pipelined(ctx context.Context, t *testing.T, c *redis.Client, add func(queue func(redis.Cmder))) {
+	pipe := c.Pipeline()
+	exec := func() {
 		if _, err := pipe.Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
+	add(func(cmd redis.Cmder) {
+		pipe.Process(ctx, cmd)
+		if pipe.Len() == 2000 {
+			exec()
+		}
+	})
+	if pipe.Len() > 0 {
+		exec()
 	}
 }
 

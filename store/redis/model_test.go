@@ -6,14 +6,17 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
+	redisstore "github.com/gorate/ratelimit/store/redis"
 )
 
 // modelLog is the plainest log there is: one slot per unit, sorted by time
-// (a put out of order lands after the units of its own millisecond).
+// (a take out of order lands after the units of its own millisecond), with
+// the running total of units ever stored, by which the store drops old runs.
 type modelLog struct {
 	ts    []int64
-	names []string
+	total int64
 }
 
 func (m *modelLog) CountSince(_ int, since int64) int64 {
@@ -33,78 +36,106 @@ func (m *modelLog) NthNewest(k int64) (int64, bool) {
 	return m.ts[int64(len(m.ts))-1-k], true
 }
 
-func (m *modelLog) insert(name string, ts, weight int64) {
+// insert stores n units at ts, and drops the units older than largest
+// before ts when the total passes a multiple of 256, as log.lua does.
+func (m *modelLog) insert(ts, n, largest int64) {
 	i := len(m.ts)
 	for i > 0 && m.ts[i-1] > ts {
 		i--
 	}
-	for range weight {
-		m.ts = slices.Insert(m.ts, i, ts)
-		m.names = slices.Insert(m.names, i, name)
+	m.ts = slices.Insert(m.ts, i, slices.Repeat([]int64{ts}, int(n))...)
+	if (m.total+n)/256 > m.total/256 {
+		m.ts = slices.DeleteFunc(m.ts, func(u int64) bool { return u < ts-largest })
 	}
+	m.total += n
 }
 
-// TestModel puts random weights at random times, in and out of order, under
-// a few item names, and checks every decision against
-// ratelimit.SlidingWindowLog over a one-slot-per-unit log, and Count and
-// Peek against that log.
+// randomRates returns a valid rate list of one to four rates over a few
+// odd intervals, so that lists often share intervals with other limits,
+// emission intervals have fractions and windows do not align.
+func randomRates(rng *rand.Rand) ratelimit.Rates {
+	var rs ratelimit.Rates
+	for _, iv := range []int64{700, 1300, 2900, 6100} {
+		if rng.IntN(3) == 0 {
+			continue
+		}
+		if len(rs) == 0 {
+			rs = append(rs, per(1+rng.Int64N(9), time.Duration(iv)*time.Millisecond))
+			continue
+		}
+		// Limits rise, densities do not: prev < limit <= prev × iv / its interval.
+		prev := rs[len(rs)-1]
+		if most := prev.Limit * iv / prev.IntervalMillis(); most > prev.Limit {
+			rs = append(rs, per(prev.Limit+1+rng.Int64N(most-prev.Limit), time.Duration(iv)*time.Millisecond))
+		}
+	}
+	if len(rs) == 0 {
+		return randomRates(rng)
+	}
+	return rs
+}
+
+// step moves now on: mostly within the smallest window, sometimes across
+// the largest, sometimes to the last millisecond of a window of the first
+// rate or its start; with back, now and then back by up to 300ms.
+func step(rng *rand.Rand, rs ratelimit.Rates, now int64, back bool) int64 {
+	switch r := rng.IntN(12); {
+	case r < 7:
+		return now + rng.Int64N(rs[0].IntervalMillis()/3+1)
+	case r < 9:
+		return now + 1 + rng.Int64N(rs.Largest().IntervalMillis())
+	case r < 11 || !back:
+		iv := rs[0].IntervalMillis()
+		return now + iv - now%iv - rng.Int64N(2)
+	}
+	return now - rng.Int64N(301)
+}
+
+// TestModel holds every algorithm's script to package core, decision by
+// decision, over random weights at random times (the log's also out of
+// order) under rate lists that change at random: the log to core.DecideLog
+// over a one-slot-per-unit log, GCRA and the counter to a core.State, which
+// carries state across the changes. Checks come between the takes, and
+// must neither differ from the core's nor change what follows.
 func TestModel(t *testing.T) {
 	c := newClient(t)
-	rates := []ratelimit.Rate{ratelimit.Per(5, 100*time.Millisecond), ratelimit.Per(12, 400*time.Millisecond), ratelimit.Per(20, time.Second)}
-	rs, _ := ratelimit.NewRates(rates...)
-	tests := []struct {
-		name     string
-		disorder int64 // how far back a put may go, in ms
-	}{
-		{"InOrder", 0},
-		{"OutOfOrder", 300},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newStore(t, c, rates...)
-			b, _ := s.Bucket(t.Context(), "model")
-			m := &modelLog{}
-			rng := rand.New(rand.NewPCG(1, uint64(tt.disorder)))
-			now := int64(1_000_000)
-			for i := range 400 {
-				now += rng.Int64N(40)
-				item := ratelimit.Item{Name: []string{"x", "y", "z"}[rng.IntN(3)], Time: now - rng.Int64N(tt.disorder+1), Weight: rng.Int64N(7)}
-				want := ratelimit.SlidingWindowLog{}.Decide(rs, item, m)
-				got, err := b.Put(t.Context(), item)
-				if err != nil {
-					t.Fatalf("put %d %v: %v", i, item, err)
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(11, uint64(len(alg))))
+			start := time.Now().UnixMilli()
+			clock := core.NewFakeClock(start)
+			s := newStore(t, c, redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
+			lists := []ratelimit.Rates{randomRates(rng), randomRates(rng), randomRates(rng), randomRates(rng)}
+			log, state := &modelLog{}, &core.State{Algorithm: alg}
+			decide := func(rs ratelimit.Rates, now, n int64, take bool) ratelimit.Decision {
+				var d ratelimit.Decision
+				if alg == ratelimit.SlidingWindowLog {
+					core.DecideLog(&d, rs, now, n, log)
+					if take && d.Allowed && n > 0 {
+						log.insert(now, n, rs.Largest().IntervalMillis())
+					}
+				} else if err := state.Decide(&d, rs, now, n, take); err != nil {
+					t.Fatal(err)
 				}
-				if got != want {
-					t.Fatalf("put %d %v:\n got %+v\nwant %+v", i, item, got, want)
+				return d
+			}
+			rs, now := lists[0], start
+			for i := range 3000 {
+				if rng.IntN(3) == 0 {
+					rs = lists[rng.IntN(len(lists))]
 				}
-				if want.Allowed && item.Weight > 0 {
-					m.insert(item.Name, item.Time, item.Weight)
-				}
-				if i%10 != 0 {
-					continue
-				}
-				if n, err := b.Count(t.Context()); err != nil || n != int64(len(m.ts)) {
-					t.Fatalf("after put %d: Count = %d, %v; want %d", i, n, err, len(m.ts))
-				}
-				for k := range int64(len(m.ts)) {
-					it, ok, err := b.Peek(t.Context(), k)
-					j := int64(len(m.ts)) - 1 - k
-					if err != nil || !ok || it.Time != m.ts[j] || it.Name != m.names[j] || it.Weight < 1 {
-						t.Fatalf("after put %d: Peek(%d) = %v, %v, %v; want %s at %d", i, k, it, ok, err, m.names[j], m.ts[j])
+				now = step(rng, rs, now, alg == ratelimit.SlidingWindowLog)
+				clock.Set(now)
+				n := rng.Int64N(rs[0].Limit + 2)
+				if rng.IntN(4) == 0 {
+					want := decide(rs, now, n, false)
+					if got, err := s.Check(t.Context(), "k", rs, n); err != nil || got != want {
+						t.Fatalf("step %d: Check(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
 					}
 				}
-				// Leak now and then, as a leaker would, at the newest time.
-				if i%50 == 0 {
-					bound := now - rs.Largest().IntervalMillis()
-					var keep int
-					for keep < len(m.ts) && m.ts[keep] < bound {
-						keep++
-					}
-					n, err := b.Leak(t.Context(), now)
-					if err != nil || n != int64(keep) {
-						t.Fatalf("Leak(%d) = %d, %v; want %d", now, n, err, keep)
-					}
-					m.ts, m.names = m.ts[keep:], m.names[keep:]
+				want := decide(rs, now, n, true)
+				if got, err := s.Take(t.Context(), "k", rs, n); err != nil || got != want {
+					t.Fatalf("step %d: Take(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
 				}
 			}
 		})

@@ -3,74 +3,67 @@ package redisstore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// An Option configures a [Store]. Options are made by the With functions.
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// An Option configures a [Store]; the With functions make them.
+type Option func(*config)
 
 type config struct {
 	prefix    string
 	algorithm ratelimit.Algorithm
+	clock     core.Clock
 }
 
-// DefaultPrefix is the prefix of every key unless [WithPrefix] says
-// otherwise.
-const DefaultPrefix = "ratelimit:"
-
 func newConfig(opts []Option) (config, error) {
-	c := config{prefix: DefaultPrefix}
+	c := config{prefix: "ratelimit:", algorithm: ratelimit.SlidingWindowLog}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
+		if o == nil {
+			return c, fmt.Errorf("%w: redisstore: option is nil", ratelimit.ErrInvalidArgument)
 		}
+		o(&c)
 	}
-	if len(c.prefix) > 1024 {
-		return c, fmt.Errorf("%w: redisstore: prefix of %d bytes is longer than 1024", ratelimit.ErrInvalidArgument, len(c.prefix))
+	if c.algorithm == "" {
+		c.algorithm = ratelimit.SlidingWindowLog
+	}
+	if err := core.Validate(c.algorithm, nil); err != nil {
+		return c, fmt.Errorf("redisstore: %w", err)
 	}
 	return c, nil
 }
 
-// WithPrefix sets the prefix of every key the Store writes, so that several
-// Stores (with different rates) or applications share a server without
-// sharing limits. Stores with the same prefix and algorithm share every
-// name's limit and must enforce the same rates: the keys carry no rates of
-// their own. Stores of different algorithms never share state under one
-// prefix, but GCRA's and the counter's keys spell the prefix followed by
-// "g" or "c", so a prefix should not be another one's plus "g" or "c". The
-// prefix should not contain "{" (see [Store] on the key scheme). Default:
-// [DefaultPrefix].
+// WithPrefix sets the prefix of every key the Store writes: a namespace, so
+// that applications sharing a server keep their limits apart. Stores with
+// the same prefix and algorithm share the state of equal keys; stores of
+// different algorithms never do, but GCRA's and the counter's keys spell
+// the prefix followed by "g" or "c", so a prefix should not be another one's
+// plus "g" or "c". The prefix should not contain "{" (see [Store] on keys).
+// Default: "ratelimit:".
 func WithPrefix(prefix string) Option {
-	return optionFunc(func(c *config) { c.prefix = prefix })
+	return func(c *config) { c.prefix = prefix }
 }
 
-// WithAlgorithm sets the admission algorithm of every name. Default:
-// [ratelimit.AlgorithmSlidingWindowLog], the exact log, one sorted set per
-// name holding a member per run of admitted units. The constant-state
-// algorithms keep one string key per name, whatever the traffic:
-//
-//   - [ratelimit.AlgorithmGCRA] ([ratelimit.GCRA]): 16 bytes of state per
-//     rate, the theoretical arrival time and its fraction of a millisecond;
-//   - [ratelimit.AlgorithmSlidingWindowCounter]
-//     ([ratelimit.SlidingWindowCounter]): 24 bytes per rate, the current
-//     window's start and the units of the current and previous windows.
-//
-// Each decision is still one EVALSHA round trip computing, on the server's
-// clock, exactly what the core's algorithm computes; the key expires when
-// the state counts nothing any more. Under them Peek fails with an error
-// wrapping [ratelimit.ErrNoHistory], Count reports what the largest rate
-// still counts at the server's clock, and Leak deletes a name's state once
-// it counts nothing (returning 0). Their keys never collide with the log's
-// (see [Store] on keys), so Stores of different algorithms may share a
-// prefix without sharing state. An unknown algorithm is an error wrapping
-// [ratelimit.ErrInvalidArgument] from [New]; rates whose limit × interval
-// (ms) exceeds 2^53 are an error wrapping [ratelimit.ErrInvalidRates].
+// WithAlgorithm sets the admission algorithm: [ratelimit.SlidingWindowLog]
+// (the default, also ""), one sorted set per key holding a member per
+// millisecond that admitted units; [ratelimit.GCRA], 16 bytes of state per
+// rate; or [ratelimit.SlidingWindowCounter], 24 bytes per rate. The last
+// two keep one string per key, whatever the traffic, with 16 bytes per rate
+// more for the rates the state was kept under. Any other value makes [New]
+// fail with an error wrapping [ratelimit.ErrInvalidArgument].
 func WithAlgorithm(a ratelimit.Algorithm) Option {
-	return optionFunc(func(c *config) { c.algorithm = a })
+	return func(c *config) { c.algorithm = a }
+}
+
+// WithClock makes the Store stamp takes with clock's reading, sent with each
+// call, instead of the clock of the server that holds the key, read inside
+// the script (TIME). It is for tests that must control time: every store
+// sharing the keys must read clocks of one domain. The keys still expire on
+// the server's clock: each write sets a key to last as long as its state
+// counts by clock's reading, and at least a minute, so that a clock slower
+// than the server's (a [core.FakeClock]) loses no state it still counts. A
+// reading beyond ±2^53 ms makes the call fail with an error wrapping
+// [ratelimit.ErrInvalidArgument]. Default (and nil): the server's clock.
+func WithClock(clock core.Clock) Option {
+	return func(c *config) { c.clock = clock }
 }

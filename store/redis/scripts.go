@@ -3,37 +3,31 @@ package redisstore
 import (
 	"embed"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gorate/ratelimit"
 )
 
 //go:embed *.lua
 var luaFiles embed.FS
 
-// The scripts, each common.lua followed by its own file. Script.Run sends
-// EVALSHA and falls back to EVAL (which caches the script again) on
-// NOSCRIPT, as after a server restart or SCRIPT FLUSH.
+// The scripts' texts: the log's, and GCRA's and the counter's, each
+// state.lua followed by its own file.
 var (
-	putSource   = source("put.lua")
-	putScript   = redis.NewScript(putSource)
-	peekScript  = newScript("peek.lua")
-	countScript = newScript("count.lua")
-	leakScript  = newScript("leak.lua")
-	flushScript = newScript("flush.lua")
-	nowScript   = newScript("now.lua")
-
-	// The constant-state algorithms: one script each, state.lua followed
-	// by its own file, whose modes also serve Count and Leak.
+	logSource     = concat("log.lua")
 	gcraSource    = concat("state.lua", "gcra.lua")
-	gcraScript    = redis.NewScript(gcraSource)
 	counterSource = concat("state.lua", "counter.lua")
-	counterScript = redis.NewScript(counterSource)
 )
 
-func newScript(file string) *redis.Script { return redis.NewScript(source(file)) }
-
-// source returns the text of the log's script in file: common.lua, then the
-// file.
-func source(file string) string { return concat("common.lua", file) }
+// script returns the text of algorithm a's script and the mark a's keys
+// carry after the prefix (see key.go); a is valid.
+func script(a ratelimit.Algorithm) (src, mark string) {
+	switch a {
+	case ratelimit.GCRA:
+		return gcraSource, "g"
+	case ratelimit.SlidingWindowCounter:
+		return counterSource, "c"
+	}
+	return logSource, ""
+}
 
 // concat returns the text of files, one after the other.
 func concat(files ...string) string {

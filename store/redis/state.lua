@@ -1,30 +1,83 @@
 -- Shared by gcra.lua and counter.lua; each script is this file followed by
--- its own body. KEYS[1] is one name's state, a string of packed 8-byte
--- integers, or no key for a name with no history. ARGV: mode, time,
--- weight, then each rate's limit and interval in milliseconds. This part
--- reads the time the script judges at (the server's clock for modes "n"
--- and "c", else ARGV[2]) into t, the state into raw, and, for the modes
--- that may write, into since the earlier of t and the server's clock: a
--- written key expires idle - since from now, so that it outlives its state
--- whether explicit times run ahead of the server's clock or behind it; n is
--- the number of rates.
-local key, mode = KEYS[1], ARGV[1]
-local n = (#ARGV - 3) / 2
-local t, since
-if mode == 'w' or mode == 'l' then
-  t = tonumber(ARGV[2])
-else
+-- its own body, which mirrors core.State for its algorithm.
+--
+-- KEYS[1] is one key's state: the rates it was kept under, packed as ARGV[4]
+-- packs them, followed by each rate's state (see each script); no key is a
+-- key with no history. ARGV: "take" or "check"; the time in ms, or "" for
+-- the server's clock (TIME); the weight n; the rates, each packed as two
+-- little-endian 8-byte integers (limit, interval in ms), by ascending
+-- interval. Both scripts return allowed (0 or 1), the deciding rate's index
+-- (1-based), remaining, retry-after in ms (-1 for never) and reset-after in
+-- ms, packed as five little-endian 8-byte integers (a bulk reply costs the
+-- server less than an array).
+--
+-- This part reads the time into t, the state into raw and the number of
+-- rates into n, and defines load and store. Every number stays below 2^53
+-- (limit × interval <= 2^53 is checked by the Store), so Lua's doubles
+-- compute exactly what the Go core does: for 0 <= x < 2^53 and y >= 1,
+-- x % y is exact, and so is the quotient (x - x % y) / y. The decisions are
+-- inlined, with no closure and no table, since they are the hot path.
+local key, take, weight, rates = KEYS[1], ARGV[1] == 'take', tonumber(ARGV[3]), ARGV[4]
+local n = #rates / 16
+local server = ARGV[2] == ''
+local t
+if server then
   local tm = redis.call('TIME')
   local us = tonumber(tm[2])
-  local clock = tonumber(tm[1]) * 1000 + (us - us % 1000) / 1000
-  if mode == 'p' then
-    t = tonumber(ARGV[2])
-  else
-    t = clock
-  end
-  since = t
-  if clock < since then
-    since = clock
-  end
+  t = tonumber(tm[1]) * 1000 + (us - us % 1000) / 1000
+else
+  t = tonumber(ARGV[2])
 end
 local raw = redis.call('GET', key)
+
+-- load returns the state as kept under the call's rates, and whether it
+-- was carried over from other rates (and so must be stored by a take). A
+-- state kept under other rates is carried as core.State carries it: each
+-- rate takes the state of the old rate of the same interval, through carry
+-- (state, old limit, limit, interval) when the limit changed; a rate with a
+-- new interval starts from zeros; old rates no longer listed are dropped.
+-- size is the bytes of one rate's state.
+local function load(size, carry)
+  if not raw then
+    return nil, false
+  end
+  local m = #raw / (16 + size)
+  if m == n and string.sub(raw, 1, 16 * n) == rates then
+    return raw, false
+  end
+  if m ~= math.floor(m) then
+    m = 0 -- not a state of this algorithm: no history
+  end
+  local out = rates
+  for i = 1, n do
+    local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
+    local s = string.rep('\0', size)
+    for j = 1, m do
+      local old, oi = struct.unpack('<i8i8', raw, 16 * j - 15)
+      if oi == interval then
+        s = string.sub(raw, 16 * m + size * (j - 1) + 1, 16 * m + size * j)
+        if old ~= limit then
+          s = carry(s, old, limit, interval)
+        end
+        break
+      end
+    end
+    out = out .. s
+  end
+  return out, true
+end
+
+-- store writes the state out under the call's rates, to expire when it is
+-- idle (idle, in ms), or deletes the key if it is idle already. Under a given
+-- time the expiry runs on the server's clock from now and lasts at least a
+-- minute, so that a clock slower than the server's (a test's) never loses a
+-- key it still counts.
+local function store(out, idle)
+  if idle <= t then
+    redis.call('DEL', key)
+  elseif server then
+    redis.call('SET', key, rates .. out, 'PX', idle - t)
+  else
+    redis.call('SET', key, rates .. out, 'PX', math.max(idle - t, 60000))
+  end
+end

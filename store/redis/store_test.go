@@ -6,162 +6,201 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	redisstore "github.com/gorate/ratelimit/store/redis"
+	"github.com/redis/go-redis/v9"
 )
 
-// TestNames checks that names of any bytes each get a bucket of their own,
-// and that items keep their names through Peek.
-func TestNames(t *testing.T) {
+// TestKeys checks the key scheme: the three algorithms keep one key's state
+// under three Redis keys of one hash slot, prefix{h}key (a sorted set),
+// prefixg{h}key and prefixc{h}key (strings), that cannot collide whatever
+// the key, and a reset of one leaves the others alone.
+func TestKeys(t *testing.T) {
 	c := newClient(t)
-	s := newStore(t, c, ratelimit.PerHour(2))
-	names := []string{
-		"", "a", "a ", "user's-key", `say "hi"`, "{", "}", "{}", "{a}", "a}{b", "{{a}}",
-		"x', 1); DROP TABLE foo; --", "a\x00b", "\x00", "ключ/🔑", "\xff\xfe", "*", "ratelimit:",
-		strings.Repeat("k", 4096), strings.Repeat("{é}", 1400),
-	}
+	prefix := uniquePrefix(t, c)
 	ctx := t.Context()
-	for _, name := range names {
-		if d, err := s.Acquire(ctx, name, 2); err != nil || !d.Allowed || d.Remaining != 0 {
-			t.Fatalf("Acquire(%.20q, 2) = %+v, %v; want allowed with nothing left", name, d, err)
-		}
-	}
-	for _, name := range names {
-		b, err := s.Bucket(ctx, name)
+	rs := mustRates(t, ratelimit.PerHour(2))
+	stores := map[ratelimit.Algorithm]*redisstore.Store{}
+	for _, alg := range algorithms {
+		s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := b.Count(ctx); err != nil || n != 2 {
-			t.Fatalf("Count(%.20q) = %d, %v; want 2 (names are isolated)", name, n, err)
+		stores[alg] = s
+	}
+	keys := []string{"n", "g{n}", "}n", "c", "", "{"}
+	for _, key := range keys {
+		for _, alg := range algorithms {
+			if d, err := stores[alg].Take(ctx, key, rs, 2); err != nil || !d.Allowed {
+				t.Fatalf("%s: first Take(%q) = %v, %v; want allowed (another algorithm's state leaked in)", alg, key, d, err)
+			}
 		}
-		it, ok, err := b.Peek(ctx, 1)
-		if err != nil || !ok || it.Name != name {
-			t.Fatalf("Peek(%.20q, 1) = %.30v, %v, %v", name, it, ok, err)
+		for _, alg := range algorithms {
+			if d, err := stores[alg].Take(ctx, key, rs, 1); err != nil || d.Allowed {
+				t.Fatalf("%s: second Take(%q) = %v, %v; want denied", alg, key, d, err)
+			}
 		}
-		if d, err := s.Acquire(ctx, name, 1); err != nil || d.Allowed {
-			t.Fatalf("3rd Acquire(%.20q) = %+v, %v; want denied", name, d, err)
+	}
+	found := keysOf(t, c, prefix+"*")
+	if len(found) != 3*len(keys) {
+		t.Fatalf("%d keys, want %d: %q", len(found), 3*len(keys), found)
+	}
+	tags := map[string]int{}
+	for _, k := range found {
+		rest := strings.TrimPrefix(k, prefix)
+		typ, _ := c.Type(ctx, k).Result()
+		switch {
+		case strings.HasPrefix(rest, "{") && typ == "zset":
+		case strings.HasPrefix(rest, "g{") && typ == "string":
+		case strings.HasPrefix(rest, "c{") && typ == "string":
+		default:
+			t.Fatalf("key %q of type %s: want prefix{…}key (zset), prefixg{…}key or prefixc{…}key (strings)", k, typ)
 		}
+		i := strings.IndexByte(k, '{')
+		tags[k[i:i+18]]++
+	}
+	for tag, n := range tags {
+		if n != 3 {
+			t.Fatalf("hash tag %s holds %d keys, want the 3 of one key", tag, n)
+		}
+	}
+	if err := stores[ratelimit.GCRA].Reset(ctx, "n"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := stores[ratelimit.GCRA].Take(ctx, "n", rs, 2); !d.Allowed {
+		t.Fatal("GCRA after Reset: denied")
+	}
+	if d, _ := stores[ratelimit.SlidingWindowLog].Take(ctx, "n", rs, 1); d.Allowed {
+		t.Fatal("log after GCRA's Reset: allowed")
 	}
 }
 
-// TestExpiry checks that a written key lives no longer than the largest
-// interval and the margin, so idle names vanish.
-func TestExpiry(t *testing.T) {
+// TestLogRuns checks that the log keeps one 32-byte member per millisecond
+// that admitted units, whatever the takes and weights in it.
+func TestLogRuns(t *testing.T) {
 	c := newClient(t)
-	prefix := uniquePrefix(t, c)
-	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(5), ratelimit.Per(12, 3*time.Second)}, redisstore.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := t.Context()
-	if _, err := s.Acquire(ctx, "idle", 1); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := c.Keys(ctx, prefix+"*").Result()
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("keys under %s = %v, %v; want one", prefix, keys, err)
-	}
-	if !strings.HasSuffix(keys[0], "}idle") || !strings.HasPrefix(keys[0], prefix+"{") {
-		t.Fatalf("key %q, want %s{hash}idle", keys[0], prefix)
-	}
-	ttl, err := c.PTTL(ctx, keys[0]).Result()
-	if err != nil || ttl <= 0 || ttl > 3030*time.Millisecond {
-		t.Fatalf("PTTL = %v, %v; want in (0, 3s + 30ms]", ttl, err)
-	}
-	// A denial writes nothing and leaves the expiry alone.
-	if d, err := s.Acquire(ctx, "idle", 50); err != nil || d.Allowed {
-		t.Fatalf("Acquire 50 = %+v, %v; want denied", d, err)
-	}
-	if ttl2, err := c.PTTL(ctx, keys[0]).Result(); err != nil || ttl2 > ttl {
-		t.Fatalf("PTTL after a denial = %v, %v; want at most %v", ttl2, err, ttl)
-	}
-
-	// Puts stamped 9ms apart, ahead of the server's clock, most of which
-	// skip PEXPIREAT (the margin is 30ms): the key always outlives the
-	// newest unit by the largest interval, and by no more than the margin
-	// besides.
-	b, _ := s.Bucket(ctx, "chain")
-	now, err := b.Now(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now += 1000
-	for i := range int64(5) { // 5/s: five fit
-		ts := now + 9*i
-		if d, err := b.Put(ctx, ratelimit.Item{Name: "chain", Time: ts, Weight: 1}); err != nil || !d.Allowed {
-			t.Fatalf("Put at +%dms = %+v, %v", 9*i, d, err)
+	clock := core.NewFakeClock(time.Now().UnixMilli())
+	s, prefix := prefixedStore(t, c, redisstore.WithClock(clock))
+	rs := mustRates(t, per(100, time.Second))
+	for ms := range int64(3) {
+		clock.Set(clock.Now() + ms)
+		for _, n := range []int64{1, 5, 2} {
+			if d, err := s.Take(t.Context(), "k", rs, n); err != nil || !d.Allowed {
+				t.Fatalf("Take(%d) = %v, %v", n, d, err)
+			}
 		}
-		if at, ok := expireTime(t, c, prefix, "chain"); !ok || at <= ts+3000 || at > ts+3030 {
-			t.Fatalf("after a put at +%dms: key expires at +%dms (found: %v); want in (+%d, +%d]", 9*i, at-now, ok, 9*i+3000, 9*i+3030)
+	}
+	members, err := c.ZRange(t.Context(), keysOf(t, c, prefix+"*")[0], 0, -1).Result()
+	if err != nil || len(members) != 3 {
+		t.Fatalf("members = %d, %v; want 3", len(members), err)
+	}
+	for _, m := range members {
+		if len(m) != 32 {
+			t.Fatalf("member of %d bytes, want 32", len(m))
 		}
 	}
 }
 
-// TestBadArguments covers what only this store rejects, and what it never
-// sends to the server.
+// TestCheckWritesNothing checks that Check creates no key and leaves a
+// key's state and expiry alone, under each algorithm, even under new rates.
+func TestCheckWritesNothing(t *testing.T) {
+	c := newClient(t)
+	ctx := t.Context()
+	second, other := mustRates(t, per(5, time.Second)), mustRates(t, per(3, time.Second), per(9, time.Minute))
+	for _, alg := range algorithms {
+		s, prefix := prefixedStore(t, c, redisstore.WithAlgorithm(alg))
+		if _, err := s.Check(ctx, "k", second, 1); err != nil {
+			t.Fatal(err)
+		}
+		if keys := keysOf(t, c, prefix+"*"); len(keys) != 0 {
+			t.Fatalf("%s: keys %q after a Check of a new key", alg, keys)
+		}
+		if _, err := s.Take(ctx, "k", second, 2); err != nil {
+			t.Fatal(err)
+		}
+		key := keysOf(t, c, prefix+"*")[0]
+		dump := c.Dump(ctx, key).Val()
+		at := c.PExpireTime(ctx, key).Val()
+		for _, rs := range []ratelimit.Rates{second, other} {
+			if _, err := s.Check(ctx, "k", rs, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.Dump(ctx, key).Val() != dump || c.PExpireTime(ctx, key).Val() != at {
+			t.Fatalf("%s: Check changed the key or its expiry", alg)
+		}
+	}
+}
+
+// TestBadArguments covers what the store rejects, before it sends anything.
 func TestBadArguments(t *testing.T) {
 	c := newClient(t)
-	if _, err := redisstore.New(nil, []ratelimit.Rate{ratelimit.PerSecond(1)}); !errors.Is(err, ratelimit.ErrInvalidArgument) {
-		t.Fatalf("New(nil) err = %v, want ErrInvalidArgument", err)
-	}
-	if _, err := redisstore.New(c, nil); !errors.Is(err, ratelimit.ErrInvalidRates) {
-		t.Fatalf("New with no rates err = %v, want ErrInvalidRates", err)
-	}
-	if _, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(1 << 60)}); !errors.Is(err, ratelimit.ErrInvalidArgument) {
-		t.Fatalf("New with a 2^60 limit err = %v, want ErrInvalidArgument", err)
-	}
-	s := newStore(t, c, ratelimit.PerSecond(3))
-	b, _ := s.Bucket(t.Context(), "a")
-	if _, err := b.Put(t.Context(), ratelimit.Item{Name: "a", Time: 1 << 60, Weight: 1}); !errors.Is(err, ratelimit.ErrInvalidArgument) {
-		t.Fatalf("Put at 2^60 err = %v, want ErrInvalidArgument", err)
-	}
-	// A huge weight is a Never denial, not an error.
-	d, err := b.Put(t.Context(), ratelimit.Item{Name: "a", Time: 1000, Weight: 1 << 62})
-	if err != nil || d.Allowed || d.RetryAfter != ratelimit.Never {
-		t.Fatalf("Put of weight 2^62 = %+v, %v; want a Never denial", d, err)
-	}
-	s.Close()
+	ctx := t.Context()
 	for name, err := range map[string]error{
-		"Bucket": func() error { _, err := s.Bucket(t.Context(), "a"); return err }(),
-		"Count":  func() error { _, err := b.Count(t.Context()); return err }(),
-		"Peek":   func() error { _, _, err := b.Peek(t.Context(), 0); return err }(),
-		"Leak":   func() error { _, err := b.Leak(t.Context(), 0); return err }(),
-		"Flush":  b.Flush(t.Context()),
-		"Now":    func() error { _, err := b.Now(t.Context()); return err }(),
-		"Wait":   func() error { _, err := b.Waiting(t.Context(), ratelimit.Item{Weight: 1}); return err }(),
+		"nil client": func() error { _, err := redisstore.New(nil); return err }(),
+		"nil option": func() error { _, err := redisstore.New(c, nil); return err }(),
+		"algorithm":  func() error { _, err := redisstore.New(c, redisstore.WithAlgorithm("leaky")); return err }(),
 	} {
-		if !errors.Is(err, ratelimit.ErrClosed) {
-			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
+		if !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Errorf("New with a bad %s: err = %v, want ErrInvalidArgument", name, err)
 		}
+	}
+	// Each fits 2^53, their product does not: fine for the log only.
+	wide := ratelimit.Rates{per(1<<40, 1<<14*time.Millisecond)}
+	for _, alg := range algorithms {
+		s := newStore(t, c, redisstore.WithAlgorithm(alg))
+		for _, tc := range []struct {
+			name  string
+			rates ratelimit.Rates
+			ok    bool
+		}{
+			{"no rates", nil, false},
+			{"a limit of 2^60", ratelimit.Rates{per(1<<60, time.Second)}, false},
+			{"a limit of 0", ratelimit.Rates{per(0, time.Second)}, false},
+			{"an interval of 1.5ms", ratelimit.Rates{per(3, 1500*time.Microsecond)}, false},
+			{"intervals descending", ratelimit.Rates{per(9, time.Minute), per(3, time.Second)}, false},
+			{"limit × interval beyond 2^53", wide, alg == ratelimit.SlidingWindowLog},
+		} {
+			_, err := s.Take(ctx, "k", tc.rates, 1)
+			if tc.ok && err != nil || !tc.ok && !errors.Is(err, ratelimit.ErrInvalidRate) {
+				t.Errorf("%s: Take with %s: err = %v, want ErrInvalidRate: %v", alg, tc.name, err, !tc.ok)
+			}
+		}
+		rs := mustRates(t, per(3, time.Second))
+		if _, err := s.Take(ctx, "k", rs, -1); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Errorf("%s: Take(-1): err = %v, want ErrInvalidArgument", alg, err)
+		}
+		// A huge weight is a Never denial, not an error.
+		if d, err := s.Take(ctx, "k", rs, 1<<62); err != nil || d.Allowed || d.RetryAfter != ratelimit.Never {
+			t.Errorf("%s: Take(2^62) = %v, %v; want a Never denial", alg, d, err)
+		}
+		far := newStore(t, c, redisstore.WithAlgorithm(alg), redisstore.WithClock(core.NewFakeClock(1<<60)))
+		if _, err := far.Take(ctx, "k", rs, 1); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Errorf("%s: Take at 2^60 ms: err = %v, want ErrInvalidArgument", alg, err)
+		}
+		s.Close()
+		for name, err := range map[string]error{
+			"Take":  func() error { _, err := s.Take(ctx, "k", rs, 1); return err }(),
+			"Check": func() error { _, err := s.Check(ctx, "k", rs, 1); return err }(),
+			"Reset": s.Reset(ctx, "k"),
+		} {
+			if !errors.Is(err, ratelimit.ErrClosed) {
+				t.Errorf("%s: %s after Close: err = %v, want ErrClosed", alg, name, err)
+			}
+		}
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("client closed by the store: %v", err)
 	}
 }
 
-// TestLimiter checks the one-call constructor end to end.
-func TestLimiter(t *testing.T) {
-	c := newClient(t)
-	// NewLimiter uses the default prefix: the test uses a fresh name.
-	l, err := redisstore.NewLimiter(c, []ratelimit.Rate{ratelimit.PerHour(2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "redisstore-test-" + time.Now().Format(time.RFC3339Nano)
-	t.Cleanup(func() {
-		b, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerHour(2)})
-		if err == nil {
-			bk, _ := b.Bucket(t.Context(), name)
-			bk.Flush(t.Context())
-		}
-	})
-	for i, want := range []bool{true, true, false} {
-		if d, err := l.Allow(t.Context(), name); err != nil || d.Allowed != want {
-			t.Fatalf("Allow #%d = %+v, %v; want allowed %v", i, d, err, want)
-		}
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("client closed by the limiter: %v", err)
+// TestKeyTooLong checks that a key the server cannot take (longer than its
+// proto-max-bulk-len, here 1 MiB) is an error wrapping ErrServer.
+func TestKeyTooLong(t *testing.T) {
+	_, c := privateServer(t, redis.Options{MaxRetries: -1}, "--proto-max-bulk-len", "1mb")
+	s := newStore(t, c)
+	if _, err := s.Take(t.Context(), strings.Repeat("k", 1<<20), mustRates(t, per(3, time.Second)), 1); !errors.Is(err, redisstore.ErrServer) {
+		t.Fatalf("Take of a 1 MiB key: err = %v, want ErrServer", err)
 	}
 }

@@ -1,2 +1,0 @@
--- Removes the log.
-return redis.call('DEL', key)

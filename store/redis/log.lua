@@ -1,0 +1,231 @@
+-- ratelimit.SlidingWindowLog over one key's log, deciding as core.DecideLog
+-- does and storing the units if they are admitted.
+--
+-- KEYS[1] is the log: a sorted set with one member per run of units
+-- admitted at one millisecond, scored by that millisecond. A member is 32
+-- bytes packed big-endian by the struct library, "<before><after><ts><largest>":
+-- before is the number of units stored ahead of the run (a running total),
+-- after the running total through the run (so the run's weight is after -
+-- before), ts the run's stamp again (so that no read needs WITHSCORES), and
+-- largest the largest interval (ms) of the take that wrote it: the newest
+-- run's tells which rates the key's expiry was last set for. Big-endian
+-- unsigned totals sort bytewise as numbers, so the order by (score, member)
+-- is also the order by before: the units inside a window are the log's
+-- total (the newest run's after) minus the before of the window's first
+-- member, and the k-th newest unit is found by its running total.
+--
+-- ARGV: "take" or "check"; the time in ms, or "" for the server's clock
+-- (TIME); the weight n; the rates, each packed as two little-endian 8-byte
+-- integers (limit, interval in ms), by ascending interval. Returns allowed
+-- (0 or 1), the deciding rate's index (1-based), remaining, retry-after in
+-- ms (-1 for never) and reset-after in ms, packed as five little-endian
+-- 8-byte integers (a bulk reply costs the server less than an array). It
+-- needs Redis 5 or later, whose scripts replicate their effects, so that
+-- reading TIME before a write is allowed.
+--
+-- The common paths cost one read of the newest run, TIME, one
+-- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
+-- newest run, and, when a take admits units, one ZADD (plus a ZREM when
+-- they join the newest run, and a PEXPIREAT once per period of the expiry
+-- margin); members are unpacked, never split.
+--
+-- Every number here stays below 2^53 (the Store checks limits and times),
+-- so Lua's doubles hold it exactly, and redis.call sends a number argument
+-- as "%.17g", its exact decimal form; a number concatenated into a string
+-- (as for an exclusive bound) goes through num, since Lua's own conversion
+-- keeps only 14 digits.
+local key, take, weight, rates = KEYS[1], ARGV[1] == 'take', tonumber(ARGV[3]), ARGV[4]
+local pack, unpack = struct.pack, struct.unpack
+local header = '>I8I8i8i8'
+local nrates = #rates / 16
+
+local function num(x)
+  return string.format('%d', x)
+end
+
+local function entry(before, after, ts, largest)
+  return pack(header, before, after, ts, largest)
+end
+
+local function bef(m)
+  return (unpack('>I8', m))
+end
+
+local function aft(m)
+  return (unpack('>I8', m, 9))
+end
+
+local function stamp(m)
+  return (unpack('>i8', m, 17))
+end
+
+-- recorded returns the largest interval the run m was written under, or -1
+-- for a member of another layout.
+local function recorded(m)
+  if #m ~= 32 then
+    return -1
+  end
+  return (unpack('>i8', m, 25))
+end
+
+-- rate returns the limit and interval of rate i.
+local function rate(i)
+  return unpack('<i8i8', rates, 16 * i - 15)
+end
+
+-- find returns the member and timestamp of the run that holds unit u (its
+-- running ordinal), or nil when u is no longer stored: a binary search by
+-- running total over ranks.
+local function find(u)
+  local n = redis.call('ZCARD', key)
+  if n == 0 or u < 0 then
+    return nil
+  end
+  local m = redis.call('ZRANGE', key, 0, 0)[1]
+  if bef(m) > u then
+    return nil
+  end
+  local lo, hi = 0, n - 1
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    m = redis.call('ZRANGE', key, mid, mid)[1]
+    if bef(m) <= u then
+      lo = mid
+    else
+      hi = mid - 1
+    end
+  end
+  m = redis.call('ZRANGE', key, lo, lo)[1]
+  return m, stamp(m)
+end
+
+-- The newest run's member (nm) and stamp (nts), and the log's total.
+local nm = redis.call('ZRANGE', key, -1, -1)[1]
+local nts, total = nil, 0
+if nm then
+  nts, total = stamp(nm), aft(nm)
+end
+
+local server = ARGV[2] == ''
+local t
+if server then
+  local tm = redis.call('TIME')
+  t = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+  if nts and nts > t then
+    t = nts -- the server's stamps never go back
+  end
+else
+  t = tonumber(ARGV[2])
+end
+
+local never = -1
+local allowed, deciding, remaining, retry = true, 0, -1, 0
+for i = 1, nrates do
+  local limit, interval = rate(i)
+  local since = t - interval
+  local left, first = limit, nil
+  if nts and nts >= since then
+    first = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'LIMIT', 0, 1)[1]
+    left = limit - (total - bef(first))
+  end
+  if left < weight then
+    if allowed then
+      allowed, deciding, remaining = false, i, math.max(left, 0)
+    end
+    local wait = never
+    if weight <= limit then
+      -- bound: the (limit-weight)-th newest unit, usually in the window's
+      -- first run.
+      local k = limit - weight
+      local u, ts = total - 1 - k, nil
+      if k == 0 then
+        ts = nts
+      elseif bef(first) <= u and u < aft(first) then
+        ts = stamp(first)
+      else
+        local _
+        _, ts = find(u)
+      end
+      if ts then
+        wait = math.max(ts + interval - t + 1, 1)
+      end
+    end
+    if wait == never or retry == never then
+      retry = never
+    elseif wait > retry then
+      retry = wait
+    end
+  elseif allowed and (remaining < 0 or left - weight < remaining) then
+    deciding, remaining = i, left - weight
+  end
+end
+
+local admit = allowed and weight > 0
+local last = nts -- the newest stamp once the take is done
+if admit and (last == nil or t > last) then
+  last = t
+end
+local reset = 0
+if last then
+  local _, interval = rate(deciding)
+  reset = math.max(last + interval - t + 1, 0)
+end
+
+if take and last then
+  local _, largest = rate(nrates)
+  local moved = nm == nil or recorded(nm) ~= largest -- the largest interval changed
+  if admit then
+    if nts == nil or t > nts then
+      redis.call('ZADD', key, t, entry(total, total + weight, t, largest))
+    elseif t == nts then
+      -- The same millisecond: one run. Added before the old member goes,
+      -- so the set is never empty: an emptied key would be deleted, and
+      -- come back without its expiry.
+      redis.call('ZADD', key, t, entry(bef(nm), total + weight, t, largest))
+      redis.call('ZREM', key, nm)
+    else
+      -- Out of order (a given time older than the newest run): the newer
+      -- runs move up by weight, newest first so that no member collides,
+      -- each added before its old member goes (so the set is never empty).
+      local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf')
+      local at = bef(later[1])
+      for j = #later, 1, -1 do
+        local m = later[j]
+        local ts = stamp(m)
+        redis.call('ZADD', key, ts, entry(bef(m) + weight, aft(m) + weight, ts, largest))
+        redis.call('ZREM', key, m)
+      end
+      redis.call('ZADD', key, t, entry(at, at + weight, t, largest))
+    end
+    -- Runs older than every window at t count for nothing at t or later:
+    -- drop them each time the total passes a multiple of 256 units, so a
+    -- busy key stays bounded at no cost to most takes.
+    if math.floor((total + weight) / 256) > math.floor(total / 256) then
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - largest))
+    end
+  elseif moved then
+    -- A take under a new largest interval that stores nothing: the newest
+    -- run records it, for the expiry below.
+    redis.call('ZADD', key, nts, entry(bef(nm), total, nts, largest))
+    redis.call('ZREM', key, nm)
+  end
+  -- The key must outlive its newest unit by the largest interval, and no
+  -- more than by the margin besides. Stamps are cut in periods of one
+  -- margin; the first write whose newest stamp falls in a period, or that
+  -- changes the largest interval, sets the key to expire the largest
+  -- interval after the period's end, so later writes of the period need no
+  -- PEXPIREAT: the key outlives each of them by more than the interval and
+  -- by at most the interval plus the margin. Under a given time the expiry
+  -- runs on the server's clock from now, is set by every take, and lasts at
+  -- least a minute, so that a clock slower than the server's (a test's)
+  -- never loses a key it still counts.
+  local margin = math.max(10, math.floor(largest / 100))
+  local period = math.floor(last / margin)
+  local at = (period + 1) * margin + largest
+  if not server then
+    redis.call('PEXPIRE', key, math.max(at - t, 60000))
+  elseif moved or admit and period ~= math.floor(nts / margin) then
+    redis.call('PEXPIREAT', key, at)
+  end
+end
+return pack('<i8i8i8i8i8', allowed and 1 or 0, deciding, remaining, retry, reset)
