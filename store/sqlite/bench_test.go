@@ -6,40 +6,40 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
-// BenchmarkAcquire times one process's acquires on a file database. The
-// admitting shapes use limits no benchmark reaches, so every acquire
-// inserts a row; Denied times the read-only path of a full window.
-func BenchmarkAcquire(b *testing.B) {
+// BenchmarkTake times one process's takes on a file database. The
+// admitting shapes use limits no benchmark reaches, so every take inserts
+// a row; Denied times the read-only path of a full window.
+func BenchmarkTake(b *testing.B) {
 	huge := int64(1 << 40)
 	tests := []struct {
 		name    string
-		rates   []ratelimit.Rate
+		rates   ratelimit.Rates
 		keys    int
-		weight  int64
+		n       int64
 		prefill int64
 	}{
-		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1, 1, 0},
-		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(huge), ratelimit.PerMinute(huge << 5), ratelimit.PerHour(huge << 10)}, 1, 1, 0},
-		{"1000Keys", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1000, 1, 0},
-		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 1, 100},
+		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1, 1, 0},
+		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(huge), ratelimit.PerMinute(huge << 5), ratelimit.PerHour(huge << 10)}, 1, 1, 0},
+		{"1000Keys", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1000, 1, 0},
+		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 1, 100},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			s := openBench(b, tt.rates)
+			s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
 			ctx := b.Context()
 			keys := make([]string, tt.keys)
 			for i := range keys {
 				keys[i] = "key-" + strconv.Itoa(i)
-				s.Acquire(ctx, keys[i], tt.prefill)
+				s.Take(ctx, keys[i], tt.rates, tt.prefill)
 			}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, err := s.Acquire(ctx, keys[i%len(keys)], tt.weight); err != nil {
+				if _, err := s.Take(ctx, keys[i%len(keys)], tt.rates, tt.n); err != nil {
 					b.Fatal(err)
 				}
 				i++
@@ -47,12 +47,13 @@ func BenchmarkAcquire(b *testing.B) {
 		})
 	}
 	b.Run("Parallel", func(b *testing.B) {
-		s := openBench(b, []ratelimit.Rate{ratelimit.PerSecond(huge)})
+		s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
+		rates := ratelimit.Rates{ratelimit.PerSecond(huge)}
 		ctx := b.Context()
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := s.Acquire(ctx, "key", 1); err != nil {
+				if _, err := s.Take(ctx, "key", rates, 1); err != nil {
 					b.Error(err)
 					return
 				}
@@ -61,21 +62,11 @@ func BenchmarkAcquire(b *testing.B) {
 	})
 }
 
-func openBench(b *testing.B, rates []ratelimit.Rate) *sqlitestore.Store {
-	b.Helper()
-	s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), rates, sqlitestore.WithSweepInterval(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
-}
-
-// BenchmarkProcesses times acquires made by 4 processes at once on one file
+// BenchmarkProcesses times takes made by 4 processes at once on one file
 // (child processes, as in the cross-process tests), and reports their
-// total throughput as acquires/s. One op is one acquire by any process.
-// OneKey and 1000Keys admit every acquire (each inserts a row); Denied
-// hammers one name held at 50/s, the shape of TestCrossProcessExact.
+// total throughput as takes/s. One op is one take by any process. OneKey
+// and 1000Keys admit every take (each inserts a row); OneKeyDenied hammers
+// one key held at 50/s, the shape of TestCrossProcessExact.
 func BenchmarkProcesses(b *testing.B) {
 	const procs = 4
 	tests := []struct {
@@ -94,7 +85,7 @@ func BenchmarkProcesses(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for _, c := range children {
-				c.Start(b)
+				c.start(b)
 			}
 			total := 0
 			for i, c := range children {
@@ -106,50 +97,46 @@ func BenchmarkProcesses(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			b.ReportMetric(float64(total)/elapsed.Seconds(), "acquires/s")
+			b.ReportMetric(float64(total)/elapsed.Seconds(), "takes/s")
 		})
 	}
 }
 
-// BenchmarkAlgorithms times one process's acquires on a file database for
-// each algorithm side by side: the log inserts a row per admitted put, GCRA
-// and the counter rewrite one row per name. Admit uses limits no benchmark
-// reaches (within what the constant-state algorithms compute exactly);
-// Denied hammers a full name.
+// BenchmarkAlgorithms times one process's takes on a file database for
+// each algorithm side by side: the log inserts a row per admitted take,
+// GCRA and the counter rewrite one row per key. Admit uses limits no
+// benchmark reaches (within what the constant-state algorithms compute
+// exactly); Denied hammers a full key.
 func BenchmarkAlgorithms(b *testing.B) {
 	huge := int64(1 << 40)
 	shapes := []struct {
-		name   string
-		rates  []ratelimit.Rate
-		keys   int
-		weight int64
-		full   bool
+		name  string
+		rates ratelimit.Rates
+		keys  int
+		n     int64
+		full  bool
 	}{
-		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1, 1, false},
-		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 1, false},
-		{"1000Keys", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1000, 1, false},
-		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 1, true},
+		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1, 1, false},
+		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 1, false},
+		{"1000Keys", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1000, 1, false},
+		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 1, true},
 	}
 	for _, alg := range algorithms {
 		for _, tt := range shapes {
 			b.Run(string(alg)+"/"+tt.name, func(b *testing.B) {
-				s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), tt.rates, sqlitestore.WithSweepInterval(0), sqlitestore.WithAlgorithm(alg))
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { s.Close() })
+				s := openStore(b, filepath.Join(b.TempDir(), "bench.db"), sqlitestore.WithAlgorithm(alg))
 				ctx := b.Context()
 				keys := make([]string, tt.keys)
 				for i := range keys {
 					keys[i] = "key-" + strconv.Itoa(i)
 					if tt.full {
-						s.Acquire(ctx, keys[i], 100)
+						s.Take(ctx, keys[i], tt.rates, 100)
 					}
 				}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					if _, err := s.Acquire(ctx, keys[i%len(keys)], tt.weight); err != nil {
+					if _, err := s.Take(ctx, keys[i%len(keys)], tt.rates, tt.n); err != nil {
 						b.Fatal(err)
 					}
 					i++

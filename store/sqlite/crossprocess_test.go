@@ -7,13 +7,10 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
 // TestCrossProcessExact has 4 processes, started at the same moment on a
-// file none of them created, hammer one name with 50/s for 3s. The merged
+// file none of them created, hammer one key with 50/s for 3s. The merged
 // log of what they admitted never holds more than 50 units in any 1s window
 // (inclusive edges: [t-1000, t]), and holds at least 95% of what the limit
 // allows from the first admission to the last: lock contention causes no
@@ -26,7 +23,7 @@ func TestCrossProcessExact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	children := startChildren(t, 4, path, helperJob("50/s", 1, 3*time.Second, 0, true)...)
 	for _, c := range children {
-		c.Start(t)
+		c.start(t)
 	}
 	var all []int64
 	for i, c := range children {
@@ -34,7 +31,7 @@ func TestCrossProcessExact(t *testing.T) {
 		if done == nil {
 			t.Fatalf("child %d ended without a done line", i)
 		}
-		t.Logf("child %d: %d acquires, %d admitted", i, done[0], len(admitted))
+		t.Logf("child %d: %d takes, %d admitted", i, done[0], len(admitted))
 		all = append(all, admitted...)
 	}
 	slices.Sort(all)
@@ -66,40 +63,40 @@ func TestCrossProcessExact(t *testing.T) {
 
 // TestCrossProcessCrash kills a process with SIGKILL while it hammers the
 // file (most of its time is inside a write transaction). This process and
-// another child, both acquiring all along, go on within a second, and the
+// another child, both taking all along, go on within a second, and the
 // file passes PRAGMA integrity_check.
 func TestCrossProcessCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes for a second or two")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
-	rates := []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}
-	s := openStore(t, path, rates, sqlitestore.WithSweepInterval(0))
+	huge := mustRates(t, per(1<<40, time.Second))
+	s := openStore(t, path)
 	victim := startChildren(t, 1, path, helperJob("1099511627776/s", 1, 10*time.Second, 0, true)...)[0]
-	// The survivor acquires every 2ms rather than flat out, so that it and
+	// The survivor takes every 2ms rather than flat out, so that it and
 	// this process do not starve each other of SQLite's polled lock.
 	survivor := startChildren(t, 1, path, append(helperJob("1099511627776/s", 1, 1500*time.Millisecond, 0, true), helperPause+"=2ms")...)[0]
-	victim.Start(t)
-	survivor.Start(t)
+	victim.start(t)
+	survivor.start(t)
 	for range 200 { // well into its run
-		if _, ok := <-victim.Lines; !ok {
+		if _, ok := <-victim.lines; !ok {
 			t.Fatal("the victim ended early")
 		}
 	}
-	if err := victim.Cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+	if err := victim.cmd.Process.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)
 	}
-	victim.Cmd.Wait()
+	victim.cmd.Wait()
 	killed := time.Now()
 	var drain sync.WaitGroup
 	drain.Go(func() { victim.collect() })
 
-	d, err := s.Acquire(t.Context(), "key-0", 1)
+	d, err := s.Take(t.Context(), "key-0", huge, 1)
 	if err != nil || !d.Allowed {
-		t.Fatalf("Acquire after the kill = %+v, %v", d, err)
+		t.Fatalf("Take after the kill = %v, %v", d, err)
 	}
 	if took := time.Since(killed); took > time.Second {
-		t.Fatalf("first acquire after the kill took %v", took)
+		t.Fatalf("first take after the kill took %v", took)
 	}
 	admitted, done := survivor.collect()
 	drain.Wait()

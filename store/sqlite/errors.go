@@ -3,18 +3,18 @@ package sqlitestore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 var errClosed = fmt.Errorf("%w: sqlitestore", ratelimit.ErrClosed)
 
-// opError wraps a database failure of op, naming the name it was for (cut
-// to 64 characters) when there is one.
-func opError(op string, name *string, err error) error {
-	if name == nil {
+// opError wraps a failure of op, naming the key it was for (cut to 64
+// characters) when there is one.
+func opError(op string, key *string, err error) error {
+	if key == nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	return fmt.Errorf("sqlitestore: %s %.64q: %w", op, *name, err)
+	return fmt.Errorf("sqlitestore: %s %.64q: %w", op, *key, err)
 }
 
 // pathError is Open's error for a path it cannot use as a database file:

@@ -6,18 +6,22 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
-func ExampleNewLimiter() {
-	// In-memory here; a file path (or "" for the default file) makes the
-	// limit durable and shared by every process that opens it.
-	limiter, err := sqlitestore.NewLimiter(sqlitestore.Memory, []ratelimit.Rate{ratelimit.PerSecond(2), ratelimit.PerHour(100)})
+func Example() {
+	// In-memory here; a file path makes the limits durable and shared by
+	// every process that opens it.
+	store, err := sqlitestore.Open(sqlitestore.Memory)
 	if err != nil {
 		panic(err)
 	}
-	defer limiter.Close()
+	defer store.Close()
+	limiter, err := ratelimit.New(store, ratelimit.PerSecond(2), ratelimit.PerHour(100))
+	if err != nil {
+		panic(err)
+	}
 	ctx := context.Background()
 	for range 3 {
 		d, _ := limiter.Allow(ctx, "user:42")
@@ -36,28 +40,44 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "limits.db")
-	rates := []ratelimit.Rate{ratelimit.PerHour(3)}
+	rates := ratelimit.Rates{ratelimit.PerHour(3)}
 	ctx := context.Background()
 
 	// A first run of the program takes 2 of the 3 units of the hour...
-	s, err := sqlitestore.Open(path, rates)
+	s, err := sqlitestore.Open(path)
 	if err != nil {
 		panic(err)
 	}
-	s.Acquire(ctx, "nightly-job", 2)
+	s.Take(ctx, "nightly-job", rates, 2)
 	s.Close()
 
 	// ...and the next run, a new Store on the same file, sees them.
-	s, err = sqlitestore.Open(path, rates)
+	s, err = sqlitestore.Open(path)
 	if err != nil {
 		panic(err)
 	}
 	defer s.Close()
 	for range 2 {
-		d, _ := s.Acquire(ctx, "nightly-job", 1)
+		d, _ := s.Take(ctx, "nightly-job", rates, 1)
 		fmt.Printf("allowed=%v remaining=%d\n", d.Allowed, d.Remaining)
 	}
 	// Output:
 	// allowed=true remaining=0
 	// allowed=false remaining=0
+}
+
+func ExampleWithAlgorithm() {
+	store, err := sqlitestore.Open(sqlitestore.Memory, sqlitestore.WithAlgorithm(ratelimit.GCRA))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	// 10 per second: a burst of 10, then one every 100ms.
+	d, _ := store.Take(context.Background(), "client:7", ratelimit.Rates{ratelimit.PerSecond(10)}, 10)
+	fmt.Println(d.Allowed, d.Remaining)
+	d, _ = store.Take(context.Background(), "client:7", ratelimit.Rates{ratelimit.PerSecond(10)}, 1)
+	fmt.Println(d.Allowed, d.RetryAfter > 0)
+	// Output:
+	// true 0
+	// false true
 }

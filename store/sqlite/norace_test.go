@@ -1,5 +1,5 @@
 //go:build !race
 
-package sqlitestore_test
+package sqlitestore
 
 const raceEnabled = false

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
@@ -17,8 +17,8 @@ import (
 const Memory = ":memory:"
 
 // Open opens (creating it if needed) the SQLite database file at path and
-// returns a Store over it enforcing rates on every name; the Store owns the
-// database and closes it on Close. Options as for [New].
+// returns a Store over it; the Store owns the database and closes it on
+// Close. Options as for [New].
 //
 // Each connection is set up for sharing the file between processes: WAL
 // journal (readers never wait for the writer), busy_timeout 5s (a call
@@ -28,22 +28,16 @@ const Memory = ":memory:"
 // necessarily of the machine; the file is never corrupted).
 //
 // A path Open cannot use is an error naming the path and the cause,
-// checked before SQLite opens the file: a directory that does not exist
-// (wrapping [fs.ErrNotExist]), a path that is a directory or under a file
-// (wrapping [ratelimit.ErrInvalidArgument]), or what the system says (such
-// as permission denied, wrapping [fs.ErrPermission]). Open creates the file
-// if it does not exist, as SQLite would.
-//
-// An empty path means [DefaultPath]: one file per user, shared by every
-// program that passes "", never a new one per call. [Memory] (":memory:")
-// opens a private in-memory database for tests: it lives in the Store's one
-// connection and is gone when the Store is closed.
-func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+// checked before SQLite opens the file: an empty path, a path that is a
+// directory or under a file (wrapping [ratelimit.ErrInvalidArgument]), a
+// directory that does not exist (wrapping [fs.ErrNotExist]), or what the
+// system says (such as permission denied, wrapping [fs.ErrPermission]).
+// Open creates the file if it does not exist, as SQLite would. [Memory]
+// (":memory:") opens a private in-memory database: it lives in the Store's
+// one connection and is gone when the Store is closed.
+func Open(path string, opts ...Option) (*Store, error) {
 	if path == "" {
-		var err error
-		if path, err = DefaultPath(); err != nil {
-			return nil, err
-		}
+		return nil, &pathError{`""`, "the path is empty", ratelimit.ErrInvalidArgument}
 	}
 	if path != Memory {
 		if err := checkPath(path); err != nil {
@@ -57,7 +51,7 @@ func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
 	// Every statement runs on the Store's one connection; for :memory:, a
 	// second connection would even be a second, empty database.
 	db.SetMaxOpenConns(1)
-	s, err := newStore(db, true, rates, opts)
+	s, err := newStore(db, true, opts)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -102,26 +96,4 @@ func dsn(path string) string {
 	}
 	// A file: URI, so that a '?' or '#' in the path is escaped, not parsed.
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas.Encode()
-}
-
-// DefaultPath returns the file [Open] uses for an empty path, creating its
-// directory if needed: ratelimit.db in a gorate-ratelimit directory of the
-// user's cache directory ([os.UserCacheDir]), or of [os.TempDir] when there
-// is none. It is the same file on every call, so that every program of the
-// user that opens "" shares its limits (PyrateLimiter's
-// create_sqlite_limiter, whose db_path=None made a new temporary file per
-// call and so shared nothing).
-func DefaultPath() (string, error) {
-	var errs []error
-	for _, base := range []func() (string, error){os.UserCacheDir, func() (string, error) { return os.TempDir(), nil }} {
-		dir, err := base()
-		if err == nil {
-			dir = filepath.Join(dir, "gorate-ratelimit")
-			if err = os.MkdirAll(dir, 0o700); err == nil {
-				return filepath.Join(dir, "ratelimit.db"), nil
-			}
-		}
-		errs = append(errs, err)
-	}
-	return "", fmt.Errorf("sqlitestore: no directory for the default database: %v; %v", errs[0], errs[1])
 }

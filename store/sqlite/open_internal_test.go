@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // TestOpenPragmas checks that the _pragma parameters of Open's data source
@@ -14,7 +12,7 @@ import (
 // the session's own lock waits.
 func TestOpenPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "odd ?#%name.db")
-	s, err := Open(path, []ratelimit.Rate{ratelimit.PerSecond(1)}, WithSweepInterval(0))
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,68 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
-
-// TestDefaultPath checks that the default file is one stable file under the
-// user's cache directory (under the temporary directory when there is none),
-// and that Open and NewLimiter use it for an empty path. HOME, XDG_CACHE_HOME
-// and TMPDIR point into the test's own directory.
-func TestDefaultPath(t *testing.T) {
-	tests := []struct {
-		name    string
-		noCache bool
-	}{
-		{"cache dir", false},
-		{"temp dir fallback", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			t.Setenv("HOME", filepath.Join(dir, "home"))
-			t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-			t.Setenv("TMPDIR", filepath.Join(dir, "tmp"))
-			if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			base, _ := os.UserCacheDir()
-			if tt.noCache {
-				t.Setenv("HOME", "")
-				t.Setenv("XDG_CACHE_HOME", "")
-				base = os.TempDir()
-			}
-			want := filepath.Join(base, "gorate-ratelimit", "ratelimit.db")
-			for range 2 {
-				if got, err := sqlitestore.DefaultPath(); err != nil || got != want {
-					t.Fatalf("DefaultPath() = %q, %v; want %q", got, err, want)
-				}
-			}
-			rates := []ratelimit.Rate{ratelimit.PerHour(3)}
-			s := openStore(t, "", rates)
-			if _, err := s.Acquire(t.Context(), "k", 1); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
-			l, err := sqlitestore.NewLimiter("", rates)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			if _, err := l.Allow(t.Context(), "k"); err != nil {
-				t.Fatal(err)
-			}
-			// Both went to the one default file.
-			s = openStore(t, want, rates)
-			if d, err := s.Acquire(t.Context(), "k", 1); err != nil || !d.Allowed || d.Remaining != 0 {
-				t.Fatalf("third acquire through the default file = %+v, %v; want allowed, 0 left", d, err)
-			}
-		})
-	}
-}
 
 // TestNewCallerDB runs a Store on a database the caller opened: Close leaves
 // it open, and the rows stay in it.
@@ -77,64 +22,95 @@ func TestNewCallerDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, err := sqlitestore.New(db, []ratelimit.Rate{ratelimit.PerHour(5)}, sqlitestore.WithTable("limits"))
+	s, err := sqlitestore.New(db, sqlitestore.WithTable("limits"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire(t.Context(), "k", 2); err != nil {
+	if _, err := s.Take(t.Context(), "k", mustRates(t, ratelimit.PerHour(5)), 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var units int64
-	if err := db.QueryRow(`SELECT sum(weight) FROM "limits" WHERE name = ?`, "k").Scan(&units); err != nil || units != 2 {
+	if err := db.QueryRow(`SELECT sum(weight) FROM "limits" WHERE key = ?`, "k").Scan(&units); err != nil || units != 2 {
 		t.Fatalf("caller's db after Close: %d units, %v; want 2 and an open db", units, err)
 	}
 }
 
-func TestNewRejectsBadInput(t *testing.T) {
-	good := []ratelimit.Rate{ratelimit.PerSecond(1)}
+// TestOpenRejectsBadInput checks the constructors' errors for bad options
+// and arguments, and that nil options and a nil clock mean the defaults.
+func TestOpenRejectsBadInput(t *testing.T) {
 	tests := []struct {
-		name  string
-		rates []ratelimit.Rate
-		opts  []sqlitestore.Option
-		want  error
+		name string
+		opts []sqlitestore.Option
+		want error
 	}{
-		{"no rates", nil, nil, ratelimit.ErrInvalidRates},
-		{"zero limit", []ratelimit.Rate{ratelimit.PerSecond(0)}, nil, ratelimit.ErrInvalidRate},
-		{"bad list", []ratelimit.Rate{ratelimit.PerMinute(3), ratelimit.PerDay(1)}, nil, ratelimit.ErrInvalidRates},
-		{"nil clock", good, []sqlitestore.Option{sqlitestore.WithClock(nil)}, ratelimit.ErrInvalidArgument},
-		{"negative sweep", good, []sqlitestore.Option{sqlitestore.WithSweepInterval(-time.Second)}, ratelimit.ErrInvalidArgument},
-		{"bad table", good, []sqlitestore.Option{sqlitestore.WithTable("a;b")}, ratelimit.ErrInvalidArgument},
-		{"unknown algorithm", good, []sqlitestore.Option{sqlitestore.WithAlgorithm("leaky-bucket")}, ratelimit.ErrInvalidArgument},
-		{"gcra inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []sqlitestore.Option{sqlitestore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, ratelimit.ErrInvalidRates},
-		{"counter inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []sqlitestore.Option{sqlitestore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowCounter)}, ratelimit.ErrInvalidRates},
+		{"bad table", []sqlitestore.Option{sqlitestore.WithTable("a;b")}, ratelimit.ErrInvalidArgument},
+		{"unknown algorithm", []sqlitestore.Option{sqlitestore.WithAlgorithm("leaky-bucket")}, ratelimit.ErrInvalidArgument},
+		{"defaults", []sqlitestore.Option{nil, sqlitestore.WithClock(nil), sqlitestore.WithAlgorithm("")}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := sqlitestore.Open(sqlitestore.Memory, tt.rates, tt.opts...); !errors.Is(err, tt.want) {
+			s, err := sqlitestore.Open(sqlitestore.Memory, tt.opts...)
+			if !errors.Is(err, tt.want) {
 				t.Fatalf("Open: err = %v, want %v", err, tt.want)
+			}
+			if err == nil {
+				s.Close()
 			}
 		})
 	}
-	if _, err := sqlitestore.New(nil, good); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+	if _, err := sqlitestore.New(nil); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 		t.Fatalf("New(nil): err = %v, want ErrInvalidArgument", err)
-	}
-	if _, err := sqlitestore.NewLimiter(sqlitestore.Memory, good, ratelimit.WithBuffer(-1)); !errors.Is(err, ratelimit.ErrInvalidArgument) {
-		t.Fatalf("NewLimiter with a bad option: err = %v, want ErrInvalidArgument", err)
 	}
 }
 
-// TestClosed checks that every method of the store and of a view fails with
-// ErrClosed after Close, and Close stays idempotent.
-func TestClosed(t *testing.T) {
-	s := openStore(t, sqlitestore.Memory, []ratelimit.Rate{ratelimit.PerSecond(3)})
-	ctx := t.Context()
-	b, err := s.Bucket(ctx, "k")
-	if err != nil {
-		t.Fatal(err)
+// TestBadTakes checks the errors of takes and checks with bad arguments,
+// under each algorithm, and that they count nothing.
+func TestBadTakes(t *testing.T) {
+	good := mustRates(t, ratelimit.PerSecond(3))
+	tests := []struct {
+		name  string
+		rates ratelimit.Rates
+		n     int64
+		want  error
+	}{
+		{"negative n", good, -1, ratelimit.ErrInvalidArgument},
+		{"no rates", nil, 1, ratelimit.ErrInvalidRate},
+		{"zero limit", ratelimit.Rates{per(0, time.Second)}, 1, ratelimit.ErrInvalidRate},
+		{"zero interval", ratelimit.Rates{per(1, 0)}, 1, ratelimit.ErrInvalidRate},
+		{"sub-millisecond interval", ratelimit.Rates{per(1, 1500*time.Microsecond)}, 1, ratelimit.ErrInvalidRate},
 	}
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			s := openStore(t, sqlitestore.Memory, sqlitestore.WithAlgorithm(alg))
+			for _, tt := range tests {
+				if _, err := s.Take(t.Context(), "k", tt.rates, tt.n); !errors.Is(err, tt.want) {
+					t.Errorf("%s: Take: err = %v, want %v", tt.name, err, tt.want)
+				}
+				if _, err := s.Check(t.Context(), "k", tt.rates, tt.n); !errors.Is(err, tt.want) {
+					t.Errorf("%s: Check: err = %v, want %v", tt.name, err, tt.want)
+				}
+			}
+			inexact := ratelimit.Rates{ratelimit.PerSecond(1 << 44)}
+			_, err := s.Take(t.Context(), "other", inexact, 1)
+			if exact := alg == ratelimit.SlidingWindowLog; exact != (err == nil) || !exact && !errors.Is(err, ratelimit.ErrInvalidRate) {
+				t.Errorf("Take under %v: err = %v; want ErrInvalidRate for GCRA and the counter only", inexact, err)
+			}
+			if d, err := s.Take(t.Context(), "k", good, 3); err != nil || !d.Allowed {
+				t.Fatalf("Take of the whole limit after the bad ones = %v, %v", d, err)
+			}
+		})
+	}
+}
+
+// TestClosed checks that every method fails with ErrClosed after Close, and
+// Close stays idempotent.
+func TestClosed(t *testing.T) {
+	s := openStore(t, sqlitestore.Memory)
+	rates := mustRates(t, ratelimit.PerSecond(3))
+	ctx := t.Context()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,17 +118,9 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	calls := map[string]func() error{
-		"Acquire": func() error { _, err := s.Acquire(ctx, "k", 1); return err },
-		"Bucket":  func() error { _, err := s.Bucket(ctx, "k"); return err },
-		"Leak":    func() error { _, err := s.Leak(ctx, 0); return err },
-		"Put":     func() error { _, err := b.Put(ctx, ratelimit.Item{Name: "k", Weight: 1}); return err },
-		"PutNow":  func() error { _, err := b.PutNow(ctx, "k", 1); return err },
-		"Waiting": func() error { _, err := b.Waiting(ctx, ratelimit.Item{Name: "k", Weight: 1}); return err },
-		"Count":   func() error { _, err := b.Count(ctx); return err },
-		"Peek":    func() error { _, _, err := b.Peek(ctx, 0); return err },
-		"Flush":   func() error { return b.Flush(ctx) },
-		"BLeak":   func() error { _, err := b.Leak(ctx, 0); return err },
-		"Now":     func() error { _, err := b.Now(ctx); return err },
+		"Take":  func() error { _, err := s.Take(ctx, "k", rates, 1); return err },
+		"Check": func() error { _, err := s.Check(ctx, "k", rates, 1); return err },
+		"Reset": func() error { return s.Reset(ctx, "k") },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ratelimit.ErrClosed) {
@@ -179,6 +147,7 @@ func TestOpenBadPath(t *testing.T) {
 		want            error
 		asRoot          bool // the check means something when running as root
 	}{
+		{"empty", "", `sqlitestore: open "": the path is empty`, ratelimit.ErrInvalidArgument, true},
 		{"missing directory", filepath.Join(dir, "missing", "x.db"),
 			"sqlitestore: open " + filepath.Join(dir, "missing", "x.db") + ": directory " + filepath.Join(dir, "missing") + " does not exist", fs.ErrNotExist, true},
 		{"missing directories", filepath.Join(dir, "a", "b", "x.db"),
@@ -194,7 +163,7 @@ func TestOpenBadPath(t *testing.T) {
 			if !tt.asRoot && os.Geteuid() == 0 {
 				t.Skip("root may write anywhere")
 			}
-			s, err := sqlitestore.Open(tt.path, []ratelimit.Rate{ratelimit.PerSecond(1)})
+			s, err := sqlitestore.Open(tt.path)
 			if err == nil {
 				s.Close()
 				t.Fatalf("Open(%q): no error", tt.path)
@@ -207,5 +176,56 @@ func TestOpenBadPath(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) != 2 {
 		t.Fatalf("the directory holds %v, %v; want only what the test made", entries, err)
+	}
+}
+
+// TestOldTablesRefused opens files whose tables were laid out by an earlier
+// version of the package (a log with a name and an item column, state rows
+// without their rates) or by another program: Open fails with an error
+// wrapping ErrInvalidArgument that names the table and what to do, and
+// leaves the table and its rows as they were.
+func TestOldTablesRefused(t *testing.T) {
+	tests := []struct {
+		name, table, schema string
+		alg                 ratelimit.Algorithm
+	}{
+		{"old log", "ratelimit", `CREATE TABLE "ratelimit" (name TEXT NOT NULL, before INTEGER NOT NULL, ts INTEGER NOT NULL,
+			weight INTEGER NOT NULL CHECK (weight > 0), item TEXT, PRIMARY KEY (name, before)) WITHOUT ROWID`, ratelimit.SlidingWindowLog},
+		{"old gcra", "ratelimit_gcra", `CREATE TABLE "ratelimit_gcra" (name TEXT NOT NULL PRIMARY KEY, state BLOB NOT NULL,
+			idle_at INTEGER NOT NULL) WITHOUT ROWID`, ratelimit.GCRA},
+		{"old counter", "ratelimit_counter", `CREATE TABLE "ratelimit_counter" (name TEXT NOT NULL PRIMARY KEY, state BLOB NOT NULL,
+			idle_at INTEGER NOT NULL) WITHOUT ROWID`, ratelimit.SlidingWindowCounter},
+		{"another program's", "ratelimit", `CREATE TABLE "ratelimit" (id INTEGER PRIMARY KEY, note TEXT)`, ratelimit.SlidingWindowLog},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(tt.schema); err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlitestore.Open(path, sqlitestore.WithAlgorithm(tt.alg))
+			if err == nil {
+				s.Close()
+				t.Fatal("Open over an old table: no error")
+			}
+			if !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), `table "`+tt.table+`" has columns (`) ||
+				!strings.Contains(err.Error(), "drop it, or give the store another table (WithTable)") {
+				t.Fatalf("Open over an old table: err = %v; want ErrInvalidArgument naming the table and what to do", err)
+			}
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?)`, tt.table).Scan(&n); err != nil || n == 0 {
+				t.Fatalf("the old table after Open: %d columns, %v", n, err)
+			}
+			// Another table of the same file is the way out.
+			s = openStore(t, path, sqlitestore.WithAlgorithm(tt.alg), sqlitestore.WithTable("limits"))
+			if d, err := s.Take(t.Context(), "k", mustRates(t, ratelimit.PerHour(1)), 1); err != nil || !d.Allowed {
+				t.Fatalf("Take on another table = %v, %v", d, err)
+			}
+		})
 	}
 }

@@ -8,22 +8,23 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
 // The cross-process tests re-execute the test binary as child processes
 // (TestHelperProcess) that share one database file. A child reads its job
 // from the environment, opens the file, prints "ready", waits for a line on
-// stdin, then acquires: for a duration (helperRun) or a number of times
-// (helperCount), over helperKeys names, one unit at a time, pausing
-// helperPause between acquires if set. It prints
-// "admitted <Decision.Time>" for each admitted unit when helperPrint is set,
-// and "done <acquires> <nanoseconds>" at the end.
+// stdin, then takes: for a duration (helperRun) or a number of times
+// (helperCount), over helperKeys keys, one unit at a time, pausing
+// helperPause between takes if set. It prints "admitted <stamp>" for each
+// admitted unit when helperPrint is set (the store's clock as read inside
+// the take's transaction), and "done <takes> <nanoseconds>" at the end.
 const (
 	helperEnv   = "SQLITESTORE_TEST_HELPER" // the database path; set only in a child
 	helperRate  = "SQLITESTORE_TEST_RATE"   // e.g. "50/s"
@@ -31,7 +32,7 @@ const (
 	helperRun   = "SQLITESTORE_TEST_RUN"
 	helperCount = "SQLITESTORE_TEST_COUNT"
 	helperPrint = "SQLITESTORE_TEST_PRINT"
-	helperPause = "SQLITESTORE_TEST_PAUSE" // between acquires, e.g. "2ms"
+	helperPause = "SQLITESTORE_TEST_PAUSE" // between takes, e.g. "2ms"
 	helperAlg   = "SQLITESTORE_TEST_ALG"   // the algorithm; unset means the log
 	helperHold  = "SQLITESTORE_TEST_HOLD"  // set: hold a lock instead, "go", "read" or a duration (see runHolder)
 )
@@ -52,6 +53,18 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
+// lastClock is the wall clock, remembering its last reading: a child's
+// store reads it inside each take's transaction, so after an admitted take
+// it holds the take's stamp (the sweeper reads it too, but not within a
+// child's few seconds).
+type lastClock struct{ last atomic.Int64 }
+
+func (c *lastClock) Now() int64 {
+	now := core.WallClock{}.Now()
+	c.last.Store(now)
+	return now
+}
+
 func runHelper(path string) error {
 	rates, err := ratelimit.ParseRates(os.Getenv(helperRate))
 	if err != nil {
@@ -62,7 +75,8 @@ func runHelper(path string) error {
 	count, _ := strconv.Atoi(os.Getenv(helperCount))
 	pause, _ := time.ParseDuration(os.Getenv(helperPause))
 	print := os.Getenv(helperPrint) != ""
-	s, err := sqlitestore.Open(path, rates, sqlitestore.WithSweepInterval(0), sqlitestore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
+	clock := &lastClock{}
+	s, err := sqlitestore.Open(path, sqlitestore.WithClock(clock), sqlitestore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
 	if err != nil {
 		return err
 	}
@@ -82,12 +96,12 @@ func runHelper(path string) error {
 	start := time.Now()
 	n := 0
 	for ; (count > 0 && n < count) || (count == 0 && time.Since(start) < run); n++ {
-		d, err := s.Acquire(ctx, names[n%len(names)], 1)
+		d, err := s.Take(ctx, names[n%len(names)], rates, 1)
 		if err != nil {
 			return err
 		}
 		if d.Allowed && print {
-			fmt.Fprintln(out, "admitted", d.Time)
+			fmt.Fprintln(out, "admitted", clock.last.Load())
 			out.Flush() // a killed child has told all it admitted
 		}
 		if pause > 0 {
@@ -98,24 +112,10 @@ func runHelper(path string) error {
 	return nil
 }
 
-// child is a running helper process.
-type child struct{ *ratelimittest.Child }
-
-// startChildren starts n helpers on path with env (the job), and returns
-// once all of them are ready.
-func startChildren(tb testing.TB, n int, path string, env ...string) []child {
-	tb.Helper()
-	var children []child
-	for _, c := range ratelimittest.StartChildren(tb, n, "TestHelperProcess", append(env, helperEnv+"="+path)...) {
-		children = append(children, child{c})
-	}
-	return children
-}
-
 // collect reads the child's output to the end and returns its admitted
-// timestamps and the fields of its done line (nil if it printed none).
-func (c child) collect() (admitted []int64, done []int64) {
-	for line := range c.Lines {
+// stamps and the fields of its done line (nil if it printed none).
+func (c *child) collect() (admitted []int64, done []int64) {
+	for line := range c.lines {
 		fields := strings.Fields(line)
 		vals := make([]int64, 0, len(fields))
 		for _, f := range fields[1:] {
@@ -189,7 +189,7 @@ func runHolder(path string) error {
 }
 
 // holder is a child process holding the write lock of a database file.
-type holder struct{ child }
+type holder struct{ *child }
 
 // startHolder starts a child that holds path's write lock (BEGIN IMMEDIATE)
 // and returns once it does: until release, or for the duration hold when
@@ -213,7 +213,7 @@ func startReader(tb testing.TB, path string) holder {
 // release makes the child roll back and returns once the lock is free.
 func (h holder) release(tb testing.TB) {
 	tb.Helper()
-	h.Start(tb)
+	h.start(tb)
 	if err := h.released(); err != nil {
 		tb.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func (h holder) release(tb testing.TB) {
 
 // released waits for the child to say it has freed the lock.
 func (h holder) released() error {
-	if line, ok := <-h.Lines; !ok || line != "released" {
+	if line, ok := <-h.lines; !ok || line != "released" {
 		return fmt.Errorf("holder: got %q, want released", line)
 	}
 	return nil

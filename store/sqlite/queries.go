@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/template"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 // DefaultTable is the table a Store keeps its rows in unless [WithTable]
@@ -37,42 +37,92 @@ func checkTable(name string) error {
 // quote returns a checked identifier as a quoted SQL identifier.
 func quote(ident string) string { return `"` + ident + `"` }
 
-// queries are the SQL texts of a Store, made for its table and rates.
-type queries struct {
-	schema, window, nth, insert, position, shiftOut, shiftBack string
-	count, peek, flush, leakName, leakAll                      string
+// algorithm is the admission algorithm of a Store.
+type algorithm uint8
 
-	// The state table's, for a constant-state algorithm.
-	stateSchema, stateGet, stateSet, stateFlush, stateLeakName, stateLeakAll string
+const (
+	algLog     algorithm = iota // ratelimit.SlidingWindowLog, one row per take in the table
+	algGCRA                     // ratelimit.GCRA, one row per key in table_gcra
+	algCounter                  // ratelimit.SlidingWindowCounter, one row per key in table_counter
+)
+
+func algorithmOf(a ratelimit.Algorithm) algorithm {
+	switch a {
+	case ratelimit.GCRA:
+		return algGCRA
+	case ratelimit.SlidingWindowCounter:
+		return algCounter
+	}
+	return algLog
+}
+
+// queries are the SQL texts of a Store, made for its table and algorithm.
+type queries struct {
+	// table is the table the store's rows are in, unquoted: the log's
+	// table, or the algorithm's state table; columns are the columns it
+	// must have, in order.
+	table   string
+	columns []string
+	// schema creates the table; the other statements are those of the
+	// store's algorithm.
+	schema, columnsOf, nth, insert, extend, reset, sweep string
+	get, set                                             string // the state table's, for GCRA and the counter
+	data                                                 templateData
+}
+
+type templateData struct {
+	Table, KeyTSIndex, ExpiresIndex, StateTable, StateIdleIndex string
+	Rates                                                       []struct{}
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted,
-// a list of rates long, and alg, whose state table (for a constant-state
-// algorithm) is table_gcra or table_counter.
-func newQueries(table string, rates int, alg algorithm) (queries, error) {
-	state := table + "_" + alg.tableSuffix()
-	data := struct {
-		Table, NameTSIndex, TSIndex string
-		StateTable, StateIdleIndex  string
-		Rates                       []struct{}
-	}{quote(table), quote(table + "_name_ts"), quote(table + "_ts"), quote(state), quote(state + "_idle_at"), make([]struct{}, rates)}
-	var q queries
-	for _, f := range []struct {
+// and alg, whose state table (for a constant-state algorithm) is
+// table_gcra or table_counter.
+func newQueries(table string, alg algorithm) (queries, error) {
+	state := table + "_gcra"
+	if alg == algCounter {
+		state = table + "_counter"
+	}
+	q := queries{data: templateData{
+		Table: quote(table), KeyTSIndex: quote(table + "_key_ts"), ExpiresIndex: quote(table + "_expires"),
+		StateTable: quote(state), StateIdleIndex: quote(state + "_idle_at"),
+	}}
+	type file struct {
 		dst  *string
 		name string
-	}{
-		{&q.schema, "schema.sql"}, {&q.window, "window.sql"}, {&q.nth, "nth.sql"},
-		{&q.insert, "insert.sql"}, {&q.position, "position.sql"}, {&q.shiftOut, "shift_out.sql"},
-		{&q.shiftBack, "shift_back.sql"}, {&q.count, "count.sql"}, {&q.peek, "peek.sql"},
-		{&q.flush, "flush.sql"}, {&q.leakName, "leak_name.sql"}, {&q.leakAll, "leak_all.sql"},
-		{&q.stateSchema, "state_schema.sql"}, {&q.stateGet, "state_get.sql"}, {&q.stateSet, "state_set.sql"},
-		{&q.stateFlush, "state_flush.sql"}, {&q.stateLeakName, "state_leak_name.sql"}, {&q.stateLeakAll, "state_leak_all.sql"},
-	} {
-		var b strings.Builder
-		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {
-			return q, fmt.Errorf("sqlitestore: rendering %s: %w", f.name, err)
+	}
+	files := []file{{&q.columnsOf, "columns.sql"}}
+	if alg == algLog {
+		q.table, q.columns = table, []string{"key", "before", "ts", "weight", "expires"}
+		files = append(files, file{&q.schema, "schema.sql"}, file{&q.nth, "nth.sql"}, file{&q.insert, "insert.sql"},
+			file{&q.extend, "extend.sql"}, file{&q.reset, "reset.sql"}, file{&q.sweep, "sweep.sql"})
+	} else {
+		q.table, q.columns = state, []string{"key", "state", "idle_at"}
+		files = append(files, file{&q.schema, "state_schema.sql"}, file{&q.get, "state_get.sql"}, file{&q.set, "state_set.sql"},
+			file{&q.reset, "state_reset.sql"}, file{&q.sweep, "state_sweep.sql"})
+	}
+	for _, f := range files {
+		var err error
+		if *f.dst, err = q.render(f.name); err != nil {
+			return q, err
 		}
-		*f.dst = b.String()
 	}
 	return q, nil
+}
+
+// window renders the log's window query for a list of rates rates long.
+func (q *queries) window(rates int) (string, error) {
+	d := q.data
+	d.Rates = make([]struct{}, rates)
+	return render("window.sql", d)
+}
+
+func (q *queries) render(name string) (string, error) { return render(name, q.data) }
+
+func render(name string, data templateData) (string, error) {
+	var b strings.Builder
+	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("sqlitestore: rendering %s: %w", name, err)
+	}
+	return b.String(), nil
 }

@@ -1,6 +1,6 @@
 //go:build race
 
-package sqlitestore_test
+package sqlitestore
 
 // raceEnabled reports whether the race detector is on: long randomized runs
 // shrink under it, where the driver runs many times slower.

@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gorate/ratelimit"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -20,6 +24,7 @@ import (
 // waits on a channel instead.
 type session struct {
 	conn *sql.Conn
+	q    *queries
 	// busy bounds how long a call waits for another connection's lock:
 	// the connection's busy_timeout as the session found it, or
 	// defaultBusyTimeout if that was 0. The session sets the connection's
@@ -30,20 +35,21 @@ type session struct {
 	// wait paces the retries of the call in progress (see run).
 	wait lockWait
 
-	begin, beginRead, commit, rollback                 *sql.Stmt
-	window, nth, insert, position, shiftOut, shiftBack *sql.Stmt
-	count, peek, flush, leakName, leakAll              *sql.Stmt
-	// The state table's, for a constant-state algorithm (nil for the log).
-	stateGet, stateSet, stateFlush, stateLeakName, stateLeakAll *sql.Stmt
-	stmts                                                       []*sql.Stmt
+	begin, beginRead, commit, rollback *sql.Stmt
+	nth, insert, extend, reset, sweep  *sql.Stmt // the algorithm's
+	get, set                           *sql.Stmt // the state table's, for GCRA and the counter
+	// windows[n] is the log's window query for n rates, prepared on first
+	// use.
+	windows []*sql.Stmt
+	stmts   []*sql.Stmt
 
-	// log is the WindowLog of the put in progress, reused from put to put.
+	// log is the WindowLog of the take in progress, reused from take to take.
 	log window
-	// st is the constant state of the put in progress, likewise.
-	st constState
+	// st is the state of the take in progress, likewise.
+	st keyState
 }
 
-// defaultBusyTimeout bounds how long a put waits for another connection's
+// defaultBusyTimeout bounds how long a take waits for another connection's
 // write transaction: Open sets it, and New uses it when the caller's DB left
 // busy_timeout at 0.
 const defaultBusyTimeout = 5 * time.Second
@@ -51,15 +57,15 @@ const defaultBusyTimeout = 5 * time.Second
 // openSession takes a connection from db, makes sure the schema exists and
 // prepares the statements, retrying while another process holds the lock
 // (several processes starting at the same moment).
-func openSession(ctx context.Context, db *sql.DB, q *queries, rates int, alg algorithm) (*session, error) {
+func openSession(ctx context.Context, db *sql.DB, q *queries, alg algorithm) (*session, error) {
 	var sess *session
 	err := retryBusy(ctx, 3*defaultBusyTimeout, func() error {
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			return err
 		}
-		sess = &session{conn: conn, restoreBusy: -1}
-		if err = sess.setup(ctx, q, rates, alg); err != nil {
+		sess = &session{conn: conn, q: q, restoreBusy: -1}
+		if err = sess.setup(ctx, alg); err != nil {
 			sess.close()
 		}
 		return err
@@ -70,7 +76,7 @@ func openSession(ctx context.Context, db *sql.DB, q *queries, rates int, alg alg
 	return sess, nil
 }
 
-func (s *session) setup(ctx context.Context, q *queries, rates int, alg algorithm) error {
+func (s *session) setup(ctx context.Context, alg algorithm) error {
 	// SQLite's busy handler sleeps through a cancelled context (an
 	// interrupt does not end its wait): the session takes over the wait.
 	var busy int64
@@ -87,58 +93,114 @@ func (s *session) setup(ctx context.Context, q *queries, rates int, alg algorith
 		}
 		s.restoreBusy = busy
 	}
+	if err := s.createSchema(ctx); err != nil {
+		return err
+	}
 	type prepared struct {
 		dst   **sql.Stmt
 		query string
 	}
-	stmts := []prepared{{&s.begin, "BEGIN IMMEDIATE"}, {&s.beginRead, "BEGIN"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"}}
-	schema := q.schema
-	if alg == algLog {
-		stmts = append(stmts,
-			prepared{&s.window, q.window}, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.position, q.position},
-			prepared{&s.shiftOut, q.shiftOut}, prepared{&s.shiftBack, q.shiftBack}, prepared{&s.count, q.count}, prepared{&s.peek, q.peek},
-			prepared{&s.flush, q.flush}, prepared{&s.leakName, q.leakName}, prepared{&s.leakAll, q.leakAll})
-	} else {
-		// A constant-state store keeps no log: it creates and prepares
-		// only its state table's.
-		schema = q.stateSchema
-		stmts = append(stmts,
-			prepared{&s.stateGet, q.stateGet}, prepared{&s.stateSet, q.stateSet}, prepared{&s.stateFlush, q.stateFlush},
-			prepared{&s.stateLeakName, q.stateLeakName}, prepared{&s.stateLeakAll, q.stateLeakAll})
+	q := s.q
+	stmts := []prepared{
+		{&s.begin, "BEGIN IMMEDIATE"}, {&s.beginRead, "BEGIN"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"},
+		{&s.reset, q.reset}, {&s.sweep, q.sweep},
 	}
-	if err := s.createSchema(ctx, schema); err != nil {
-		return err
+	if alg == algLog {
+		stmts = append(stmts, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.extend, q.extend})
+	} else {
+		stmts = append(stmts, prepared{&s.get, q.get}, prepared{&s.set, q.set})
 	}
 	for _, p := range stmts {
-		st, err := s.conn.PrepareContext(ctx, p.query)
+		st, err := s.prepare(ctx, p.query)
 		if err != nil {
 			return err
 		}
 		*p.dst = st
-		s.stmts = append(s.stmts, st)
 	}
-	s.log.init(s, rates)
-	s.st.init(alg, rates)
+	s.log.sess = s
+	s.st.init(alg)
 	return nil
 }
 
-// createSchema creates the table and indexes if they do not exist, in one
-// write transaction, so that processes starting together never see half a
-// schema.
-func (s *session) createSchema(ctx context.Context, schema string) error {
+func (s *session) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, err := s.conn.PrepareContext(ctx, query)
+	if err == nil {
+		s.stmts = append(s.stmts, st)
+	}
+	return st, err
+}
+
+// window returns the log's window query for n rates, preparing it on first
+// use.
+func (s *session) window(ctx context.Context, n int) (*sql.Stmt, error) {
+	if n < len(s.windows) && s.windows[n] != nil {
+		return s.windows[n], nil
+	}
+	query, err := s.q.window(n)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if n >= len(s.windows) {
+		s.windows = append(s.windows, make([]*sql.Stmt, n+1-len(s.windows))...)
+	}
+	s.windows[n] = st
+	return st, nil
+}
+
+// createSchema creates the store's table and indexes if they do not exist,
+// in one write transaction, so that processes starting together never see
+// half a schema. A table of that name with other columns (another
+// program's, or one laid out by an earlier version of this package) is an
+// error wrapping [ratelimit.ErrInvalidArgument]: the store neither reads
+// nor changes it.
+func (s *session) createSchema(ctx context.Context) error {
 	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	if _, err := s.conn.ExecContext(ctx, schema); err != nil {
+	err := s.checkColumns(ctx)
+	if err == nil {
+		_, err = s.conn.ExecContext(ctx, s.q.schema)
+	}
+	if err != nil {
 		s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return err
 	}
-	_, err := s.conn.ExecContext(ctx, "COMMIT")
+	_, err = s.conn.ExecContext(ctx, "COMMIT")
 	return err
 }
 
+// checkColumns reports whether the store's table, if it exists, has the
+// columns the store keeps.
+func (s *session) checkColumns(ctx context.Context) error {
+	rows, err := s.conn.QueryContext(ctx, s.q.columnsOf, s.q.table)
+	if err != nil {
+		return err
+	}
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, c)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	if len(cols) > 0 && !slices.Equal(cols, s.q.columns) {
+		return fmt.Errorf("%w: table %s has columns (%s), not this store's (%s): it was made by another program or an earlier version of this package; drop it, or give the store another table (WithTable)",
+			ratelimit.ErrInvalidArgument, quote(s.q.table), strings.Join(cols, ", "), strings.Join(s.q.columns, ", "))
+	}
+	return nil
+}
+
 // tx runs fn inside a transaction: BEGIN IMMEDIATE when write is set, so that
-// the count, the decision and the insert happen under SQLite's write lock
+// the read, the decision and the write happen under SQLite's write lock
 // with no other writer in any process, or a plain BEGIN for a consistent
 // read. It reports whether the connection is broken and must be dropped.
 // It runs inside run, which begins again when the lock is held elsewhere.

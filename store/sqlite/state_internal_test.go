@@ -3,84 +3,71 @@ package sqlitestore
 import (
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// TestStateEncoding drives random states through the core and checks that
-// a row's encoding round-trips, and that one of the wrong length (a store
-// with other rates on the table) is refused.
+// TestStateEncoding drives random states through the core, under rates
+// that change now and then, and checks that a row's encoding round-trips,
+// rates included.
 func TestStateEncoding(t *testing.T) {
-	rs, err := ratelimit.NewRates(ratelimit.Per(3, 70*time.Millisecond), ratelimit.Per(7, time.Second), ratelimit.Per(20, 7*time.Second))
-	if err != nil {
-		t.Fatal(err)
+	lists := []ratelimit.Rates{
+		{{Limit: 3, Interval: 70 * time.Millisecond}, {Limit: 7, Interval: time.Second}, {Limit: 20, Interval: 7 * time.Second}},
+		{{Limit: 5, Interval: time.Second}},
+		{{Limit: 4, Interval: time.Second}, {Limit: 30, Interval: time.Minute}},
 	}
 	for _, alg := range []algorithm{algGCRA, algCounter} {
-		var c constState
-		c.init(alg, len(rs))
+		var c keyState
+		c.init(alg)
 		rng := rand.New(rand.NewPCG(1, uint64(alg)))
 		now := int64(1_000_000)
 		for step := range 3000 {
 			now += rng.Int64N(400)
 			var d ratelimit.Decision
-			c.DecideInto(&d, rs, now, 1+rng.Int64N(3))
-			var back constState
-			back.init(alg, len(rs))
+			if err := c.Decide(&d, lists[rng.IntN(len(lists))], now, rng.Int64N(4), true); err != nil {
+				t.Fatal(err)
+			}
+			var back keyState
+			back.init(alg)
 			if err := back.decode(c.encode()); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(back.GCRA, c.GCRA) || !slices.Equal(back.Counter, c.Counter) {
-				t.Fatalf("alg %d step %d: state %+v does not round-trip: %+v", alg, step, c.KeyState, back.KeyState)
+			if !slices.Equal(back.Rates, c.Rates) || !slices.Equal(back.GCRA, c.GCRA) || !slices.Equal(back.Counter, c.Counter) {
+				t.Fatalf("alg %d step %d: state %+v does not round-trip: %+v", alg, step, c.State, back.State)
 			}
-		}
-		if err := c.decode(make([]byte, c.size()+8)); err == nil {
-			t.Fatalf("alg %d: decoding a state of the wrong length succeeded", alg)
 		}
 	}
 }
 
-// TestStateQueryPlans checks that no statement of the state table scans it.
-func TestStateQueryPlans(t *testing.T) {
-	for _, a := range []ratelimit.Algorithm{ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
-		s, err := Open(Memory, []ratelimit.Rate{ratelimit.PerSecond(5), ratelimit.PerMinute(50)}, WithSweepInterval(0), WithAlgorithm(a))
-		if err != nil {
+// TestStateDamaged refuses to decode states that are not whole records of
+// positive rates, rather than decide on them.
+func TestStateDamaged(t *testing.T) {
+	for _, alg := range []algorithm{algGCRA, algCounter} {
+		var c keyState
+		c.init(alg)
+		c.State = core.State{Algorithm: c.Algorithm}
+		var d ratelimit.Decision
+		if err := c.Decide(&d, ratelimit.Rates{ratelimit.PerSecond(5)}, 1000, 1, true); err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
-		for _, tt := range []struct {
-			name, query string
-			args        int
-		}{
-			{"get", s.q.stateGet, 1}, {"set", s.q.stateSet, 3}, {"flush", s.q.stateFlush, 1},
-			{"leakName", s.q.stateLeakName, 2}, {"leakAll", s.q.stateLeakAll, 2},
+		good := slices.Clone(c.encode())
+		zeroLimit := slices.Clone(good)
+		clear(zeroLimit[:8])
+		zeroInterval := slices.Clone(good)
+		clear(zeroInterval[8:16])
+		for name, b := range map[string][]byte{
+			"empty": {}, "short": good[:len(good)-1], "long": append(slices.Clone(good), 0),
+			"zero limit": zeroLimit, "zero interval": zeroInterval,
 		} {
-			args := make([]any, tt.args)
-			for i := range args {
-				args[i] = 1
+			if err := c.decode(b); err == nil {
+				t.Errorf("alg %d: decoding a state with %s succeeded", alg, name)
 			}
-			rows, err := s.sess.conn.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			t.Logf("%s %s:\n\t%s", a, tt.name, strings.Join(plan, "\n\t"))
-			for _, p := range plan {
-				if strings.HasPrefix(p, "SCAN ") && p != "SCAN CONSTANT ROW" {
-					t.Errorf("%s %s scans: %q", a, tt.name, p)
-				}
-			}
+		}
+		if err := c.decode(good); err != nil {
+			t.Errorf("alg %d: decoding a good state: %v", alg, err)
 		}
 	}
 }

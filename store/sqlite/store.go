@@ -8,42 +8,42 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/keyview"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// Store is a [ratelimit.Factory] over one table of a SQLite database: every
-// name's log is a range of rows, one row per admitted put with its weight,
-// so a million names cost no Go objects. Processes that open the same file
-// share its limits exactly: each put is one BEGIN IMMEDIATE transaction that
-// counts every window, decides with [ratelimit.SlidingWindowLog] and stores
-// the units under SQLite's write lock, which no other process holds
-// meanwhile. A put costs a few index seeks, whatever its windows hold.
-// With [WithAlgorithm], a Store keeps instead one row per name holding the
-// state of [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter], read,
-// judged by the core and rewritten in the same kind of transaction.
+// Store is a [ratelimit.Store] over one table of a SQLite database. Under
+// the default [ratelimit.SlidingWindowLog], every key's log is a range of
+// rows, one row per admitted take with its weight, so a million keys cost
+// no Go objects; a take costs a few index seeks, whatever its windows hold.
+// Under [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter]
+// ([WithAlgorithm]), a key is one row holding the rates it was last taken
+// under and the algorithm's numbers for each.
+//
+// Processes that open the same file share its limits exactly: each take is
+// one BEGIN IMMEDIATE transaction that reads the key's rows, decides with
+// package core and writes under SQLite's write lock, which no other
+// connection of any process holds meanwhile.
 //
 // A Store runs every statement on one connection of its database, prepared
 // once; the connection is handed from goroutine to goroutine, since SQLite
-// admits one writer at a time anyway. A background sweeper deletes old rows
-// (see [WithSweepInterval]).
+// admits one writer at a time anyway. A background sweeper deletes, every
+// 10 seconds, the rows no rate counts any more.
 //
 // Use [Open] or [New]; the zero value is not usable. A Store is safe for
 // concurrent use by goroutines and processes. Errors report bad input
-// (wrapping [ratelimit.ErrInvalidWeight] or [ratelimit.ErrInvalidArgument])
+// (wrapping [ratelimit.ErrInvalidArgument] or [ratelimit.ErrInvalidRate])
 // and database failures; after Close, methods return an error wrapping
 // [ratelimit.ErrClosed].
 type Store struct {
-	rates       ratelimit.Rates
-	view        *keyview.Ops // what a name's Bucket view forwards to
-	clock       ratelimit.Clock
-	maxInterval int64
-	table       string
-	alg         algorithm
-	q           queries
-	db          *sql.DB
-	ownDB       bool
+	clock core.Clock
+	table string
+	alg   algorithm
+	q     queries
+	db    *sql.DB
+	ownDB bool
 
 	// sem guards sess: a goroutine holds the connection while it holds the
 	// one token.
@@ -51,22 +51,33 @@ type Store struct {
 	sess *session
 
 	closed    atomic.Bool
-	leaker    *ratelimit.Leaker // the sweeper; nil when none runs
+	stopSweep context.CancelFunc
+	swept     chan struct{} // closed when the sweeper has stopped
 	closeOnce sync.Once
 	closeErr  error
 }
 
-var _ ratelimit.Factory = (*Store)(nil)
+var (
+	_ ratelimit.Store    = (*Store)(nil)
+	_ ratelimit.Checker  = (*Store)(nil)
+	_ ratelimit.Resetter = (*Store)(nil)
+)
 
-// leakBatch is the most rows one leak transaction deletes, so that a leak
-// holds the write lock for a millisecond or so at a time.
-const leakBatch = 1000
+const (
+	// sweepEvery is how often the sweeper deletes old rows.
+	sweepEvery = 10 * time.Second
+	// sweepBatch is the most rows one sweep transaction deletes, so that a
+	// sweep holds the write lock for a millisecond or so at a time.
+	sweepBatch = 1000
+)
 
 // New returns a Store over db, a database opened with the modernc.org/sqlite
-// driver (or another SQLite driver; SQLite 3.35 or later), enforcing rates
-// on every name. It creates the table and its indexes if they do not exist
-// ([WithTable]; default [DefaultTable]), or the algorithm's state table.
-// Options: [WithAlgorithm], [WithTable], [WithClock], [WithSweepInterval].
+// driver (SQLite 3.35 or later). It creates the store's table and its
+// indexes if they do not exist ([WithTable]; default [DefaultTable]), or
+// the algorithm's state table. A table of that name with other columns (one
+// made by an earlier version of this package included) is an error wrapping
+// [ratelimit.ErrInvalidArgument]: the Store neither reads nor changes it.
+// Options: [WithAlgorithm], [WithTable], [WithClock].
 //
 // The Store takes one connection from db for its lifetime and runs all its
 // statements on it; give db room for it (a db limited to one connection can
@@ -78,101 +89,81 @@ const leakBatch = 1000
 // connection and puts it back on Close. Close never closes db. For
 // durability across processes, db should use WAL mode, as [Open] sets.
 //
-// The rates are validated as [ratelimit.NewRates] does; a nil db or a bad
-// option is an error wrapping [ratelimit.ErrInvalidArgument].
-func New(db *sql.DB, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+// A nil db or a bad option is an error wrapping
+// [ratelimit.ErrInvalidArgument].
+func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: sqlitestore: db is nil", ratelimit.ErrInvalidArgument)
 	}
-	return newStore(db, false, rates, opts)
+	return newStore(db, false, opts)
 }
 
-func newStore(db *sql.DB, own bool, rates []ratelimit.Rate, opts []Option) (*Store, error) {
-	rs, err := ratelimit.NewRates(rates...)
+func newStore(db *sql.DB, own bool, opts []Option) (*Store, error) {
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := newConfig(rs, opts)
-	if err != nil {
-		return nil, err
-	}
-	q, err := newQueries(cfg.table, len(rs), cfg.alg)
+	alg := algorithmOf(cfg.algorithm)
+	q, err := newQueries(cfg.table, alg)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
-		rates:       rs,
-		clock:       cfg.clock,
-		maxInterval: rs.Largest().IntervalMillis(),
-		table:       cfg.table,
-		alg:         cfg.alg,
-		q:           q,
-		db:          db,
-		ownDB:       own,
-		sem:         make(chan struct{}, 1),
+		clock: cfg.clock,
+		table: cfg.table,
+		alg:   alg,
+		q:     q,
+		db:    db,
+		ownDB: own,
+		sem:   make(chan struct{}, 1),
+		swept: make(chan struct{}),
 	}
-	s.view = s.newView()
-	if s.sess, err = openSession(context.Background(), db, &s.q, len(rs), s.alg); err != nil {
-		return nil, fmt.Errorf("sqlitestore: preparing table %s: %w", quote(cfg.table), err)
+	if s.sess, err = openSession(context.Background(), db, &s.q, s.alg); err != nil {
+		return nil, fmt.Errorf("sqlitestore: preparing table %s: %w", quote(s.q.table), err)
 	}
-	if cfg.sweepInterval > 0 {
-		// The sweeper is a core Leaker over the whole store: every interval
-		// it reads the store's clock and leaks every name at once.
-		if s.leaker, err = ratelimit.NewLeaker(cfg.sweepInterval, s.sweepFailed); err == nil {
-			err = s.leaker.Register(s)
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSweep = cancel
+	go s.sweeper(ctx)
 	return s, nil
 }
 
-// Rates returns the rates every name is held to.
-func (s *Store) Rates() ratelimit.Rates { return s.rates }
-
-// Acquire puts weight units under name, stamped with the store's clock read
-// inside the transaction (under the log, never earlier than the name's
-// newest row, so stamps never go back), and reports the decision. A negative weight is an
-// error wrapping [ratelimit.ErrInvalidWeight].
-func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
-	err = s.put(ctx, &d, name, ratelimit.Item{Name: name, Weight: weight}, true)
+// Take takes n units under key against rates, all or none, in one BEGIN
+// IMMEDIATE transaction, and returns the decision, stamped with the store's
+// clock read inside the transaction. Under the log the units are stored at
+// that stamp, or at the key's newest stamp if the clock reads earlier (a
+// wall clock stepped back), so that a key's stamps never go back; the
+// key's rows are kept for at least the largest interval of its last take
+// of n > 0 after their stamp. Under GCRA and the counter, the key's row
+// keeps its state with the rates it was kept under, and a take under other
+// rates carries it over as [ratelimit.Store] says.
+//
+// n = 0 stores nothing and reports the key's standing. A negative n is an
+// error wrapping [ratelimit.ErrInvalidArgument]; an empty list of rates, a
+// rate with a limit below 1 or an interval that is not a positive whole
+// number of milliseconds, or a rate GCRA or the counter cannot compute
+// exactly ([core.Validate]), one wrapping [ratelimit.ErrInvalidRate].
+func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	// Named results written in place: a Decision is too large to return
+	// from a local without a copy.
+	err = s.decide(ctx, &d, "take", key, rates, n, true)
 	return
 }
 
-// Bucket returns a view of name's bucket. The view holds no state of its
-// own: every call goes to name's rows. Units put through the view are
-// stored under name, each row keeping the item's own name for Peek. Closing
-// the view does nothing; close the Store.
-func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
-	if s.closed.Load() {
-		return nil, errClosed
-	}
-	return keyview.New(s.view, name), nil
+// Check returns the decision Take would return for n units under key, and
+// stores nothing; it reads in a plain (deferred) transaction, which waits
+// for no writer in WAL mode. Its errors are Take's.
+func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	err = s.decide(ctx, &d, "check", key, rates, n, false)
+	return
 }
 
-// Leak deletes the rows of every name stamped before now minus the largest
-// interval (a row at exactly that bound still counts and is kept), and
-// returns how many units it removed. It deletes in batches of at most 1000
-// rows, each its own short transaction, so puts from every process go on
-// between them. It never changes a decision. The sweeper calls it with the
-// store's clock.
-//
-// Under GCRA or the counter ([WithAlgorithm]), Leak deletes instead, in the
-// same batches, the rows of the names whose state counts nothing at now
-// (every rate back to its full limit), and returns 0.
-func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
-	return s.leak(ctx, nil, now)
-}
-
-// Now returns the store's clock in Unix milliseconds, the clock PutNow and
-// Acquire stamp units with (before the never-go-back rule).
-func (s *Store) Now(context.Context) (int64, error) {
-	if s.closed.Load() {
-		return 0, errClosed
-	}
-	return s.clock.Now(), nil
+// Reset forgets key: its rows are deleted, and its next take starts with
+// no history under any rates. Resetting a key with no history does nothing.
+func (s *Store) Reset(ctx context.Context, key string) error {
+	return s.do(ctx, "reset", &key, func(sess *session) (bool, error) {
+		_, err := sess.reset.ExecContext(ctx, key)
+		return isBadConn(err), err
+	})
 }
 
 // Close stops the sweeper and waits for it, waits for the statement in
@@ -182,9 +173,8 @@ func (s *Store) Now(context.Context) (int64, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if s.leaker != nil {
-			s.leaker.Close()
-		}
+		s.stopSweep()
+		<-s.swept
 		s.sem <- struct{}{}
 		var errs []error
 		if s.sess != nil {
@@ -200,26 +190,65 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// decide checks the arguments of a take or a check and runs it under the
+// store's algorithm.
+func (s *Store) decide(ctx context.Context, d *ratelimit.Decision, op string, key string, rates ratelimit.Rates, n int64, take bool) error {
+	span, err := checkArgs(rates, n)
+	if err != nil {
+		return opError(op, &key, err)
+	}
+	if s.alg == algLog {
+		err = s.decideLog(ctx, d, op, key, rates, span, n, take)
+	} else {
+		err = s.decideState(ctx, d, op, key, rates, n, take)
+	}
+	if err != nil {
+		*d = ratelimit.Decision{}
+	}
+	return err
+}
+
+// checkArgs reports what in rates or n could make a take fail in a way
+// other than an error, and returns the largest interval of rates in
+// milliseconds. rates are otherwise taken as [ratelimit.NewRates] makes
+// them.
+func checkArgs(rates ratelimit.Rates, n int64) (int64, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: n = %d is negative", ratelimit.ErrInvalidArgument, n)
+	}
+	if len(rates) == 0 {
+		return 0, fmt.Errorf("%w: the list is empty", ratelimit.ErrInvalidRate)
+	}
+	var span int64
+	for _, r := range rates {
+		if r.Limit < 1 || r.Interval < time.Millisecond || r.Interval%time.Millisecond != 0 {
+			return 0, fmt.Errorf("%w: %v: the limit must be positive and the interval a positive whole number of milliseconds", ratelimit.ErrInvalidRate, r)
+		}
+		span = max(span, r.IntervalMillis())
+	}
+	return span, nil
+}
+
 // do runs fn with the store's connection, opening a new one first if the
 // last was dropped, and again while another connection holds the lock (see
 // session.run), so ctx bounds every wait. op names the operation in errors.
-func (s *Store) do(ctx context.Context, op string, name *string, fn func(*session) (broken bool, err error)) error {
+func (s *Store) do(ctx context.Context, op string, key *string, fn func(*session) (broken bool, err error)) error {
 	if ctx.Err() != nil {
-		return opError(op, name, context.Cause(ctx))
+		return opError(op, key, context.Cause(ctx))
 	}
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
-		return opError(op, name, context.Cause(ctx))
+		return opError(op, key, context.Cause(ctx))
 	}
 	defer func() { <-s.sem }()
 	if s.closed.Load() {
 		return errClosed
 	}
 	if s.sess == nil {
-		sess, err := openSession(ctx, s.db, &s.q, len(s.rates), s.alg)
+		sess, err := openSession(ctx, s.db, &s.q, s.alg)
 		if err != nil {
-			return opError(op, name, err)
+			return opError(op, key, err)
 		}
 		s.sess = sess
 	}
@@ -229,12 +258,47 @@ func (s *Store) do(ctx context.Context, op string, name *string, fn func(*sessio
 		s.sess = nil
 	}
 	if err != nil {
-		return opError(op, name, err)
+		return opError(op, key, err)
 	}
 	return nil
 }
 
-// sweepFailed reports a failed background leak; the sweeper goes on.
-func (s *Store) sweepFailed(_ ratelimit.Leakable, err error) {
-	slog.Default().Warn("sqlitestore: sweep failed", "table", s.table, "err", err)
+// sweeper deletes, every sweepEvery until ctx ends, the rows that no rate
+// counts any more at the store's clock. A failed sweep is logged, and the
+// next one tries again.
+func (s *Store) sweeper(ctx context.Context) {
+	defer close(s.swept)
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.sweep(ctx, s.clock.Now()); err != nil && ctx.Err() == nil {
+			slog.Default().Warn("sqlitestore: sweep failed", "table", s.q.table, "err", err)
+		}
+	}
+}
+
+// sweep deletes the rows no rate counts at now, in batches of at most
+// sweepBatch rows, each its own short transaction, so that takes from
+// every process go on between them: under the log the rows that expired
+// before now; under GCRA and the counter the rows of the keys whose state
+// counts nothing at now. Decisions never depend on it.
+func (s *Store) sweep(ctx context.Context, now int64) error {
+	for {
+		var rows int64
+		err := s.do(ctx, "sweep", nil, func(sess *session) (bool, error) {
+			res, err := sess.sweep.ExecContext(ctx, now, sweepBatch)
+			if err == nil {
+				rows, err = res.RowsAffected()
+			}
+			return isBadConn(err), err
+		})
+		if err != nil || rows < sweepBatch {
+			return err
+		}
+	}
 }

@@ -1,3 +1,2 @@
--- Stores one admitted put. Parameters: name, before, ts, weight, item (NULL
--- when the put's own name is name).
-INSERT INTO {{.Table}} (name, before, ts, weight, item) VALUES (?, ?, ?, ?, ?)
+-- Stores one admitted take. Parameters: key, before, ts, weight, expires.
+INSERT INTO {{.Table}} (key, before, ts, weight, expires) VALUES (?, ?, ?, ?, ?)

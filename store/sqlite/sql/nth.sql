@@ -1,4 +1,4 @@
--- The timestamp of the row holding a given unit, numbered from the name's
+-- The timestamp of the row holding a given unit, numbered from the key's
 -- first unit ever (0-based): the k-th newest unit, asked for on a denial.
--- Parameters: name, unit number.
-SELECT ts FROM {{.Table}} WHERE name = ? AND before <= ? ORDER BY before DESC LIMIT 1
+-- Parameters: key, unit number.
+SELECT ts FROM {{.Table}} WHERE key = ? AND before <= ? ORDER BY before DESC LIMIT 1

@@ -1,2 +1,2 @@
--- A name's state, if it has one. Parameter: name.
-SELECT state FROM {{.StateTable}} WHERE name = ?
+-- A key's state, if it has one. Parameter: key.
+SELECT state FROM {{.StateTable}} WHERE key = ?

@@ -1,3 +1,3 @@
--- Stores a name's state after an admitted put. Parameters: name, state,
+-- Stores a key's state after a take changed it. Parameters: key, state,
 -- idle_at.
-INSERT OR REPLACE INTO {{.StateTable}} (name, state, idle_at) VALUES (?, ?, ?)
+INSERT OR REPLACE INTO {{.StateTable}} (key, state, idle_at) VALUES (?, ?, ?)

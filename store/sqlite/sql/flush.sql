@@ -1,2 +1,0 @@
--- Removes every row of a name. Parameter: name.
-DELETE FROM {{.Table}} WHERE name = ?

@@ -1,8 +1,0 @@
--- The row holding the i-th newest unit of a name (ties in insertion order).
--- Parameters: name, name, i.
-SELECT p.ts, p.weight, COALESCE(p.item, p.name)
-FROM {{.Table}} AS p
-WHERE p.name = ?
-	AND p.before <= (SELECT n.before + n.weight FROM {{.Table}} AS n WHERE n.name = ? ORDER BY n.before DESC LIMIT 1) - 1 - ?
-ORDER BY p.before DESC
-LIMIT 1

@@ -1,0 +1,2 @@
+-- Forgets a key's log. Parameter: key.
+DELETE FROM {{.Table}} WHERE key = ?

@@ -1,2 +1,0 @@
--- Forgets a name's state. Parameter: name.
-DELETE FROM {{.StateTable}} WHERE name = ?

@@ -1,0 +1,2 @@
+-- Forgets a key's state. Parameter: key.
+DELETE FROM {{.StateTable}} WHERE key = ?
