@@ -3,52 +3,54 @@
 package mpstore_test
 
 import (
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 
 // The admitting benchmarks use limits far above what a benchmark reaches, so
-// they time the admission path. Each acquire takes and drops the file lock:
-// two flock(2) calls are most of its cost.
+// they time the admission path. Each take takes and drops the file lock:
+// two flock(2) calls are most of its cost. Rings hold 2048 entries, enough
+// for any rate of a second.
 
-func BenchmarkAcquire(b *testing.B) {
+func BenchmarkTake(b *testing.B) {
 	huge := int64(1 << 40)
 	tests := []struct {
 		name    string
-		rates   []ratelimit.Rate
+		rates   ratelimit.Rates
 		weight  int64
 		prefill int64 // units spent before timing, to time denials
 	}{
-		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(huge)}, 1, 0},
-		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(huge), ratelimit.PerMinute(huge << 5), ratelimit.PerHour(huge << 10)}, 1, 0},
-		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 100},
+		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1, 0},
+		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(huge), ratelimit.PerMinute(huge << 5), ratelimit.PerHour(huge << 10)}, 1, 0},
+		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 100},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			s, ctx := openStore(b, tempPath(b), tt.rates), b.Context()
-			s.Acquire(ctx, "key", tt.prefill)
+			s, ctx := openStore(b, mpstore.WithMaxEntries(2048)), b.Context()
+			s.Take(ctx, "key", tt.rates, tt.prefill)
 			b.ReportAllocs()
 			for b.Loop() {
-				s.Acquire(ctx, "key", tt.weight)
+				s.Take(ctx, "key", tt.rates, tt.weight)
 			}
 		})
 	}
+	one := ratelimit.Rates{ratelimit.PerSecond(huge)}
 	b.Run("OneKeyParallel", func(b *testing.B) {
-		s, ctx := openStore(b, tempPath(b), []ratelimit.Rate{ratelimit.PerSecond(huge)}), b.Context()
+		s, ctx := openStore(b, mpstore.WithMaxEntries(2048)), b.Context()
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				s.Acquire(ctx, "key", 1)
+				s.Take(ctx, "key", one, 1)
 			}
 		})
 	})
 	b.Run("1000KeysParallel", func(b *testing.B) {
-		s, ctx := openStore(b, tempPath(b), []ratelimit.Rate{ratelimit.PerSecond(huge)}), b.Context()
+		s, ctx := openStore(b, mpstore.WithMaxEntries(2048)), b.Context()
 		keys := make([]string, 1000)
 		for i := range keys {
 			keys[i] = "key-" + strconv.Itoa(i)
@@ -58,39 +60,39 @@ func BenchmarkAcquire(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			w := int(walkers.Add(1))
 			for i := w * 137; pb.Next(); i += 7 {
-				s.Acquire(ctx, keys[i%len(keys)], 1)
+				s.Take(ctx, keys[i%len(keys)], one, 1)
 			}
 		})
 	})
 }
 
-// BenchmarkAlgorithms times one process's acquires for each algorithm side
+// BenchmarkAlgorithms times one process's takes for each algorithm side
 // by side, with rates the constant-state algorithms compute exactly.
 func BenchmarkAlgorithms(b *testing.B) {
 	tests := []struct {
 		name    string
-		rates   []ratelimit.Rate
+		rates   ratelimit.Rates
 		keys    int
 		prefill int64
 	}{
-		{"OneKeyOneRate", []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}, 1, 0},
-		{"OneKeyThreeRates", []ratelimit.Rate{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 0},
-		{"1000Keys", []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}, 1000, 0},
-		{"Denied", []ratelimit.Rate{ratelimit.Per(100, time.Hour)}, 1, 100},
+		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(1 << 40)}, 1, 0},
+		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 0},
+		{"1000Keys", ratelimit.Rates{ratelimit.PerSecond(1 << 40)}, 1000, 0},
+		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 100},
 	}
-	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
 		for _, tt := range tests {
 			b.Run(string(alg)+"/"+tt.name, func(b *testing.B) {
-				s, ctx := openStore(b, tempPath(b), tt.rates, mpstore.WithAlgorithm(alg), mpstore.WithMaxKeys(2048)), b.Context()
+				s, ctx := openStore(b, mpstore.WithAlgorithm(alg), mpstore.WithMaxKeys(2048), mpstore.WithMaxEntries(2048)), b.Context()
 				keys := make([]string, tt.keys)
 				for i := range keys {
 					keys[i] = "key-" + strconv.Itoa(i)
-					s.Acquire(ctx, keys[i], tt.prefill)
+					s.Take(ctx, keys[i], tt.rates, tt.prefill)
 				}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					if _, err := s.Acquire(ctx, keys[i%len(keys)], 1); err != nil {
+					if _, err := s.Take(ctx, keys[i%len(keys)], tt.rates, 1); err != nil {
 						b.Fatal(err)
 					}
 					i++
@@ -98,4 +100,16 @@ func BenchmarkAlgorithms(b *testing.B) {
 			})
 		}
 	}
+}
+
+// openStore opens a store on a new file of the benchmark's, closed when it
+// ends.
+func openStore(b *testing.B, opts ...mpstore.Option) *mpstore.Store {
+	b.Helper()
+	s, err := mpstore.Open(filepath.Join(b.TempDir(), "store"), opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }

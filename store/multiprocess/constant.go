@@ -2,61 +2,51 @@ package mpstore
 
 import (
 	"fmt"
-	"math"
 	"time"
 	"unsafe"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
 // The constant-state algorithms, GCRA and the sliding-window counter, keep
-// a few int64s per rate in each key slot instead of the log's ring: the
-// numbers of ratelimit.GCRAState (TAT, Rem) or ratelimit.CounterState
-// (Start, Prev, Cur), rate after rate. The core decides; this file only
-// reads and writes them.
+// in each key slot, instead of the log's ring, the rates of the key's state
+// and a few int64s per rate: the numbers of core.GCRAState (TAT, Rem) or
+// core.CounterState (Start, Prev, Cur). core.State decides, and carries the
+// state over when a take's rates differ from the stored ones; this file
+// only reads and writes it.
 //
 // The crash-safety invariant: a slot holds a selector word and two copies
-// of the state, and the state is the copy selector&1; the other copy is
-// scratch, never read. A put that changes the state writes every word of
-// the new state into the scratch copy, then commits it with one aligned
-// 8-byte store (storeWord) of selector+1, which makes the scratch copy the
-// state. A flush and a leak commit an all-zero state the same way. A
-// process killed at any instruction thus leaves either the old state
-// (killed before the selector store: the half-written scratch copy is not
-// the state) or the new one, never a mix, with no journal and nothing to
-// repair. A new key's slot is written (key, selector 0, copy 0 all zeros:
-// a key with no history) while unpublished, and published by one store of
-// its index word, as for the log; its first state is committed after that,
-// so a crash in between leaves an idle key with no history, which a sweep
-// releases.
+// of the state (its rates and numbers), and the state is the copy
+// selector&1; the other copy is scratch, never read. A take that changes
+// the state writes every word of the new state into the scratch copy, then
+// commits it with one aligned 8-byte store (storeWord) of selector+1,
+// which makes the scratch copy the state. A process killed at any
+// instruction thus leaves either the old state (killed before the selector
+// store: the half-written scratch copy is not the state) or the new one,
+// never a mix, with nothing to repair. A new key's slot is written (key,
+// selector 0, its first state in copy 0) while unpublished, and published
+// by one store of its index word, as for the log: a slot in use always
+// holds a state of 1 to maxRates rates.
 
 // algorithm is the admission algorithm a file was created for; its value
 // is what the header records.
 type algorithm int64
 
 const (
-	algLog     algorithm = 0 // ratelimit.SlidingWindowLog, in the ring; 0 in files older than the word
+	algLog     algorithm = 0 // ratelimit.SlidingWindowLog, in the ring
 	algGCRA    algorithm = 1 // ratelimit.GCRA
 	algCounter algorithm = 2 // ratelimit.SlidingWindowCounter
 )
 
-// parseAlgorithm maps a ratelimit.Algorithm onto the store's, checking that
-// rates suit it.
-func parseAlgorithm(a ratelimit.Algorithm, rates ratelimit.Rates) (algorithm, error) {
-	if err := a.Validate(rates); err != nil {
-		return algLog, fmt.Errorf("mpstore: %w", err)
-	}
-	return algorithm(a.Ordinal()), nil
-}
+// names are the algorithms' names, by code.
+var names = [...]ratelimit.Algorithm{algLog: ratelimit.SlidingWindowLog, algGCRA: ratelimit.GCRA, algCounter: ratelimit.SlidingWindowCounter}
+
+func (a algorithm) name() ratelimit.Algorithm { return names[a] }
 
 func (a algorithm) String() string {
-	switch a {
-	case algLog:
-		return string(ratelimit.AlgorithmSlidingWindowLog)
-	case algGCRA:
-		return string(ratelimit.AlgorithmGCRA)
-	case algCounter:
-		return string(ratelimit.AlgorithmSlidingWindowCounter)
+	if a >= 0 && int(a) < len(names) {
+		return string(names[a])
 	}
 	return fmt.Sprintf("unknown algorithm %d", int64(a))
 }
@@ -72,18 +62,36 @@ func (a algorithm) stateWords() int64 {
 	return 0
 }
 
-// constState is the state of one key, decoded: one entry per rate of the
-// algorithm's kind. The store keeps two as scratch under its lock.
-type constState = ratelimit.KeyState
+// constState is the store's scratch for one key's state, under its lock:
+// the decoded state, and the buffers loadState decodes into, so that a
+// take of unchanged rates allocates nothing.
+type constState struct {
+	core.State
+	rates   ratelimit.Rates
+	gcra    []core.GCRAState
+	counter []core.CounterState
+}
 
-func newConstState(alg algorithm, rates int) constState {
-	switch alg {
-	case algGCRA:
-		return ratelimit.NewKeyState(ratelimit.AlgorithmGCRA, rates)
-	case algCounter:
-		return ratelimit.NewKeyState(ratelimit.AlgorithmSlidingWindowCounter, rates)
+func newConstState(alg algorithm, maxRates int) constState {
+	return constState{
+		State:   core.State{Algorithm: alg.name()},
+		rates:   make(ratelimit.Rates, maxRates),
+		gcra:    make([]core.GCRAState, maxRates),
+		counter: make([]core.CounterState, maxRates),
 	}
-	return constState{}
+}
+
+// fresh makes st a key with no history under rates (validated by the
+// caller), without allocating: what core.State carries no state to.
+func (st *constState) fresh(rates ratelimit.Rates) {
+	st.Rates = rates
+	if st.Algorithm == ratelimit.GCRA {
+		st.GCRA = st.gcra[:len(rates)]
+		clear(st.GCRA)
+	} else {
+		st.Counter = st.counter[:len(rates)]
+		clear(st.Counter)
+	}
 }
 
 // selector returns the selector word of the slot at p.
@@ -93,202 +101,161 @@ func (m *mapping) selector(p unsafe.Pointer) *int64 {
 
 // stateWord returns word j of copy c of the state of the slot at p.
 func (m *mapping) stateWord(p unsafe.Pointer, c, j int64) *int64 {
-	return (*int64)(unsafe.Add(p, m.lay.stateOff+8+c*m.lay.stateLen+8*j))
+	return (*int64)(unsafe.Add(p, m.lay.stateOff+8+c*m.lay.copyLen+8*j))
 }
 
-// loadState reads the state of the slot at p into c, and reports why it
-// is damaged ("" if it is sound): a GCRA remainder outside [0, limit), or
-// a counter whose window does not start at a multiple of its interval or
-// whose counts lie outside [0, limit], is state this package never writes.
-// A theoretical arrival time cannot be checked: any value is one a put at
-// some time leaves.
-func (m *mapping) loadState(p unsafe.Pointer, c *constState, rates ratelimit.Rates) string {
-	cur := *m.selector(p) & 1
-	for i := range c.GCRA {
-		s := ratelimit.GCRAState{TAT: *m.stateWord(p, cur, 2*int64(i)), Rem: *m.stateWord(p, cur, 2*int64(i)+1)}
-		if s.Rem < 0 || s.Rem >= rates[i].Limit {
-			return fmt.Sprintf("its GCRA state for %v has the remainder %d, outside 0 to %d", rates[i], s.Rem, rates[i].Limit-1)
-		}
-		c.GCRA[i] = s
+// loadState reads the state of the slot at p into st, and reports why it
+// is damaged ("" if it is sound), now being the clock's reading. The
+// checks hold for every state this package writes: its rates form a list
+// core.Validate accepts (1 to maxRates rates of positive limits and whole,
+// increasing intervals of at most ratelimit.MaxInterval, limit × interval
+// within core.MaxExact); a GCRA remainder lies in [0, limit) and its
+// arrival time is no more than MaxExact/limit ms ahead of now (after a
+// limit is lowered, the units owed at the old pace take up to old/new
+// times the interval), plus maxKeep for a clock stepped back; a counter's
+// window starts at a multiple of its interval, no more than maxKeep ahead
+// of now, and its counts lie in [0, MaxExact/interval] (a lowered limit
+// keeps the units counted under the old one). The bounds keep every sum
+// and product the core forms within an int64.
+func (m *mapping) loadState(p unsafe.Pointer, st *constState, now int64) string {
+	c := *m.selector(p) & 1
+	n := *m.stateWord(p, c, 0)
+	if n < 1 || n > m.lay.maxRates {
+		return fmt.Sprintf("its state holds %d rates, not 1 to %d", n, m.lay.maxRates)
 	}
-	for i := range c.Counter {
-		j := 3 * int64(i)
-		s := ratelimit.CounterState{Start: *m.stateWord(p, cur, j), Prev: *m.stateWord(p, cur, j+1), Cur: *m.stateWord(p, cur, j+2)}
-		if r := rates[i]; s.Start%r.IntervalMillis() != 0 || s.Prev < 0 || s.Prev > r.Limit || s.Cur < 0 || s.Cur > r.Limit {
-			return fmt.Sprintf("its counter for %v (window at %d, counts %d and %d) is not one the rate allows", r, s.Start, s.Prev, s.Cur)
+	rates := st.rates[:n]
+	prev := int64(0)
+	for i := range n {
+		j := 1 + i*m.lay.stride
+		limit, iv := *m.stateWord(p, c, j), *m.stateWord(p, c, j+1)
+		if limit < 1 || iv <= prev || iv > maxKeep || iv > core.MaxExact/limit {
+			return fmt.Sprintf("its state's rate %d is %d per %dms, not a valid rate after %dms", i, limit, iv, prev)
 		}
-		c.Counter[i] = s
+		rates[i], prev = ratelimit.Rate{Limit: limit, Interval: time.Duration(iv) * time.Millisecond}, iv
+		if m.lay.alg == algGCRA {
+			s := core.GCRAState{TAT: *m.stateWord(p, c, j+2), Rem: *m.stateWord(p, c, j+3)}
+			if s.Rem < 0 || s.Rem >= limit || (s.TAT > now && s.TAT-now > core.MaxExact/limit+maxKeep) {
+				return fmt.Sprintf("its GCRA state for %v (arrival %d, remainder %d) is not one the rate allows at %d", rates[i], s.TAT, s.Rem, now)
+			}
+			st.gcra[i] = s
+		} else {
+			s := core.CounterState{Start: *m.stateWord(p, c, j+2), Prev: *m.stateWord(p, c, j+3), Cur: *m.stateWord(p, c, j+4)}
+			if most := core.MaxExact / iv; s.Start%iv != 0 || (s.Start > now && s.Start-now > maxKeep) || s.Prev < 0 || s.Prev > most || s.Cur < 0 || s.Cur > most {
+				return fmt.Sprintf("its counter for %v (window at %d, counts %d and %d) is not one the rate allows at %d", rates[i], s.Start, s.Prev, s.Cur, now)
+			}
+			st.counter[i] = s
+		}
+	}
+	st.Rates = rates
+	if m.lay.alg == algGCRA {
+		st.GCRA = st.gcra[:n]
+	} else {
+		st.Counter = st.counter[:n]
 	}
 	return ""
 }
 
-// saveState makes c the state of the slot at p: written into the scratch
+// saveState makes st the state of the slot at p: written into the scratch
 // copy, committed by one store of the selector.
-func (m *mapping) saveState(p unsafe.Pointer, c *constState) {
+func (m *mapping) saveState(p unsafe.Pointer, st *constState) {
 	sel := m.selector(p)
-	next := (*sel + 1) & 1
-	for i, s := range c.GCRA {
-		*m.stateWord(p, next, 2*int64(i)) = s.TAT
-		*m.stateWord(p, next, 2*int64(i)+1) = s.Rem
-	}
-	for i, s := range c.Counter {
-		j := 3 * int64(i)
-		*m.stateWord(p, next, j) = s.Start
-		*m.stateWord(p, next, j+1) = s.Prev
-		*m.stateWord(p, next, j+2) = s.Cur
-	}
+	m.writeCopy(p, (*sel+1)&1, st)
 	crashPoint(pointState)
 	storeWord(sel, *sel+1)
 }
 
-// resetState gives the unpublished slot at p an empty state: selector 0,
-// copy 0 all zeros.
-func (m *mapping) resetState(p unsafe.Pointer) {
+// initState makes st the state of the slot at p, not yet published.
+func (m *mapping) initState(p unsafe.Pointer, st *constState) {
 	*m.selector(p) = 0
-	for j := range m.lay.stateLen / 8 {
-		*m.stateWord(p, 0, j) = 0
+	m.writeCopy(p, 0, st)
+}
+
+// writeCopy writes st into copy c of the state of the slot at p.
+func (m *mapping) writeCopy(p unsafe.Pointer, c int64, st *constState) {
+	*m.stateWord(p, c, 0) = int64(len(st.Rates))
+	for i, r := range st.Rates {
+		j := 1 + int64(i)*m.lay.stride
+		*m.stateWord(p, c, j) = r.Limit
+		*m.stateWord(p, c, j+1) = r.IntervalMillis()
+		if st.GCRA != nil {
+			s := st.GCRA[i]
+			*m.stateWord(p, c, j+2), *m.stateWord(p, c, j+3) = s.TAT, s.Rem
+		} else {
+			s := st.Counter[i]
+			*m.stateWord(p, c, j+2), *m.stateWord(p, c, j+3), *m.stateWord(p, c, j+4) = s.Start, s.Prev, s.Cur
+		}
 	}
 }
 
-// putConst is put for a constant-state algorithm.
-func (s *Store) putConst(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) (err error) {
-	k := newKeyForm(key, s.m.lay.keyLen)
-	if err = s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock(&err, d)
-	if now {
-		item.Time = s.stamp()
-	}
+// takeConst is take for a constant-state algorithm; the caller holds the
+// lock and validated rates and n.
+func (s *Store) takeConst(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool) error {
 	st := &s.st
-	slot, free, found, err := s.find(&k)
+	slot, free, found, err := s.find(k)
 	if err != nil {
 		return err
 	}
+	changed := false
 	if found {
-		if bad := s.m.loadState(s.log.p, st, s.rates); bad != "" {
-			return s.errDamaged(slot, key, bad)
+		if bad := s.m.loadState(s.m.slot(slot), st, now); bad != "" {
+			return s.errDamaged(slot, k.key, bad)
 		}
+		changed = !equal(st.Rates, rates)
 	} else {
-		st.Reset()
+		if err := core.Validate(st.Algorithm, rates); err != nil {
+			return fmt.Errorf("mpstore: %w", err)
+		}
+		st.fresh(rates)
 	}
-	st.DecideInto(d, s.rates, item.Time, item.Weight)
-	if !d.Allowed || item.Weight == 0 {
+	// With a check too: the state decided on is the scratch one, which
+	// is saved only below.
+	if err := st.Decide(d, rates, now, n, true); err != nil {
+		return fmt.Errorf("mpstore: %w", err)
+	}
+	if !take || !(changed || d.Allowed && n > 0) {
 		return nil
 	}
 	if !found {
-		// A slot is taken only to store. claim's sweep reads states
-		// into s.scan, never into st.
-		if slot, err = s.claim(&k, free, min(item.Time, s.now())); err != nil {
+		// A slot is taken only to store, with its first state written
+		// before it is published. claim's sweep reads states into
+		// s.scan, never into st.
+		if slot, err = s.claim(k, free, now); err != nil {
 			return err
 		}
+		s.m.initState(s.m.slot(slot), st)
+		s.publish(slot, k)
+		return nil
+	}
+	if changed {
+		// The carried state may count nothing sooner than the hint says.
+		s.m.forgetIdleHint()
 	}
 	s.m.saveState(s.m.slot(slot), st)
 	return nil
 }
 
-// withState runs fn on name's state, loaded into s.st (nil if name has no
-// slot), under the lock; p is the slot. A state that fails its checks is
-// an error wrapping ErrDamaged (with reports l.bad, as for a log), and fn
-// is not run.
-func (s *Store) withState(name string, fn func(p unsafe.Pointer, st *constState)) error {
-	return s.with(name, func(l *slotLog) {
-		if l == nil {
-			fn(nil, nil)
-			return
+// equal reports whether a and b are the same rates.
+func equal(a, b ratelimit.Rates) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
 		}
-		if l.bad = s.m.loadState(l.p, &s.st, s.rates); l.bad == "" {
-			fn(l.p, &s.st)
-		}
-	})
+	}
+	return true
 }
 
 // slotIdle reports whether slot i's state counts nothing at now, and when
 // it will if not. A state that fails its checks is never idle.
 func (s *Store) slotIdle(i, now int64) (bool, int64) {
 	st := &s.scan
-	if s.m.loadState(s.m.slot(i), st, s.rates) != "" {
-		return false, math.MaxInt64
+	if s.m.loadState(s.m.slot(i), st, now) != "" {
+		return false, maxTime
 	}
-	if at := st.IdleAt(s.rates); at > now {
+	if at := st.IdleAt(); at > now {
 		return false, at
 	}
 	return true, 0
-}
-
-// leakConst is Store.Leak for a constant-state algorithm: it releases the
-// slots of the keys whose state counts nothing at now, and returns those
-// whose state fails its checks.
-func (s *Store) leakConst(now int64) (damaged []int64) {
-	m := &s.m
-	for i := range m.lay.maxKeys {
-		if uint64(*m.index(i))&indexInUse == 0 {
-			continue
-		}
-		if s.m.loadState(s.m.slot(i), &s.scan, s.rates) != "" {
-			damaged = append(damaged, i)
-		} else if s.scan.IdleAt(s.rates) <= now {
-			m.forgetIdleHint()
-			s.release(i)
-		}
-	}
-	return damaged
-}
-
-// The view's operations under a constant-state algorithm.
-
-func (b *keyBucket) waitingConst(item ratelimit.Item) (time.Duration, error) {
-	var wait time.Duration
-	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
-		if st == nil {
-			st = &b.s.st
-			st.Reset()
-		}
-		var d ratelimit.Decision
-		st.DecideInto(&d, b.s.rates, item.Time, item.Weight) // on the scratch copy: nothing saved
-		wait = d.RetryAfter
-	})
-	return wait, err
-}
-
-func (b *keyBucket) leakConst(now int64) error {
-	s := b.s
-	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
-		s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
-		if st != nil && st.IdleAt(s.rates) <= now {
-			// now may be ahead of the clock: the key may go idle sooner
-			// than the hint says.
-			s.m.forgetIdleHint()
-			st.Reset()
-			s.m.saveState(p, st)
-		}
-	})
-}
-
-func (b *keyBucket) flushConst() error {
-	s := b.s
-	return s.withState(b.name, func(p unsafe.Pointer, st *constState) {
-		if st != nil {
-			s.m.forgetIdleHint()
-			st.Reset()
-			s.m.saveState(p, st)
-		}
-	})
-}
-
-func (b *keyBucket) countConst() (int64, error) {
-	var n int64
-	err := b.s.withState(b.name, func(_ unsafe.Pointer, st *constState) {
-		if st != nil {
-			n = st.Count(b.s.rates, b.s.now())
-		}
-	})
-	return n, err
-}
-
-func (b *keyBucket) peekConst(i int64) (ratelimit.Item, bool, error) {
-	if err := b.s.with(b.name, func(*slotLog) {}); err != nil {
-		return ratelimit.Item{}, false, err
-	}
-	return ratelimit.Item{}, false, fmt.Errorf("mpstore: Peek(%d): %w", i, ratelimit.ErrNoHistory)
 }

@@ -4,9 +4,7 @@ package mpstore
 // commits it, where a test plays a process killed in the middle.
 const (
 	pointAppend = "append" // entry written, tail not yet moved
-	pointShift  = "shift"  // journaled insert, after each entry moved
 	pointClaim  = "claim"  // slot written, index word not yet published
-	pointAlias  = "alias"  // alias name written, its length not yet
 	pointState  = "state"  // constant state's scratch copy written, selector not yet flipped
 )
 

@@ -3,138 +3,134 @@
 package mpstore
 
 import (
-	"path/filepath"
-	"slices"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// TestCrashPoints cuts one change short at each crash point, once or twice
-// in a row (the second time inside the repair of the first), and checks
-// what the next lock holder sees: the change wholly applied when it was
-// committed (the journaled insert) and wholly absent otherwise.
+// crashAt makes the crash hook panic at the given point's call after skip
+// others, as if the process were killed there, and returns a func that
+// removes the hook.
+func crashAt(point string, skip int) func() {
+	crashHook = func(p string) {
+		if p != point {
+			return
+		}
+		if skip > 0 {
+			skip--
+			return
+		}
+		crashHook = nil
+		panic(crash{p})
+	}
+	return func() { crashHook = nil }
+}
+
+type crash struct{ point string }
+
+// tryCrash runs fn and reports the point it crashed at, if any.
+func tryCrash(fn func()) (point string) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(crash)
+			if !ok {
+				panic(r)
+			}
+			point = c.point
+		}
+	}()
+	fn()
+	return ""
+}
+
+// TestCrashPoints cuts one take short at each crash point, as a process
+// killed there would be, and checks what the next lock holder sees: the
+// take wholly absent, and the store going on as if it had not happened.
 func TestCrashPoints(t *testing.T) {
-	type put struct {
-		key, name string
-		ts        int64
-	}
 	tests := []struct {
-		name    string
-		point   string
-		skips   []int // one crash per element, each after skipping that many calls
-		put     put
-		applied bool
+		name  string
+		alg   ratelimit.Algorithm
+		point string
+		key   string
+		held  int64 // the key's units before the crashed take
 	}{
-		{"append", pointAppend, []int{0}, put{"k", "k", 45}, false},
-		{"claim", pointClaim, []int{0}, put{"new", "new", 45}, false},
-		{"alias", pointAlias, []int{0}, put{"k", "other", 45}, false},
-		{"shift first move", pointShift, []int{0}, put{"k", "k", 15}, true},
-		{"shift last move", pointShift, []int{3}, put{"k", "k", 15}, true},
-		{"shift, then repair", pointShift, []int{1, 0}, put{"k", "k", 15}, true},
-		{"shift, repair twice", pointShift, []int{0, 0, 0}, put{"k", "other", 25}, true},
+		{"append", ratelimit.SlidingWindowLog, pointAppend, "k", 3},
+		{"claim", ratelimit.SlidingWindowLog, pointClaim, "new", 0},
+		{"GCRA state", ratelimit.GCRA, pointState, "k", 3},
+		{"GCRA claim", ratelimit.GCRA, pointClaim, "new", 0},
+		{"counter state", ratelimit.SlidingWindowCounter, pointState, "k", 3},
+		{"counter claim", ratelimit.SlidingWindowCounter, pointClaim, "new", 0},
 	}
+	rates := mustRates(t, "5/s")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Cleanup(func() { crashHook = nil })
-			ctx := t.Context()
-			s, err := Open(filepath.Join(t.TempDir(), "s"), []ratelimit.Rate{ratelimit.PerSecond(100)}, WithClock(ratelimit.NewFakeClock(0)))
-			if err != nil {
-				t.Fatal(err)
+			clock := core.NewFakeClock(0)
+			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
+			take(t, s, "k", rates, 3)
+			clock.Set(10)
+			stop := crashAt(tt.point, 0)
+			if got := tryCrash(func() { s.Take(t.Context(), tt.key, rates, 2) }); got != tt.point {
+				t.Fatalf("crashed at %q, want %q", got, tt.point)
 			}
-			defer s.Close()
-			b, _ := s.Bucket(ctx, "k")
-			for _, ts := range []int64{10, 20, 30, 40} {
-				if _, err := b.Put(ctx, ratelimit.Item{Name: "k", Time: ts, Weight: 1}); err != nil {
-					t.Fatal(err)
-				}
+			stop()
+			// What the limit leaves after the key's units fits, and no
+			// more: the crashed take stored nothing.
+			left := 5 - tt.held
+			if d := take(t, s, tt.key, rates, 2); !d.Allowed || d.Remaining != left-2 {
+				t.Fatalf("Take of 2 after the crash = %v; want allowed, %d left", d, left-2)
 			}
-			pb, _ := s.Bucket(ctx, tt.put.key)
-			item := ratelimit.Item{Name: tt.put.name, Time: tt.put.ts, Weight: 2}
-			op := func() { pb.Put(ctx, item) }
-			for i, skip := range tt.skips {
-				stop := crashAt(tt.point, skip)
-				if got := tryCrash(op); got != tt.point {
-					t.Fatalf("crash %d: crashed at %q, want %q", i, got, tt.point)
-				}
-				stop()
-				op = func() { s.Len() } // the next holder repairs
+			if d := take(t, s, tt.key, rates, left-1); d.Allowed {
+				t.Fatalf("Take of %d more = %v; want denied", left-1, d)
 			}
-			if _, err := s.Len(); err != nil { // repairs what the last crash left
-				t.Fatal(err)
+			want := 1
+			if tt.key != "k" {
+				want = 2
 			}
-			var want []ratelimit.Item
-			for _, ts := range []int64{40, 30, 20, 10} {
-				want = append(want, ratelimit.Item{Name: "k", Time: ts, Weight: 1})
-			}
-			if tt.applied {
-				want = append(want, ratelimit.Item{Name: tt.put.name, Time: tt.put.ts, Weight: 2})
-				slices.SortStableFunc(want, func(a, b ratelimit.Item) int { return int(b.Time - a.Time) })
-			}
-			if got := peekAll(t, b); !slices.Equal(got, want) {
-				t.Fatalf("entries after the crash = %v, want %v", got, want)
-			}
-			// The store goes on as if nothing happened.
-			if d, err := pb.Put(ctx, item); err != nil || !d.Allowed {
-				t.Fatalf("Put after the crash = %+v, %v", d, err)
-			}
-			if n, _ := pb.Count(ctx); tt.put.key == "new" && n != 2 {
-				t.Fatalf("Count of the new key = %d, want 2", n)
-			}
-			if it, _, _ := pb.Peek(ctx, 0); tt.put.ts > 40 && it.Name != tt.put.name {
-				t.Fatalf("Peek(0) = %v, want the name %q", it, tt.put.name)
+			if n := keysInUse(t, s); n != want {
+				t.Fatalf("%d keys in use, want %d: one per key taken", n, want)
 			}
 		})
 	}
 }
 
-// peekAll returns b's entries, newest first, merging the units of an entry.
-func peekAll(t *testing.T, b ratelimit.Bucket) []ratelimit.Item {
-	t.Helper()
-	var items []ratelimit.Item
-	for i := int64(0); ; {
-		it, ok, err := b.Peek(t.Context(), i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			return items
-		}
-		items = append(items, it)
-		i += it.Weight
-	}
-}
-
 // TestIdleHint fills the table, then checks that a new key fails fast while
-// no key can be idle, and succeeds once one is, or once a flush empties one.
+// no key can be idle, and succeeds once one is, or once a take of a shorter
+// interval, or a reset, lets one go sooner.
 func TestIdleHint(t *testing.T) {
-	clock := ratelimit.NewFakeClock(0)
-	s, err := Open(filepath.Join(t.TempDir(), "s"), []ratelimit.Rate{ratelimit.PerSecond(5)}, WithClock(clock), WithMaxKeys(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	clock := core.NewFakeClock(0)
+	s := openTest(t, tempPath(t), WithClock(clock), WithMaxKeys(2))
 	ctx := t.Context()
-	s.Acquire(ctx, "a", 1)
+	rates := mustRates(t, "5/s")
+	take(t, s, "a", rates, 1)
 	clock.Set(500)
-	s.Acquire(ctx, "b", 1)
-	if _, err := s.Acquire(ctx, "c", 1); err == nil {
+	take(t, s, "b", rates, 1)
+	if _, err := s.Take(ctx, "c", rates, 1); err == nil {
 		t.Fatal("third key admitted into two slots")
 	}
 	if hint := *s.m.at(hIdleAt); hint != 1001 {
 		t.Fatalf("idle hint = %d, want 1001 (a's unit at 0 leaves the window then)", hint)
 	}
 	clock.Set(1001)
-	if _, err := s.Acquire(ctx, "c", 1); err != nil {
-		t.Fatalf("Acquire once a is idle: %v", err)
+	take(t, s, "c", rates, 1)
+	if _, err := s.Take(ctx, "d", rates, 1); err == nil { // b (500) and c (1001) count
+		t.Fatal("third key admitted into two slots")
 	}
-	s.Acquire(ctx, "d", 1) // table full again: b (500) and c (1001) count
 	if hint := *s.m.at(hIdleAt); hint != 1501 {
 		t.Fatalf("idle hint = %d, want 1501", hint)
 	}
-	bb, _ := s.Bucket(ctx, "b")
-	bb.Flush(ctx)
-	if _, err := s.Acquire(ctx, "d", 1); err != nil {
-		t.Fatalf("Acquire after flushing b: %v", err)
+	// b's take of a shorter interval makes it idle at once.
+	take(t, s, "b", mustRates(t, "5/100ms"), 0)
+	if hint := *s.m.at(hIdleAt); hint != 0 {
+		t.Fatalf("idle hint = %d after a take that shortened b's window, want 0", hint)
 	}
+	take(t, s, "d", rates, 1)
+	if _, err := s.Take(ctx, "e", rates, 1); err == nil {
+		t.Fatal("fifth key admitted into two slots")
+	}
+	if err := s.Reset(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	take(t, s, "e", rates, 1)
 }

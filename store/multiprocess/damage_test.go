@@ -8,19 +8,24 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// damageRates are the rates of the damage tests: every unit they put falls
-// inside one second, so a key may hold at most 10 of them.
-var damageRates = []ratelimit.Rate{ratelimit.PerSecond(10), ratelimit.PerMinute(100)}
+// damageRates are the rates of the damage tests: every unit they take
+// falls inside one second, so a key may hold at most 10 of them. Their log
+// needs 100 entries (damageEntries).
+var damageRates = ratelimit.Rates{ratelimit.PerSecond(10), ratelimit.PerMinute(100)}
+
+const damageEntries = 100
+
+var algorithms = []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter}
 
 // slotWords locates one key's slot in a store file, for tests that damage
-// it: the offsets of its words, and its head and tail (log) or selector
-// (constant state) as written.
+// it: the offsets of its words, and its head and tail (log) or current
+// copy (constant state) as written.
 type slotWords struct {
 	lay              layout
 	slot             int64
@@ -35,8 +40,9 @@ func locate(t *testing.T, s *Store, key string) slotWords {
 	for i := range lay.maxKeys {
 		if uint64(readWord(t, s.path, lay.indexOff+8*i)) == k.hash {
 			w := slotWords{lay: lay, slot: i, index: lay.indexOff + 8*i, base: lay.slotsOff + i*lay.slotSize}
-			w.head, w.tail = readWord(t, s.path, w.base+sHead), readWord(t, s.path, w.base+sTail)
-			if lay.alg != algLog {
+			if lay.alg == algLog {
+				w.head, w.tail = readWord(t, s.path, w.log(lHead)), readWord(t, s.path, w.log(lTail))
+			} else {
 				w.copy = readWord(t, s.path, w.base+lay.stateOff) & 1
 			}
 			return w
@@ -46,13 +52,20 @@ func locate(t *testing.T, s *Store, key string) slotWords {
 	return slotWords{}
 }
 
+// log returns the offset of the log's word at off (lHead, ...).
+func (w slotWords) log(off int64) int64    { return w.base + w.lay.logOff + off }
 func (w slotWords) ts(seq int64) int64     { return w.base + w.lay.ringOff + seq%w.lay.ringLen*16 }
 func (w slotWords) before(seq int64) int64 { return w.ts(seq) + 8 }
 
-// state returns the offset of word j of the slot's current state.
+// state returns the offset of word j of the slot's current copy: 0 is the
+// count of rates, and rate i's record starts at 1 + i×stride.
 func (w slotWords) state(j int64) int64 {
-	return w.base + w.lay.stateOff + 8 + w.copy*w.lay.stateLen + 8*j
+	return w.base + w.lay.stateOff + 8 + w.copy*w.lay.copyLen + 8*j
 }
+
+// rate returns the offset of word j of rate i's record in the current
+// copy: its limit (0), interval (1), then its state.
+func (w slotWords) rate(i, j int64) int64 { return w.state(1 + i*w.lay.stride + j) }
 
 // readWord and writeWord read and write the file as another program
 // would, not through the store's mapping.
@@ -97,54 +110,68 @@ func apart(s *Store, key string) string {
 	}
 }
 
-// TestDamagedSlot damages one word of a key's slot, or of its index word,
+// TestDamagedSlot damages one word of a key's slot, or its index word,
 // behind a valid header, as a stray write or a disk error would. The key
-// holds 5 of its 10 units; the store used to take such damage as a key
-// with no history (10 more units: 15 inside one second at 10/s) or read
-// outside the slot. Now every operation on the key fails with ErrDamaged
-// and admits nothing, and a key elsewhere in the table goes on.
+// holds 5 of its 10 units; taken as a key with no history, it would get
+// 10 more (15 inside one second at 10/s), or the store would read outside
+// the slot. Instead every call on the key fails with ErrDamaged and admits
+// nothing, a key elsewhere in the table goes on, and a sweep never
+// releases the damaged slot.
 func TestDamagedSlot(t *testing.T) {
 	type word struct{ off, v int64 }
-	log, gcra, counter := ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter
+	log, gcra, counter := ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter
 	tests := []struct {
 		name   string
 		alg    ratelimit.Algorithm
 		damage func(w slotWords) []word
-		inSlot bool // Store.Leak, which reads every slot in use, sees it too
-		// Only what searches the log by time sees it (Count and Flush
-		// read no timestamp: they answer right).
+		// inSlot: the damage is in the slot's log or state, which Reset
+		// and a sweep read too (not in its index word or key record).
+		inSlot bool
+		// timestamp: only what searches the log by time sees it (a
+		// sweep and Reset read no timestamp inside the log).
 		timestamp bool
 	}{
-		{"head and tail negative", log, func(w slotWords) []word { return []word{{w.base + sHead, -3}, {w.base + sTail, -3}} }, true, false},
-		{"head negative", log, func(w slotWords) []word { return []word{{w.base + sHead, -1}} }, true, false},
-		{"head after tail", log, func(w slotWords) []word { return []word{{w.base + sHead, w.tail + 1}} }, true, false},
-		{"more entries than the ring holds", log, func(w slotWords) []word { return []word{{w.base + sTail, w.head + w.lay.maxEntries + 1}} }, true, false},
-		{"tail far away", log, func(w slotWords) []word { return []word{{w.base + sTail, 1 << 60}} }, true, false},
+		{"head and tail negative", log, func(w slotWords) []word { return []word{{w.log(lHead), -3}, {w.log(lTail), -3}} }, true, false},
+		{"head negative", log, func(w slotWords) []word { return []word{{w.log(lHead), -1}} }, true, false},
+		{"head after tail", log, func(w slotWords) []word { return []word{{w.log(lHead), w.tail + 1}} }, true, false},
+		{"more entries than the ring holds", log, func(w slotWords) []word { return []word{{w.log(lTail), w.head + w.lay.maxEntries + 1}} }, true, false},
+		{"tail far away", log, func(w slotWords) []word { return []word{{w.log(lTail), 1 << 60}} }, true, false},
+		{"kept interval zero", log, func(w slotWords) []word { return []word{{w.log(lKeep), 0}} }, true, false},
+		{"kept interval beyond the longest", log, func(w slotWords) []word { return []word{{w.log(lKeep), maxKeep + 1}} }, true, false},
+		{"largest entry zero", log, func(w slotWords) []word { return []word{{w.log(lWMax), 0}} }, true, false},
 		{"total below the oldest entry's", log, func(w slotWords) []word { return []word{{w.before(w.tail), -7}} }, true, false},
-		{"more units than the rates admit", log, func(w slotWords) []word { return []word{{w.before(w.tail), 1 << 40}} }, true, false},
+		{"more units than entries hold", log, func(w slotWords) []word { return []word{{w.before(w.tail), 1 << 40}} }, true, false},
 		{"oldest entry newer than the newest", log, func(w slotWords) []word { return []word{{w.ts(w.head), 1 << 50}} }, true, false},
-		{"an entry stamped outside the log", log, func(w slotWords) []word { return []word{{w.ts(w.head + 2), -1 << 50}} }, false, true},
+		{"an entry stamped outside the log", log, func(w slotWords) []word { return []word{{w.ts(w.head + 2), -1 << 50}} }, true, true},
 		{"index word of another key", log, func(w slotWords) []word { return []word{{w.index, -0x7fff_ffff_2152_4111}} }, false, false},
 		{"index word not one the store writes", log, func(w slotWords) []word { return []word{{w.index, 12345}} }, false, false},
-		{"key length garbled", log, func(w slotWords) []word { return []word{{w.base + sNames, 1 << 40}} }, false, false},
-		{"key bytes changed", log, func(w slotWords) []word { return []word{{w.base + sNames + 8, 0x5858585858585858}} }, false, false},
-		{"GCRA remainder at the limit", gcra, func(w slotWords) []word { return []word{{w.state(1), 10}} }, true, false},
+		{"key length garbled", log, func(w slotWords) []word { return []word{{w.base, 1 << 40}} }, false, false},
+		{"key bytes changed", log, func(w slotWords) []word { return []word{{w.base + 8, 0x5858585858585858}} }, false, false},
+		{"GCRA remainder at the limit", gcra, func(w slotWords) []word { return []word{{w.rate(0, 3), 10}} }, true, false},
+		{"GCRA arrival beyond exact arithmetic", gcra, func(w slotWords) []word { return []word{{w.rate(0, 2), 1 << 60}} }, true, false},
+		{"GCRA no rates", gcra, func(w slotWords) []word { return []word{{w.state(0), 0}} }, true, false},
+		{"GCRA more rates than a slot holds", gcra, func(w slotWords) []word { return []word{{w.state(0), w.lay.maxRates + 1}} }, true, false},
+		{"GCRA limit zero", gcra, func(w slotWords) []word { return []word{{w.rate(0, 0), 0}} }, true, false},
+		{"GCRA intervals not increasing", gcra, func(w slotWords) []word { return []word{{w.rate(1, 1), 1000}} }, true, false},
+		{"GCRA rate beyond exact arithmetic", gcra, func(w slotWords) []word { return []word{{w.rate(0, 0), 1 << 50}} }, true, false},
 		{"GCRA index word of another key", gcra, func(w slotWords) []word { return []word{{w.index, -0x7fff_ffff_2152_4111}} }, false, false},
-		{"counter above the limit", counter, func(w slotWords) []word { return []word{{w.state(2), 11}} }, true, false},
-		{"counter negative", counter, func(w slotWords) []word { return []word{{w.state(1), -1}} }, true, false},
-		{"counter window misaligned", counter, func(w slotWords) []word { return []word{{w.state(0), 1001}} }, true, false},
+		{"counter beyond exact arithmetic", counter, func(w slotWords) []word { return []word{{w.rate(0, 4), core.MaxExact/1000 + 1}} }, true, false},
+		{"counter negative", counter, func(w slotWords) []word { return []word{{w.rate(0, 3), -1}} }, true, false},
+		{"counter window misaligned", counter, func(w slotWords) []word { return []word{{w.rate(0, 2), 1001}} }, true, false},
+		{"counter window ahead of the clock", counter, func(w slotWords) []word { return []word{{w.rate(0, 2), 4_000_000_000_000_000_000}} }, true, false},
+		{"counter interval negative", counter, func(w slotWords) []word { return []word{{w.rate(1, 1), -60000}} }, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
-			clock := ratelimit.NewFakeClock(1000)
-			s := openTest(t, filepath.Join(t.TempDir(), "store"), damageRates, WithClock(clock), WithMaxKeys(16), WithAlgorithm(tt.alg))
+			clock := core.NewFakeClock(1000)
+			s := openTest(t, tempPath(t), WithClock(clock), WithMaxKeys(16), WithMaxEntries(damageEntries), WithAlgorithm(tt.alg))
 			other := apart(s, "victim")
 			for ms := range int64(5) {
 				clock.Set(1000 + ms)
 				for _, key := range []string{"victim", other} {
-					if d, err := s.Acquire(ctx, key, 1); err != nil || !d.Allowed {
-						t.Fatalf("Acquire %s = %+v, %v", key, d, err)
+					if d := take(t, s, key, damageRates, 1); !d.Allowed {
+						t.Fatalf("Take %s = %v", key, d)
 					}
 				}
 			}
@@ -153,41 +180,38 @@ func TestDamagedSlot(t *testing.T) {
 			}
 			clock.Set(1010)
 			for i := range 10 {
-				if d, err := s.Acquire(ctx, "victim", 1); !errors.Is(err, ErrDamaged) || d.Allowed {
-					t.Fatalf("Acquire #%d of the damaged key = %+v, %v; want ErrDamaged", i, d, err)
+				if d, err := s.Take(ctx, "victim", damageRates, 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+					t.Fatalf("Take #%d of the damaged key = %v, %v; want ErrDamaged", i, d, err)
 				}
 			}
-			b, _ := s.Bucket(ctx, "victim")
-			if tt.alg == log {
-				if _, _, err := b.Peek(ctx, 2); !errors.Is(err, ErrDamaged) {
-					t.Fatalf("Peek of the damaged key: err = %v, want ErrDamaged", err)
-				}
+			if d, err := s.Check(ctx, "victim", damageRates, 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+				t.Fatalf("Check of the damaged key = %v, %v; want ErrDamaged", d, err)
 			}
-			if n, err := b.Count(ctx); !tt.timestamp && !errors.Is(err, ErrDamaged) {
-				t.Fatalf("Count of the damaged key = %d, %v; want ErrDamaged", n, err)
-			}
-			if err := b.Flush(ctx); !tt.timestamp && !errors.Is(err, ErrDamaged) {
-				t.Fatalf("Flush of the damaged key: err = %v, want ErrDamaged", err)
+			if err := s.Reset(ctx, "victim"); !tt.timestamp && !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Reset of the damaged key: err = %v, want ErrDamaged", err)
 			}
 			for i := range 5 {
-				if d, err := s.Acquire(ctx, other, 1); err != nil || !d.Allowed {
-					t.Fatalf("Acquire #%d of a sound key = %+v, %v", i, d, err)
+				if d := take(t, s, other, damageRates, 1); !d.Allowed {
+					t.Fatalf("Take #%d of a sound key = %v", i, d)
 				}
 			}
-			if d, err := s.Acquire(ctx, other, 1); err != nil || d.Allowed {
-				t.Fatalf("Acquire of a sound key past its limit = %+v, %v", d, err)
+			if d := take(t, s, other, damageRates, 1); d.Allowed {
+				t.Fatalf("Take of a sound key past its limit = %v", d)
 			}
-			// Leak leaks the sound key, leaves the damaged slot and says so.
-			want := int64(10) // the sound key's units; the constant states release it and report 0
-			if tt.alg != log {
-				want = 0
+			if !tt.inSlot || tt.timestamp {
+				return
 			}
-			if n, err := s.Leak(ctx, 1<<40); tt.inSlot && (n != want || !errors.Is(err, ErrDamaged)) {
-				t.Fatalf("Leak = %d, %v; want %d and ErrDamaged", n, err, want)
+			// Once every key is idle, new keys fill the table: sweeps
+			// release the sound key's slot, never the damaged one.
+			clock.Set(1 << 30)
+			for i := range 15 {
+				take(t, s, fmt.Sprint("new", i), damageRates, 1)
 			}
-			ob, _ := s.Bucket(ctx, other)
-			if n, err := ob.Count(ctx); err != nil || n != 0 {
-				t.Fatalf("Count of the sound key after Leak = %d, %v; want 0", n, err)
+			if _, err := s.Take(ctx, "one more", damageRates, 1); !errors.Is(err, ErrFull) {
+				t.Fatalf("Take of a 16th key into 16 slots: err = %v, want ErrFull", err)
+			}
+			if _, err := s.Take(ctx, "victim", damageRates, 1); !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Take of the damaged key after the sweeps: err = %v, want ErrDamaged", err)
 			}
 		})
 	}
@@ -195,26 +219,24 @@ func TestDamagedSlot(t *testing.T) {
 
 // TestRandomDamage writes random words over random places of the body of
 // store files (index and slots; the header stays valid), with a fixed
-// seed, and then uses every key: each operation either fails with
-// ErrDamaged (or ErrFull, when the damage makes keys look full) or
-// decides, the process never faults, and no key is admitted past its
-// limit, unless the damage hit a word the store takes at face value (see
-// faceValue).
+// seed, and then uses every key: each call either fails with ErrDamaged
+// (or ErrFull, when the damage makes keys look full) or decides, the
+// process never faults, and no key is admitted past its limit, unless the
+// damage hit a word the store takes at face value (see faceValue).
 func TestRandomDamage(t *testing.T) {
 	const trials, keys, limit = 150, 6, 10
-	for i, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+	for i, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			ctx := t.Context()
 			rng := rand.New(rand.NewPCG(2026, uint64(i)))
-			var detected, trusted, overAdmitted int
+			var detected, trusted int
 			for trial := range trials {
-				clock := ratelimit.NewFakeClock(1000)
-				s, err := Open(filepath.Join(t.TempDir(), fmt.Sprint(trial)), damageRates,
-					WithClock(clock), WithMaxKeys(8), WithMaxEntries(16), WithAlgorithm(alg))
+				clock := core.NewFakeClock(1000)
+				s, err := Open(tempPath(t), WithClock(clock), WithMaxKeys(8), WithMaxEntries(damageEntries), WithAlgorithm(alg))
 				if err != nil {
 					t.Fatal(err)
 				}
-				// Keys hold 0 to 10 units put over 10 ms, in weights of 1 to 3.
+				// Keys hold 0 to 10 units taken over 10 ms, in weights of 1 to 3.
 				held := make([]int64, keys)
 				for ms := range int64(10) {
 					clock.Set(1000 + ms)
@@ -223,26 +245,22 @@ func TestRandomDamage(t *testing.T) {
 						if rng.IntN(2) == 0 || held[k]+w > limit {
 							continue
 						}
-						if d, err := s.Acquire(ctx, fmt.Sprint("k", k), w); err != nil || !d.Allowed {
-							t.Fatalf("trial %d: Acquire k%d = %+v, %v", trial, k, d, err)
+						if d := take(t, s, fmt.Sprint("k", k), damageRates, w); !d.Allowed {
+							t.Fatalf("trial %d: Take k%d = %v", trial, k, d)
 						}
 						held[k] += w
 					}
 				}
 				face := map[int64]int{} // offset -> key whose word it is
-				for k := range keys {
-					if held[k] > 0 {
-						for _, off := range faceValue(t, s, locate(t, s, fmt.Sprint("k", k))) {
-							face[off] = k
-						}
-					}
-				}
-				var live []int64 // the words the keys' slots use
+				var live []int64        // the words the keys' slots use
 				slots := make([]int64, keys)
 				for k := range keys {
 					slots[k] = -1
 					if held[k] > 0 {
 						w := locate(t, s, fmt.Sprint("k", k))
+						for _, off := range faceValue(w) {
+							face[off] = k
+						}
 						live, slots[k] = append(live, liveWords(w)...), w.slot
 					}
 				}
@@ -267,13 +285,13 @@ func TestRandomDamage(t *testing.T) {
 					name := fmt.Sprint("k", k)
 					var admitted int64
 					for range 2 * limit {
-						d, err := s.Acquire(ctx, name, 1)
+						d, err := s.Take(ctx, name, damageRates, 1)
 						if errors.Is(err, ErrDamaged) || errors.Is(err, ErrFull) {
 							detected++
 							break
 						}
 						if err != nil {
-							t.Fatalf("trial %d: Acquire %s: %v", trial, name, err)
+							t.Fatalf("trial %d: Take %s: %v", trial, name, err)
 						}
 						if d.Allowed {
 							admitted++
@@ -284,26 +302,24 @@ func TestRandomDamage(t *testing.T) {
 					case exempt[k]:
 						trusted++
 					default:
-						overAdmitted++
 						t.Errorf("trial %d: %s (slot %d) held %d units and was admitted %d more, over its limit of %d; damage: %v",
 							trial, name, slots[k], held[k], admitted, limit, damage)
 					}
-					b, _ := s.Bucket(ctx, name)
-					for _, err := range []error{
-						func() error { _, err := b.Count(ctx); return err }(),
-						func() error { _, _, err := b.Peek(ctx, 0); return err }(),
-						func() error { _, err := b.Waiting(ctx, ratelimit.Item{Name: name, Time: 1010, Weight: 1}); return err }(),
-					} {
-						if err != nil && !errors.Is(err, ErrDamaged) && !errors.Is(err, ratelimit.ErrNoHistory) {
-							t.Fatalf("trial %d: %s: %v", trial, name, err)
+					if _, err := s.Check(ctx, name, damageRates, 1); err != nil && !errors.Is(err, ErrDamaged) {
+						t.Fatalf("trial %d: Check %s: %v", trial, name, err)
+					}
+					if rng.IntN(4) == 0 {
+						if err := s.Reset(ctx, name); err != nil && !errors.Is(err, ErrDamaged) {
+							t.Fatalf("trial %d: Reset %s: %v", trial, name, err)
 						}
 					}
 				}
-				if _, err := s.Leak(ctx, 1010); err != nil && !errors.Is(err, ErrDamaged) {
-					t.Fatalf("trial %d: Leak: %v", trial, err)
-				}
-				if _, err := s.Len(); err != nil {
-					t.Fatalf("trial %d: Len: %v", trial, err)
+				// Every key idle: new keys sweep the table.
+				clock.Set(1 << 30)
+				for k := range 10 {
+					if _, err := s.Take(ctx, fmt.Sprint("new", k), damageRates, 1); err != nil && !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrFull) {
+						t.Fatalf("trial %d: Take new%d: %v", trial, k, err)
+					}
 				}
 				s.Close()
 			}
@@ -313,46 +329,39 @@ func TestRandomDamage(t *testing.T) {
 }
 
 // faceValue returns the offsets of the words of a key's slot that the
-// store cannot check, as its documentation says: with the log, the
-// timestamps of its entries (one moved within the log's order reads as
-// true); with GCRA, the selector (which makes the previous state current)
-// and the theoretical arrival times; with the counter, the selector and
-// the windows' starts.
-func faceValue(t *testing.T, s *Store, w slotWords) []int64 {
-	t.Helper()
-	var offs []int64
-	switch w.lay.alg {
-	case algLog:
+// store cannot check, as ErrDamaged says: with the log, the timestamps of
+// its entries (one moved within the log's order reads as true) and its
+// kept interval; with GCRA, the selector (which makes the previous state
+// current) and the arrival times; with the counter, the selector and the
+// windows' starts.
+func faceValue(w slotWords) []int64 {
+	if w.lay.alg == algLog {
+		offs := []int64{w.log(lKeep)}
 		for seq := w.head; seq < w.tail; seq++ {
 			offs = append(offs, w.ts(seq))
 		}
-	case algGCRA:
-		offs = append(offs, w.base+w.lay.stateOff)
-		for i := range int64(len(s.rates)) {
-			offs = append(offs, w.state(2*i))
-		}
-	case algCounter:
-		offs = append(offs, w.base+w.lay.stateOff)
-		for i := range int64(len(s.rates)) {
-			offs = append(offs, w.state(3*i))
-		}
+		return offs
+	}
+	offs := []int64{w.base + w.lay.stateOff}
+	for i := range int64(len(damageRates)) {
+		offs = append(offs, w.rate(i, 2))
 	}
 	return offs
 }
 
 // liveWords returns the offsets of the words a key's slot uses: its index
-// word, its log's sequence numbers and entries or its state, and its key
-// record's length and first bytes.
+// word, its key record's length and first bytes, and its log's words and
+// entries or its state.
 func liveWords(w slotWords) []int64 {
-	offs := []int64{w.index, w.base + sNames, w.base + sNames + 8}
+	offs := []int64{w.index, w.base, w.base + 8}
 	if w.lay.alg == algLog {
-		offs = append(offs, w.base+sHead, w.base+sTail)
+		offs = append(offs, w.log(lHead), w.log(lTail), w.log(lKeep), w.log(lWMax))
 		for seq := w.head; seq <= w.tail; seq++ {
 			offs = append(offs, w.ts(seq), w.before(seq))
 		}
 		return offs
 	}
-	for j := int64(0); j <= 2*w.lay.stateLen/8; j++ {
+	for j := int64(0); j <= 2*w.lay.copyLen/8; j++ {
 		offs = append(offs, w.base+w.lay.stateOff+8*j)
 	}
 	return offs
@@ -367,44 +376,44 @@ func describe(lay layout, off, v int64) string {
 }
 
 // TestDamagedKeyRecordAndIndexWord overwrites both a key's index word (with
-// another key's) and its name: find then passes the slot as another key's
-// and reports the key absent. claim's check of the probe (every key record
-// passed hashes to its index word) turns the put into ErrDamaged, where the
-// key would otherwise start again with a full allowance.
+// another key's) and its key record: find then passes the slot as another
+// key's and reports the key absent. claim's check of the probe (every key
+// record passed hashes to its index word) turns the take into ErrDamaged,
+// where the key would otherwise start again with a full allowance.
 func TestDamagedKeyRecordAndIndexWord(t *testing.T) {
-	for _, alg := range []ratelimit.Algorithm{ratelimit.AlgorithmSlidingWindowLog, ratelimit.AlgorithmGCRA, ratelimit.AlgorithmSlidingWindowCounter} {
+	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			ctx := t.Context()
-			clock := ratelimit.NewFakeClock(1000)
-			s := openTest(t, filepath.Join(t.TempDir(), "store"), damageRates, WithClock(clock), WithMaxKeys(16), WithAlgorithm(alg))
-			if d, err := s.Acquire(ctx, "victim", 10); err != nil || !d.Allowed {
-				t.Fatalf("Acquire of the limit = %+v, %v", d, err)
+			clock := core.NewFakeClock(1000)
+			s := openTest(t, tempPath(t), WithClock(clock), WithMaxKeys(16), WithMaxEntries(damageEntries), WithAlgorithm(alg))
+			if d := take(t, s, "victim", damageRates, 10); !d.Allowed {
+				t.Fatalf("Take of the limit = %v", d)
 			}
 			w := locate(t, s, "victim")
 			writeWord(t, s.path, w.index, -0x7fff_ffff_2152_4111)
-			writeWord(t, s.path, w.base+sNames+8, 0x5858585858585858)
-			if d, err := s.Acquire(ctx, "victim", 1); !errors.Is(err, ErrDamaged) || d.Allowed {
-				t.Fatalf("Acquire of the damaged key = %+v, %v; want ErrDamaged", d, err)
+			writeWord(t, s.path, w.base+8, 0x5858585858585858)
+			if d, err := s.Take(ctx, "victim", damageRates, 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+				t.Fatalf("Take of the damaged key = %v, %v; want ErrDamaged", d, err)
 			}
 		})
 	}
 }
 
 // TestDamagedHeader overwrites the magic word of a store's file, as a
-// stray write would: lock's check of the header makes the store's
-// operations fail with ErrDamaged, where they used to go on in a file
-// with no header.
+// stray write would: lock's check of the header makes every call fail
+// with ErrDamaged.
 func TestDamagedHeader(t *testing.T) {
 	ctx := t.Context()
-	s := openTest(t, filepath.Join(t.TempDir(), "store"), damageRates, WithMaxKeys(16))
-	if d, err := s.Acquire(ctx, "k", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire = %+v, %v", d, err)
-	}
+	s := openTest(t, tempPath(t), WithMaxKeys(16), WithMaxEntries(damageEntries))
+	take(t, s, "k", damageRates, 1)
 	writeWord(t, s.path, hMagic, 0)
-	if d, err := s.Acquire(ctx, "k", 1); !errors.Is(err, ErrDamaged) || d.Allowed {
-		t.Fatalf("Acquire with the header gone = %+v, %v; want ErrDamaged", d, err)
+	if d, err := s.Take(ctx, "k", damageRates, 1); !errors.Is(err, ErrDamaged) || d.Allowed {
+		t.Fatalf("Take with the header gone = %v, %v; want ErrDamaged", d, err)
 	}
-	if _, err := s.Len(); !errors.Is(err, ErrDamaged) {
-		t.Fatalf("Len with the header gone: err = %v, want ErrDamaged", err)
+	if _, err := s.Check(ctx, "k", damageRates, 1); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Check with the header gone: err = %v, want ErrDamaged", err)
+	}
+	if err := s.Reset(ctx, "k"); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Reset with the header gone: err = %v, want ErrDamaged", err)
 	}
 }

@@ -2,21 +2,23 @@
 // of one host map into memory, so that prefork servers, worker pools, cron
 // jobs and command-line runs share one exact limit with no server to run.
 //
-// [Open] returns a [Store], a [ratelimit.Factory] that gives every key its
-// own exact sliding-window log ([ratelimit.SlidingWindowLog], the default
-// algorithm of every store) inside the file; [Store.Bucket] returns a key's
-// [ratelimit.Bucket]. [NewLimiter] is the one-call limiter over a Store.
+// [Open] returns a [Store], a [ratelimit.Store] that keeps every key's
+// exact sliding-window log ([ratelimit.SlidingWindowLog], the default
+// algorithm of every store) inside the file. Rates come with each take, so
+// one file serves every limiter of the processes that open it:
 //
-//	limiter, err := mpstore.NewLimiter("/dev/shm/myapp.ratelimit", []ratelimit.Rate{ratelimit.PerSecond(50)})
+//	store, err := mpstore.Open("/dev/shm/myapp.ratelimit")
+//	...
+//	limiter, err := ratelimit.New(store, ratelimit.PerSecond(50))
 //
-// Each operation holds the file's flock(2) lock for a few microseconds; the
+// Each call holds the file's flock(2) lock for a few microseconds; the
 // kernel drops it when the holder dies, and every change to the file
-// commits with a single 8-byte store (or through a journal the next holder
-// replays), so a process killed at any instruction neither wedges nor
-// corrupts the others. Capacity is fixed when the file is created: key
-// slots ([WithMaxKeys]) and entries per key ([WithMaxEntries]); idle keys
-// give up their slots, and a put that finds no room fails with [ErrFull],
-// never admitting more than the rates allow.
+// commits with a single 8-byte store, so a process killed at any
+// instruction neither wedges nor corrupts the others. Capacity is fixed
+// when the file is created: key slots ([WithMaxKeys]), and log entries
+// ([WithMaxEntries]) or rates ([WithMaxRates]) per key; idle keys give up
+// their slots, a new key that finds no room fails with [ErrFull], and
+// rates a slot cannot hold are an error, never a wrong decision.
 //
 // The file cannot fail the process either. [Open] reserves the file's
 // whole size on the file system (fallocate(2), or zeros written where the
@@ -28,21 +30,19 @@
 // [ErrDamaged]: the fault is caught and the lock released. A file emptied
 // is created again by the next Open, and the stores mapping it go on with
 // its new, empty state; a file cut elsewhere stays refused. Words
-// overwritten in the file are caught by cheap checks on what each
-// operation reads: the damaged key gets an error, not a fresh allowance,
-// and the other keys go on ([ErrDamaged] says what the checks cannot
-// see). Nothing mends a damaged file: stop the processes that use it and
-// remove it, and the next Open creates it afresh, every key's history
-// lost.
+// overwritten in the file are caught by cheap checks on what each call
+// reads: the damaged key gets an error, not a fresh allowance, and the
+// other keys go on ([ErrDamaged] says what the checks cannot see). Nothing
+// mends a damaged file: stop the processes that use it and remove it, and
+// the next Open creates it afresh, every key's history lost.
 //
 // [WithAlgorithm] trades the exact log for constant state per key, which
-// the file records: [ratelimit.GCRA] (16 bytes per rate) or
-// [ratelimit.SlidingWindowCounter] (24 bytes per rate), decided by the
-// core's code. A key slot then holds the key and two copies of the state,
-// committed by flipping one selector word (see constant.go), about 200
-// bytes with one rate where the log's ring takes tens of kilobytes.
+// the file records: [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter],
+// decided by package core's code. A key slot then holds the key and two
+// copies of its rates and state, committed by flipping one selector word,
+// a few hundred bytes where the log's ring takes kilobytes.
 //
-// Time is the host's wall clock ([ratelimit.WallClock]), the clock all its
+// Time is the host's wall clock ([core.WallClock]), the clock all its
 // processes share; stamps never go back when it steps back.
 //
 // The package works on Linux and macOS; elsewhere [Open] returns an error.

@@ -8,34 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
-
-func ExampleNewLimiter() {
-	dir, err := os.MkdirTemp("", "mpstore-example")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "limits") // in production: one fixed path, e.g. under /dev/shm
-
-	// Every process that opens the path shares the limit.
-	limiter, err := mpstore.NewLimiter(path, []ratelimit.Rate{ratelimit.PerSecond(2), ratelimit.PerMinute(10)})
-	if err != nil {
-		panic(err)
-	}
-	defer limiter.Close()
-	ctx := context.Background()
-	for range 3 {
-		d, _ := limiter.Allow(ctx, "user:42")
-		fmt.Println(d.Allowed, d.Remaining, d.Rate)
-	}
-	// Output:
-	// true 1 2/s
-	// true 0 2/s
-	// false 0 2/s
-}
 
 func ExampleOpen() {
 	dir, err := os.MkdirTemp("", "mpstore-example")
@@ -43,23 +18,26 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "limits")
-	rates := []ratelimit.Rate{ratelimit.PerMinute(3)}
+	path := filepath.Join(dir, "limits") // in production: one fixed path, e.g. under /dev/shm
 
-	// Two stores on one file, as two worker processes would open it.
-	a, err := mpstore.Open(path, rates)
-	if err != nil {
-		panic(err)
+	// Two stores on one file, as two worker processes would open it, each
+	// with its limiter: the limit holds across both.
+	var limiters []*ratelimit.Limiter
+	for range 2 {
+		store, err := mpstore.Open(path)
+		if err != nil {
+			panic(err)
+		}
+		defer store.Close()
+		limiter, err := ratelimit.New(store, ratelimit.PerMinute(3))
+		if err != nil {
+			panic(err)
+		}
+		limiters = append(limiters, limiter)
 	}
-	defer a.Close()
-	b, err := mpstore.Open(path, rates)
-	if err != nil {
-		panic(err)
-	}
-	defer b.Close()
 	ctx := context.Background()
-	for i, s := range []*mpstore.Store{a, b, a, b} {
-		d, _ := s.Acquire(ctx, "nightly-report", 1)
+	for i := range 4 {
+		d, _ := limiters[i%2].Allow(ctx, "nightly-report")
 		fmt.Printf("worker %d: allowed=%v remaining=%d\n", i%2, d.Allowed, d.Remaining)
 	}
 	// Output:
@@ -67,4 +45,29 @@ func ExampleOpen() {
 	// worker 1: allowed=true remaining=1
 	// worker 0: allowed=true remaining=0
 	// worker 1: allowed=false remaining=0
+}
+
+func ExampleWithAlgorithm() {
+	dir, err := os.MkdirTemp("", "mpstore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// GCRA keeps a few numbers per key and rate instead of a log: the file
+	// holds large limits in small slots.
+	store, err := mpstore.Open(filepath.Join(dir, "limits"), mpstore.WithAlgorithm(ratelimit.GCRA))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	rates := ratelimit.Rates{ratelimit.PerDay(100_000)}
+	d, _ := store.Take(ctx, "tenant:7", rates, 40_000)
+	fmt.Println(d.Allowed, d.Remaining)
+	d, _ = store.Take(ctx, "tenant:7", rates, 70_000)
+	fmt.Println(d.Allowed, d.Remaining)
+	// Output:
+	// true 60000
+	// false 60000
 }

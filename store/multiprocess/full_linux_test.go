@@ -9,25 +9,24 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
-// TestFullFileSystemFirstPut opens a store on a 64 KiB tmpfs that cannot
-// hold its file. The file used to be created sparse and the first put,
-// writing to a page the tmpfs could not back, killed the process with
-// SIGBUS; now Open reserves the file's space and fails with ErrFull (and
-// ENOSPC), gives the space back, and a store that fits opens on the same
-// tmpfs and works.
-func TestFullFileSystemFirstPut(t *testing.T) {
+// TestFullFileSystemFirstTake opens a store on a 64 KiB tmpfs that cannot
+// hold its file. Created sparse, the file would open, and the first take,
+// writing to a page the tmpfs could not back, would kill the process with
+// SIGBUS; Open reserves the file's space instead and fails with ErrFull
+// (and ENOSPC), gives the space back, and a store that fits opens on the
+// same tmpfs and works.
+func TestFullFileSystemFirstTake(t *testing.T) {
 	dir := mountTmpfs(t, 64<<10)
 	path := filepath.Join(dir, "store")
-	rates := []ratelimit.Rate{ratelimit.PerSecond(10)}
+	rates := ratelimit.Rates{ratelimit.PerSecond(10)}
 	free := freeBytes(t, dir)
-	s, err := Open(path, rates)
+	s, err := Open(path)
 	if err == nil {
-		s.Acquire(t.Context(), "k", 1) // before the fix: SIGBUS
+		s.Take(t.Context(), "k", rates, 1) // sparse: SIGBUS
 		s.Close()
 		t.Fatalf("Open of a store of %d keys on a 64 KiB tmpfs succeeded", DefaultMaxKeys)
 	}
@@ -41,47 +40,46 @@ func TestFullFileSystemFirstPut(t *testing.T) {
 		t.Fatalf("%d bytes free after the refused Open, %d before: the space was not given back", got, free)
 	}
 
-	s = openTest(t, path, rates, WithMaxKeys(4))
+	s = openTest(t, path, WithMaxKeys(4))
 	for i := range 4 {
-		if d, err := s.Acquire(t.Context(), fmt.Sprint("k", i), 1); err != nil || !d.Allowed {
-			t.Fatalf("Acquire k%d on a store that fits = %+v, %v", i, d, err)
+		if d := take(t, s, fmt.Sprint("k", i), rates, 1); !d.Allowed {
+			t.Fatalf("Take k%d on a store that fits = %v", i, d)
 		}
 	}
 }
 
-// TestFullFileSystemManyKeys is the second case: a 1000/h store
-// (2000 entries per key, 35 KB per slot) on a 16 MiB tmpfs. Its 4096 slots
-// need 144 MB; the sparse file opened, and the put of about the 2049th key
-// touched a page the tmpfs could not back (SIGBUS). Now Open says ErrFull.
-// A store sized to fit (400 keys, 14 MB) opens, every slot of it fills
-// even once the rest of the tmpfs is taken, the next key is ErrFull (no
-// slot), and the file reopens on the full tmpfs.
+// TestFullFileSystemManyKeys opens a store for 1000/h logs (2000 entries
+// per key, 32 KB per slot) on a 16 MiB tmpfs. Its 4096 slots need 131 MB;
+// a sparse file would open, and a take would fault (SIGBUS) once the keys
+// touched more pages than the tmpfs holds. Open says ErrFull instead. A store sized to fit (400 keys, 13 MB) opens, every slot of it
+// fills even once the rest of the tmpfs is taken, the next key is ErrFull
+// (no slot), and the file reopens on the full tmpfs.
 func TestFullFileSystemManyKeys(t *testing.T) {
 	dir := mountTmpfs(t, 16<<20)
 	path := filepath.Join(dir, "store")
-	rates := []ratelimit.Rate{ratelimit.Per(1000, time.Hour)}
-	if s, err := Open(path, rates); !errors.Is(err, ErrFull) || !errors.Is(err, syscall.ENOSPC) {
+	rates := ratelimit.Rates{ratelimit.PerHour(1000)}
+	if s, err := Open(path, WithMaxEntries(2000)); !errors.Is(err, ErrFull) || !errors.Is(err, syscall.ENOSPC) {
 		if err == nil {
 			s.Close()
 		}
-		t.Fatalf("Open of a 144 MB store on a 16 MiB tmpfs: err = %v, want ErrFull and ENOSPC", err)
+		t.Fatalf("Open of a 131 MB store on a 16 MiB tmpfs: err = %v, want ErrFull and ENOSPC", err)
 	}
 
 	const keys = 400
-	s := openTest(t, path, rates, WithMaxKeys(keys))
+	s := openTest(t, path, WithMaxKeys(keys), WithMaxEntries(2000))
 	fillFileSystem(t, dir)
 	ctx := t.Context()
 	for i := range keys {
-		if d, err := s.Acquire(ctx, fmt.Sprint("key-", i), 1); err != nil || !d.Allowed {
-			t.Fatalf("Acquire key-%d on a full tmpfs = %+v, %v", i, d, err)
+		if d := take(t, s, fmt.Sprint("key-", i), rates, 1); !d.Allowed {
+			t.Fatalf("Take key-%d on a full tmpfs = %v", i, d)
 		}
 	}
-	if _, err := s.Acquire(ctx, "one more", 1); !errors.Is(err, ErrFull) {
-		t.Fatalf("Acquire of key %d into %d slots: err = %v, want ErrFull", keys+1, keys, err)
+	if _, err := s.Take(ctx, "one more", rates, 1); !errors.Is(err, ErrFull) {
+		t.Fatalf("Take of key %d into %d slots: err = %v, want ErrFull", keys+1, keys, err)
 	}
-	again := openTest(t, path, rates, WithMaxKeys(keys))
-	if n, err := again.Len(); err != nil || n != keys {
-		t.Fatalf("Len through the store reopened on the full tmpfs = %d, %v; want %d", n, err, keys)
+	again := openTest(t, path, WithMaxKeys(keys), WithMaxEntries(2000))
+	if n := keysInUse(t, again); n != keys {
+		t.Fatalf("%d keys in use through the store reopened on the full tmpfs, want %d", n, keys)
 	}
 }
 
@@ -119,10 +117,10 @@ func TestReserveFallback(t *testing.T) {
 			skipUnlessCI(t, "ramfs has fallocate here (%v): nothing to fall back from", err)
 		}
 		path := filepath.Join(dir, "store")
-		s := openTest(t, path, []ratelimit.Rate{ratelimit.PerSecond(2)}, WithMaxKeys(8))
+		s := openTest(t, path, WithMaxKeys(8))
 		for i := range 3 {
-			if d, err := s.Acquire(t.Context(), "k", 1); err != nil || d.Allowed != (i < 2) {
-				t.Fatalf("Acquire #%d on ramfs = %+v, %v", i, d, err)
+			if d := take(t, s, "k", ratelimit.Rates{ratelimit.PerSecond(2)}, 1); d.Allowed != (i < 2) {
+				t.Fatalf("Take #%d on ramfs = %v", i, d)
 			}
 		}
 		if n, size := blocks(t, path), s.m.lay.size; n*512 < size {
@@ -131,13 +129,11 @@ func TestReserveFallback(t *testing.T) {
 	})
 }
 
-// TestOpenReservesExistingFile punches holes into a store file, as one
-// created sparse by an older version of this package has: the next Open
-// reserves them again.
+// TestOpenReservesExistingFile punches holes into a store file, as a file
+// created sparse has: the next Open reserves them again.
 func TestOpenReservesExistingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store")
-	rates := []ratelimit.Rate{ratelimit.PerSecond(10)}
-	s := openTest(t, path, rates, WithMaxKeys(64))
+	s := openTest(t, path, WithMaxKeys(64))
 	full := blocks(t, path)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -152,12 +148,12 @@ func TestOpenReservesExistingFile(t *testing.T) {
 	if sparse := blocks(t, path); sparse >= full {
 		t.Fatalf("%d blocks after punching holes, %d before", sparse, full)
 	}
-	openTest(t, path, rates, WithMaxKeys(64))
+	openTest(t, path, WithMaxKeys(64))
 	if got := blocks(t, path); got < full {
 		t.Fatalf("%d blocks after Open, %d when created: the holes were not reserved", got, full)
 	}
-	if d, err := s.Acquire(t.Context(), "k", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire = %+v, %v", d, err)
+	if d := take(t, s, "k", ratelimit.Rates{ratelimit.PerSecond(10)}, 1); !d.Allowed {
+		t.Fatalf("Take = %v", d)
 	}
 }
 

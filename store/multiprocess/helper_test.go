@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 // Tests that need several processes run this test binary again as helpers:
@@ -85,6 +86,11 @@ func (h *helper) send(t testing.TB, line string) {
 	}
 }
 
+// helperEntries is the ring length helpers open their store with: a parent
+// sharing the file opens it with the same. It holds a log of any rate of
+// a second.
+const helperEntries = 2048
+
 // TestHelperProcess is not a test: it is the body of the helper processes.
 func TestHelperProcess(t *testing.T) {
 	role := os.Getenv(envRole)
@@ -112,7 +118,8 @@ func runHelper(role, path, rateList, arg string) error {
 	if err != nil {
 		return err
 	}
-	s, err := Open(path, rates, WithAlgorithm(ratelimit.Algorithm(os.Getenv(envAlg))))
+	clock := &recordingClock{}
+	s, err := Open(path, WithAlgorithm(ratelimit.Algorithm(os.Getenv(envAlg))), WithClock(clock), WithMaxEntries(helperEntries))
 	if err != nil {
 		return err
 	}
@@ -121,8 +128,8 @@ func runHelper(role, path, rateList, arg string) error {
 	in := bufio.NewScanner(os.Stdin)
 	switch role {
 	case "hammer":
-		// PutNow "hot" in a loop from the start to the end time the
-		// parent sends, printing the stamp of each admitted unit.
+		// Take one unit of "hot" in a loop from the start to the end time
+		// the parent sends, printing the stamp of each admitted unit.
 		fmt.Println("ready")
 		var start, end int64
 		if !in.Scan() {
@@ -131,24 +138,22 @@ func runHelper(role, path, rateList, arg string) error {
 		if _, err := fmt.Sscan(in.Text(), &start, &end); err != nil {
 			return err
 		}
-		b, _ := s.Bucket(ctx, "hot")
 		time.Sleep(time.Until(time.UnixMilli(start)))
 		for time.Now().UnixMilli() < end {
-			d, err := b.PutNow(ctx, "hot", 1)
+			d, err := s.Take(ctx, "hot", rates, 1)
 			if err != nil {
 				return err
 			}
 			if d.Allowed {
-				fmt.Println("admitted", d.Time)
+				fmt.Println("admitted", clock.last)
 			}
 		}
 		fmt.Println("done")
 	case "hang":
-		// Put arg ("point key name ts") and stop forever at the crash
-		// point, holding the lock, until killed.
-		var point, key, name string
-		var ts int64
-		if _, err := fmt.Sscan(arg, &point, &key, &name, &ts); err != nil {
+		// Take one unit of the key arg ("point key") and stop forever at
+		// the crash point, holding the lock, until killed.
+		var point, key string
+		if _, err := fmt.Sscan(arg, &point, &key); err != nil {
 			return err
 		}
 		crashHook = func(p string) {
@@ -158,28 +163,24 @@ func runHelper(role, path, rateList, arg string) error {
 				os.Exit(3)
 			}
 		}
-		b, _ := s.Bucket(ctx, key)
-		if ts == 0 {
-			ts = time.Now().UnixMilli()
-		}
-		b.Put(ctx, ratelimit.Item{Name: name, Time: ts, Weight: 1})
-		return fmt.Errorf("the put passed %s without stopping", point)
-	case "acquire":
-		// Acquire arg once under "k", reporting how long it took.
-		w, err := strconv.ParseInt(arg, 10, 64)
+		s.Take(ctx, key, rates, 1)
+		return fmt.Errorf("the take passed %s without stopping", point)
+	case "take":
+		// Take arg units of "k" once, reporting how long it took.
+		n, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil {
 			return err
 		}
 		fmt.Println("ready")
 		in.Scan()
 		start := time.Now()
-		d, err := s.Acquire(ctx, "k", w)
+		d, err := s.Take(ctx, "k", rates, n)
 		if err != nil {
 			return err
 		}
-		fmt.Println("acquired", d.Allowed, time.Since(start).Microseconds())
+		fmt.Println("took", d.Allowed, time.Since(start).Microseconds())
 	case "bench":
-		// Acquire arg ("count keys") times, over that many keys, when the
+		// Take arg ("count keys") times, over that many keys, when the
 		// parent says go.
 		var n, keys int
 		if _, err := fmt.Sscan(arg, &n, &keys); err != nil {
@@ -192,7 +193,7 @@ func runHelper(role, path, rateList, arg string) error {
 		fmt.Println("ready")
 		in.Scan()
 		for i := range n {
-			if _, err := s.Acquire(ctx, names[i%keys], 1); err != nil {
+			if _, err := s.Take(ctx, names[i%keys], rates, 1); err != nil {
 				return err
 			}
 		}
@@ -203,13 +204,71 @@ func runHelper(role, path, rateList, arg string) error {
 	return nil
 }
 
+// recordingClock is the wall clock, keeping its last reading: a helper's
+// stamp, the processes' wall clocks never reading earlier than a stamp
+// another process recorded before it.
+type recordingClock struct{ last int64 }
+
+func (c *recordingClock) Now() int64 {
+	c.last = time.Now().UnixMilli()
+	return c.last
+}
+
 // openTest opens a store the test closes when it ends.
-func openTest(t *testing.T, path string, rates []ratelimit.Rate, opts ...Option) *Store {
+func openTest(t testing.TB, path string, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(path, rates, opts...)
+	s, err := Open(path, opts...)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// tempPath returns a path for a new store file in the test's directory.
+func tempPath(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "store")
+}
+
+// mustRates returns the rates s reads, or fails the test.
+func mustRates(t testing.TB, s string) ratelimit.Rates {
+	t.Helper()
+	rs, err := ratelimit.ParseRates(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// take takes n units of key at the store's clock and fails the test on an
+// error.
+func take(t testing.TB, s *Store, key string, rates ratelimit.Rates, n int64) ratelimit.Decision {
+	t.Helper()
+	d, err := s.Take(t.Context(), key, rates, n)
+	if err != nil {
+		t.Fatalf("Take(%q, %v, %d): %v", key, rates, n, err)
+	}
+	return d
+}
+
+// keysInUse returns the number of slots in use.
+func keysInUse(t testing.TB, s *Store) int {
+	t.Helper()
+	if err := s.lock(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	defer func() {
+		if s.unlock(&err, nil); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	n := 0
+	for i := range s.m.lay.maxKeys {
+		if uint64(*s.m.index(i))&indexInUse != 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -3,122 +3,158 @@
 package mpstore
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// crashAt makes the crash hook panic at the given point's call after skip
-// others, as if the process were killed there, and returns a func that
-// removes the hook.
-func crashAt(point string, skip int) func() {
-	crashHook = func(p string) {
-		if p != point {
-			return
-		}
-		if skip > 0 {
-			skip--
-			return
-		}
-		crashHook = nil
-		panic(crash{p})
-	}
-	return func() { crashHook = nil }
+// unitLog is the plainest sliding-window log, the reference the store's
+// ring is held to: every admitted unit its own timestamp, in order, none
+// ever dropped.
+type unitLog struct{ units []int64 }
+
+func (u *unitLog) CountSince(_ int, since int64) int64 {
+	i, _ := slices.BinarySearch(u.units, since)
+	return int64(len(u.units) - i)
 }
 
-type crash struct{ point string }
-
-// tryCrash runs fn and reports the point it crashed at, if any.
-func tryCrash(fn func()) (point string) {
-	defer func() {
-		if r := recover(); r != nil {
-			c, ok := r.(crash)
-			if !ok {
-				panic(r)
-			}
-			point = c.point
-		}
-	}()
-	fn()
-	return ""
+func (u *unitLog) NthNewest(k int64) (int64, bool) {
+	if k < 0 || k >= int64(len(u.units)) {
+		return 0, false
+	}
+	return u.units[int64(len(u.units))-1-k], true
 }
 
-// TestLogMatchesNaive drives a key of a store and the reference log with the
-// same random puts (mostly in time order, some out of order, several names
-// and weights), leaks and peeks, and requires identical answers. Some puts
-// are cut short at a crash point, as a process killed there would be: the
-// next operation must see the put either fully applied (the journaled
-// insert, committed before its first move) or not at all.
-func TestLogMatchesNaive(t *testing.T) {
-	rates, err := ratelimit.NewRates(ratelimit.Per(15, 50*time.Millisecond), ratelimit.Per(60, 400*time.Millisecond), ratelimit.Per(100, time.Second))
-	if err != nil {
-		t.Fatal(err)
+// take judges n units at now and keeps them if admitted.
+func (u *unitLog) take(rates ratelimit.Rates, now, n int64, keep bool) (d ratelimit.Decision) {
+	core.DecideLog(&d, rates, now, n, u)
+	if keep && d.Allowed {
+		for range n {
+			u.units = append(u.units, now)
+		}
 	}
-	maxIv := rates.Largest().IntervalMillis()
-	points := []string{pointAppend, pointShift, pointAlias, ""}
+	return d
+}
+
+// TestLogMatchesModel drives a key of a store and the reference log with
+// the same random takes, checks and resets, under rate lists that change
+// now and then (sharing their largest interval, which the ring keeps), and
+// requires identical decisions. The ring holds exactly what the rates
+// need, so takes reclaim the entries that left the window all along. Some
+// takes are cut short at a crash point, as a process killed there would
+// be: the next call must see the take not at all.
+func TestLogMatchesModel(t *testing.T) {
+	lists := []ratelimit.Rates{
+		mustRates(t, "15/50ms, 60/400ms, 100/s"),
+		mustRates(t, "10/50ms, 100/s"),
+		mustRates(t, "100/s"),
+		mustRates(t, "5/10ms, 30/200ms, 80/s"),
+	}
+	points := []string{pointAppend, pointClaim}
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Cleanup(func() { crashHook = nil })
 			r := rand.New(rand.NewPCG(seed, 2))
-			clock := ratelimit.NewFakeClock(1000)
-			s, err := Open(filepath.Join(t.TempDir(), "s"), rates, WithClock(clock), WithMaxEntries(200))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			b, _ := s.Bucket(t.Context(), "k")
-			ctx, ref := t.Context(), &ratelimittest.ReferenceLog{}
-			names := []string{"k", "a", "b", "c", "d", "e", "f", "g"} // 7 aliases: all kept
+			clock := core.NewFakeClock(1000)
+			s := openTest(t, tempPath(t), WithClock(clock), WithMaxEntries(100))
+			ctx, ref := t.Context(), &unitLog{}
+			rates := lists[0]
+			crashes := map[string]int{}
 			for step := range 3000 {
 				now := clock.Advance(time.Duration(r.IntN(12)) * time.Millisecond)
-				ts := now
-				if r.IntN(8) == 0 {
-					ts -= int64(r.IntN(30)) // out of order
+				if r.IntN(20) == 0 {
+					rates = lists[r.IntN(len(lists))]
 				}
-				item := ratelimit.Item{Name: names[r.IntN(len(names))], Time: ts, Weight: int64(r.IntN(4))}
-				if r.IntN(3) > 0 {
-					item.Name = "k"
+				n := int64(r.IntN(5))
+				if r.IntN(40) == 0 {
+					n = 16 // more than any smallest limit
 				}
-				want := ratelimit.SlidingWindowLog{}.Decide(rates, item, ref)
-				point := points[r.IntN(len(points))]
-				if r.IntN(4) > 0 {
-					point = ""
-				}
-				var got ratelimit.Decision
-				stop := crashAt(point, r.IntN(3))
-				crashed := tryCrash(func() { got, err = b.Put(ctx, item) })
-				stop()
-				switch {
-				case crashed == "" && (err != nil || got != want):
-					t.Fatalf("step %d: Put %v = %+v, %v; want %+v", step, item, got, err, want)
-				case crashed == "" && want.Allowed, crashed == pointShift:
-					ref.Insert(item.Name, item.Time, item.Weight)
-				}
-				// A ring of 200 entries never fills here, so nothing is
-				// reclaimed that the model keeps.
-				if r.IntN(50) == 0 {
-					bound := now + int64(r.IntN(100))
-					g, err := b.Leak(ctx, bound)
-					if w := ref.Leak(bound - maxIv); err != nil || g != w {
-						t.Fatalf("step %d: Leak(%d) = %d, %v; want %d", step, bound, g, err, w)
+				switch op := r.IntN(30); {
+				case op == 0:
+					if err := s.Reset(ctx, "k"); err != nil {
+						t.Fatalf("step %d: Reset: %v", step, err)
+					}
+					ref.units = nil
+				case op < 5:
+					got, err := s.Check(ctx, "k", rates, n)
+					if want := ref.take(rates, now, n, false); err != nil || got != want {
+						t.Fatalf("step %d: Check(%v, %d) at %d = %v, %v; want %v", step, rates, n, now, got, err, want)
+					}
+				default:
+					point := ""
+					if r.IntN(6) == 0 {
+						point = points[r.IntN(len(points))]
+					}
+					var got ratelimit.Decision
+					var err error
+					stop := crashAt(point, 0)
+					crashed := tryCrash(func() { got, err = s.Take(ctx, "k", rates, n) })
+					stop()
+					if crashed != "" {
+						crashes[crashed]++
+						break
+					}
+					if want := ref.take(rates, now, n, true); err != nil || got != want {
+						t.Fatalf("step %d: Take(%v, %d) at %d = %v, %v; want %v", step, rates, n, now, got, err, want)
 					}
 				}
-				if n, err := b.Count(ctx); err != nil || n != int64(len(ref.Units)) {
-					t.Fatalf("step %d (crash at %q): Count = %d, %v; want %d", step, crashed, n, err, len(ref.Units))
-				}
-				if k := int64(r.IntN(len(ref.Units) + 1)); k < int64(len(ref.Units)) {
-					it, ok, err := b.Peek(ctx, k)
-					i := int64(len(ref.Units)) - 1 - k
-					if err != nil || !ok || it.Time != ref.Units[i] || it.Name != ref.Names[i] {
-						t.Fatalf("step %d: Peek(%d) = %v, %v, %v; want %s at %d", step, k, it, ok, err, ref.Names[i], ref.Units[i])
-					}
+			}
+			for _, p := range points {
+				if crashes[p] == 0 {
+					t.Errorf("no take crashed at %s: %v", p, crashes)
 				}
 			}
 		})
 	}
+}
+
+// TestRingHoldsWhatRatesNeed fills rings of exactly the entries the rates
+// need, min(limit, interval in ms + 1), and takes on: each admitted take
+// finds room by dropping what left the window. Rates that need more are an
+// error naming both numbers, and store nothing.
+func TestRingHoldsWhatRatesNeed(t *testing.T) {
+	tests := []struct {
+		name  string
+		rates string
+		step  int64 // ms between takes
+	}{
+		{"by limit", "4/s", 100},
+		{"by interval", "100/3ms", 1},
+		{"two rates", "2/2ms, 4/s", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := core.NewFakeClock(0)
+			s := openTest(t, tempPath(t), WithClock(clock), WithMaxEntries(4))
+			rates, ref := mustRates(t, tt.rates), &unitLog{}
+			for i := range int64(200) {
+				now := clock.Advance(time.Duration(tt.step) * time.Millisecond)
+				if got, want := take(t, s, "k", rates, 1), ref.take(rates, now, 1, true); got != want {
+					t.Fatalf("take %d at %d = %v, want %v", i, now, got, want)
+				}
+			}
+		})
+	}
+	s := openTest(t, tempPath(t), WithMaxEntries(512))
+	for _, tt := range []struct{ rates, want string }{
+		{"1000/h", "needs up to 1000 log entries per key, a key slot holds 512"},
+		{"10/s, 600/min", "needs up to 600 log entries per key, a key slot holds 512"},
+		{"1000/512ms", "needs up to 513 log entries per key, a key slot holds 512"},
+	} {
+		rates := mustRates(t, tt.rates)
+		if _, err := s.Take(t.Context(), "k", rates, 1); !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), tt.want) {
+			t.Fatalf("Take under %v: err = %v, want ErrInvalidArgument saying %q", rates, err, tt.want)
+		}
+	}
+	if n := keysInUse(t, s); n != 0 {
+		t.Fatalf("%d keys in use after refused takes", n)
+	}
+	take(t, s, "k", mustRates(t, "1000/511ms"), 1) // 512 entries at most
 }

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // openFile opens or creates the store file at path under its lock, checks
 // or writes its header, and maps it.
-func openFile(path string, lay layout, rates ratelimit.Rates) (_ *lockedFile, data []byte, err error) {
+func openFile(path string, lay layout) (_ *lockedFile, data []byte, err error) {
 	f, err := openLockedFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -33,7 +31,7 @@ func openFile(path string, lay layout, rates ratelimit.Rates) (_ *lockedFile, da
 		if _, err = f.readAt(header, 0); err != nil && !errors.Is(err, io.EOF) {
 			return nil, nil, fmt.Errorf("mpstore: reading %s: %w", path, err)
 		}
-		if fresh, err = checkHeader(path, header, size, lay, rates); err != nil {
+		if fresh, err = checkHeader(path, header, size, lay); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -60,7 +58,7 @@ func openFile(path string, lay layout, rates ratelimit.Rates) (_ *lockedFile, da
 		return nil, nil, fmt.Errorf("mpstore: mapping %s: %w", path, err)
 	}
 	if fresh {
-		if err = catchFault(data, path, func() { writeHeader(data, lay, rates) }); err != nil {
+		if err = catchFault(data, path, func() { writeHeader(data, lay) }); err != nil {
 			munmap(data)
 			return nil, nil, fmt.Errorf("mpstore: creating %s: %w", path, err)
 		}

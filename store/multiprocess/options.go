@@ -3,155 +3,150 @@ package mpstore
 import (
 	"fmt"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// An Option configures a [Store]. Options are made by the With functions.
-//
-// Every process that opens one file must pass the same capacities
-// ([WithMaxKeys], [WithMaxEntries], [WithMaxKeyLen]) and rates: they fix the
-// file's layout, and [Open] refuses a file laid out otherwise.
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// An Option configures a [Store]: its algorithm, its clock and the
+// capacities that fix the file's layout. Every process that opens one file
+// must pass the same algorithm and capacities: [Open] refuses a file laid
+// out otherwise.
+type Option func(*config)
 
 type config struct {
-	algorithm  ratelimit.Algorithm
 	alg        algorithm
-	clock      ratelimit.Clock
+	algName    ratelimit.Algorithm
+	clock      core.Clock
 	maxKeys    int
-	maxEntries int
 	maxKeyLen  int
-	maxWeight  int64 // the smallest rate's limit: no entry of the log holds more
+	maxEntries int
+	maxRates   int
 }
 
 // Bounds of the capacities, so that a file stays mappable.
 const (
 	maxMaxKeys    = 1 << 22
 	maxMaxEntries = 1 << 22
+	maxMaxRates   = 64
 	minKeyLen     = 32 // a SHA-256 digest must fit
 	maxKeyLenCap  = 4096
 	maxFileSize   = 1 << 40
 )
 
-func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
+// The default capacities.
+const (
+	// DefaultMaxKeys is the number of key slots unless [WithMaxKeys] says
+	// otherwise.
+	DefaultMaxKeys = 4096
+	// DefaultMaxKeyLen is the longest key stored as it is unless
+	// [WithMaxKeyLen] says otherwise.
+	DefaultMaxKeyLen = 128
+	// DefaultMaxEntries is the number of log entries per key unless
+	// [WithMaxEntries] says otherwise: enough for any rate of up to 512
+	// units.
+	DefaultMaxEntries = 512
+	// DefaultMaxRates is the number of rates per key a GCRA or counter slot
+	// holds unless [WithMaxRates] says otherwise.
+	DefaultMaxRates = 4
+)
+
+func newConfig(opts []Option) (config, error) {
 	c := config{
-		clock:      ratelimit.WallClock{},
 		maxKeys:    DefaultMaxKeys,
-		maxEntries: DefaultMaxEntries(rates),
 		maxKeyLen:  DefaultMaxKeyLen,
+		maxEntries: DefaultMaxEntries,
+		maxRates:   DefaultMaxRates,
 	}
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&c)
+			o(&c)
 		}
 	}
+	if c.clock == nil {
+		c.clock = core.WallClock{}
+	}
+	switch c.algName {
+	case "", ratelimit.SlidingWindowLog:
+		c.alg = algLog
+	case ratelimit.GCRA:
+		c.alg = algGCRA
+	case ratelimit.SlidingWindowCounter:
+		c.alg = algCounter
+	default:
+		return c, fmt.Errorf("%w: mpstore: unknown algorithm %q", ratelimit.ErrInvalidArgument, c.algName)
+	}
 	switch {
-	case c.clock == nil:
-		return c, fmt.Errorf("%w: mpstore: clock is nil", ratelimit.ErrInvalidArgument)
 	case c.maxKeys <= 0 || c.maxKeys > maxMaxKeys:
 		return c, fmt.Errorf("%w: mpstore: maximum of %d keys is outside 1..%d", ratelimit.ErrInvalidArgument, c.maxKeys, maxMaxKeys)
-	case c.maxEntries <= 0 || c.maxEntries > maxMaxEntries:
-		return c, fmt.Errorf("%w: mpstore: maximum of %d entries per key is outside 1..%d", ratelimit.ErrInvalidArgument, c.maxEntries, maxMaxEntries)
 	case c.maxKeyLen < minKeyLen || c.maxKeyLen > maxKeyLenCap:
 		return c, fmt.Errorf("%w: mpstore: maximum key length %d is outside %d..%d", ratelimit.ErrInvalidArgument, c.maxKeyLen, minKeyLen, maxKeyLenCap)
+	case c.maxEntries <= 0 || c.maxEntries > maxMaxEntries:
+		return c, fmt.Errorf("%w: mpstore: maximum of %d entries per key is outside 1..%d", ratelimit.ErrInvalidArgument, c.maxEntries, maxMaxEntries)
+	case c.maxRates <= 0 || c.maxRates > maxMaxRates:
+		return c, fmt.Errorf("%w: mpstore: maximum of %d rates per key is outside 1..%d", ratelimit.ErrInvalidArgument, c.maxRates, maxMaxRates)
 	}
-	if len(rates) > 0 {
-		c.maxWeight = rates.Smallest().Limit
-	}
-	var err error
-	c.alg, err = parseAlgorithm(c.algorithm, rates)
-	return c, err
+	return c, nil
 }
 
-// WithAlgorithm sets the admission algorithm, which the file records: every
-// process opening it must pass the same, or [Open] refuses the file.
-// Default: [ratelimit.AlgorithmSlidingWindowLog], the exact
-// [ratelimit.SlidingWindowLog], which keeps a ring of up to
-// [WithMaxEntries] entries (17 bytes each) and 8 name records per key.
-//
-// [ratelimit.AlgorithmGCRA] ([ratelimit.GCRA]) keeps per key and rate a
-// theoretical arrival time and its remainder, 16 bytes;
-// [ratelimit.AlgorithmSlidingWindowCounter]
-// ([ratelimit.SlidingWindowCounter]) a window start and two counts, 24
-// bytes. Each key slot holds two copies of that state and the key, so a
-// slot is about 200 bytes with the default key length and one rate,
-// whatever the traffic ([WithMaxEntries] is then unused). Under either, a
-// key's view reports Peek as an error wrapping [ratelimit.ErrNoHistory],
-// Count as what the largest rate still counts at the store's time, and
-// Leak drops the keys that count nothing any more.
-//
-// An unknown algorithm is an error wrapping [ratelimit.ErrInvalidArgument];
-// rates the algorithm cannot compute exactly fail its Validate (wrapping
-// [ratelimit.ErrInvalidRates]).
+// WithAlgorithm sets the admission algorithm, which the file records.
+// Default: [ratelimit.SlidingWindowLog] (also ""), the exact log, which
+// keeps a ring of [WithMaxEntries] entries per key. [ratelimit.GCRA] and
+// [ratelimit.SlidingWindowCounter] keep instead, per key and rate, the rate
+// and a few numbers ([WithMaxRates]). An unknown algorithm makes [Open]
+// fail with an error wrapping [ratelimit.ErrInvalidArgument].
 func WithAlgorithm(a ratelimit.Algorithm) Option {
-	return optionFunc(func(cfg *config) { cfg.algorithm = a })
+	return func(c *config) { c.algName = a }
 }
 
-// DefaultMaxKeys is the number of key slots a file holds unless [WithMaxKeys]
-// says otherwise.
-const DefaultMaxKeys = 4096
-
-// DefaultMaxKeyLen is the longest key stored as it is unless
-// [WithMaxKeyLen] says otherwise.
-const DefaultMaxKeyLen = 128
-
-// DefaultMaxEntries returns the number of entries per key a file holds for
-// rates unless [WithMaxEntries] says otherwise: twice what a key used
-// through [Store.Acquire] can need, capped at 65536. An entry is a run of
-// units put at one millisecond under one name, and every unit stored inside
-// the largest window was admitted by its rate, so a key needs at most the
-// largest rate's limit in entries, and at most one per millisecond of its
-// window (plus one, the edges being inclusive). The headroom keeps units
-// that left the window until a leak, as the memory store does, instead of
-// dropping them to make room at every put.
-func DefaultMaxEntries(rates ratelimit.Rates) int {
-	n := int64(1 << 15)
-	if len(rates) > 0 {
-		r := rates.Largest()
-		n = min(n, r.Limit, r.IntervalMillis()+1)
-	}
-	return int(2 * max(n, 1))
-}
-
-// WithClock sets the clock units are stamped with. Every process sharing a
-// file must read the same clock domain. Default: [ratelimit.WallClock], Unix
-// milliseconds, which every process of the host shares. Tests use a
-// [ratelimit.FakeClock].
-func WithClock(c ratelimit.Clock) Option {
-	return optionFunc(func(cfg *config) { cfg.clock = c })
+// WithClock sets the clock takes are stamped with. Every process sharing a
+// file must read the same clock domain. Default (and nil):
+// [core.WallClock], Unix milliseconds, which every process of the host
+// shares. Tests use a [core.FakeClock].
+func WithClock(clock core.Clock) Option {
+	return func(c *config) { c.clock = clock }
 }
 
 // WithMaxKeys sets the number of key slots in the file. A new key takes a
-// free slot, or first releases the slots of idle keys (those with no unit
-// inside the largest window, whose loss changes no decision); when none is
-// idle, the put fails with [ErrFull] rather than forget a key that still
+// free slot, or first releases the slots of idle keys (those whose state
+// no longer counts for the rates of their last take); when none is idle,
+// the take fails with [ErrFull] rather than forget a key that still
 // counts. Lookups probe a table of exactly n slots, so keep some headroom:
-// above three quarters full they slow down. A slot costs about
-// 1.2 KB plus 17 bytes per entry ([WithMaxEntries]) of file, all reserved
-// on the file system by [Open]. Default: [DefaultMaxKeys]; at most 4194304.
+// above three quarters full they slow down. Each slot costs 8 bytes of
+// index plus its own size (see [WithMaxEntries] and [WithMaxRates]), all
+// reserved on the file system by [Open]. Default: [DefaultMaxKeys]; at
+// most 4194304.
 func WithMaxKeys(n int) Option {
-	return optionFunc(func(cfg *config) { cfg.maxKeys = n })
+	return func(c *config) { c.maxKeys = n }
 }
 
-// WithMaxEntries sets how many entries one key's ring holds. Units put under
-// one name in one millisecond share an entry. When a key's ring is full of
-// entries still inside the largest window, a put that would be admitted
-// fails with [ErrFull] instead. Default: [DefaultMaxEntries] of the rates;
-// at most 4194304.
-func WithMaxEntries(n int) Option {
-	return optionFunc(func(cfg *config) { cfg.maxEntries = n })
-}
-
-// WithMaxKeyLen sets the longest key, in bytes, stored as it is. A longer
-// key is stored as its SHA-256 digest and its length: two keys collide only
-// if they have the same length and the same digest, which no one has ever
-// been known to find, so it is collision-free in practice. Default:
-// [DefaultMaxKeyLen]; between 32 and 4096.
+// WithMaxKeyLen sets the longest key, in bytes, stored as it is; each slot
+// spends 8 bytes plus n rounded up to 8 on its key. A longer key is stored
+// as its SHA-256 digest and its length: two keys collide only if they have
+// the same length and the same digest, which no one has ever been known to
+// find. Default: [DefaultMaxKeyLen]; between 32 and 4096.
 func WithMaxKeyLen(n int) Option {
-	return optionFunc(func(cfg *config) { cfg.maxKeyLen = n })
+	return func(c *config) { c.maxKeyLen = n }
+}
+
+// WithMaxEntries sets how many entries the log ([ratelimit.SlidingWindowLog])
+// keeps per key: an entry is the units admitted in one millisecond, and
+// costs 16 bytes of each slot, which also holds 32 bytes of log header and
+// the key (a slot is 8384 bytes with the defaults). A key's rates need at
+// most min(limit, interval in ms + 1) entries of their longest rate: a take
+// whose rates need more is an error wrapping [ratelimit.ErrInvalidArgument]
+// naming both numbers. Default: [DefaultMaxEntries]; at most 4194304.
+// Unused under GCRA and the counter.
+func WithMaxEntries(n int) Option {
+	return func(c *config) { c.maxEntries = n }
+}
+
+// WithMaxRates sets how many rates per key a slot holds state for under
+// [ratelimit.GCRA] (64 bytes per rate: two copies of the rate and its
+// state) or [ratelimit.SlidingWindowCounter] (80 bytes per rate); a slot
+// also holds the key and 24 bytes (a slot is 448 bytes under GCRA with the
+// defaults). A take with more rates is an error wrapping
+// [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxRates]; at most 64.
+// Unused under the log, which takes any number of rates.
+func WithMaxRates(n int) Option {
+	return func(c *config) { c.maxRates = n }
 }

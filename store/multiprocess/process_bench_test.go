@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// BenchmarkProcesses times acquires by 4 processes at once on one file, on
-// one key and spread over 1000 keys: b.N acquires in all, a quarter each.
-// It reports the total rate, acquires/s; the helpers' start-up is not
+// BenchmarkProcesses times takes by 4 processes at once on one file, on
+// one key and spread over 1000 keys: b.N takes in all, a quarter each.
+// It reports the total rate, takes/s; the helpers' start-up is not
 // timed.
 func BenchmarkProcesses(b *testing.B) {
 	const procs = 4
@@ -40,7 +40,7 @@ func BenchmarkProcesses(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			b.ReportMetric(float64(per*procs)/elapsed.Seconds(), "acquires/s")
+			b.ReportMetric(float64(per*procs)/elapsed.Seconds(), "takes/s")
 		})
 	}
 }

@@ -4,122 +4,278 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"sync"
+	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// Store is a [ratelimit.Factory] whose state lives in a file that every
+// Store is a [ratelimit.Store] whose state lives in a file that every
 // process opening the same path maps into memory: one exact sliding-window
-// log per key (or, with [WithAlgorithm], a few numbers per key and rate),
-// in a fixed table of key slots, shared by all the processes of a host with
-// no server.
+// log per key (or, with [WithAlgorithm], a key's rates and a few numbers
+// per rate), in a fixed table of key slots, shared by all the processes of
+// a host with no server. Rates come with each call, so one file serves any
+// number of limiters and plans; a key's state follows its rates as
+// [ratelimit.Store] says.
 //
-// Every operation takes the file's flock(2) lock, behind an in-process
-// mutex so that the goroutines of one process queue there rather than in
-// the kernel. The kernel drops the lock of a process that dies, and every
-// change commits with one 8-byte store (see slotLog, and the journal for
-// the one change that cannot), so a worker killed at any point never
-// wedges or corrupts the others.
+// Every call takes the file's flock(2) lock, behind an in-process mutex so
+// that the goroutines of one process queue there rather than in the
+// kernel; the wait for it is not bounded by the context. The kernel drops
+// the lock of a process that dies, and every change commits with one
+// 8-byte store (see slotLog and constant.go), so a worker killed at any
+// point never wedges or corrupts the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
-// [WithMaxEntries]): idle keys are dropped when a slot is needed, and a put
-// that finds no room fails with [ErrFull] rather than over-admit.
+// [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
+// new key needs one, and a take that finds no slot fails with [ErrFull]
+// rather than over-admit.
 //
 // Time is the host's wall clock in Unix milliseconds by default, the one
-// clock every process shares. A step back of the wall clock does not move
-// stamps back: PutNow stamps with the latest reading any process applied to
-// the file, so the store's time stands still until the clock catches up. A
-// step forward ages every unit at once.
+// clock every process shares; a take is judged at the clock's reading. A
+// log keeps each key's units in time order: a take read earlier than the
+// key's newest unit (the wall clock stepped back) is judged at its reading
+// and its units are stored with that newest unit, so they count no
+// shorter than they should. A step forward ages every unit at once.
 //
 // Use [Open]; the zero value is not usable. A Store is safe for concurrent
 // use. Close unmaps the file and makes later calls fail with an error
 // wrapping [ratelimit.ErrClosed]; the file stays, for the other processes.
 type Store struct {
-	path        string
-	rates       ratelimit.Rates
-	clock       ratelimit.Clock
-	maxInterval int64
-	alg         algorithm // also in the layout; here for reads without the lock
+	path  string
+	clock core.Clock
+	alg   algorithm // also in the layout; here and in lay for reads without the lock
+	lay   layout
 
 	mu   sync.Mutex
 	file *lockedFile
 	m    mapping
 	log  slotLog // scratch view of one slot, under mu
 	// Under a constant-state algorithm, scratch states under mu: st for
-	// the key being operated on, scan for sweeps and leaks.
+	// the key being operated on, scan for sweeps.
 	st, scan constState
 	closed   bool
 	faults   bool // the holder goroutine's SetPanicOnFault setting before lock, under mu
 }
 
-var _ ratelimit.Factory = (*Store)(nil)
+var (
+	_ ratelimit.Store    = (*Store)(nil)
+	_ ratelimit.Checker  = (*Store)(nil)
+	_ ratelimit.Resetter = (*Store)(nil)
+	_ io.Closer          = (*Store)(nil)
+)
 
 // Open opens the store file at path, creating it if it does not exist, and
-// maps it. rates are validated as [ratelimit.NewRates] does. Options:
-// [WithAlgorithm], [WithClock], [WithMaxKeys], [WithMaxEntries],
-// [WithMaxKeyLen].
+// maps it. Options: [WithAlgorithm], [WithClock], [WithMaxKeys],
+// [WithMaxKeyLen], [WithMaxEntries], [WithMaxRates]; a bad one is an error
+// wrapping [ratelimit.ErrInvalidArgument].
 //
-// Every process sharing the file must open it with the same rates,
-// algorithm and capacities: a file created with others is refused with an error wrapping
-// [ratelimit.ErrInvalidArgument], as is a file that is not a store; a
-// store file whose size is not the one its header records (truncated) is
-// refused with an error wrapping [ErrDamaged]. The file is created with
-// mode 0600 and must be on a local file system (flock does not lock across
-// hosts); a directory in memory such as /dev/shm suits it best, since the
-// state is worthless after a reboot. Open reserves the file's whole size
-// on the file system, an existing file's too: a file system without room
-// for it is an error wrapping [ErrFull] and the system's ENOSPC, and a new
-// file is then left empty, its space given back. Removing or replacing
-// the file while processes use it splits them.
+// Every process sharing the file must open it with the same algorithm and
+// capacities: a file created with others is refused with an error wrapping
+// [ratelimit.ErrInvalidArgument] naming the difference, as is a file that
+// is not a store; a store file whose size is not the one its header
+// records (truncated) is refused with an error wrapping [ErrDamaged]. The
+// file is created with mode 0600 and must be on a local file system (flock
+// does not lock across hosts); a directory in memory such as /dev/shm
+// suits it best, since the state is worthless after a reboot. Open
+// reserves the file's whole size on the file system, an existing file's
+// too: a file system without room for it is an error wrapping [ErrFull]
+// and the system's ENOSPC, and a new file is then left empty, its space
+// given back. Removing or replacing the file while processes use it splits
+// them.
 //
 // Open fails on systems other than Linux and macOS, with an error wrapping
 // [errors.ErrUnsupported].
-func Open(path string, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
-	rs, err := ratelimit.NewRates(rates...)
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	if len(rs) > maxRates {
-		return nil, fmt.Errorf("%w: mpstore: %d rates, at most %d fit", ratelimit.ErrInvalidArgument, len(rs), maxRates)
-	}
-	cfg, err := newConfig(rs, opts)
+	lay, err := newLayout(cfg)
 	if err != nil {
 		return nil, err
 	}
-	lay, err := newLayout(cfg, len(rs))
-	if err != nil {
-		return nil, err
-	}
-	f, data, err := openFile(path, lay, rs)
+	f, data, err := openFile(path, lay)
 	if err != nil {
 		return nil, err
 	}
 	return &Store{
-		path:        path,
-		rates:       rs,
-		clock:       cfg.clock,
-		maxInterval: rs.Largest().IntervalMillis(),
-		alg:         cfg.alg,
-		file:        f,
-		m:           newMapping(data, lay),
-		st:          newConstState(cfg.alg, len(rs)),
-		scan:        newConstState(cfg.alg, len(rs)),
+		path:  path,
+		clock: cfg.clock,
+		alg:   cfg.alg,
+		lay:   lay,
+		file:  f,
+		m:     newMapping(data, lay),
+		st:    newConstState(cfg.alg, cfg.maxRates),
+		scan:  newConstState(cfg.alg, cfg.maxRates),
 	}, nil
 }
 
-// Rates returns the rates every key is held to.
-func (s *Store) Rates() ratelimit.Rates { return s.rates }
+// Take takes n units under key against rates, all or none, and returns the
+// decision, at the store's clock's reading (see [ratelimit.Store]). n = 0
+// consumes nothing and reports the key's standing.
+//
+// It fails, admitting nothing, with an error wrapping
+// [ratelimit.ErrInvalidArgument] for a negative n or rates the file cannot
+// hold (more than [WithMaxRates] under GCRA and the counter; under the log,
+// a longest rate that needs more entries than [WithMaxEntries]);
+// [ratelimit.ErrInvalidRate] for an empty or invalid list, or rates GCRA
+// and the counter cannot compute exactly ([core.Validate]); [ErrFull] when
+// key is new and every key slot holds a key that still counts; [ErrDamaged]
+// when the file was truncated or key's slot, or the index on the way to
+// it, fails its checks.
+func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	// Named results written in place: copying a returned Decision costs
+	// more than the rest of a take.
+	err = s.op(&d, key, rates, n, true)
+	return
+}
 
-// Path returns the path of the store's file.
-func (s *Store) Path() string { return s.path }
+// Check returns the Decision Take would return for n units under key
+// against rates, at the store's clock's reading, and changes nothing. Its errors are
+// Take's, but for ErrFull: a key with no slot is judged as a key with no
+// history.
+func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
+	err = s.op(&d, key, rates, n, false)
+	return
+}
+
+// op is Take (take) or Check into d.
+func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool) (err error) {
+	if n < 0 {
+		return fmt.Errorf("%w: mpstore: weight %d for %q is negative", ratelimit.ErrInvalidArgument, n, key)
+	}
+	if err := s.fits(rates); err != nil {
+		return err
+	}
+	k := newKeyForm(key, s.lay.keyLen)
+	if err = s.lock(); err != nil {
+		return err
+	}
+	defer s.unlock(&err, d)
+	now := s.clock.Now()
+	if s.alg != algLog {
+		return s.takeConst(d, &k, rates, n, now, take)
+	}
+	return s.takeLog(d, &k, rates, n, now, take)
+}
+
+// fits reports whether rates are a list the store can hold: sorted by
+// strictly increasing intervals, of positive limits and whole intervals of
+// at most ratelimit.MaxInterval, no more than the slots hold.
+func (s *Store) fits(rates ratelimit.Rates) error {
+	if len(rates) == 0 {
+		return fmt.Errorf("%w: mpstore: no rates", ratelimit.ErrInvalidRate)
+	}
+	prev := time.Duration(0)
+	for _, r := range rates {
+		if r.Limit < 1 || r.Interval <= prev || r.Interval > ratelimit.MaxInterval || r.Interval%time.Millisecond != 0 {
+			return fmt.Errorf("%w: mpstore: %v in %v: limits must be positive, intervals whole milliseconds, increasing, at most %v", ratelimit.ErrInvalidRate, r, rates, ratelimit.MaxInterval)
+		}
+		prev = r.Interval
+	}
+	if s.alg != algLog {
+		if most := s.lay.maxRates; int64(len(rates)) > most {
+			return fmt.Errorf("%w: mpstore: %d rates (%v), a key slot holds %d (WithMaxRates)", ratelimit.ErrInvalidArgument, len(rates), rates, most)
+		}
+		return nil
+	}
+	r := rates.Largest()
+	if need := min(r.Limit, r.IntervalMillis()+1); need > s.lay.maxEntries {
+		return fmt.Errorf("%w: mpstore: %v needs up to %d log entries per key, a key slot holds %d (WithMaxEntries)", ratelimit.ErrInvalidArgument, r, need, s.lay.maxEntries)
+	}
+	return nil
+}
+
+// takeLog is op under the log; the caller holds the lock.
+func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool) error {
+	slot, free, found, err := s.find(k)
+	if err != nil {
+		return err
+	}
+	keep := rates.Largest().IntervalMillis()
+	l := &s.log
+	if !found {
+		// Judge against an empty log, and take a slot only to store.
+		core.DecideLog(d, rates, now, n, emptyLog{})
+		if !take || !d.Allowed || n == 0 {
+			return nil
+		}
+		if slot, err = s.claim(k, free, now); err != nil {
+			return err
+		}
+		l.bind(&s.m, slot)
+		l.reset(keep)
+		s.publish(slot, k)
+		l.add(now, n, rates.Smallest().Limit)
+		return nil
+	}
+	core.DecideLog(d, rates, now, n, l)
+	if l.bad != "" {
+		return s.errDamaged(slot, k.key, l.bad)
+	}
+	if !take {
+		return nil
+	}
+	if keep != l.keep {
+		if keep < l.keep {
+			s.m.forgetIdleHint() // the key may go idle sooner than the hint says
+		}
+		l.setKeep(keep)
+	}
+	if !d.Allowed || n == 0 {
+		return nil
+	}
+	newest, ok := l.newest()
+	at := now
+	if ok && newest > now {
+		at = newest // the key's units stay in time order
+	}
+	if l.len() >= s.m.lay.maxEntries && (!ok || at != newest) {
+		// Entries older than the window count for no rate any more.
+		l.drop(now - keep)
+		if l.bad != "" {
+			return s.errDamaged(slot, k.key, l.bad)
+		}
+		if l.len() >= s.m.lay.maxEntries {
+			// Sound entries have distinct milliseconds and at least one
+			// unit each: no more than fits (see fits) are in the window.
+			return s.errDamaged(slot, k.key, fmt.Sprintf("its ring holds %d entries inside the last %dms, more than %v admits", l.len(), keep, rates.Largest()))
+		}
+	}
+	l.add(at, n, rates.Smallest().Limit)
+	return nil
+}
+
+// Reset forgets key: its slot is released, and its next take starts with
+// no history. A key with no slot is left as it is. It fails with an error
+// wrapping [ErrDamaged] when the file was truncated or key's slot, or the
+// index on the way to it, fails its checks; the key then stays as it is.
+func (s *Store) Reset(_ context.Context, key string) (err error) {
+	k := newKeyForm(key, s.lay.keyLen)
+	if err = s.lock(); err != nil {
+		return err
+	}
+	defer s.unlock(&err, nil)
+	slot, _, found, err := s.find(&k)
+	if err != nil || !found {
+		return err
+	}
+	if s.alg != algLog {
+		if bad := s.m.loadState(s.m.slot(slot), &s.st, s.clock.Now()); bad != "" {
+			return s.errDamaged(slot, key, bad)
+		}
+	}
+	s.release(slot)
+	return nil
+}
 
 // lock takes the store's lock: the mutex, then the file lock. It checks
-// that the file still has its header and finishes the change of a holder
-// that died halfway, if any. Until unlock, a fault on the mapping panics
-// (see fault.go): every caller defers unlock right after a lock that
-// succeeded.
+// that the file still has its header. Until unlock, a fault on the mapping
+// panics (see fault.go): every caller defers unlock right after a lock
+// that succeeded.
 func (s *Store) lock() (err error) {
 	s.mu.Lock()
 	if s.closed {
@@ -133,15 +289,12 @@ func (s *Store) lock() (err error) {
 	s.faults = debug.SetPanicOnFault(true)
 	held := false
 	defer func() {
-		if !held { // an error, or a panic in the replay
+		if !held { // an error, or a fault reading the header
 			s.leave(recover(), &err, nil)
 		}
 	}()
 	if *s.m.at(hMagic) != magic {
 		return fmt.Errorf("%w: %s: its header is gone (the file was emptied or overwritten)", ErrDamaged, s.path)
-	}
-	if *s.m.at(jState) != 0 {
-		s.replay()
 	}
 	held = true
 	return nil
@@ -174,237 +327,10 @@ func (s *Store) leave(r any, err *error, d *ratelimit.Decision) {
 	}
 }
 
-// now returns the store's time: the clock, or the latest reading a process
-// applied to the file if that is later. The lock must be held.
-func (s *Store) now() int64 { return max(s.clock.Now(), *s.m.at(hFloor)) }
-
-// time is now for callers that do not hold the lock: the floor is read
-// with one load of its whole word (loadWord), so the file lock is not
-// needed.
-func (s *Store) time() (t int64, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
-	}
-	err = catchFault(s.m.data, s.path, func() {
-		t = max(s.clock.Now(), loadWord(s.m.at(hFloor)))
-	})
-	return t, err
-}
-
-// stamp returns the store's time and records it, so that no later stamp, in
-// any process, goes back. The lock must be held.
-func (s *Store) stamp() int64 {
-	floor := s.m.at(hFloor)
-	t := s.clock.Now()
-	if t <= *floor {
-		return *floor
-	}
-	storeWord(floor, t)
-	return t
-}
-
-// advance records now, a reading of the clock, as one later stamps must not
-// go below: before a leak. The lock must be held.
-func (s *Store) advance(now int64) {
-	if floor := s.m.at(hFloor); now > *floor {
-		storeWord(floor, now)
-	}
-}
-
-// Acquire puts weight units under name, stamped with the store's time. It
-// fails with an error wrapping [ErrFull] when name is new and every key slot
-// holds a key that still counts, or when name's ring is full of entries
-// inside the window; with an error wrapping [ErrDamaged] when the file was
-// truncated or name's slot, or the index on the way to it, fails its
-// checks. Either way it admits nothing and stores no unit.
-func (s *Store) Acquire(_ context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
-	// Named results written in place: copying a returned Decision costs
-	// more than the rest of a put (see memorystore).
-	err = s.put(&d, name, ratelimit.Item{Name: name, Weight: weight}, true)
-	return
-}
-
-// put judges item against key's log into d and stores it if allowed; now
-// stamps it with the store's time.
-func (s *Store) put(d *ratelimit.Decision, key string, item ratelimit.Item, now bool) (err error) {
-	if item.Weight < 0 {
-		return ratelimit.WeightError(item.Name, item.Weight)
-	}
-	if s.alg != algLog {
-		return s.putConst(d, key, item, now)
-	}
-	k := newKeyForm(key, s.m.lay.keyLen)
-	if err = s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock(&err, d)
-	if now {
-		item.Time = s.stamp()
-	}
-	slot, free, found, err := s.find(&k)
-	if err != nil {
-		return err
-	}
-	if !found {
-		// Judge against an empty log, and take a slot only to store.
-		ratelimit.SlidingWindowLog{}.DecideInto(d, s.rates, item, emptyLog{})
-		if !d.Allowed || item.Weight == 0 {
-			return nil
-		}
-		if slot, err = s.claim(&k, free, min(item.Time, s.now())); err != nil {
-			return err
-		}
-		s.log.bind(&s.m, slot)
-	} else {
-		ratelimit.SlidingWindowLog{}.DecideInto(d, s.rates, item, &s.log)
-		if s.log.bad != "" {
-			return s.errDamaged(slot, key, s.log.bad)
-		}
-		if !d.Allowed || item.Weight == 0 {
-			return nil
-		}
-	}
-	return s.store(slot, key, item)
-}
-
-// store adds item, admitted, to the log of slot, which s.log is bound to.
-func (s *Store) store(slot int64, key string, item ratelimit.Item) error {
-	l := &s.log
-	tag := l.tagFor(key, item.Name)
-	newest, ok := l.newest()
-	if ok && item.Time == newest && *l.tag(l.tail - 1) == tag {
-		l.merge(item.Weight)
-		return nil
-	}
-	if l.len() >= s.m.lay.maxEntries {
-		// Entries older than the window at the put's time (or the store's,
-		// if earlier) count for no rate any more.
-		l.leak(min(item.Time, s.now()) - s.maxInterval)
-		if l.bad != "" {
-			return s.errDamaged(slot, key, l.bad)
-		}
-		if l.len() >= s.m.lay.maxEntries {
-			return fmt.Errorf("%w: key %q holds %d entries inside the last %dms, its maximum", ErrFull, key, l.len(), s.maxInterval)
-		}
-		newest, ok = l.newest()
-	}
-	if !ok || item.Time >= newest {
-		l.append(item.Time, item.Weight, tag)
-		return nil
-	}
-	pos := l.after(item.Time)
-	if l.bad != "" {
-		return s.errDamaged(slot, key, l.bad)
-	}
-	s.insert(slot, l, pos, item.Time, item.Weight, tag)
-	return nil
-}
-
-// with runs fn on name's log (nil if name has no slot) under the lock. A
-// log found damaged, before fn or by what fn read, is an error wrapping
-// ErrDamaged, and fn's results are not to be used.
-func (s *Store) with(name string, fn func(*slotLog)) (err error) {
-	k := newKeyForm(name, s.m.lay.keyLen)
-	if err = s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock(&err, nil)
-	slot, _, found, err := s.find(&k)
-	if err != nil {
-		return err
-	}
-	if !found {
-		fn(nil)
-		return nil
-	}
-	fn(&s.log)
-	if s.log.bad != "" {
-		return s.errDamaged(slot, name, s.log.bad)
-	}
-	return nil
-}
-
 // errDamaged returns the error for key's slot, found damaged: why says
 // what is wrong with it.
 func (s *Store) errDamaged(slot int64, key, why string) error {
 	return fmt.Errorf("%w: %s: key slot %d, on the way to the key %q: %s", ErrDamaged, s.path, slot, key, why)
-}
-
-// Leak removes, from every key, the units older than the largest interval
-// at now (a unit at exactly now minus that interval still counts and is
-// kept), releases the slots of keys left empty, and returns the number of
-// units removed. Puts never need it: a full ring or table reclaims what no
-// longer counts. It is for keeping [Store.Len] low.
-//
-// A key slot that fails its checks (see [ErrDamaged]) is left as it is:
-// Leak does the rest, then returns the units it removed and an error
-// wrapping [ErrDamaged] that lists those slots.
-//
-// Under GCRA or the counter ([WithAlgorithm]), Leak releases instead the
-// slots of the keys whose state counts nothing at now (every rate back to
-// its full limit), and returns 0.
-func (s *Store) Leak(_ context.Context, now int64) (n int64, err error) {
-	if err = s.lock(); err != nil {
-		return 0, err
-	}
-	defer s.unlock(&err, nil)
-	s.advance(min(now, s.clock.Now())) // see memorystore's Bucket.Leak
-	var damaged []int64
-	if s.m.lay.alg != algLog {
-		damaged = s.leakConst(now)
-	} else {
-		m, l := &s.m, &s.log
-		for i := range m.lay.maxKeys {
-			if uint64(*m.index(i))&indexInUse == 0 {
-				continue
-			}
-			l.bind(m, i)
-			if l.bad == "" {
-				n += l.leak(now - s.maxInterval)
-			}
-			if l.bad != "" {
-				damaged = append(damaged, i)
-				continue
-			}
-			if l.empty() {
-				m.forgetIdleHint()
-				s.release(i)
-			}
-		}
-	}
-	if len(damaged) > 0 {
-		return n, fmt.Errorf("%w: %s: key slots %v fail their checks; Leak left them as they are", ErrDamaged, s.path, damaged)
-	}
-	return n, nil
-}
-
-// Len returns the number of keys holding a slot.
-func (s *Store) Len() (n int, err error) {
-	if err = s.lock(); err != nil {
-		return 0, err
-	}
-	defer s.unlock(&err, nil)
-	for i := range s.m.lay.maxKeys {
-		if uint64(*s.m.index(i))&indexInUse != 0 {
-			n++
-		}
-	}
-	return n, nil
-}
-
-// Bucket returns a view of name's bucket. The view holds no state of its
-// own: each call finds name's slot in the file, so it stays right after the
-// key is released. Units put through the view go to name's log under the
-// item's own name. Closing the view does nothing; close the Store.
-func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	return &keyBucket{s: s, name: name}, nil
 }
 
 // Close unmaps the file and closes it. The file stays on disk, with its

@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package mpstore_test
+package mpstore
 
 import (
 	"errors"
@@ -11,35 +11,33 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	mpstore "github.com/gorate/ratelimit/store/multiprocess"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-func TestOpenRejectsBadInput(t *testing.T) {
-	good := []ratelimit.Rate{ratelimit.PerSecond(1)}
+func TestOpenRejectsBadOptions(t *testing.T) {
 	tests := []struct {
-		name  string
-		rates []ratelimit.Rate
-		opts  []mpstore.Option
-		want  error
+		name string
+		opts []Option
 	}{
-		{"no rates", nil, nil, ratelimit.ErrInvalidRates},
-		{"zero limit", []ratelimit.Rate{ratelimit.PerSecond(0)}, nil, ratelimit.ErrInvalidRate},
-		{"bad list", []ratelimit.Rate{ratelimit.PerMinute(3), ratelimit.PerDay(1)}, nil, ratelimit.ErrInvalidRates},
-		{"nil clock", good, []mpstore.Option{mpstore.WithClock(nil)}, ratelimit.ErrInvalidArgument},
-		{"zero keys", good, []mpstore.Option{mpstore.WithMaxKeys(0)}, ratelimit.ErrInvalidArgument},
-		{"zero entries", good, []mpstore.Option{mpstore.WithMaxEntries(0)}, ratelimit.ErrInvalidArgument},
-		{"short keys", good, []mpstore.Option{mpstore.WithMaxKeyLen(16)}, ratelimit.ErrInvalidArgument},
-		{"huge file", good, []mpstore.Option{mpstore.WithMaxKeys(1 << 22), mpstore.WithMaxEntries(1 << 22)}, ratelimit.ErrInvalidArgument},
-		{"unknown algorithm", good, []mpstore.Option{mpstore.WithAlgorithm("leaky-bucket")}, ratelimit.ErrInvalidArgument},
-		{"gcra inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []mpstore.Option{mpstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, ratelimit.ErrInvalidRates},
-		{"counter inexact", []ratelimit.Rate{ratelimit.PerSecond(1 << 44)}, []mpstore.Option{mpstore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowCounter)}, ratelimit.ErrInvalidRates},
+		{"zero keys", []Option{WithMaxKeys(0)}},
+		{"too many keys", []Option{WithMaxKeys(maxMaxKeys + 1)}},
+		{"zero entries", []Option{WithMaxEntries(0)}},
+		{"zero rates", []Option{WithMaxRates(0)}},
+		{"too many rates", []Option{WithMaxRates(maxMaxRates + 1)}},
+		{"short keys", []Option{WithMaxKeyLen(16)}},
+		{"long keys", []Option{WithMaxKeyLen(maxKeyLenCap + 1)}},
+		{"huge file", []Option{WithMaxKeys(1 << 22), WithMaxEntries(1 << 22)}},
+		{"unknown algorithm", []Option{WithAlgorithm("leaky-bucket")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tempPath(t)
-			if _, err := mpstore.Open(path, tt.rates, tt.opts...); !errors.Is(err, tt.want) {
-				t.Fatalf("Open: err = %v, want %v", err, tt.want)
+			if s, err := Open(path, tt.opts...); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+				if err == nil {
+					s.Close()
+				}
+				t.Fatalf("Open: err = %v, want ErrInvalidArgument", err)
 			}
 			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("a refused Open left a file behind: %v", err)
@@ -48,33 +46,86 @@ func TestOpenRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestReopen opens an existing file with the layout it was made with (fine,
-// state kept) and with others (refused, naming the difference, file
-// untouched).
-func TestReopen(t *testing.T) {
-	rates := []ratelimit.Rate{ratelimit.PerSecond(5)}
-	path := tempPath(t)
-	s := openStore(t, path, rates, mpstore.WithMaxKeys(64))
-	s.Acquire(t.Context(), "a", 2)
-	s.Close()
+// TestTakeRejectsBadInput passes what the store cannot judge: every call
+// fails with the sentinel named, admits nothing, and takes no slot.
+func TestTakeRejectsBadInput(t *testing.T) {
+	ms := time.Millisecond
 	tests := []struct {
 		name  string
-		rates []ratelimit.Rate
-		opts  []mpstore.Option
-		want  string // in the error; "" for none
+		alg   ratelimit.Algorithm
+		rates ratelimit.Rates
+		n     int64
+		want  error
 	}{
-		{"same", rates, []mpstore.Option{mpstore.WithMaxKeys(64)}, ""},
-		{"other rates", []ratelimit.Rate{ratelimit.PerSecond(6)}, []mpstore.Option{mpstore.WithMaxKeys(64)}, "enforces 5/s, not 6/s"},
-		{"more rates", []ratelimit.Rate{ratelimit.PerSecond(5), ratelimit.PerMinute(100)}, []mpstore.Option{mpstore.WithMaxKeys(64)}, "enforces 5/s, not 5/s, 100/min"},
-		{"other keys", rates, nil, "64 key slots, not 4096"},
-		{"other entries", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithMaxEntries(99)}, "10 entries per key, not 99"},
-		{"other key length", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithMaxKeyLen(64)}, "128 bytes of key, not 64"},
-		{"other algorithm", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}, "uses the algorithm sliding-window-log, not gcra"},
-		{"log named", rates, []mpstore.Option{mpstore.WithMaxKeys(64), mpstore.WithAlgorithm(ratelimit.AlgorithmSlidingWindowLog)}, ""},
+		{"negative n", "", ratelimit.Rates{ratelimit.PerSecond(5)}, -1, ratelimit.ErrInvalidArgument},
+		{"no rates", "", nil, 1, ratelimit.ErrInvalidRate},
+		{"zero limit", "", ratelimit.Rates{ratelimit.PerSecond(0)}, 1, ratelimit.ErrInvalidRate},
+		{"zero interval", ratelimit.GCRA, ratelimit.Rates{{Limit: 5}}, 1, ratelimit.ErrInvalidRate},
+		{"interval not whole", ratelimit.SlidingWindowCounter, ratelimit.Rates{{Limit: 5, Interval: ms + 1}}, 1, ratelimit.ErrInvalidRate},
+		{"interval too long", ratelimit.GCRA, ratelimit.Rates{{Limit: 5, Interval: ratelimit.MaxInterval + ms}}, 1, ratelimit.ErrInvalidRate},
+		{"not sorted", "", ratelimit.Rates{ratelimit.PerMinute(50), ratelimit.PerSecond(5)}, 1, ratelimit.ErrInvalidRate},
+		{"same interval twice", ratelimit.GCRA, ratelimit.Rates{ratelimit.PerSecond(5), ratelimit.PerSecond(6)}, 1, ratelimit.ErrInvalidRate},
+		{"GCRA inexact", ratelimit.GCRA, ratelimit.Rates{ratelimit.PerSecond(1 << 44)}, 1, ratelimit.ErrInvalidRate},
+		{"counter inexact", ratelimit.SlidingWindowCounter, ratelimit.Rates{ratelimit.PerSecond(1 << 44)}, 1, ratelimit.ErrInvalidRate},
+		{"more rates than a slot holds", ratelimit.GCRA, mustRates(t, "1/ms, 10/s, 20/min, 30/h, 40/d"), 1, ratelimit.ErrInvalidArgument},
+		{"more entries than a slot holds", "", ratelimit.Rates{ratelimit.PerMinute(513)}, 1, ratelimit.ErrInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := mpstore.Open(path, tt.rates, tt.opts...)
+			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg))
+			if d, err := s.Take(t.Context(), "k", tt.rates, tt.n); !errors.Is(err, tt.want) || d != (ratelimit.Decision{}) {
+				t.Fatalf("Take = %v, %v; want %v", d, err, tt.want)
+			}
+			if d, err := s.Check(t.Context(), "k", tt.rates, tt.n); !errors.Is(err, tt.want) || d != (ratelimit.Decision{}) {
+				t.Fatalf("Check = %v, %v; want %v", d, err, tt.want)
+			}
+			if n := keysInUse(t, s); n != 0 {
+				t.Fatalf("%d keys in use after a refused take", n)
+			}
+		})
+	}
+}
+
+// TestRateChangeRefusedKeepsState takes under GCRA rates, then under rates
+// it cannot compute exactly: the take fails, and the key's state and rates
+// stay as they were.
+func TestRateChangeRefusedKeepsState(t *testing.T) {
+	clock := core.NewFakeClock(0)
+	s := openTest(t, tempPath(t), WithAlgorithm(ratelimit.GCRA), WithClock(clock))
+	rates := mustRates(t, "5/s")
+	take(t, s, "k", rates, 3)
+	if _, err := s.Take(t.Context(), "k", ratelimit.Rates{ratelimit.PerSecond(1 << 44)}, 1); !errors.Is(err, ratelimit.ErrInvalidRate) {
+		t.Fatalf("Take under inexact rates: err = %v, want ErrInvalidRate", err)
+	}
+	if d := take(t, s, "k", rates, 0); d.Remaining != 2 {
+		t.Fatalf("Take(0) = %v; want 2 left, the state unchanged", d)
+	}
+}
+
+// TestReopen opens an existing file with the layout it was made with (fine,
+// state kept) and with others (refused, naming the difference).
+func TestReopen(t *testing.T) {
+	rates := mustRates(t, "5/s")
+	path := tempPath(t)
+	s := openTest(t, path, WithMaxKeys(64))
+	take(t, s, "a", rates, 2)
+	s.Close()
+	tests := []struct {
+		name string
+		opts []Option
+		want string // in the error; "" for none
+	}{
+		{"same", []Option{WithMaxKeys(64)}, ""},
+		{"log named", []Option{WithMaxKeys(64), WithAlgorithm(ratelimit.SlidingWindowLog)}, ""},
+		{"rates per key unused by the log", []Option{WithMaxKeys(64), WithMaxRates(9)}, ""},
+		{"other keys", nil, "64 key slots, not 4096"},
+		{"other entries", []Option{WithMaxKeys(64), WithMaxEntries(99)}, "512 entries per key, not 99"},
+		{"other key length", []Option{WithMaxKeys(64), WithMaxKeyLen(64)}, "128 bytes of key, not 64"},
+		{"other algorithm", []Option{WithMaxKeys(64), WithAlgorithm(ratelimit.GCRA)}, "uses the algorithm sliding-window-log, not gcra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(path, tt.opts...)
 			if tt.want != "" {
 				if !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("Open: err = %v, want ErrInvalidArgument saying %q", err, tt.want)
@@ -85,11 +136,22 @@ func TestReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			b, _ := s.Bucket(t.Context(), "a")
-			if n, err := b.Count(t.Context()); err != nil || n != 2 {
-				t.Fatalf("Count after reopening = %d, %v; want 2", n, err)
+			if d := take(t, s, "a", rates, 0); d.Remaining != 3 {
+				t.Fatalf("Take(0) after reopening = %v; want 3 left", d)
 			}
 		})
+	}
+
+	// A constant-state file records its rates per key, not entries.
+	path = tempPath(t)
+	openTest(t, path, WithAlgorithm(ratelimit.GCRA)).Close()
+	if s, err := Open(path, WithAlgorithm(ratelimit.GCRA), WithMaxEntries(7)); err != nil {
+		t.Fatalf("Open of a GCRA file with another (unused) number of entries: %v", err)
+	} else {
+		s.Close()
+	}
+	if _, err := Open(path, WithAlgorithm(ratelimit.GCRA), WithMaxRates(2)); err == nil || !strings.Contains(err.Error(), "4 rates per key, not 2") {
+		t.Fatalf("Open of a GCRA file with other rates per key: err = %v", err)
 	}
 }
 
@@ -107,7 +169,7 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 			if err := os.WriteFile(path, tt.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := mpstore.Open(path, []ratelimit.Rate{ratelimit.PerSecond(1)}); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			if _, err := Open(path); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 				t.Fatalf("Open: err = %v, want ErrInvalidArgument", err)
 			}
 			if got, _ := os.ReadFile(path); string(got) != string(tt.content) {
@@ -117,125 +179,115 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 	}
 }
 
-// TestKeySlotsFull fills a table of three slots: a new key fails with
-// ErrFull while every key still counts, known keys go on, and idle keys give
-// up their slots.
+// TestKeySlotsFull fills a table of three slots, for every algorithm: a
+// new key fails with ErrFull while every key still counts, known keys go
+// on, and idle keys give up their slots.
 func TestKeySlotsFull(t *testing.T) {
-	clock := ratelimit.NewFakeClock(0)
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerSecond(5)}, mpstore.WithClock(clock), mpstore.WithMaxKeys(3))
-	ctx := t.Context()
-	for i := range 3 {
-		if d, err := s.Acquire(ctx, fmt.Sprint("k", i), 1); err != nil || !d.Allowed {
-			t.Fatalf("Acquire k%d = %+v, %v", i, d, err)
-		}
-	}
-	clock.Set(1000) // the units at 0 still count
-	if d, err := s.Acquire(ctx, "k3", 1); !errors.Is(err, mpstore.ErrFull) || d.Allowed {
-		t.Fatalf("Acquire past the slots = %+v, %v; want ErrFull", d, err)
-	}
-	if d, err := s.Acquire(ctx, "k3", 0); err != nil || !d.Allowed {
-		t.Fatalf("weight 0 needs no slot: %+v, %v", d, err)
-	}
-	if d, err := s.Acquire(ctx, "k0", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire of a known key with the table full = %+v, %v", d, err)
-	}
-	clock.Set(1001) // k1 and k2 are idle, k0 is not
-	for _, k := range []string{"k3", "k4"} {
-		if d, err := s.Acquire(ctx, k, 1); err != nil || !d.Allowed {
-			t.Fatalf("Acquire %s after keys went idle = %+v, %v", k, d, err)
-		}
-	}
-	if _, err := s.Acquire(ctx, "k5", 1); !errors.Is(err, mpstore.ErrFull) {
-		t.Fatalf("Acquire k5: err = %v, want ErrFull", err)
-	}
-	b, _ := s.Bucket(ctx, "k0")
-	if n, _ := b.Count(ctx); n != 2 {
-		t.Fatalf("k0 holds %d units, want 2 (an active key is never dropped)", n)
-	}
-	if n, err := s.Len(); err != nil || n != 3 {
-		t.Fatalf("Len = %d, %v; want 3", n, err)
+	rates := mustRates(t, "5/s")
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			clock := core.NewFakeClock(0)
+			s := openTest(t, tempPath(t), WithAlgorithm(alg), WithClock(clock), WithMaxKeys(3))
+			ctx := t.Context()
+			for i := range 3 {
+				take(t, s, fmt.Sprint("k", i), rates, 5)
+			}
+			clock.Set(199) // every algorithm still counts the units at 0
+			if d, err := s.Take(ctx, "k3", rates, 1); !errors.Is(err, ErrFull) || d.Allowed {
+				t.Fatalf("Take past the slots = %v, %v; want ErrFull", d, err)
+			}
+			if d := take(t, s, "k3", rates, 0); !d.Allowed || d.Remaining != 5 {
+				t.Fatalf("n=0 needs no slot: %v", d)
+			}
+			if d, err := s.Check(ctx, "k3", rates, 1); err != nil || !d.Allowed {
+				t.Fatalf("Check needs no slot: %v, %v", d, err)
+			}
+			clock.Set(2500)
+			take(t, s, "k0", rates, 1) // k0 counts on, k1 and k2 are idle
+			for _, k := range []string{"k3", "k4"} {
+				if d := take(t, s, k, rates, 1); !d.Allowed {
+					t.Fatalf("Take %s after keys went idle = %v", k, d)
+				}
+			}
+			if _, err := s.Take(ctx, "k5", rates, 1); !errors.Is(err, ErrFull) {
+				t.Fatalf("Take k5: err = %v, want ErrFull", err)
+			}
+			if d := take(t, s, "k0", rates, 0); d.Remaining != 4 {
+				t.Fatalf("k0 = %v; want 4 left (an active key is never dropped)", d)
+			}
+			if n := keysInUse(t, s); n != 3 {
+				t.Fatalf("%d keys in use, want 3", n)
+			}
+		})
 	}
 }
 
-// TestRingFull fills one key's ring with entries inside the window: a put
-// the rates would admit fails with ErrFull and stores nothing.
-func TestRingFull(t *testing.T) {
-	clock := ratelimit.NewFakeClock(0)
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerSecond(100)}, mpstore.WithClock(clock), mpstore.WithMaxEntries(4))
-	ctx := t.Context()
-	for ms := range int64(4) {
-		clock.Set(ms)
-		s.Acquire(ctx, "k", 1)
+// TestKeptForLastTake has a key take under an hour, then under a second:
+// its slot is kept for the interval of its last take, so a new key gets it
+// once that second is over, which the idle hint (set while the hour
+// counted) does not hold back.
+func TestKeptForLastTake(t *testing.T) {
+	hour, second := mustRates(t, "5/h"), mustRates(t, "5/s")
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			clock := core.NewFakeClock(0)
+			s := openTest(t, tempPath(t), WithAlgorithm(alg), WithClock(clock), WithMaxKeys(1))
+			ctx := t.Context()
+			take(t, s, "a", hour, 1)
+			clock.Set(5000)
+			if _, err := s.Take(ctx, "b", hour, 1); !errors.Is(err, ErrFull) {
+				t.Fatalf("Take b while a counts for the hour: err = %v, want ErrFull", err)
+			}
+			take(t, s, "a", second, 0) // a's last take: a second
+			if d := take(t, s, "b", hour, 1); !d.Allowed {
+				t.Fatalf("Take b once a counts for a second only = %v", d)
+			}
+		})
 	}
-	if d, err := s.Acquire(ctx, "k", 1); err != nil || !d.Allowed {
-		t.Fatalf("a put in the newest entry's millisecond merges: %+v, %v", d, err)
-	}
-	clock.Set(4)
-	if d, err := s.Acquire(ctx, "k", 1); !errors.Is(err, mpstore.ErrFull) || d.Allowed {
-		t.Fatalf("Acquire into a full ring = %+v, %v; want ErrFull", d, err)
-	}
-	b, _ := s.Bucket(ctx, "k")
-	if n, _ := b.Count(ctx); n != 5 {
-		t.Fatalf("Count = %d, want 5: the refused put stored nothing", n)
-	}
-	clock.Set(1001) // the entry at 0 left the window: its room is reclaimed
-	if d, err := s.Acquire(ctx, "k", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire once the oldest entry left the window = %+v, %v", d, err)
-	}
-	if n, _ := b.Count(ctx); n != 5 {
-		t.Fatalf("Count = %d, want 5 (one unit reclaimed, one added)", n)
+}
+
+// TestReset forgets a key under every algorithm: its slot is released for
+// a new key, its next take starts afresh, and a key with no slot is
+// nothing to reset.
+func TestReset(t *testing.T) {
+	rates := mustRates(t, "3/min")
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			s := openTest(t, tempPath(t), WithAlgorithm(alg), WithMaxKeys(1))
+			ctx := t.Context()
+			take(t, s, "a", rates, 3)
+			if err := s.Reset(ctx, "never-taken"); err != nil {
+				t.Fatalf("Reset of an unknown key: %v", err)
+			}
+			if err := s.Reset(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if n := keysInUse(t, s); n != 0 {
+				t.Fatalf("%d keys in use after Reset, want 0", n)
+			}
+			take(t, s, "b", rates, 3) // the slot is free for another key
+			if err := s.Reset(ctx, "b"); err != nil {
+				t.Fatal(err)
+			}
+			if d := take(t, s, "a", rates, 3); !d.Allowed {
+				t.Fatalf("Take of the reset key = %v; want a fresh allowance", d)
+			}
+		})
 	}
 }
 
 // TestLongKeys stores keys longer than the limit by digest: each stays its
 // own key, found again by the same bytes.
 func TestLongKeys(t *testing.T) {
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerHour(2)}, mpstore.WithMaxKeyLen(32))
-	ctx := t.Context()
+	s := openTest(t, tempPath(t), WithMaxKeyLen(32))
+	rates := mustRates(t, "2/h")
 	long := strings.Repeat("k", 4096)
-	keys := []string{long + "a", long + "b", long, strings.Repeat("k", 33), strings.Repeat("k", 32)}
-	for _, k := range keys {
+	for _, k := range []string{long + "a", long + "b", long, strings.Repeat("k", 33), strings.Repeat("k", 32), ""} {
 		for i := range 3 {
-			d, err := s.Acquire(ctx, k, 1)
-			if err != nil || d.Allowed != (i < 2) {
-				t.Fatalf("Acquire #%d of a %d-byte key = %+v, %v", i, len(k), d, err)
+			if d := take(t, s, k, rates, 1); d.Allowed != (i < 2) {
+				t.Fatalf("Take #%d of a %d-byte key = %v", i, len(k), d)
 			}
 		}
-	}
-	b, _ := s.Bucket(ctx, long+"a")
-	it, ok, err := b.Peek(ctx, 0)
-	if err != nil || !ok || it.Name != long+"a" {
-		t.Fatalf("Peek of a long key = %.40v, %v, %v", it, ok, err)
-	}
-	// A long name put through another key's view is counted, and reported
-	// under that key's name.
-	short, _ := s.Bucket(ctx, "short")
-	short.PutNow(ctx, long, 1)
-	if it, _, _ := short.Peek(ctx, 0); it.Name != "short" {
-		t.Fatalf("Peek of a long alias = %.40v, want the key's name", it)
-	}
-}
-
-// TestManyNamesInOneBucket puts more names through one key's view than it
-// keeps: the limit stays exact, and Peek reports the extra names under the
-// key's.
-func TestManyNamesInOneBucket(t *testing.T) {
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerHour(20)})
-	ctx := t.Context()
-	b, _ := s.Bucket(ctx, "global")
-	for i := range 25 {
-		d, err := b.PutNow(ctx, fmt.Sprint("user", i), 1)
-		if err != nil || d.Allowed != (i < 20) {
-			t.Fatalf("PutNow user%d = %+v, %v", i, d, err)
-		}
-	}
-	names := map[string]int{}
-	for i := range int64(20) {
-		it, _, _ := b.Peek(ctx, i)
-		names[it.Name]++
-	}
-	if len(names) != 8 || names["global"] != 13 || names["user0"] != 1 || names["user6"] != 1 {
-		t.Fatalf("names Peek reports = %v; want user0..user6 and 13 under global", names)
 	}
 }
 
@@ -243,70 +295,41 @@ func TestManyNamesInOneBucket(t *testing.T) {
 // one state and one limit.
 func TestSharedInProcess(t *testing.T) {
 	path := tempPath(t)
-	rates := []ratelimit.Rate{ratelimit.PerHour(3)}
-	s1, s2 := openStore(t, path, rates), openStore(t, path, rates)
-	ctx := t.Context()
-	s1.Acquire(ctx, "a", 2)
-	if d, err := s2.Acquire(ctx, "a", 2); err != nil || d.Allowed || d.Remaining != 1 {
-		t.Fatalf("Acquire through the second store = %+v, %v; want denied with 1 left", d, err)
+	rates := mustRates(t, "3/h")
+	s1, s2 := openTest(t, path), openTest(t, path)
+	take(t, s1, "a", rates, 2)
+	if d := take(t, s2, "a", rates, 2); d.Allowed || d.Remaining != 1 {
+		t.Fatalf("Take through the second store = %v; want denied with 1 left", d)
 	}
 	s1.Close()
-	if d, err := s2.Acquire(ctx, "a", 1); err != nil || !d.Allowed || d.Remaining != 0 {
-		t.Fatalf("Acquire after the first store closed = %+v, %v", d, err)
+	if d := take(t, s2, "a", rates, 1); !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("Take after the first store closed = %v", d)
 	}
 }
 
-// TestStampsNeverGoBack steps the clock back: PutNow stamps with the
-// latest time already applied, in this store or another on the file.
-func TestStampsNeverGoBack(t *testing.T) {
+// TestClockBehind takes from a store whose clock is behind another's on
+// one file, as after a step back of the wall clock: it judges at its own
+// reading, counting the units stamped after it, and stores its units with
+// the key's newest, so that they count as long as those do, not less.
+func TestClockBehind(t *testing.T) {
 	path := tempPath(t)
-	rates := []ratelimit.Rate{ratelimit.PerSecond(2)}
-	clock, behind := ratelimit.NewFakeClock(1000), ratelimit.NewFakeClock(500)
-	s := openStore(t, path, rates, mpstore.WithClock(clock))
-	late := openStore(t, path, rates, mpstore.WithClock(behind))
-	ctx := t.Context()
-	b, _ := s.Bucket(ctx, "a")
-	if _, err := b.Put(ctx, ratelimit.Item{Name: "a", Time: 0, Weight: 2}); err != nil {
-		t.Fatal(err)
+	rates := mustRates(t, "3/s")
+	ahead, behind := core.NewFakeClock(1000), core.NewFakeClock(500)
+	s, late := openTest(t, path, WithClock(ahead)), openTest(t, path, WithClock(behind))
+	take(t, s, "a", rates, 2)
+	if d, err := late.Check(t.Context(), "a", rates, 2); err != nil || d.RetryAfter != 1501*time.Millisecond {
+		t.Fatalf("Check from a clock behind = %v, %v; want retry in 1.501s (judged at 500)", d, err)
 	}
-	if n, _ := b.Leak(ctx, 1001); n != 2 {
-		t.Fatalf("Leak(1001) removed %d units, want 2", n)
+	if d := take(t, late, "a", rates, 1); !d.Allowed || d.Remaining != 0 || d.ResetAfter != 1501*time.Millisecond {
+		t.Fatalf("Take from a clock behind = %v; want allowed, 0 left, reset in 1.501s", d)
 	}
-	d, err := late.Acquire(ctx, "a", 1)
-	if err != nil || !d.Allowed || d.Time != 1000 {
-		t.Fatalf("Acquire from a clock behind = %+v, %v; want stamped at 1000 (the leak's clock, not the future 1001)", d, err)
+	ahead.Set(2000) // the unit taken at 500 counts as one taken at 1000
+	if d := take(t, s, "a", rates, 1); d.Allowed {
+		t.Fatalf("Take at 2000 = %v; want denied", d)
 	}
-	lb, _ := late.Bucket(ctx, "a")
-	if now, _ := lb.Now(ctx); now != 1000 {
-		t.Fatalf("Now on the clock behind = %d, want 1000", now)
-	}
-	clock.Set(2000)
-	if d, _ := s.Acquire(ctx, "a", 1); d.Time != 2000 {
-		t.Fatalf("Acquire stamped %d, want the clock's 2000", d.Time)
-	}
-}
-
-// TestStoreLeak trims every key and releases the emptied ones.
-func TestStoreLeak(t *testing.T) {
-	clock := ratelimit.NewFakeClock(0)
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerSecond(5)}, mpstore.WithClock(clock))
-	ctx := t.Context()
-	for i := range 10 {
-		s.Acquire(ctx, fmt.Sprint("old", i), 2)
-	}
-	clock.Set(600)
-	s.Acquire(ctx, "fresh", 1)
-	if n, err := s.Leak(ctx, 1000); err != nil || n != 0 {
-		t.Fatalf("Leak(1000) = %d, %v; want 0 (the edge is inclusive)", n, err)
-	}
-	if n, err := s.Leak(ctx, 1001); err != nil || n != 20 {
-		t.Fatalf("Leak(1001) = %d, %v; want 20", n, err)
-	}
-	if n, _ := s.Len(); n != 1 {
-		t.Fatalf("Len = %d after the leak, want 1", n)
-	}
-	if d, err := s.Acquire(ctx, "old3", 5); err != nil || !d.Allowed {
-		t.Fatalf("Acquire of a released key = %+v, %v", d, err)
+	ahead.Set(2001)
+	if d := take(t, s, "a", rates, 3); !d.Allowed {
+		t.Fatalf("Take at 2001 = %v", d)
 	}
 }
 
@@ -315,16 +338,16 @@ func TestStoreLeak(t *testing.T) {
 // behind.
 func TestClose(t *testing.T) {
 	ctx := t.Context()
+	rates := mustRates(t, "5/s")
 	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
 	var paths []string
 	for range 20 {
 		paths = append(paths, tempPath(t))
-		s, err := mpstore.Open(paths[len(paths)-1], []ratelimit.Rate{ratelimit.PerSecond(5)})
+		s, err := Open(paths[len(paths)-1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := s.Bucket(ctx, "a")
-		s.Acquire(ctx, "a", 1)
+		take(t, s, "a", rates, 1)
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
@@ -332,13 +355,9 @@ func TestClose(t *testing.T) {
 			t.Fatalf("second Close: %v", err)
 		}
 		for name, call := range map[string]func() error{
-			"Acquire": func() error { _, err := s.Acquire(ctx, "a", 1); return err },
-			"Bucket":  func() error { _, err := s.Bucket(ctx, "a"); return err },
-			"Leak":    func() error { _, err := s.Leak(ctx, 0); return err },
-			"Len":     func() error { _, err := s.Len(); return err },
-			"Count":   func() error { _, err := b.Count(ctx); return err },
-			"Peek":    func() error { _, _, err := b.Peek(ctx, 0); return err },
-			"Now":     func() error { _, err := b.Now(ctx); return err },
+			"Take":  func() error { _, err := s.Take(ctx, "a", rates, 1); return err },
+			"Check": func() error { _, err := s.Check(ctx, "a", rates, 1); return err },
+			"Reset": func() error { return s.Reset(ctx, "a") },
 		} {
 			if err := call(); !errors.Is(err, ratelimit.ErrClosed) {
 				t.Fatalf("%s after Close: err = %v, want ErrClosed", name, err)
@@ -373,37 +392,54 @@ func openFDs(t *testing.T) int {
 	return len(entries)
 }
 
-func TestAcquireNoAllocs(t *testing.T) {
-	s := openStore(t, tempPath(t), []ratelimit.Rate{ratelimit.PerSecond(1 << 40)})
-	ctx := t.Context()
-	for range 1000 {
-		s.Acquire(ctx, "key", 1)
-	}
-	if n := testing.AllocsPerRun(1000, func() { s.Acquire(ctx, "key", 1) }); n != 0 {
-		t.Fatalf("Acquire allocates %v times per call, want 0", n)
+// TestNoAllocs: a take or check of a key's usual rates allocates nothing,
+// under every algorithm.
+func TestNoAllocs(t *testing.T) {
+	rates := mustRates(t, "1000000/100ms, 10000000/s")
+	for _, alg := range algorithms {
+		s := openTest(t, tempPath(t), WithAlgorithm(alg), WithMaxEntries(1024))
+		ctx := t.Context()
+		take(t, s, "key", rates, 1)
+		if n := testing.AllocsPerRun(1000, func() { s.Take(ctx, "key", rates, 1) }); n != 0 {
+			t.Errorf("%s: Take allocates %v times per call, want 0", alg, n)
+		}
+		if n := testing.AllocsPerRun(1000, func() { s.Check(ctx, "key", rates, 1) }); n != 0 {
+			t.Errorf("%s: Check allocates %v times per call, want 0", alg, n)
+		}
 	}
 }
 
-func TestNewLimiter(t *testing.T) {
-	path := tempPath(t)
-	rates := []ratelimit.Rate{ratelimit.PerHour(2)}
-	l1, err := mpstore.NewLimiter(path, rates)
-	if err != nil {
-		t.Fatal(err)
+// TestSlotSizes holds the sizes the options' docs give: a key slot with
+// the default capacities, per algorithm, and what each entry or rate adds.
+func TestSlotSizes(t *testing.T) {
+	tests := []struct {
+		alg        ratelimit.Algorithm
+		opts       []Option
+		want, plus int64 // bytes of a slot with the defaults; per entry or rate more (before rounding to 64)
+	}{
+		{ratelimit.SlidingWindowLog, []Option{WithMaxEntries(DefaultMaxEntries + 4)}, 8384, 16},
+		{ratelimit.GCRA, []Option{WithMaxRates(DefaultMaxRates + 4)}, 448, 64},
+		{ratelimit.SlidingWindowCounter, []Option{WithMaxRates(DefaultMaxRates + 4)}, 512, 80},
 	}
-	defer l1.Close()
-	l2, err := mpstore.NewLimiter(path, rates, ratelimit.WithName("job"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l2.Close()
-	ctx := t.Context()
-	l1.Allow(ctx, "job")
-	l2.Allow(ctx, "")
-	if d, err := l1.Allow(ctx, "job"); err != nil || d.Allowed {
-		t.Fatalf("third Allow across two limiters = %+v, %v; want denied", d, err)
-	}
-	if _, err := mpstore.NewLimiter(path, rates, ratelimit.WithBuffer(-1)); !errors.Is(err, ratelimit.ErrInvalidArgument) {
-		t.Fatalf("NewLimiter with a bad option: err = %v", err)
+	for _, tt := range tests {
+		lay := func(opts ...Option) layout {
+			cfg, err := newConfig(append([]Option{WithAlgorithm(tt.alg)}, opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := newLayout(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		def, more := lay(), lay(tt.opts...)
+		if def.slotSize != tt.want {
+			t.Errorf("%s: a slot of the defaults is %d bytes, want %d", tt.alg, def.slotSize, tt.want)
+		}
+		if got := more.slotSize - def.slotSize; got < 4*tt.plus-63 || got > 4*tt.plus+63 {
+			t.Errorf("%s: a slot grows by %d bytes for 4 more, want about %d", tt.alg, got, 4*tt.plus)
+		}
+		t.Logf("%-22s %5d bytes per key slot with the defaults (+8 of index)", tt.alg, def.slotSize)
 	}
 }

@@ -11,12 +11,12 @@ import (
 // slot, that was not in use when it was placed, and no empty word lies
 // between its home and it. Each change is one store of an index word:
 //
-//   - a slot is claimed by writing its key and an empty log while its
+//   - a slot is claimed by writing its key and its first state while its
 //     index word says empty or released, then publishing the key's hash;
-//   - a slot is released (its key idle) by marking it released, never empty,
-//     so probes for the keys beyond it go on; a released word followed by an
-//     empty one is turned empty, from the end of the run backwards, since no
-//     probe can need it.
+//   - a slot is released (its key idle, or reset) by marking it released,
+//     never empty, so probes for the keys beyond it go on; a released word
+//     followed by an empty one is turned empty, from the end of the run
+//     backwards, since no probe can need it.
 
 // find returns key k's slot, or where it may be placed: the first empty or
 // released slot of its probe sequence (-1 if every slot is in use). With
@@ -26,24 +26,26 @@ import (
 // units, so what the probe passes is checked, at no cost on the common
 // path: an index word this package does not write, a slot that holds k
 // under another key's word, k's word over a slot whose key does not hash
-// to it (a name overwritten, not a collision), or k's slot whose log fails
-// its checks, is an error wrapping ErrDamaged. claim checks more before it
-// gives k a fresh slot.
+// to it (a key record overwritten, not a collision), or k's slot whose log
+// fails its checks, is an error wrapping ErrDamaged. claim checks more
+// before it gives k a fresh slot.
 func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 	m, n := &s.m, s.m.lay.maxKeys
 	i, free := int64(k.hash%uint64(n)), int64(-1)
 	for range n {
 		switch w := uint64(*m.index(i)); {
 		case w == k.hash:
-			s.log.bind(m, i)
-			if s.log.holds(k) {
-				if s.log.bad != "" {
-					return -1, -1, false, s.errDamaged(i, k.name, s.log.bad)
+			p := m.slot(i)
+			if m.holds(p, k) {
+				if m.lay.alg == algLog {
+					if s.log.bind(m, i); s.log.bad != "" {
+						return -1, -1, false, s.errDamaged(i, k.key, s.log.bad)
+					}
 				}
 				return i, -1, true, nil
 			}
-			if h, ok := m.keyHash(s.log.p); !ok || h != w {
-				return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("its key record does not hash to its index word %#x", w))
+			if h, ok := m.keyHash(p); !ok || h != w {
+				return -1, -1, false, s.errDamaged(i, k.key, fmt.Sprintf("its key record does not hash to its index word %#x", w))
 			}
 		case w == indexEmpty:
 			if free < 0 {
@@ -55,10 +57,10 @@ func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 				free = i
 			}
 		case w&indexInUse == 0:
-			return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("its index word %#x is not one this package writes", w))
+			return -1, -1, false, s.errDamaged(i, k.key, fmt.Sprintf("its index word %#x is not one this package writes", w))
 		default:
 			if m.holds(m.slot(i), k) {
-				return -1, -1, false, s.errDamaged(i, k.name, fmt.Sprintf("it holds the key under the index word %#x, not the key's %#x", w, k.hash))
+				return -1, -1, false, s.errDamaged(i, k.key, fmt.Sprintf("it holds the key under the index word %#x, not the key's %#x", w, k.hash))
 			}
 		}
 		if i++; i == n {
@@ -71,9 +73,9 @@ func (s *Store) find(k *keyForm) (slot, free int64, found bool, err error) {
 // checkProbe checks, before k, absent, gets a fresh slot, that every slot
 // in use that find's probe passed (up to its first empty slot, where find
 // stopped: the index has not changed since) holds a key that hashes to its
-// index word: k's own slot, its word and its name both overwritten, would pass
-// find's checks as another key's, and k would start again with no history.
-// It costs a hash of each key passed, on this path only.
+// index word: k's own slot, its word and its key record both overwritten,
+// would pass find's checks as another key's, and k would start again with
+// no history. It costs a hash of each key passed, on this path only.
 func (s *Store) checkProbe(k *keyForm) error {
 	m, n := &s.m, s.m.lay.maxKeys
 	i := int64(k.hash % uint64(n))
@@ -84,7 +86,7 @@ func (s *Store) checkProbe(k *keyForm) error {
 		}
 		if w&indexInUse != 0 {
 			if h, ok := m.keyHash(m.slot(i)); !ok || h != w {
-				return s.errDamaged(i, k.name, fmt.Sprintf("its key record does not hash to its index word %#x", w))
+				return s.errDamaged(i, k.key, fmt.Sprintf("its key record does not hash to its index word %#x", w))
 			}
 		}
 		if i++; i == n {
@@ -94,13 +96,14 @@ func (s *Store) checkProbe(k *keyForm) error {
 	return nil
 }
 
-// claim gives k, which find reported absent, a slot: free (from find) or,
-// when there is none, one released by dropping idle keys at now. Its log
-// is empty.
+// claim finds k, which find reported absent, a slot to write while it is
+// not published: free (from find) or, when there is none, one released by
+// dropping idle keys at now, with k's key record written. The caller
+// writes k's first state into it, then publishes it.
 func (s *Store) claim(k *keyForm, free, now int64) (int64, error) {
 	if free < 0 {
 		if hint := *s.m.at(hIdleAt); hint != 0 && now < hint {
-			return -1, s.errKeysFull(k.name)
+			return -1, s.errKeysFull(k.key)
 		}
 		s.sweep(now)
 		var err error
@@ -108,39 +111,40 @@ func (s *Store) claim(k *keyForm, free, now int64) (int64, error) {
 			return -1, err
 		}
 		if free < 0 {
-			return -1, s.errKeysFull(k.name)
+			return -1, s.errKeysFull(k.key)
 		}
 	}
 	if err := s.checkProbe(k); err != nil {
 		return -1, err
 	}
-	l := &s.log
-	l.bind(&s.m, free)
-	if s.m.lay.alg == algLog {
-		l.reset()
-	} else {
-		s.m.resetState(l.p)
-	}
-	l.setKey(k)
-	crashPoint(pointClaim)
-	storeWord(s.m.index(free), int64(k.hash))
+	s.m.setKey(s.m.slot(free), k)
 	return free, nil
 }
 
-func (s *Store) errKeysFull(name string) error {
-	return fmt.Errorf("%w: all %d key slots hold keys with units inside the last %dms, while adding %q",
-		ErrFull, s.m.lay.maxKeys, s.maxInterval, name)
+// publish makes slot, written by its claimer, k's: one store of its index
+// word.
+func (s *Store) publish(slot int64, k *keyForm) {
+	crashPoint(pointClaim)
+	storeWord(s.m.index(slot), int64(k.hash))
 }
+
+func (s *Store) errKeysFull(key string) error {
+	return fmt.Errorf("%w: all %d key slots hold keys whose state still counts, while adding %q",
+		ErrFull, s.m.lay.maxKeys, key)
+}
+
+// maxTime is a time no key becomes idle at.
+const maxTime = math.MaxInt64
 
 // sweep releases the slots of keys idle at now. When it finds none, it
 // records as the idle hint the earliest time a key can become idle, so that
 // new keys fail fast until then: the table stays full until a sweep
-// releases a slot, and keys only become idle sooner by a flush or a leak,
-// which clear the hint. A slot that fails its checks (see ErrDamaged) is
-// never released.
+// releases a slot, and keys only become idle sooner by a take of shorter
+// intervals or other rates, which clears the hint. A slot that fails its
+// checks (see ErrDamaged) is never released.
 func (s *Store) sweep(now int64) {
 	m, l := &s.m, &s.log
-	next, released := int64(math.MaxInt64), false
+	next, released := int64(maxTime), false
 	for i := range m.lay.maxKeys {
 		if uint64(*m.index(i))&indexInUse == 0 {
 			continue
@@ -159,13 +163,11 @@ func (s *Store) sweep(now int64) {
 		if l.bad != "" {
 			continue // it stays
 		}
-		if l.idle(now, s.maxInterval) {
+		if l.idle(now) {
 			s.release(i)
 			released = true
-		} else {
-			if newest, _ := l.newest(); newest < math.MaxInt64-s.maxInterval {
-				next = min(next, newest+s.maxInterval+1)
-			}
+		} else if newest, _ := l.newest(); newest < maxTime-l.keep {
+			next = min(next, newest+l.keep+1)
 		}
 	}
 	if released {
@@ -174,7 +176,7 @@ func (s *Store) sweep(now int64) {
 	storeWord(m.at(hIdleAt), next)
 }
 
-// release frees slot i, whose key is idle.
+// release frees slot i, whose key is idle or reset.
 func (s *Store) release(i int64) {
 	m, n := &s.m, s.m.lay.maxKeys
 	storeWord(m.index(i), indexReleased)
@@ -191,7 +193,7 @@ func (s *Store) release(i int64) {
 }
 
 // forgetIdleHint clears the idle hint before a change that may make a key
-// idle sooner than the hint says (a flush, a leak that empties a log).
+// idle sooner than the hint says.
 func (m *mapping) forgetIdleHint() {
 	if *m.at(hIdleAt) != 0 {
 		storeWord(m.at(hIdleAt), 0)

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 // TestTruncatedFile cuts a store's file, from this process or another,
-// while a goroutine puts into it. An access beyond the new end used to
-// raise SIGBUS, which killed the process a few milliseconds later; now the
-// put returns an error wrapping ErrDamaged, the process and a store over
+// while a goroutine takes from it. An access beyond the new end raises
+// SIGBUS, which would kill the process a few milliseconds later; instead
+// the take returns an error wrapping ErrDamaged, the process and a store over
 // another file go on, and the file lock is free. A file emptied is created
 // again by the next Open, and the damaged store sees the new one; a file
 // cut short is refused by Open as damaged.
@@ -33,18 +33,18 @@ func TestTruncatedFile(t *testing.T) {
 		{"cut after the header", func(layout) int64 { return headerSize }, false},
 		{"cut after the header by another process", func(layout) int64 { return headerSize }, true},
 	}
-	rates := []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}
+	rates := ratelimit.Rates{{Limit: 1 << 40, Interval: 100 * time.Millisecond}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
 			path := filepath.Join(t.TempDir(), "store")
-			s := openTest(t, path, rates, WithMaxKeys(64))
-			other := openTest(t, filepath.Join(t.TempDir(), "other"), rates, WithMaxKeys(64))
+			s := openTest(t, path, WithMaxKeys(64))
+			other := openTest(t, filepath.Join(t.TempDir(), "other"), WithMaxKeys(64))
 			started, done := make(chan struct{}), make(chan error, 1)
 			go func() {
 				deadline := time.Now().Add(5 * time.Second)
 				for i := 0; time.Now().Before(deadline); i++ {
-					if _, err := s.Acquire(ctx, fmt.Sprint("k", i%32), 1); err != nil {
+					if _, err := s.Take(ctx, fmt.Sprint("k", i%32), rates, 1); err != nil {
 						done <- err
 						return
 					}
@@ -52,7 +52,7 @@ func TestTruncatedFile(t *testing.T) {
 						close(started)
 					}
 				}
-				done <- errors.New("no error within 5s of puts")
+				done <- errors.New("no error within 5s of takes")
 			}()
 			<-started
 			size := tt.cut(s.m.lay)
@@ -65,21 +65,23 @@ func TestTruncatedFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := <-done; !errors.Is(err, ErrDamaged) {
-				t.Fatalf("put into a file cut to %d bytes: err = %v, want ErrDamaged", size, err)
+				t.Fatalf("take from a file cut to %d bytes: err = %v, want ErrDamaged", size, err)
 			}
-			if d, err := s.Acquire(ctx, "k1", 1); !errors.Is(err, ErrDamaged) || d != (ratelimit.Decision{}) {
-				t.Fatalf("Acquire after the cut = %+v, %v; want ErrDamaged and no decision", d, err)
-			}
-			b, _ := s.Bucket(ctx, "k1")
-			if _, err := b.Now(ctx); size == 0 && !errors.Is(err, ErrDamaged) {
-				t.Fatalf("Now on an emptied file: err = %v, want ErrDamaged", err)
+			for name, call := range map[string]func() (ratelimit.Decision, error){
+				"Take":  func() (ratelimit.Decision, error) { return s.Take(ctx, "k1", rates, 1) },
+				"Check": func() (ratelimit.Decision, error) { return s.Check(ctx, "k1", rates, 1) },
+				"Reset": func() (ratelimit.Decision, error) { return ratelimit.Decision{}, s.Reset(ctx, "k1") },
+			} {
+				if d, err := call(); !errors.Is(err, ErrDamaged) || d != (ratelimit.Decision{}) {
+					t.Fatalf("%s after the cut = %+v, %v; want ErrDamaged and no decision", name, d, err)
+				}
 			}
 			assertUnlocked(t, path)
-			if d, err := other.Acquire(ctx, "k1", 1); err != nil || !d.Allowed {
-				t.Fatalf("Acquire on another file = %+v, %v", d, err)
+			if d := take(t, other, "k1", rates, 1); !d.Allowed {
+				t.Fatalf("Take from another file = %v", d)
 			}
 
-			again, err := Open(path, rates, WithMaxKeys(64))
+			again, err := Open(path, WithMaxKeys(64))
 			if size != 0 {
 				if !errors.Is(err, ErrDamaged) {
 					t.Fatalf("Open of the file cut short: err = %v, want ErrDamaged", err)
@@ -90,13 +92,14 @@ func TestTruncatedFile(t *testing.T) {
 				t.Fatalf("Open of the emptied file: %v", err)
 			}
 			defer again.Close()
+			small := ratelimit.Rates{ratelimit.PerMinute(3)}
 			for _, st := range []*Store{again, s} { // s maps the same file, created again
-				if d, err := st.Acquire(ctx, "k1", 1); err != nil || !d.Allowed {
-					t.Fatalf("Acquire once the file is created again = %+v, %v", d, err)
+				if d := take(t, st, "k1", small, 1); !d.Allowed {
+					t.Fatalf("Take once the file is created again = %v", d)
 				}
 			}
-			if n, err := b.Count(ctx); err != nil || n != 2 {
-				t.Fatalf("Count once the file is created again = %d, %v; want 2", n, err)
+			if d := take(t, s, "k1", small, 0); d.Remaining != 1 {
+				t.Fatalf("Take(0) once the file is created again = %v; want 1 left, both takes counted", d)
 			}
 		})
 	}
@@ -122,8 +125,7 @@ func assertUnlocked(t *testing.T, path string) {
 // file that is not a store.
 func TestOpenFileCutInsideHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store")
-	rates := []ratelimit.Rate{ratelimit.PerSecond(10)}
-	s, err := Open(path, rates, WithMaxKeys(16))
+	s, err := Open(path, WithMaxKeys(16))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestOpenFileCutInsideHeader(t *testing.T) {
 	if err := os.Truncate(path, 64); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(path, rates, WithMaxKeys(16)); !errors.Is(err, ErrDamaged) {
+	if s, err := Open(path, WithMaxKeys(16)); !errors.Is(err, ErrDamaged) {
 		if err == nil {
 			s.Close()
 		}
