@@ -4,13 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gorate/ratelimit"
 	echolimit "github.com/gorate/ratelimit/adapters/echo"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 // sink is the ResponseWriter of the benchmarks: it keeps only its header
@@ -29,18 +27,13 @@ func BenchmarkMiddleware(b *testing.B) {
 	cases := map[string][]ratelimit.Rate{
 		"Bare":    nil,
 		"Allowed": {ratelimit.PerSecond(1 << 40)},
-		"Denied":  {ratelimit.Per(1, time.Hour)},
+		"Denied":  {ratelimit.PerHour(1)},
 	}
 	for _, name := range []string{"Bare", "Allowed", "Denied"} {
 		b.Run(name, func(b *testing.B) {
 			e := echo.New()
 			if rates := cases[name]; rates != nil {
-				l, err := memorystore.NewLimiter(rates)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { l.Close() })
-				e.Use(echolimit.Middleware(l))
+				e.Use(echolimit.Middleware(newLimiter(b, rates...)))
 			}
 			e.GET("/r/:id", ok)
 			req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/r/1", nil)

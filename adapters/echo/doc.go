@@ -1,16 +1,10 @@
 // Package echolimit is the echo (v4) side of ratelimit: [Middleware] limits
 // the requests of an [echo.Echo], a group or a single route with a
-// [ratelimit.Limiter].
+// [ratelimit.Limiter], and [LimitByIP] is the common case in one expression.
 //
-//	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(5, 10*time.Second)})
-//	if err != nil {
-//		log.Fatal(err)
-//	}
-//	defer l.Close()
 //	e := echo.New()
-//	e.Use(echolimit.Middleware(l)) // every route: 5 per 10s per client IP
-//	e.POST("/login", login, echolimit.Middleware(strict, httplimit.WithName("login"))) // one route
-//	e.Start(":8080")
+//	e.Use(echolimit.LimitByIP(ratelimit.PerSecond(10), ratelimit.PerHour(1000))) // every route, per client IP
+//	e.POST("/login", handleLogin, echolimit.Middleware(login))                  // one route, a limiter of its own
 //
 // All of the request logic is that of [httplimit], shared with the net/http,
 // gin and fiber adapters: the options ([httplimit.WithKey],
@@ -28,10 +22,8 @@
 // that of the other adapters.
 //
 // The middleware costs what the [httplimit] middleware does, two allocations
-// per limited request (the header values), and adds none of its own: the
-// wrapper that carries the [echo.Context] (an interface, two words) as an
-// [httplimit.Request] comes from a [sync.Pool], which measured cheaper than
-// allocating it. Echo itself adds one: it applies middleware on every
-// request, so the handler closure each middleware returns is allocated per
-// request, for this one as for any other.
+// per limited request (the header values), and adds none of its own. Echo
+// itself adds one: it applies middleware on every request, so the handler
+// closure each middleware returns is allocated per request, for this one as
+// for any other.
 package echolimit

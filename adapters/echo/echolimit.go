@@ -7,23 +7,41 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns echo middleware that limits each request with l, as
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
-// calls the next handler or writes 429 Too Many Requests (503 when the store
-// fails, unless [httplimit.WithFailOpen]; 400 when the request cannot be
-// keyed or costed; 499 or 503 when its context ends first) and returns nil
-// without calling it. Use it for a whole server or group (e.Use) or for one
-// route (e.GET(path, h, Middleware(l))); give middlewares that share a
-// limiter distinct [httplimit.WithName]s. The request's context bounds the
-// store call. The returned middleware is safe for concurrent use.
-// Middleware panics when l, an option or an option's function is nil.
+// calls the next handler or writes 429 Too Many Requests (503 when the
+// limiter fails, unless [httplimit.WithFailOpen]; 400 when the request
+// cannot be keyed or costed; 499 or 503 when its context ends first) and
+// returns nil without calling it. Use it for a whole server or group (e.Use)
+// or for one route (e.GET(path, h, Middleware(l))). The request's context
+// bounds the limiter call. The returned middleware is safe for concurrent
+// use. Middleware panics when l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) echo.MiddlewareFunc {
-	e := httplimit.NewEngine(l, opts...)
+	return middleware(httplimit.NewEngine(l, opts...))
+}
+
+// LimitByIP returns echo middleware that limits each client IP address to
+// rates, over a store in memory of its own, with nothing to start or close:
+//
+//	e.Use(echolimit.LimitByIP(ratelimit.PerMinute(100)))
+//
+// It panics, as [httplimit.LimitByIP] does, when the rates are invalid,
+// with a message naming the value.
+func LimitByIP(rates ...ratelimit.Rate) echo.MiddlewareFunc {
+	return middleware(httplimit.NewIPEngine(rates...))
+}
+
+func middleware(e *httplimit.Engine) echo.MiddlewareFunc {
+	// The middleware takes a request from the pool and puts it back once
+	// Handle returns, which a Request's validity (the call it is passed to)
+	// allows: a pointer converts to an interface without the allocation a
+	// struct holding the two-word echo.Context would cost.
+	requests := sync.Pool{New: func() any { return new(request) }}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := requests.Get().(*request)
@@ -56,16 +74,8 @@ func Context(r httplimit.Request) echo.Context {
 	return nil
 }
 
-// request is the [httplimit.Request] of an echo request. The middleware
-// takes it from requests and puts it back once Check returns, which a
-// Request's validity (the call it is passed to) allows: a pointer converts
-// to an interface without the allocation a struct holding the two-word
-// echo.Context would cost.
+// request is the [httplimit.Request] of an echo request.
 type request struct{ c echo.Context }
-
-var requests = sync.Pool{New: func() any { return new(request) }}
-
-var _ httplimit.Request = (*request)(nil)
 
 func (r *request) Context() context.Context          { return r.c.Request().Context() }
 func (r *request) Method() string                    { return r.c.Request().Method }

@@ -7,37 +7,38 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gorate/ratelimit"
 	echolimit "github.com/gorate/ratelimit/adapters/echo"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 func ok(c echo.Context) error { return c.String(http.StatusOK, "ok") }
 
-func TestConformance(t *testing.T) {
-	httplimittest.Run(t, httplimittest.Harness{
-		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
-			e := echo.New()
-			e.Use(echolimit.Middleware(l, opts...))
-			e.GET("/", ok)
-			e.GET("/r/:id", ok)
-			return httplimittest.Recorder(e)
-		},
-		NewPerRoute: func(t *testing.T, global, route *ratelimit.Limiter) httplimittest.Serve {
-			e := echo.New()
-			e.Use(echolimit.Middleware(global))
-			e.GET("/", ok)
-			e.GET("/r/:id", ok, echolimit.Middleware(route, httplimit.WithName("route")))
-			return httplimittest.Recorder(e)
-		},
+func TestSuite(t *testing.T) {
+	httplimittest.Run(t, func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler {
+		e := echo.New()
+		e.Use(echolimit.Middleware(l, opts...))
+		e.GET("/", ok)
+		e.GET("/r/:id", ok)
+		return e
 	})
 }
 
-// newLimiter returns a limiter on a fake clock that stands still, closed
-// at cleanup.
-func newLimiter(t *testing.T, rates ...ratelimit.Rate) *ratelimit.Limiter {
-	l, _ := httplimittest.FakeLimiter(t, rates...)
+// newLimiter returns a limiter enforcing rates over a memory store whose
+// clock stands still.
+func newLimiter(t testing.TB, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	t.Helper()
+	s, err := memorystore.New(memorystore.WithClock(core.NewFakeClock(1_000_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ratelimit.New(s, ratelimit.Rates(rates))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
@@ -57,7 +58,7 @@ func TestRequest(t *testing.T) {
 			route: r.Route(), path: r.Path(), method: r.Method(),
 			query: r.Query("q"), header: r.Header("X-User"), remote: r.RemoteAddr(),
 			param:   c.Param("id"),
-			httpReq: httplimit.HTTPRequest(r) == c.Request() && r.Context() == c.Request().Context(),
+			httpReq: r.HTTPRequest() == c.Request() && r.Context() == c.Request().Context(),
 		}
 		return "k", nil
 	}
@@ -79,9 +80,47 @@ func TestRequest(t *testing.T) {
 }
 
 func TestContextOfOtherRequest(t *testing.T) {
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
-	if c := echolimit.Context(httplimit.NetHTTPRequest{R: req}); c != nil {
+	c := echo.Context(nil)
+	key := func(r httplimit.Request) (string, error) {
+		c = echolimit.Context(r)
+		return "k", nil
+	}
+	h := httplimit.Middleware(newLimiter(t, ratelimit.PerSecond(1)), httplimit.WithKey(key))(http.NotFoundHandler())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
+	if c != nil {
 		t.Errorf("Context of a net/http request = %v, want nil", c)
+	}
+}
+
+func TestLimitByIP(t *testing.T) {
+	httplimittest.RunLimitByIP(t, func(rates ...ratelimit.Rate) http.Handler {
+		e := echo.New()
+		e.Use(echolimit.LimitByIP(rates...))
+		e.GET("/", ok)
+		return e
+	})
+}
+
+// TestAllocs checks that the middleware adds no allocation of its own to
+// the two of the httplimit middleware and the one echo adds for any
+// middleware.
+func TestAllocs(t *testing.T) {
+	allocs := func(mw ...echo.MiddlewareFunc) float64 {
+		e := echo.New()
+		e.Use(mw...)
+		e.GET("/r/:id", ok)
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/r/1", nil)
+		req.RemoteAddr = "192.0.2.1:1234"
+		w := sink{}
+		e.ServeHTTP(w, req)
+		return testing.AllocsPerRun(1000, func() {
+			clear(w)
+			e.ServeHTTP(w, req)
+		})
+	}
+	bare, limited := allocs(), allocs(echolimit.Middleware(newLimiter(t, ratelimit.PerSecond(1<<40))))
+	if limited-bare > 3 {
+		t.Errorf("%v allocations per request with the middleware, %v without: want at most 3 more", limited, bare)
 	}
 }
 

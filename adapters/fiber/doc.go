@@ -1,27 +1,26 @@
-// Package fiberlimit is the fiber (v2) adapter of ratelimit: a
-// [fiber.Handler] that limits requests with a [ratelimit.Limiter].
+// Package fiberlimit is the fiber (v2) side of ratelimit: [Middleware]
+// limits requests with a [ratelimit.Limiter], and [LimitByIP] is the common
+// case in one expression.
 //
-//	l, _ := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10)})
 //	app := fiber.New()
-//	app.Use(fiberlimit.Middleware(l))
+//	app.Use(fiberlimit.LimitByIP(ratelimit.PerSecond(10), ratelimit.PerHour(1000)))
 //
 // All of its request logic — key functions, costs, skips, headers and the
 // responses to a denial or a failure — is [httplimit]'s, configured with
 // the same [httplimit.Option] values as the net/http, gin and echo
 // middleware, so the four answer alike. This package only maps a
-// *fiber.Ctx onto an [httplimit.Request] ([Request]) and writes the
-// outcome.
+// *fiber.Ctx onto an [httplimit.Request] and writes the outcome.
 //
 // Three fiber particulars:
 //
 //   - fasthttp reuses request buffers after a handler returns, and the
-//     limiter's store keeps keys; so [Request] copies every string it
-//     returns, and keys stay right whether the app is Immutable or not.
+//     limiter's store keeps keys; so every string the Request returns is a
+//     copy, and keys stay right whether the app is Immutable or not.
 //   - The client IP is the TCP peer's address, never fiber's ProxyHeader:
 //     to key by an address a proxy forwarded, name the proxies and the one
 //     header they set with [httplimit.TrustProxies].
-//   - fasthttp requests carry no context: the store call is bounded by the
-//     ctx's UserContext, which a handler before this one may set.
+//   - fasthttp requests carry no context: the limiter call is bounded by
+//     the ctx's UserContext, which a handler before this one may set.
 //
 // Mounted with app.Use the middleware runs before fiber matches the final
 // route, so [httplimit.Route] keys need the middleware on each route.

@@ -7,22 +7,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gorate/ratelimit"
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 // Every request is limited, per client IP, to 2 a minute.
-func Example() {
-	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-
+func ExampleLimitByIP() {
 	app := fiber.New()
-	app.Use(fiberlimit.Middleware(l))
+	app.Use(fiberlimit.LimitByIP(ratelimit.PerMinute(2)))
 	app.Get("/", func(c *fiber.Ctx) error { return c.SendString("hello") })
 
 	for range 3 {
@@ -31,24 +25,27 @@ func Example() {
 			log.Fatal(err)
 		}
 		res.Body.Close()
-		fmt.Println(res.StatusCode, res.Header.Get("X-Ratelimit-Remaining"), res.Header.Get("Retry-After") != "")
+		fmt.Println(res.StatusCode, res.Header.Get("RateLimit-Policy"), res.Header.Get("X-RateLimit-Remaining"))
 	}
 	// Output:
-	// 200 1 false
-	// 200 0 false
-	// 429 0 true
+	// 200 "2/min";q=2;w=60 1
+	// 200 "2/min";q=2;w=60 0
+	// 429 "2/min";q=2;w=60 0
 }
 
 // On one route, keyed by an API key header and the route's path, so each
 // route mounted this way has a limit of its own per API key.
-func ExampleMiddleware_perRoute() {
-	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(1)})
+func ExampleMiddleware() {
+	store, err := memorystore.New()
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l.Close()
+	l, err := ratelimit.New(store, ratelimit.PerMinute(1))
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	limit := fiberlimit.Middleware(l, httplimit.WithKey(httplimit.Join(httplimit.Header("X-Api-Key"), httplimit.Route())))
+	limit := fiberlimit.Middleware(l, httplimit.WithKey(httplimit.Header("X-Api-Key"), httplimit.Route()))
 	app := fiber.New()
 	app.Get("/items/:id", limit, func(c *fiber.Ctx) error { return c.SendString("item") })
 	app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("up") })

@@ -1,12 +1,13 @@
 package fiberlimit
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns fiber middleware that limits each request with l, as
@@ -14,40 +15,59 @@ import (
 // ([httplimit.WithKey], default the client IP), admits its cost
 // ([httplimit.WithCost], default 1), sets the rate-limit headers
 // ([httplimit.WithHeaders]) and either calls the next handler or answers
-// 429 Too Many Requests with Retry-After and stops the chain. A store
+// 429 Too Many Requests with Retry-After and stops the chain. A limiter
 // failure answers 503 unless [httplimit.WithFailOpen]; a request that
-// cannot be keyed or costed, 400 ([httplimit.WithBadRequest]). The store
-// call is bounded by the request's user context (see [Request.Context]),
-// and a request whose user context ends first is not run.
+// cannot be keyed or costed, 400. The limiter call is bounded by the
+// request's user context (c.UserContext()), and a request whose user
+// context ends first is not run.
 //
 // Use it with app.Use to limit every request, or on one route
 // (app.Get("/r/:id", mw, h)) to limit that route; only there does
-// [httplimit.Route] see the route's path. Give middlewares that share a
-// limiter distinct [httplimit.WithName]s to keep their limits apart. The
-// handler is safe for concurrent use. Middleware panics when l, an option
-// or an option's function is nil.
+// [httplimit.Route] see the route's path. The handler is safe for
+// concurrent use. Middleware panics when l, an option or an option's
+// function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) fiber.Handler {
-	e := httplimit.NewEngine(l, opts...)
+	return handler(httplimit.NewEngine(l, opts...))
+}
+
+// LimitByIP returns fiber middleware that limits each client IP address to
+// rates, over a store in memory of its own, with nothing to start or close:
+//
+//	app.Use(fiberlimit.LimitByIP(ratelimit.PerMinute(100)))
+//
+// It panics, as [httplimit.LimitByIP] does, when the rates are invalid,
+// with a message naming the value.
+func LimitByIP(rates ...ratelimit.Rate) fiber.Handler {
+	return handler(httplimit.NewIPEngine(rates...))
+}
+
+func handler(e *httplimit.Engine) fiber.Handler {
+	rs := new(routes)
+	// The handler takes a request from the pool and puts it back once Check
+	// returns, which a Request's validity (the call it is passed to)
+	// allows: a pointer converts to an interface without the allocation a
+	// struct of two pointers would cost.
+	requests := sync.Pool{New: func() any { return &request{routes: rs} }}
 	return func(c *fiber.Ctx) error {
-		var o httplimit.Outcome
-		e.Check(Request{c}, &o)
+		r := requests.Get().(*request)
+		r.c = c
 		h := &c.Response().Header
-		for i := range o.Headers.Len() {
+		pass, reply := e.Check(r, func(name, value string) {
 			// The names are canonical and the values hold no line breaks, so
-			// SetCanonical skips what Set would redo (a third of the
-			// middleware's time). It copies both, so the byte views of the
-			// strings are neither written nor kept.
-			name, value := o.Headers.At(i)
+			// SetCanonical skips what Set would redo. It copies both, so the
+			// byte views of the strings are neither written nor kept.
 			h.SetCanonical(bytesOf(name), bytesOf(value))
-		}
-		if o.Pass {
+		})
+		r.c = nil
+		requests.Put(r)
+		if pass {
 			return c.Next()
 		}
-		if o.Reply.ContentType != "" {
-			h.SetContentType(o.Reply.ContentType)
+		if reply.ContentType != "" {
+			h.SetContentType(reply.ContentType)
 		}
-		c.Status(o.Reply.Status)
-		c.Response().SetBody(o.Reply.Body) // a copy: Reply bodies may be shared
+		c.Status(reply.Status)
+		c.Response().SetBody(reply.Body) // a copy: reply bodies may be shared
 		return nil
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gorate/ratelimit"
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 // discard is a ResponseWriter that keeps nothing but its header map, so
@@ -33,17 +31,12 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"Bare", nil},
 		{"Allowed", []ratelimit.Rate{ratelimit.PerSecond(1 << 40)}},
-		{"Denied", []ratelimit.Rate{ratelimit.Per(1, time.Hour)}},
+		{"Denied", []ratelimit.Rate{ratelimit.PerHour(1)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := gin.New()
 			if c.rates != nil {
-				l, err := memorystore.NewLimiter(c.rates)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { l.Close() })
-				r.Use(ginlimit.Middleware(l))
+				r.Use(ginlimit.Middleware(newLimiter(b, c.rates...)))
 			}
 			r.GET("/r/:id", ok)
 			req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/r/1", nil)

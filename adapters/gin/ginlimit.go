@@ -6,24 +6,36 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // Middleware returns gin middleware that limits each request with l, as
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
-// lets the chain go on or writes 429 Too Many Requests (503 when the store
+// lets the chain go on or writes 429 Too Many Requests (503 when the limiter
 // fails, unless [httplimit.WithFailOpen]; 400 when the request cannot be
 // keyed or costed; 499 or 503 when its context ends first) and aborts the
-// chain.
-// Use it for a whole engine or group (r.Use) or for one route
-// (r.GET(path, Middleware(l), h)); give middlewares that share a limiter
-// distinct [httplimit.WithName]s. The request's context bounds the store
+// chain. Use it for a whole engine or group (r.Use) or for one route
+// (r.GET(path, Middleware(l), h)). The request's context bounds the limiter
 // call. The returned handler is safe for concurrent use. Middleware panics
 // when l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...httplimit.Option) gin.HandlerFunc {
-	e := httplimit.NewEngine(l, opts...)
+	return handler(httplimit.NewEngine(l, opts...))
+}
+
+// LimitByIP returns gin middleware that limits each client IP address to
+// rates, over a store in memory of its own, with nothing to start or close:
+//
+//	r.Use(ginlimit.LimitByIP(ratelimit.PerMinute(100)))
+//
+// It panics, as [httplimit.LimitByIP] does, when the rates are invalid,
+// with a message naming the value.
+func LimitByIP(rates ...ratelimit.Rate) gin.HandlerFunc {
+	return handler(httplimit.NewIPEngine(rates...))
+}
+
+func handler(e *httplimit.Engine) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !e.Handle(c.Writer, request{c}) {
 			c.Abort()
@@ -51,8 +63,6 @@ func Context(r httplimit.Request) *gin.Context {
 // request is the [httplimit.Request] of a gin request. A struct holding one
 // pointer, it converts to an interface without an allocation.
 type request struct{ c *gin.Context }
-
-var _ httplimit.Request = request{}
 
 func (r request) Context() context.Context          { return r.c.Request.Context() }
 func (r request) Method() string                    { return r.c.Request.Method }

@@ -8,10 +8,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gorate/ratelimit"
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/core"
+	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 func TestMain(m *testing.M) {
@@ -21,29 +23,28 @@ func TestMain(m *testing.M) {
 
 func ok(c *gin.Context) { c.String(http.StatusOK, "ok") }
 
-func TestConformance(t *testing.T) {
-	httplimittest.Run(t, httplimittest.Harness{
-		New: func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) httplimittest.Serve {
-			r := gin.New()
-			r.Use(ginlimit.Middleware(l, opts...))
-			r.GET("/", ok)
-			r.GET("/r/:id", ok)
-			return httplimittest.Recorder(r)
-		},
-		NewPerRoute: func(t *testing.T, global, route *ratelimit.Limiter) httplimittest.Serve {
-			r := gin.New()
-			r.Use(ginlimit.Middleware(global))
-			r.GET("/", ok)
-			r.GET("/r/:id", ginlimit.Middleware(route, httplimit.WithName("route")), ok)
-			return httplimittest.Recorder(r)
-		},
+func TestSuite(t *testing.T) {
+	httplimittest.Run(t, func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler {
+		r := gin.New()
+		r.Use(ginlimit.Middleware(l, opts...))
+		r.GET("/", ok)
+		r.GET("/r/:id", ok)
+		return r
 	})
 }
 
-// newLimiter returns a limiter on a fake clock that stands still, closed
-// at cleanup.
-func newLimiter(t *testing.T, rates ...ratelimit.Rate) *ratelimit.Limiter {
-	l, _ := httplimittest.FakeLimiter(t, rates...)
+// newLimiter returns a limiter enforcing rates over a memory store whose
+// clock stands still.
+func newLimiter(t testing.TB, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	t.Helper()
+	s, err := memorystore.New(memorystore.WithClock(core.NewFakeClock(1_000_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ratelimit.New(s, ratelimit.Rates(rates))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
@@ -63,7 +64,7 @@ func TestRequest(t *testing.T) {
 			route: r.Route(), path: r.Path(), method: r.Method(),
 			query: r.Query("q"), header: r.Header("X-User"), remote: r.RemoteAddr(),
 			param:   c.Param("id"),
-			httpReq: httplimit.HTTPRequest(r) == c.Request && r.Context() == c.Request.Context(),
+			httpReq: r.HTTPRequest() == c.Request && r.Context() == c.Request.Context(),
 		}
 		return "k", nil
 	}
@@ -85,9 +86,46 @@ func TestRequest(t *testing.T) {
 }
 
 func TestContextOfOtherRequest(t *testing.T) {
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
-	if c := ginlimit.Context(httplimit.NetHTTPRequest{R: req}); c != nil {
+	var c *gin.Context
+	key := func(r httplimit.Request) (string, error) {
+		c = ginlimit.Context(r)
+		return "k", nil
+	}
+	h := httplimit.Middleware(newLimiter(t, ratelimit.PerSecond(1)), httplimit.WithKey(key))(http.NotFoundHandler())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
+	if c != nil {
 		t.Errorf("Context of a net/http request = %v, want nil", c)
+	}
+}
+
+func TestLimitByIP(t *testing.T) {
+	httplimittest.RunLimitByIP(t, func(rates ...ratelimit.Rate) http.Handler {
+		r := gin.New()
+		r.Use(ginlimit.LimitByIP(rates...))
+		r.GET("/", ok)
+		return r
+	})
+}
+
+// TestAllocs checks that the middleware adds no allocation of its own to
+// the two of the httplimit middleware.
+func TestAllocs(t *testing.T) {
+	allocs := func(mw ...gin.HandlerFunc) float64 {
+		r := gin.New()
+		r.Use(mw...)
+		r.GET("/r/:id", ok)
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/r/1", nil)
+		req.RemoteAddr = "192.0.2.1:1234"
+		w := &discard{h: make(http.Header)}
+		r.ServeHTTP(w, req)
+		return testing.AllocsPerRun(1000, func() {
+			clear(w.h)
+			r.ServeHTTP(w, req)
+		})
+	}
+	bare, limited := allocs(), allocs(ginlimit.Middleware(newLimiter(t, ratelimit.PerSecond(1<<40))))
+	if limited-bare > 2 {
+		t.Errorf("%v allocations per request with the middleware, %v without: want at most 2 more", limited, bare)
 	}
 }
 

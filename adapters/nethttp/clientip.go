@@ -1,25 +1,20 @@
 package httplimit
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
-
-// ErrNoClientIP reports a request whose peer address is not an IP address
-// (a Unix socket, a test that set no RemoteAddr).
-var ErrNoClientIP = errors.New("ratelimit: no client IP")
 
 // maxHops bounds how many forwarding hops ClientIP walks: a longer chain of
 // trusted proxies keys the request by the last one reached, so a huge
 // header costs bounded work and never a bypass.
 const maxHops = 32
 
-// IPOption configures [ClientIP]. A nil IPOption makes ClientIP panic.
+// IPOption configures [ClientIP].
 type IPOption func(*ipConfig)
 
 // The kinds of forwarding header: the two lists a proxy appends to, walked
@@ -37,60 +32,59 @@ type ipConfig struct {
 	v6Bits  int
 }
 
-// TrustProxies names the proxies in front of the server (prefixes) and the
-// one request header they set (header, in any case). Default: none, so the
-// key is always the peer's address and no header is read.
+// TrustProxies names the proxies in front of the server and the one request
+// header they set (in any case). Each proxy is an address ("10.0.0.2",
+// "2001:db8::7": that host alone) or a CIDR prefix ("10.0.0.0/8"),
+// surrounding spaces ignored. Without it, ClientIP keys by the peer's
+// address and reads no header.
 //
-// When the peer is in one of prefixes, ClientIP reads that header and no
-// other: a header the proxy does not set holds whatever the client wrote,
-// and is never read. When the trusted peer sent no such header, or a value
-// that is not an IP address, the key is the peer's own address.
+// When the peer is one of the proxies, ClientIP reads that header and no
+// other: a header the proxy does not set holds whatever the client wrote.
+// When the trusted peer sent no such header, or a value that is not an IP
+// address, the key is the peer's own address.
 //
 //   - "X-Forwarded-For" and RFC 7239 "Forwarded" are lists each proxy
 //     appends to. ClientIP walks the list from the right, over every header
-//     line, skipping addresses in prefixes: the first address outside them
-//     is the client. A client can prepend anything it likes, but cannot get
+//     line, skipping trusted addresses: the first address outside them is
+//     the client. A client can prepend anything it likes, but cannot get
 //     past the address the first trusted proxy appended. A hop that does not
 //     parse (garbage, "unknown", an obfuscated identifier) ends the walk at
 //     the trusted proxy that forwarded it.
 //   - Any other header (X-Real-IP, CF-Connecting-IP, True-Client-IP, …)
 //     holds the client's address, which the proxy sets and a client cannot
 //     add to; it is taken as it is. Should it hold several values (several
-//     lines, or a comma-separated list), the last one is taken: the one a
-//     proxy that appends would have added.
+//     lines, or a comma-separated list), the last one is taken.
 //
 // Recipes:
 //
 //	// nginx: proxy_set_header X-Real-IP $remote_addr;
-//	httplimit.TrustProxies("X-Real-IP", nginx)
+//	httplimit.TrustProxies("X-Real-IP", "10.0.0.2")
 //	// nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-//	httplimit.TrustProxies("X-Forwarded-For", nginx)
+//	httplimit.TrustProxies("X-Forwarded-For", "10.0.0.2")
 //	// Cloudflare: its address ranges (https://www.cloudflare.com/ips/)
-//	httplimit.TrustProxies("CF-Connecting-IP", cloudflare...)
+//	httplimit.TrustProxies("CF-Connecting-IP", "173.245.48.0/20", "2400:cb00::/32")
 //	// AWS Application Load Balancer (appends to X-Forwarded-For): the VPC's CIDR
-//	httplimit.TrustProxies("X-Forwarded-For", vpc)
+//	httplimit.TrustProxies("X-Forwarded-For", "172.31.0.0/16")
 //
-// Several TrustProxies options add up their prefixes, and must name the
-// same header. TrustProxies panics, as a programming error found at start-up,
-// when header is not a header name, when the options name different
-// headers, or when a prefix is invalid or has host bits set
-// (10.0.0.2/8, which Masked would widen to 10.0.0.0/8): write 10.0.0.0/8,
-// or 10.0.0.2/32 for the one address. [ParseTrusted] turns configured
-// strings, bare addresses included, into prefixes with an error instead.
-// An IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) counts as the IPv4
-// prefix it maps (10.0.0.0/8), as ClientIP counts such addresses.
-func TrustProxies(header string, prefixes ...netip.Prefix) IPOption {
+// The error wraps [ratelimit.ErrInvalidArgument] and names the value when
+// header is not a header name, or a proxy is neither an address nor a
+// prefix, or is a prefix with host bits set ("10.0.0.2/8": write
+// 10.0.0.0/8, or 10.0.0.2 for the one host): nothing is widened. An
+// IPv4-mapped IPv6 address or prefix counts as the IPv4 one it maps, as
+// ClientIP counts such addresses. Several TrustProxies options add up their
+// proxies, and must name the same header.
+func TrustProxies(header string, proxies ...string) (IPOption, error) {
 	if _, err := netip.ParseAddr(header); err == nil || !isToken(header) {
-		panic(fmt.Sprintf("httplimit: TrustProxies: %q is not a header name: name the one header your proxy sets, such as X-Forwarded-For or X-Real-IP", header))
+		return nil, fmt.Errorf("%w: TrustProxies: %q is not a header name: name the one header your proxy sets, such as X-Forwarded-For or X-Real-IP", ratelimit.ErrInvalidArgument, header)
 	}
 	header = http.CanonicalHeaderKey(header)
-	ps := make([]netip.Prefix, len(prefixes))
-	for i, p := range prefixes {
-		q, err := checkPrefix(p)
+	ps := make([]netip.Prefix, len(proxies))
+	for i, raw := range proxies {
+		p, err := parseProxy(raw)
 		if err != nil {
-			panic(fmt.Sprintf("httplimit: TrustProxies: %v", err))
+			return nil, err
 		}
-		ps[i] = q
+		ps[i] = p
 	}
 	return func(c *ipConfig) {
 		if c.header != "" && c.header != header {
@@ -106,51 +100,29 @@ func TrustProxies(header string, prefixes ...netip.Prefix) IPOption {
 			c.kind = headerSingle
 		}
 		c.trusted = append(c.trusted, ps...)
-	}
+	}, nil
 }
 
-// ParseTrusted parses proxy addresses for [TrustProxies]: each of s is a
-// CIDR prefix ("10.0.0.0/8", "2001:db8::/32") or a bare address
-// ("192.168.1.7", a /32; "2001:db8::7", a /128), surrounding spaces
-// ignored. A value that is neither,
-// or a prefix with host bits set ("10.0.0.2/8": is it 10.0.0.0/8 or the one
-// address?), is an error wrapping [ratelimit.ErrInvalidArgument] that names
-// it; nothing is widened.
-func ParseTrusted(s ...string) ([]netip.Prefix, error) {
-	ps := make([]netip.Prefix, 0, len(s))
-	for _, raw := range s {
-		v := strings.TrimSpace(raw)
-		var p netip.Prefix
-		var err error
-		if strings.Contains(v, "/") {
-			p, err = netip.ParsePrefix(v)
-		} else {
-			var a netip.Addr
-			if a, err = netip.ParseAddr(v); err == nil {
-				a = a.WithZone("")
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
+// parseProxy parses one proxy of TrustProxies.
+func parseProxy(raw string) (netip.Prefix, error) {
+	v := strings.TrimSpace(raw)
+	var p netip.Prefix
+	var err error
+	if strings.Contains(v, "/") {
+		p, err = netip.ParsePrefix(v)
+	} else {
+		var a netip.Addr
+		if a, err = netip.ParseAddr(v); err == nil {
+			a = a.WithZone("")
+			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: trusted proxy %q is neither an IP address nor a CIDR prefix", ratelimit.ErrInvalidArgument, raw)
-		}
-		if p, err = checkPrefix(p); err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
 	}
-	return ps, nil
-}
-
-// checkPrefix refuses an invalid prefix or one with host bits set, and
-// unmaps an IPv4-mapped one.
-func checkPrefix(p netip.Prefix) (netip.Prefix, error) {
-	if !p.IsValid() {
-		return p, fmt.Errorf("%w: invalid trusted proxy prefix (%v)", ratelimit.ErrInvalidArgument, p)
+	if err != nil {
+		return p, fmt.Errorf("%w: trusted proxy %q is neither an IP address nor a CIDR prefix", ratelimit.ErrInvalidArgument, raw)
 	}
 	if m := p.Masked(); m != p {
 		return p, fmt.Errorf("%w: trusted proxy prefix %s has host bits set: write %s, or %s for the one address",
-			ratelimit.ErrInvalidArgument, p, m, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+			ratelimit.ErrInvalidArgument, p, m, p.Addr())
 	}
 	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
@@ -182,8 +154,9 @@ func IPv6Prefix(bits int) IPOption {
 // they forwarded in the one header they set. IPv4 keys are the dotted
 // address; IPv6 keys are the masked prefix ([IPv6Prefix]) in CIDR form;
 // IPv4-mapped IPv6 addresses count as IPv4. A peer that is not an IP
-// address is an error wrapping [ErrNoClientIP] (the middleware answers it
-// 400). ClientIP panics when an option is nil.
+// address is an error wrapping [ratelimit.ErrInvalidArgument] (the
+// middleware answers it 400). ClientIP panics when an option is nil or two
+// TrustProxies options name different headers.
 func ClientIP(opts ...IPOption) KeyFunc {
 	c := ipConfig{v6Bits: 64}
 	for _, o := range opts {
@@ -200,7 +173,7 @@ func (c *ipConfig) key(r Request) (string, error) {
 	host := hostOf(remote)
 	peer, ok := parseIP(host)
 	if !ok {
-		return "", fmt.Errorf("%w: peer address %q", ErrNoClientIP, remote)
+		return "", missing("peer address %q is not an IP address", remote)
 	}
 	addr := peer
 	if len(c.trusted) > 0 && c.trusts(peer) {

@@ -2,6 +2,7 @@ package httplimit_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -9,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // request returns a GET request from peer with the given headers (name,
@@ -21,14 +22,23 @@ func request(peer string, headers ...string) httplimit.Request {
 	for i := 0; i+1 < len(headers); i += 2 {
 		r.Header.Add(headers[i], headers[i+1])
 	}
-	return httplimit.NetHTTPRequest{R: r}
+	return httplimit.NewRequest(r)
+}
+
+// trust returns TrustProxies(header, proxies...), failing t on an error.
+func trust(t testing.TB, header string, proxies ...string) httplimit.IPOption {
+	t.Helper()
+	o, err := httplimit.TrustProxies(header, proxies...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 func TestClientIP(t *testing.T) {
-	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
-	xff := httplimit.TrustProxies("X-Forwarded-For", trusted...)
-	fwd := httplimit.TrustProxies("forwarded", trusted...) // any case
-	real := httplimit.TrustProxies("X-Real-IP", trusted...)
+	xff := trust(t, "X-Forwarded-For", "10.0.0.0/8", "fd00::/8")
+	fwd := trust(t, "forwarded", "10.0.0.0/8", "fd00::/8") // any case
+	real := trust(t, "X-Real-IP", "10.0.0.0/8", "fd00::/8")
 	for _, c := range []struct {
 		name    string
 		opts    []httplimit.IPOption
@@ -41,6 +51,8 @@ func TestClientIP(t *testing.T) {
 		{"IPv6 peer, /64", nil, "[2001:db8:1:2:3:4:5:6]:443", nil, "2001:db8:1:2::/64"},
 		{"IPv6 peer, /48", []httplimit.IPOption{httplimit.IPv6Prefix(48)}, "[2001:db8:1:2::9]:1", nil, "2001:db8:1::/48"},
 		{"IPv6 peer, /128", []httplimit.IPOption{httplimit.IPv6Prefix(128)}, "[2001:db8::9]:1", nil, "2001:db8::9"},
+		{"IPv6 prefix clamped to 128", []httplimit.IPOption{httplimit.IPv6Prefix(200)}, "[2001:db8::9]:1", nil, "2001:db8::9"},
+		{"IPv6 prefix clamped to 0", []httplimit.IPOption{httplimit.IPv6Prefix(-1)}, "[2001:db8::9]:1", nil, "::/0"},
 		{"IPv6 zone dropped", nil, "[fe80::1%eth0]:1", nil, "fe80::/64"},
 		{"IPv4-mapped", nil, "[::ffff:198.51.100.7]:1", nil, "198.51.100.7"},
 
@@ -117,10 +129,7 @@ func TestClientIPRecipes(t *testing.T) {
 		}
 		return h
 	}
-	cloudflare, err := httplimit.ParseTrusted("173.245.48.0/20", "2400:cb00::/32")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cloudflare := []string{"173.245.48.0/20", "2400:cb00::/32"}
 	for _, c := range []struct {
 		name    string
 		opt     httplimit.IPOption
@@ -128,14 +137,14 @@ func TestClientIPRecipes(t *testing.T) {
 		headers []string // as the proxy forwards them
 	}{
 		// proxy_set_header X-Real-IP $remote_addr;
-		{"nginx X-Real-IP", httplimit.TrustProxies("X-Real-IP", netip.MustParsePrefix("10.0.0.2/32")), "10.0.0.2:40000", set("X-Real-Ip", client)},
+		{"nginx X-Real-IP", trust(t, "X-Real-IP", "10.0.0.2"), "10.0.0.2:40000", set("X-Real-Ip", client)},
 		// proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-		{"nginx X-Forwarded-For", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.2/32")), "10.0.0.2:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
-		{"Cloudflare", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "173.245.48.9:40000", set("Cf-Connecting-Ip", client)},
-		{"Cloudflare over IPv6", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "[2400:cb00::9]:40000", set("Cf-Connecting-Ip", client)},
-		{"Akamai True-Client-IP", httplimit.TrustProxies("True-Client-IP", netip.MustParsePrefix("10.0.0.0/8")), "10.1.2.3:40000", set("True-Client-Ip", client)},
+		{"nginx X-Forwarded-For", trust(t, "X-Forwarded-For", "10.0.0.2"), "10.0.0.2:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
+		{"Cloudflare", trust(t, "CF-Connecting-IP", cloudflare...), "173.245.48.9:40000", set("Cf-Connecting-Ip", client)},
+		{"Cloudflare over IPv6", trust(t, "CF-Connecting-IP", cloudflare...), "[2400:cb00::9]:40000", set("Cf-Connecting-Ip", client)},
+		{"Akamai True-Client-IP", trust(t, "True-Client-IP", "10.0.0.0/8"), "10.1.2.3:40000", set("True-Client-Ip", client)},
 		// An ALB appends the address it saw to X-Forwarded-For.
-		{"AWS ALB", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/16")), "10.0.3.4:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
+		{"AWS ALB", trust(t, "X-Forwarded-For", "10.0.0.0/16"), "10.0.3.4:40000", set("X-Forwarded-For", "1.1.1.1, "+client)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			key := httplimit.ClientIP(c.opt)
@@ -149,77 +158,72 @@ func TestClientIPRecipes(t *testing.T) {
 	}
 }
 
-// TestParseTrusted checks that a bare address is one address, a prefix
-// is taken as written, and a value with host bits or no address is an error
-// naming it: never a wider range.
-func TestParseTrusted(t *testing.T) {
+// TestTrustProxiesValues checks that a bare address is that one host, a
+// prefix is taken as written, and a value with host bits or no address is
+// an error naming it: never a wider range.
+func TestTrustProxiesValues(t *testing.T) {
 	for _, c := range []struct {
-		in   string
-		want string // "" for an error
+		in      string
+		trusted string // a peer the value trusts; "" for an error
+		not     string // a peer it does not trust
 	}{
-		{"10.0.0.2", "10.0.0.2/32"},
-		{"2001:db8::7", "2001:db8::7/128"},
-		{"fe80::1%eth0", "fe80::1/128"},
-		{"::ffff:10.0.0.2", "10.0.0.2/32"},
-		{"10.0.0.0/8", "10.0.0.0/8"},
-		{"10.0.0.2/32", "10.0.0.2/32"},
-		{"2001:db8::/32", "2001:db8::/32"},
-		{"::ffff:10.0.0.0/104", "10.0.0.0/8"},
-		{"10.0.0.2/8", ""},
-		{"2001:db8::1/64", ""},
-		{"10.0.0.0/33", ""},
-		{"10.0.0", ""},
-		{"", ""},
-		{"example.com", ""},
-		{" 10.0.0.2 ", "10.0.0.2/32"},
-		{"10.0.0.2 /8", ""},
+		{"10.0.0.2", "10.0.0.2", "10.0.0.3"},
+		{"2001:db8::7", "[2001:db8::7]", "[2001:db8::8]"},
+		{"fe80::1%eth0", "[fe80::1]", "[fe80::2]"},
+		{"::ffff:10.0.0.2", "10.0.0.2", "10.0.0.3"},
+		{"10.0.0.0/8", "10.9.9.9", "11.0.0.1"},
+		{"10.0.0.2/32", "10.0.0.2", "10.0.0.3"},
+		{"2001:db8::/32", "[2001:db8:ffff::1]", "[2001:db9::1]"},
+		{"::ffff:10.0.0.0/104", "10.9.9.9", "11.0.0.1"},
+		{" 10.0.0.2 ", "10.0.0.2", "10.0.0.3"},
+		{"10.0.0.2/8", "", ""},
+		{"2001:db8::1/64", "", ""},
+		{"10.0.0.0/33", "", ""},
+		{"10.0.0", "", ""},
+		{"", "", ""},
+		{"example.com", "", ""},
+		{"10.0.0.2 /8", "", ""},
 	} {
-		got, err := httplimit.ParseTrusted("192.0.2.0/24", c.in)
-		switch {
-		case c.want == "" && err == nil:
-			t.Errorf("ParseTrusted(%q) = %v, want an error", c.in, got)
-		case c.want == "" && (!errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), c.in)):
-			t.Errorf("ParseTrusted(%q): error %v, want one wrapping ErrInvalidArgument and naming the value", c.in, err)
-		case c.want != "" && (err != nil || len(got) != 2 || got[1].String() != c.want):
-			t.Errorf("ParseTrusted(%q) = %v, %v; want [192.0.2.0/24 %s]", c.in, got, err, c.want)
+		o, err := httplimit.TrustProxies("X-Real-IP", "192.0.2.0/24", c.in)
+		if c.trusted == "" {
+			if !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), strings.TrimSpace(c.in)) {
+				t.Errorf("TrustProxies(%q): error %v, want one wrapping ErrInvalidArgument and naming the value", c.in, err)
+			}
+			continue
 		}
+		if err != nil {
+			t.Errorf("TrustProxies(%q): %v", c.in, err)
+			continue
+		}
+		key := httplimit.ClientIP(o, httplimit.IPv6Prefix(128))
+		for peer, want := range map[string]string{c.trusted: "203.0.113.7", c.not: strings.Trim(c.not, "[]"), "192.0.2.1": "203.0.113.7"} {
+			if got, err := key(request(peer+":1", "X-Real-Ip", "203.0.113.7")); err != nil || got != want {
+				t.Errorf("TrustProxies(%q), peer %s: ClientIP = %q, %v; want %q", c.in, peer, got, err, want)
+			}
+		}
+	}
+	_, err := httplimit.TrustProxies("X-Forwarded-For", "10.0.0.2/8")
+	if want := "trusted proxy prefix 10.0.0.2/8 has host bits set: write 10.0.0.0/8, or 10.0.0.2 for the one address"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("TrustProxies(10.0.0.2/8): error %v, want one saying %q", err, want)
 	}
 }
 
-// TestTrustedBareAddress checks that a bare trusted address trusts that
-// address only.
-func TestTrustedBareAddress(t *testing.T) {
-	ps, err := httplimit.ParseTrusted("10.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", ps...))
-	for peer, want := range map[string]string{"10.0.0.2:1": "203.0.113.7", "10.0.0.3:1": "10.0.0.3", "10.0.0.1:1": "10.0.0.1"} {
-		if got, err := key(request(peer, "X-Real-Ip", "203.0.113.7")); err != nil || got != want {
-			t.Errorf("peer %s: ClientIP = %q, %v; want %q", peer, got, err, want)
+// TestTrustProxiesHeaders checks that a header name TrustProxies cannot
+// take is an error naming it, and that ClientIP refuses two headers with a
+// panic naming them: never a header nobody named.
+func TestTrustProxiesHeaders(t *testing.T) {
+	for _, h := range []string{"", "X-Forwarded-For:", "10.0.0.0/8", "10.0.0.2", "X Real IP"} {
+		if _, err := httplimit.TrustProxies(h, "10.0.0.0/8"); !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), fmt.Sprintf("%q is not a header name", h)) {
+			t.Errorf("TrustProxies(%q): error %v, want one naming it", h, err)
 		}
 	}
-}
-
-// TestTrustProxiesPanics checks that what TrustProxies and ClientIP cannot
-// take is refused at start-up, with a panic naming it: never a range wider
-// than written, a header nobody named, or a nil dereference per request.
-func TestTrustProxiesPanics(t *testing.T) {
-	p := netip.MustParsePrefix
 	for _, c := range []struct {
 		name  string
 		build func()
-		want  string // in the panic message
+		want  string
 	}{
-		{"host bits", func() { httplimit.TrustProxies("X-Forwarded-For", p("10.0.0.2/8")) }, "10.0.0.2/8 has host bits set: write 10.0.0.0/8, or 10.0.0.2/32"},
-		{"IPv6 host bits", func() { httplimit.TrustProxies("X-Forwarded-For", p("fd00::1/8")) }, "fd00::1/8 has host bits set"},
-		{"invalid prefix", func() { httplimit.TrustProxies("X-Forwarded-For", netip.Prefix{}) }, "invalid trusted proxy prefix"},
-		{"no header", func() { httplimit.TrustProxies("", p("10.0.0.0/8")) }, `"" is not a header name`},
-		{"header with a colon", func() { httplimit.TrustProxies("X-Forwarded-For:", p("10.0.0.0/8")) }, `"X-Forwarded-For:" is not a header name`},
-		{"prefix for a header", func() { httplimit.TrustProxies("10.0.0.0/8") }, `"10.0.0.0/8" is not a header name`},
-		{"address for a header", func() { httplimit.TrustProxies("10.0.0.2") }, `"10.0.0.2" is not a header name`},
 		{"two headers", func() {
-			httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", p("10.0.0.0/8")), httplimit.TrustProxies("X-Forwarded-For", p("10.0.0.0/8")))
+			httplimit.ClientIP(trust(t, "X-Real-IP", "10.0.0.0/8"), trust(t, "X-Forwarded-For", "10.0.0.0/8"))
 		}, "named both X-Real-Ip and X-Forwarded-For"},
 		{"nil IPOption", func() { httplimit.ClientIP(nil) }, "nil IPOption"},
 	} {
@@ -233,17 +237,19 @@ func TestTrustProxiesPanics(t *testing.T) {
 			c.build()
 		})
 	}
-	// The same header twice, in another case, adds up the prefixes.
-	key := httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", p("10.0.0.0/8")), httplimit.TrustProxies("x-real-ip", p("192.168.0.0/16")))
-	if got, err := key(request("192.168.1.1:1", "X-Real-Ip", "203.0.113.7")); err != nil || got != "203.0.113.7" {
-		t.Errorf("two TrustProxies options: ClientIP = %q, %v; want 203.0.113.7", got, err)
+	// The same header twice, in another case, adds up the proxies.
+	key := httplimit.ClientIP(trust(t, "X-Real-IP", "10.0.0.0/8"), trust(t, "x-real-ip", "192.168.0.0/16"))
+	for _, peer := range []string{"192.168.1.1:1", "10.1.1.1:1"} {
+		if got, err := key(request(peer, "X-Real-Ip", "203.0.113.7")); err != nil || got != "203.0.113.7" {
+			t.Errorf("two TrustProxies options, peer %s: ClientIP = %q, %v; want 203.0.113.7", peer, got, err)
+		}
 	}
 }
 
 // TestClientIPHugeHeaders checks that a long forged chain costs bounded work
 // and resolves to a trusted proxy, never to an address the client chose.
 func TestClientIPHugeHeaders(t *testing.T) {
-	key := httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/8")))
+	key := httplimit.ClientIP(trust(t, "X-Forwarded-For", "10.0.0.0/8"))
 	chain := strings.Repeat("10.0.0.5, ", 10000) + "10.0.0.6"
 	got, err := key(request("10.0.0.1:1", "X-Forwarded-For", "1.2.3.4, "+chain))
 	if err != nil || !strings.HasPrefix(got, "10.0.0.") {
@@ -262,8 +268,8 @@ func TestClientIPHugeHeaders(t *testing.T) {
 func TestClientIPNoPeer(t *testing.T) {
 	for _, peer := range []string{"", "@", "unix:/tmp/sock", "example.com:80", "[::1"} {
 		_, err := httplimit.ClientIP()(request(peer))
-		if !errors.Is(err, httplimit.ErrNoClientIP) {
-			t.Errorf("ClientIP with peer %q: err = %v, want ErrNoClientIP", peer, err)
+		if !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Errorf("ClientIP with peer %q: err = %v, want ErrInvalidArgument", peer, err)
 		}
 	}
 }
@@ -274,14 +280,13 @@ func TestClientIPNoPeer(t *testing.T) {
 func FuzzClientIP(f *testing.F) {
 	f.Add("1.2.3.4, 10.0.0.2", `for="[2001:db8::1]:80"`, "5.6.7.8")
 	f.Add(",,,", "for=;for", "")
-	trusted := netip.MustParsePrefix("10.0.0.0/8")
 	keys := []struct {
 		header string
 		key    httplimit.KeyFunc
 	}{
-		{"X-Forwarded-For", httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", trusted))},
-		{"Forwarded", httplimit.ClientIP(httplimit.TrustProxies("Forwarded", trusted))},
-		{"X-Real-Ip", httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", trusted))},
+		{"X-Forwarded-For", httplimit.ClientIP(trust(f, "X-Forwarded-For", "10.0.0.0/8"))},
+		{"Forwarded", httplimit.ClientIP(trust(f, "Forwarded", "10.0.0.0/8"))},
+		{"X-Real-Ip", httplimit.ClientIP(trust(f, "X-Real-IP", "10.0.0.0/8"))},
 	}
 	f.Fuzz(func(t *testing.T, xff, fwd, real string) {
 		all := map[string]string{"X-Forwarded-For": xff, "Forwarded": fwd, "X-Real-Ip": real}

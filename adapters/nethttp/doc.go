@@ -1,44 +1,35 @@
-// Package httplimit is the net/http side of ratelimit: middleware, handler
-// decorators and an outbound [http.RoundTripper], plus the
-// framework-neutral pieces the gin, echo and fiber adapters reuse — key
-// functions, the RateLimit / X-RateLimit headers, and the responses to a
-// denial or a store failure, all in [Engine].
+// Package httplimit is the net/http side of ratelimit: middleware, an
+// outbound [http.RoundTripper] ([Transport]), and the request logic the gin,
+// echo and fiber adapters share ([Engine]).
 //
-//	l, _ := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10), ratelimit.PerMinute(100)})
-//	mux := http.NewServeMux()
-//	mux.HandleFunc("GET /hello", hello)
-//	http.ListenAndServe(":8080", httplimit.Middleware(l)(mux))
+// The common case, in-memory and per client IP, is one expression:
 //
-// Every request is keyed (by default by the peer's IP address; see
-// [ClientIP] and [TrustProxies] for proxies and IPv6, and [Header], [Query],
-// [Route], [Method], [ContextValue], [Static], [Join]), weighed ([WithCost])
-// and put to the limiter in one call, whose [ratelimit.Decision] gives the
-// headers: no second store call. A denied request gets 429 Too Many
+//	http.ListenAndServe(":8080", httplimit.LimitByIP(ratelimit.PerSecond(10), ratelimit.PerHour(1000))(mux))
+//
+// [Middleware] takes any [ratelimit.Limiter] — any store, rates per key —
+// and options. Every request is keyed (by default by the peer's IP address;
+// see [ClientIP] and [TrustProxies] for proxies and IPv6, and [Header],
+// [Query], [Route], [Method], [ContextValue], joined by [WithKey]), weighed
+// ([WithCost]) and put to the limiter in one call, whose
+// [ratelimit.Decision] gives the headers. A denied request gets 429 Too Many
 // Requests, Retry-After in seconds and a short body (JSON when it accepts
-// JSON). [WithWait] holds a request until it fits instead of denying it.
+// JSON). [WithWait] holds a request until it fits instead.
 //
 // The failures:
 //
-//   - The store fails: 503, or the request goes through with
-//     [WithFailOpen].
+//   - The limiter fails (its store is down): 503, or the request goes
+//     through with [WithFailOpen].
 //   - The request cannot be keyed or costed (a missing API-key header, a
-//     negative cost): 400 ([WithBadRequest]), fail-open or not.
+//     negative cost): 400, fail-open or not.
 //   - The request's own context ends before the limiter answers (its
 //     client went away mid-wait, say): the handler is not run; 499 when
 //     the context was cancelled, 503 when its deadline passed.
 //
-// [WithErrorHook] sees every failure.
+// [WithErrorHook] sees every failure; [WithReply] writes any reply.
 //
 // Behind a reverse proxy, the peer is the proxy: name it, and the one
-// header it sets, with [TrustProxies]:
-//
-//	// nginx: proxy_set_header X-Real-IP $remote_addr;
-//	key := httplimit.ClientIP(httplimit.TrustProxies("X-Real-IP", netip.MustParsePrefix("10.0.0.2/32")))
-//	http.ListenAndServe(":8080", httplimit.Middleware(l, httplimit.WithKey(key))(mux))
-//
-// Other recipes (nginx X-Forwarded-For, Cloudflare CF-Connecting-IP, AWS ALB
-// X-Forwarded-For) are in [TrustProxies]. No other forwarding header is
-// ever read: the client writes those.
+// header it sets, with [TrustProxies]. No other forwarding header is ever
+// read: the client writes those.
 //
 // A nil limiter, a nil [Option] or an option given a nil function panics
 // when the option or the middleware is built, never on a request.

@@ -8,94 +8,147 @@ import (
 	"strconv"
 	"strings"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-// Engine is the request logic every adapter shares: key, cost, skip, the
-// limiter call, the headers and the response to a denial or a failure. An
-// adapter maps its framework's request onto a [Request], calls Check, and
-// writes the [Outcome]. It is safe for concurrent use.
+// Engine is the request logic the adapters share — key, cost, skip, the
+// limiter call, the headers, the reply to a denial or a failure — for
+// adapter authors: an adapter maps its framework's request onto a
+// [Request] and calls [Engine.Handle] or [Engine.Check]. Applications use
+// [Middleware] or their framework's package instead. An Engine is safe for
+// concurrent use.
 type Engine struct {
 	l   *ratelimit.Limiter
 	cfg config
-	p   policies
 }
 
-// NewEngine returns the engine of a middleware over l. It panics when l, an
-// option or an option's function is nil, as http.Handle does for a nil
-// handler: that is a programming error, not a request-time failure.
+// NewEngine returns the engine of [Middleware](l, opts...). It panics when
+// l, an option or an option's function is nil: that is a programming error,
+// not a request-time failure.
 func NewEngine(l *ratelimit.Limiter, opts ...Option) *Engine {
 	if l == nil {
 		panic("httplimit: nil limiter")
 	}
-	return &Engine{l: l, cfg: newConfig(opts), p: newPolicies(l.Rates())}
+	return &Engine{l: l, cfg: newConfig(opts)}
 }
 
-// Outcome is what [Engine.Check] decided for one request.
-type Outcome struct {
-	// Pass reports whether the request goes on to the handler. When it is
-	// false, the adapter writes Headers and Reply and stops.
-	Pass bool
-	// Decision is the limiter's decision; the zero Decision when the
-	// request was skipped or the limit could not be checked.
-	Decision ratelimit.Decision
-	// Err is the failure behind a 400, a 499 or a 503, or behind a
-	// request let through by [WithFailOpen]; nil otherwise.
-	Err error
-	// Headers are to be set on the response, whether it passes or not (a
-	// reply adds X-Content-Type-Options: nosniff).
-	Headers Headers
-	// Reply is the response to write when Pass is false.
-	Reply Reply
+// NewIPEngine returns the engine of [LimitByIP](rates...): a limiter
+// enforcing rates per client IP over a store of its own in memory, which
+// starts no goroutine and needs no Close. It panics, naming the value, when
+// the rates are invalid (as [ratelimit.NewRates] finds them).
+func NewIPEngine(rates ...ratelimit.Rate) *Engine {
+	s, err := memorystore.New()
+	if err == nil {
+		var l *ratelimit.Limiter
+		if l, err = ratelimit.New(s, ratelimit.Rates(rates)); err == nil {
+			return NewEngine(l)
+		}
+	}
+	panic("httplimit: LimitByIP: " + err.Error())
 }
 
-// Check decides r into o.
-func (e *Engine) Check(r Request, o *Outcome) {
-	*o = Outcome{Pass: true}
+// outcome is what the engine decided for one request.
+type outcome struct {
+	pass  bool // the request goes on to the handler
+	h     headers
+	reply Reply // when !pass
+}
+
+// Handle decides r and writes the outcome to w, for adapters whose
+// response is an http.ResponseWriter: the headers, replacing any of the
+// same name (with middlewares stacked, the innermost one's win), and, when
+// the request does not pass, the reply. It reports whether the request goes
+// on to the handler.
+func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
+	var o outcome
+	e.decide(r, &o)
+	if o.h.n > 0 {
+		// One backing array for every value: one allocation.
+		h := w.Header()
+		vs := make([]string, o.h.n)
+		for i := range o.h.n {
+			vs[i] = o.h.values[i]
+			h[o.h.names[i]] = vs[i : i+1 : i+1]
+		}
+	}
+	if !o.pass {
+		if o.reply.ContentType != "" {
+			w.Header().Set("Content-Type", o.reply.ContentType)
+		}
+		w.WriteHeader(o.reply.Status)
+		w.Write(o.reply.Body)
+	}
+	return o.pass
+}
+
+// Check decides r for adapters that write responses their own way: it
+// calls setHeader with each header to set (names in canonical form, values
+// without line breaks) and reports whether the request goes on to the
+// handler; when it does not, reply is the response to write. The reply's
+// Body may be shared: copy it, never write to it.
+func (e *Engine) Check(r Request, setHeader func(name, value string)) (pass bool, reply Reply) {
+	var o outcome
+	e.decide(r, &o)
+	for i := range o.h.n {
+		setHeader(o.h.names[i], o.h.values[i])
+	}
+	return o.pass, o.reply
+}
+
+func (e *Engine) decide(r Request, o *outcome) {
+	o.pass = true
 	c := &e.cfg
 	if c.skip != nil && c.skip(r) {
 		return
 	}
 	key, err := c.key(r)
 	if err == nil && key == "" {
-		err = fmt.Errorf("%w: the key function returned \"\"", ErrEmptyKey)
+		err = missing("the key function returned \"\"")
 	}
 	if err != nil {
-		e.reject(r, o, err)
+		e.stop(r, o, http.StatusBadRequest, nil, err)
 		return
-	}
-	if c.name != "" {
-		key = c.name + ":" + key
 	}
 	n := int64(1)
 	if c.cost != nil {
 		if n, err = c.cost(r); err == nil && n < 0 {
-			err = ratelimit.WeightError(key, n)
+			err = fmt.Errorf("%w: cost %d is negative", ratelimit.ErrInvalidArgument, n)
 		}
 		if err != nil {
-			e.reject(r, o, err)
+			e.stop(r, o, http.StatusBadRequest, nil, err)
 			return
 		}
 	}
 	ctx := r.Context()
+	var d ratelimit.Decision
 	if c.wait > 0 {
-		err = e.wait(ctx, &o.Decision, key, n)
+		err = e.wait(ctx, &d, key, n)
 	} else {
-		o.Decision, err = e.l.AllowN(ctx, key, n)
+		d, err = e.l.AllowN(ctx, key, n)
 	}
 	if err != nil {
-		e.fail(ctx, r, o, err)
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			e.stop(r, o, statusClientClosed, nil, err)
+		case ctx.Err() == nil && c.failOpen:
+			if c.onError != nil {
+				c.onError(r, err)
+			}
+		default:
+			e.stop(r, o, http.StatusServiceUnavailable, nil, err)
+		}
 		return
 	}
-	e.p.set(&o.Headers, c.headers, &o.Decision)
-	if !o.Decision.Allowed {
-		e.reply(o, e.denied(r, &o.Decision))
+	o.h.set(c.headers, &d)
+	if !d.Allowed {
+		e.stop(r, o, http.StatusTooManyRequests, &d, nil)
 	}
 }
 
-// wait is Check's limiter call in wait mode: a wait the limiter gives up on
-// (too long for WithWait or the request's deadline, or a weight no wait can
-// admit) is a denial, not a failure.
+// wait is decide's limiter call under WithWait: a wait the limiter gives
+// up on (too long for WithWait or the request's deadline, or a weight no
+// wait can admit) is a denial, not a failure.
 func (e *Engine) wait(ctx context.Context, d *ratelimit.Decision, key string, n int64) error {
 	wctx, cancel := context.WithTimeout(ctx, e.cfg.wait)
 	defer cancel()
@@ -112,69 +165,44 @@ func (e *Engine) wait(ctx context.Context, d *ratelimit.Decision, key string, n 
 }
 
 // statusClientClosed is nginx's status for a request whose client went
-// away before the reply (499): the middleware answers it to a request
-// whose context was cancelled before the limiter admitted it, so that logs
-// tell it from a store failure.
+// away before the reply (499).
 const statusClientClosed = 499
 
-// fail answers a failed limiter call: a request whose context ctx has ended
-// is not run (499 when cancelled, 503 when its deadline passed); any other
-// failure is the store's, answered 503 or let through with WithFailOpen.
-func (e *Engine) fail(ctx context.Context, r Request, o *Outcome, err error) {
-	e.failed(r, o, err)
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		e.reply(o, textOrJSON(r, statusClientClosed, bodyClosed, -1))
-	case ctx.Err() == nil && e.cfg.failOpen:
-	default:
-		e.reply(o, textOrJSON(r, http.StatusServiceUnavailable, bodyUnavailable, -1))
-	}
-}
-
-// reject answers a request that cannot be keyed or costed: the client's
-// fault, never let through.
-func (e *Engine) reject(r Request, o *Outcome, err error) {
-	e.failed(r, o, err)
-	if e.cfg.bad == nil {
-		e.reply(o, textOrJSON(r, http.StatusBadRequest, bodyBadRequest, -1))
-		return
-	}
-	rep := e.cfg.bad(r, err)
-	if rep.Status == 0 {
-		rep.Status = http.StatusBadRequest
-	}
-	e.reply(o, rep)
-}
-
-// failed records err in o and hands it to the error hook.
-func (e *Engine) failed(r Request, o *Outcome, err error) {
-	o.Decision = ratelimit.Decision{}
-	o.Err = err
-	if e.cfg.onError != nil {
+// stop makes o a reply of status: to the denial d, or to the failure err
+// (reported to the error hook).
+func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, err error) {
+	if err != nil && e.cfg.onError != nil {
 		e.cfg.onError(r, err)
 	}
-}
-
-// reply makes o a stop with rep.
-func (e *Engine) reply(o *Outcome, rep Reply) {
-	o.Pass = false
-	o.Reply = rep
-	o.Headers.add(headerNoSniff, "nosniff")
-}
-
-func (e *Engine) denied(r Request, d *ratelimit.Decision) Reply {
-	if e.cfg.denied != nil {
-		rep := e.cfg.denied(r, *d)
-		if rep.Status == 0 {
-			rep.Status = http.StatusTooManyRequests
+	o.pass = false
+	o.h.add(headerNoSniff, "nosniff")
+	if e.cfg.reply != nil {
+		var dd ratelimit.Decision
+		if d != nil {
+			dd = *d
 		}
-		return rep
+		o.reply = e.cfg.reply(r, status, dd, err)
+		if o.reply.Status != 0 || o.reply.ContentType != "" || o.reply.Body != nil {
+			if o.reply.Status == 0 {
+				o.reply.Status = status
+			}
+			return
+		}
 	}
 	retry := int64(-1)
-	if d.RetryAfter != ratelimit.Never {
-		retry = ceilSeconds(d.RetryAfter)
+	line := bodyUnavailable
+	switch status {
+	case http.StatusTooManyRequests:
+		line = bodyLimited
+		if d.RetryAfter != ratelimit.Never {
+			retry = ceilSeconds(d.RetryAfter)
+		}
+	case http.StatusBadRequest:
+		line = bodyBadRequest
+	case statusClientClosed:
+		line = bodyClosed
 	}
-	return textOrJSON(r, http.StatusTooManyRequests, bodyLimited, retry)
+	o.reply = textOrJSON(r, status, line, retry)
 }
 
 // The plain-text bodies, one line each, shared (never written to).

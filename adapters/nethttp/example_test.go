@@ -1,153 +1,204 @@
 package httplimit_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
+	"time"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-func ExampleMiddleware() {
-	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
-	if err != nil {
-		panic(err)
+// show sends method path from peer through h and prints the status and the
+// named headers that are set.
+func show(h http.Handler, method, path, peer string, headers ...string) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(method, path, nil)
+	r.RemoteAddr = peer
+	h.ServeHTTP(w, r)
+	fmt.Print(method, " ", path, " ", w.Code)
+	for _, name := range headers {
+		if v := w.Header().Get(name); v != "" {
+			fmt.Print(" ", v)
+		}
 	}
-	defer l.Close()
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello\n") })
-	h := httplimit.Middleware(l)(mux)
-
-	for range 3 {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
-		fmt.Println(w.Code, w.Header().Get("RateLimit-Policy"), w.Header().Get("X-RateLimit-Remaining"))
-	}
-	// Output:
-	// 200 "2/min";q=2;w=60 1
-	// 200 "2/min";q=2;w=60 0
-	// 429 "2/min";q=2;w=60 0
+	fmt.Println()
 }
 
-// ExampleHandlerFunc is the README's HTTP snippet: a global limit on every
-// request and a stricter one on POST /login, with the headers each response
-// carries.
-func ExampleHandlerFunc() {
-	limiter, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10), ratelimit.PerHour(1000)})
-	if err != nil {
-		panic(err)
+// Two requests a second and 1000 an hour per client IP, nothing to close.
+func ExampleLimitByIP() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello\n") })
+	h := httplimit.LimitByIP(ratelimit.PerSecond(2), ratelimit.PerHour(1000))(mux)
+	// http.ListenAndServe(":8080", h)
+
+	for _, peer := range []string{"192.0.2.1:1000", "192.0.2.1:1001", "192.0.2.1:1002", "192.0.2.2:1000"} {
+		show(h, "GET", "/hello", peer, "RateLimit-Policy", "X-RateLimit-Remaining")
 	}
-	defer limiter.Close()
-	loginLimiter, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(1)})
+	// Output:
+	// GET /hello 200 "2/s";q=2;w=1 1
+	// GET /hello 200 "2/s";q=2;w=1 0
+	// GET /hello 429 "2/s";q=2;w=1 0
+	// GET /hello 200 "2/s";q=2;w=1 1
+}
+
+// A limit on every request and a stricter one on POST /login, over one
+// store: each limiter keeps its keys apart with a prefix of its own.
+func ExampleMiddleware() {
+	store, err := memorystore.New()
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	defer loginLimiter.Close()
+	all, err := ratelimit.New(store, ratelimit.PerSecond(10), ratelimit.PerHour(1000), ratelimit.WithPrefix("all:"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	login, err := ratelimit.New(store, ratelimit.PerMinute(1), ratelimit.WithPrefix("login:"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	hello := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello\n") }
-	login := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "welcome\n") }
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello", hello)
-	mux.Handle("POST /login", httplimit.HandlerFunc(loginLimiter, login)) // a stricter limit on one route
-	h := httplimit.Middleware(limiter)(mux)                               // every request, keyed by client IP
+	mux.Handle("POST /login", httplimit.Middleware(login)(http.HandlerFunc(hello)))
+	h := httplimit.Middleware(all)(mux) // every request, keyed by client IP
 
-	for _, r := range []struct{ method, path string }{
-		{http.MethodGet, "/hello"}, {http.MethodGet, "/hello"}, {http.MethodGet, "/hello"}, {http.MethodPost, "/login"},
-	} {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(r.method, r.path, nil))
-		fmt.Println(r.method, r.path, w.Code, w.Header().Get("RateLimit"))
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", nil))
-	fmt.Println("POST /login", w.Code, w.Header().Get("RateLimit-Policy"))
-	w = httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/hello", nil))
-	fmt.Println("GET /hello", w.Code, w.Header().Get("RateLimit-Policy"))
+	show(h, "GET", "/hello", "192.0.2.1:1000", "RateLimit-Policy", "X-RateLimit-Remaining")
+	show(h, "POST", "/login", "192.0.2.1:1000", "RateLimit-Policy", "X-RateLimit-Remaining")
+	show(h, "POST", "/login", "192.0.2.1:1000", "RateLimit-Policy", "X-RateLimit-Remaining")
 	// Output:
-	// GET /hello 200 "10/s";r=9;t=2
-	// GET /hello 200 "10/s";r=8;t=2
-	// GET /hello 200 "10/s";r=7;t=2
-	// POST /login 200 "1/min";r=0;t=61
-	// POST /login 429 "1/min";q=1;w=60
-	// GET /hello 200 "10/s";q=10;w=1, "1000/h";q=1000;w=3600
+	// GET /hello 200 "10/s";q=10;w=1 9
+	// POST /login 200 "1/min";q=1;w=60 0
+	// POST /login 429 "1/min";q=1;w=60 0
 }
 
-func ExampleTransport() {
-	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerSecond(10)})
+// Rates per key: the headers are the key's own plan, not the limiter's
+// rates.
+func ExampleMiddleware_plans() {
+	store, err := memorystore.New()
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	defer l.Close()
-	// At most 10 requests per second to each host, waiting when needed.
-	client := &http.Client{Transport: httplimit.NewTransport(http.DefaultTransport, l)}
-	_ = client
+	free, pro := ratelimit.Rates{ratelimit.PerMinute(2)}, ratelimit.Rates{ratelimit.PerMinute(100)}
+	l, err := ratelimit.New(store, free, ratelimit.WithRatesFor(func(_ context.Context, key string) (ratelimit.Rates, error) {
+		if key == "key-pro" {
+			return pro, nil
+		}
+		return nil, nil // the limiter's own: free
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := httplimit.Middleware(l, httplimit.WithKey(httplimit.Query("api_key")))(http.NotFoundHandler())
+
+	show(h, "GET", "/?api_key=key-free", "192.0.2.1:1", "X-RateLimit-Limit", "X-RateLimit-Remaining")
+	show(h, "GET", "/?api_key=key-pro", "192.0.2.1:1", "X-RateLimit-Limit", "X-RateLimit-Remaining")
+	show(h, "GET", "/", "192.0.2.1:1")
+	// Output:
+	// GET /?api_key=key-free 404 2 1
+	// GET /?api_key=key-pro 404 100 99
+	// GET / 400
 }
 
-func ExampleClientIP() {
-	// Behind a load balancer at 10.0.0.0/8 that appends the client's address
-	// to X-Forwarded-For: trust that header from it, and no other.
-	key := httplimit.ClientIP(httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/8")))
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.RemoteAddr = "10.1.2.3:4567"
-	r.Header.Set("X-Forwarded-For", "6.6.6.6, 203.0.113.9") // the client wrote 6.6.6.6
-	r.Header.Set("X-Real-IP", "6.6.6.7")                    // the client wrote it all
-	fmt.Println(key(httplimit.NetHTTPRequest{R: r}))
-	// Output: 203.0.113.9 <nil>
-}
-
-// ExampleTrustProxies keys requests by the address each kind of proxy
-// forwards, in the one header it sets.
+// A client behind nginx, which sets X-Real-IP: the key is the address nginx
+// forwarded, whatever the client wrote in the headers nginx does not set.
 func ExampleTrustProxies() {
-	nginx, err := httplimit.ParseTrusted("10.0.0.2") // a bare address: that one host
+	// nginx: proxy_set_header X-Real-IP $remote_addr;
+	nginx, err := httplimit.TrustProxies("X-Real-IP", "10.0.0.2")
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	cloudflare, err := httplimit.ParseTrusted("173.245.48.0/20", "2400:cb00::/32") // …the list at https://www.cloudflare.com/ips/
+	clientIP := httplimit.ClientIP(nginx)
+	printKey := func(r httplimit.Request) (string, error) {
+		key, err := clientIP(r)
+		fmt.Println("key:", key)
+		return key, err
+	}
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerMinute(10))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	for _, c := range []struct {
-		recipe string
-		opt    httplimit.IPOption
-		peer   string
-		header string
-		value  string // as the proxy sets it
-	}{
-		// proxy_set_header X-Real-IP $remote_addr;
-		{"nginx X-Real-IP", httplimit.TrustProxies("X-Real-IP", nginx...), "10.0.0.2:3000", "X-Real-IP", "203.0.113.1"},
-		// proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-		{"nginx X-Forwarded-For", httplimit.TrustProxies("X-Forwarded-For", nginx...), "10.0.0.2:3000", "X-Forwarded-For", "6.6.6.6, 203.0.113.2"},
-		{"Cloudflare", httplimit.TrustProxies("CF-Connecting-IP", cloudflare...), "173.245.48.1:3000", "CF-Connecting-IP", "203.0.113.3"},
-		// An AWS Application Load Balancer appends to X-Forwarded-For; trust the VPC.
-		{"AWS ALB", httplimit.TrustProxies("X-Forwarded-For", netip.MustParsePrefix("172.31.0.0/16")), "172.31.7.8:3000", "X-Forwarded-For", "6.6.6.6, 203.0.113.4"},
-	} {
-		key := httplimit.ClientIP(c.opt)
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.RemoteAddr = c.peer
-		r.Header.Set(c.header, c.value)
-		r.Header.Set("Forwarded", "for=6.6.6.6") // the client's own: never read
-		k, _ := key(httplimit.NetHTTPRequest{R: r})
-		fmt.Println(c.recipe+":", k)
-	}
+	h := httplimit.Middleware(l, httplimit.WithKey(printKey))(http.NotFoundHandler())
+
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.0.0.2:40000" // nginx
+	r.Header.Set("X-Real-IP", "203.0.113.7")
+	r.Header.Set("X-Forwarded-For", "6.6.6.6") // the client's own
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	r.RemoteAddr = "203.0.113.9:5555" // a client around nginx
+	h.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// nginx X-Real-IP: 203.0.113.1
-	// nginx X-Forwarded-For: 203.0.113.2
-	// Cloudflare: 203.0.113.3
-	// AWS ALB: 203.0.113.4
+	// key: 203.0.113.7
+	// key: 203.0.113.9
 }
 
-func ExampleParseTrusted() {
-	_, err := httplimit.ParseTrusted("10.0.0.0/8", "192.168.1.7/16")
-	fmt.Println(err)
-	ps, _ := httplimit.ParseTrusted("10.0.0.0/8", "192.168.1.7")
-	fmt.Println(ps)
+func must[T any](v T, err error) T {
+	if err != nil {
+		log.Fatal(err)
+	}
+	return v
+}
+
+// A page of one's own for a denial; the default reply for anything else.
+func ExampleWithReply() {
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerMinute(1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := httplimit.WithReply(func(_ httplimit.Request, status int, d ratelimit.Decision, _ error) httplimit.Reply {
+		if status != http.StatusTooManyRequests {
+			return httplimit.Reply{}
+		}
+		return httplimit.Reply{ContentType: "text/html", Body: fmt.Appendf(nil, "<p>You have had your %d requests a minute.</p>\n", d.Rate.Limit)}
+	})
+	h := httplimit.Middleware(l, page)(http.NotFoundHandler())
+	for range 2 {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		h.ServeHTTP(w, r)
+		fmt.Print(w.Code, " ", w.Body.String())
+	}
 	// Output:
-	// ratelimit: invalid argument: trusted proxy prefix 192.168.1.7/16 has host bits set: write 192.168.0.0/16, or 192.168.1.7/32 for the one address
-	// [10.0.0.0/8 192.168.1.7/32]
+	// 404 404 page not found
+	// 429 <p>You have had your 1 requests a minute.</p>
+}
+
+// At most 2 requests a minute to each host: a third waits, here longer than
+// its deadline allows, so it fails at once and is never sent.
+func ExampleTransport() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerMinute(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := &http.Client{Transport: httplimit.Transport(nil, l, nil)}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			fmt.Println(errors.Is(err, ratelimit.ErrWaitTooLong))
+			continue
+		}
+		res.Body.Close()
+		fmt.Println(res.Status)
+	}
+	// Output:
+	// 200 OK
+	// 200 OK
+	// true
 }

@@ -2,30 +2,27 @@ package httplimit
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 // HeaderMode selects the rate-limit headers of a response; values combine
-// with |.
+// with |, and 0 writes none (Retry-After is still set on a denial). Every
+// header describes the [ratelimit.Decision]'s rate — the one that denied the
+// request, or the tightest — so that they are right for per-key rates
+// ([ratelimit.WithRatesFor]) too.
 type HeaderMode uint8
 
 const (
-	// HeadersNone writes no rate-limit headers (Retry-After is still set on
-	// a denial).
-	HeadersNone HeaderMode = 0
 	// HeadersIETF writes the RateLimit-Policy and RateLimit fields of
-	// draft-ietf-httpapi-ratelimit-headers (draft 10): every rate of the
-	// limiter as a policy named by the rate ("100/min";q=100;w=60), and the
-	// Decision's rate — the one that denied, or the tightest — with its
-	// remaining units and the seconds until its window is empty
-	// ("100/min";r=42;t=17).
+	// draft-ietf-httpapi-ratelimit-headers (draft 10), the policy named by
+	// the rate: "100/min";q=100;w=60 and "100/min";r=42;t=17, with the
+	// units remaining and the seconds until the rate counts none again.
 	HeadersIETF HeaderMode = 1 << iota
 	// HeadersXRateLimit writes X-RateLimit-Limit, X-RateLimit-Remaining and
-	// X-RateLimit-Reset for the Decision's rate; Reset is in seconds from
-	// now (like the IETF t parameter), not a Unix time.
+	// X-RateLimit-Reset; Reset is in seconds from now (like the IETF t
+	// parameter), not a Unix time.
 	HeadersXRateLimit
 )
 
@@ -41,67 +38,18 @@ const (
 	maxHeaders       = 7
 )
 
-// Headers are the response headers an [Engine] decided on, names in
-// canonical form. The zero value holds none.
-type Headers struct {
+// headers are the response headers of one request, names in canonical
+// form. The zero value holds none.
+type headers struct {
 	n      int
 	names  [maxHeaders]string
 	values [maxHeaders]string
 }
 
-// Len returns the number of headers.
-func (h *Headers) Len() int { return h.n }
-
-// At returns the i-th header, 0 <= i < Len().
-func (h *Headers) At(i int) (name, value string) { return h.names[i], h.values[i] }
-
-// Get returns the value of the named header (canonical form), or "".
-func (h *Headers) Get(name string) string {
-	for i := range h.n {
-		if h.names[i] == name {
-			return h.values[i]
-		}
-	}
-	return ""
-}
-
-func (h *Headers) add(name, value string) {
+func (h *headers) add(name, value string) {
 	h.names[h.n], h.values[h.n] = name, value
 	h.n++
 }
-
-// policies holds what the headers of one limiter's rates need, computed
-// once: the RateLimit-Policy value, and per rate its policy name and limit.
-type policies struct {
-	rates  ratelimit.Rates
-	policy string   // RateLimit-Policy value
-	item   []string // per rate: `"name";r=`
-	limit  []string // per rate: the limit in decimal
-}
-
-func newPolicies(rates ratelimit.Rates) policies {
-	p := policies{rates: rates}
-	var b strings.Builder
-	for i, r := range rates {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		name := policyName(r)
-		b.WriteString(name)
-		b.WriteString(";q=")
-		b.WriteString(strconv.FormatInt(r.Limit, 10))
-		b.WriteString(";w=")
-		b.WriteString(strconv.FormatInt(ceilSeconds(r.Interval), 10))
-		p.item = append(p.item, name+";r=")
-		p.limit = append(p.limit, strconv.FormatInt(r.Limit, 10))
-	}
-	p.policy = b.String()
-	return p
-}
-
-// policyName returns the policy name of r: its String form as a structured
-// field string, which needs no escaping (digits, letters, '/', '.').
-func policyName(r ratelimit.Rate) string { return `"` + r.String() + `"` }
 
 // ceilSeconds returns d in whole seconds, rounded up, at least 1 for a
 // positive d: the delta-seconds of Retry-After and the IETF fields.
@@ -112,69 +60,76 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// index returns the index of r among p's rates, or -1.
-func (p *policies) index(r ratelimit.Rate) int {
-	for i, x := range p.rates {
-		if x == r {
-			return i
-		}
-	}
-	return -1
-}
-
-// set fills h for d under mode. The numbers are formatted into one buffer
-// and turned into one string, so that the headers cost one allocation.
-func (p *policies) set(h *Headers, mode HeaderMode, d *ratelimit.Decision) {
-	var buf [96]byte
+// set fills h for d under mode. Every value is formatted into one buffer
+// and cut from one string, so that the headers cost one allocation.
+func (h *headers) set(mode HeaderMode, d *ratelimit.Decision) {
+	var buf [160]byte
 	b := buf[:0]
-	var ends [4]int // end offsets in b of: RateLimit, Remaining, Reset, Retry-After
-	i := p.index(d.Rate)
+	var ends [6]int // ends in b of: policy, RateLimit, Limit, Remaining, Reset, Retry-After
+	r := d.Rate
 	remaining := max(d.Remaining, 0)
 	reset := ceilSeconds(d.ResetAfter)
 	if mode&HeadersIETF != 0 {
-		if i < 0 {
-			b = append(b, policyName(d.Rate)...)
-			b = append(b, ";r="...)
-		} else {
-			b = append(b, p.item[i]...)
-		}
+		b = appendName(b, r)
+		b = append(b, ";q="...)
+		b = strconv.AppendInt(b, r.Limit, 10)
+		b = append(b, ";w="...)
+		b = strconv.AppendInt(b, ceilSeconds(r.Interval), 10)
+		ends[0] = len(b)
+		b = appendName(b, r)
+		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, remaining, 10)
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, reset, 10)
 	}
-	ends[0] = len(b)
+	ends[1] = len(b)
 	if mode&HeadersXRateLimit != 0 {
+		b = strconv.AppendInt(b, r.Limit, 10)
+		ends[2] = len(b)
 		b = strconv.AppendInt(b, remaining, 10)
-		ends[1] = len(b)
+		ends[3] = len(b)
 		b = strconv.AppendInt(b, reset, 10)
-	} else {
-		ends[1] = len(b)
 	}
-	ends[2] = len(b)
+	ends[4] = len(b)
 	if !d.Allowed && d.RetryAfter != ratelimit.Never {
 		b = strconv.AppendInt(b, ceilSeconds(d.RetryAfter), 10)
 	}
-	ends[3] = len(b)
+	ends[5] = len(b)
 	s := string(b)
 
 	if mode&HeadersIETF != 0 {
-		if p.policy != "" {
-			h.add(headerPolicy, p.policy)
-		}
-		h.add(headerRateLimit, s[:ends[0]])
+		h.add(headerPolicy, s[:ends[0]])
+		h.add(headerRateLimit, s[ends[0]:ends[1]])
 	}
 	if mode&HeadersXRateLimit != 0 {
-		limit := ""
-		if i < 0 {
-			limit = strconv.FormatInt(d.Rate.Limit, 10)
-		} else {
-			limit = p.limit[i]
+		h.add(headerLimit, s[ends[1]:ends[2]])
+		h.add(headerRemaining, s[ends[2]:ends[3]])
+		h.add(headerReset, s[ends[3]:ends[4]])
+	}
+	if ends[5] > ends[4] {
+		h.add(headerRetryAfter, s[ends[4]:ends[5]])
+	}
+}
+
+// appendName appends the policy name of r: its String form ("100/min") as a
+// structured-field string, which needs no escaping (digits, letters, '/').
+// It allocates nothing, unlike r.String.
+func appendName(b []byte, r ratelimit.Rate) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, r.Limit, 10)
+	b = append(b, '/')
+	d := r.Interval
+	for _, u := range [...]struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "min"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if d%u.d == 0 {
+			if d != u.d {
+				b = strconv.AppendInt(b, int64(d/u.d), 10)
+			}
+			b = append(b, u.name...)
+			break
 		}
-		h.add(headerLimit, limit)
-		h.add(headerRemaining, s[ends[0]:ends[1]])
-		h.add(headerReset, s[ends[1]:ends[2]])
 	}
-	if ends[3] > ends[2] {
-		h.add(headerRetryAfter, s[ends[2]:ends[3]])
-	}
+	return append(b, '"')
 }

@@ -1,23 +1,28 @@
 package httplimit
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gorate/ratelimit"
 )
 
-// ErrEmptyKey reports that a key function found nothing to key the request
-// by. The middleware answers such a request 400 ([WithBadRequest]), fail-open
-// or not, instead of limiting it under a key it shares with every other such
-// request or letting it through unlimited.
-var ErrEmptyKey = errors.New("ratelimit: empty key")
-
-// KeyFunc returns the key a request is limited under. An error (wrapping
-// [ErrEmptyKey] when there is nothing to key by) means the request cannot
-// be limited: the middleware answers it 400 ([WithBadRequest]). Key
-// functions must be safe for concurrent use.
+// KeyFunc returns the key a request is limited under. An error, or an
+// empty key, means the request cannot be limited: the middleware answers it
+// 400 Bad Request, fail-open or not, rather than let it through or limit it
+// under a key every such request would share. The key functions of this
+// package fail with an error wrapping [ratelimit.ErrInvalidArgument] when
+// the request lacks what they key by. Key functions must be safe for
+// concurrent use; one that keeps every request under one key is
+//
+//	func(httplimit.Request) (string, error) { return "all", nil }
 type KeyFunc func(Request) (string, error)
+
+// missing returns the error of a key function that found nothing to key
+// by.
+func missing(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ratelimit.ErrInvalidArgument}, args...)...)
+}
 
 // Header keys requests by the first value of the named header.
 func Header(name string) KeyFunc {
@@ -25,7 +30,7 @@ func Header(name string) KeyFunc {
 		if v := r.Header(name); v != "" {
 			return v, nil
 		}
-		return "", fmt.Errorf("%w: no %s header", ErrEmptyKey, name)
+		return "", missing("no %s header", name)
 	}
 }
 
@@ -35,18 +40,18 @@ func Query(name string) KeyFunc {
 		if v := r.Query(name); v != "" {
 			return v, nil
 		}
-		return "", fmt.Errorf("%w: no query parameter %q", ErrEmptyKey, name)
+		return "", missing("no query parameter %q", name)
 	}
 }
 
 // Route keys requests by the pattern of the route that matched (see
-// [Request].Route), so that every URL of one route shares a limit.
+// [Request]), so that every URL of one route shares a limit.
 func Route() KeyFunc {
 	return func(r Request) (string, error) {
 		if v := r.Route(); v != "" {
 			return v, nil
 		}
-		return "", fmt.Errorf("%w: no route matched %s", ErrEmptyKey, r.Path())
+		return "", missing("no route matched %s", r.Path())
 	}
 }
 
@@ -56,49 +61,37 @@ func Method() KeyFunc {
 		if v := r.Method(); v != "" {
 			return v, nil
 		}
-		return "", fmt.Errorf("%w: no method", ErrEmptyKey)
+		return "", missing("no method")
 	}
 }
 
-// Static keys every request by key: one limit shared by all of them.
-func Static(key string) KeyFunc {
-	return func(Request) (string, error) { return key, nil }
-}
-
-// ContextValue keys requests by the value stored under key in the request's
-// context, such as the user or tenant an authentication middleware put
-// there. The value must be a non-empty string or a [fmt.Stringer].
+// ContextValue keys requests by the value stored under key in the
+// request's context, such as the user or tenant an authentication
+// middleware put there. The value must be a non-empty string or a
+// [fmt.Stringer]; a value of another type is an error that names it.
 func ContextValue(key any) KeyFunc {
 	return func(r Request) (string, error) {
-		return contextString(r.Context(), key)
+		var s string
+		switch v := r.Context().Value(key).(type) {
+		case string:
+			s = v
+		case fmt.Stringer:
+			s = v.String()
+		case nil:
+		default:
+			return "", fmt.Errorf("httplimit: context value %v is a %T, not a string or fmt.Stringer", key, v)
+		}
+		if s == "" {
+			return "", missing("no context value %v", key)
+		}
+		return s, nil
 	}
 }
 
-func contextString(ctx context.Context, key any) (string, error) {
-	var s string
-	switch v := ctx.Value(key).(type) {
-	case string:
-		s = v
-	case fmt.Stringer:
-		s = v.String()
-	case nil:
-	default:
-		return "", fmt.Errorf("httplimit: context value %v is a %T, not a string or fmt.Stringer", key, v)
-	}
-	if s == "" {
-		return "", fmt.Errorf("%w: no context value %v", ErrEmptyKey, key)
-	}
-	return s, nil
-}
-
-// Join keys requests by every key of keys, joined by "|" (a "|" or "\"
-// inside a part is escaped with "\", so different parts never join to the
-// same key). It fails with the first key's error. It panics when a key is
-// nil.
-func Join(keys ...KeyFunc) KeyFunc {
-	for _, k := range keys {
-		refuseNil("Join", k == nil)
-	}
+// join keys requests by every key of keys, joined by "|"; a "|" or "\"
+// inside a part is escaped with "\", so that different parts never join to
+// the same key. It fails with the first key's error.
+func join(keys []KeyFunc) KeyFunc {
 	return func(r Request) (string, error) {
 		var b strings.Builder
 		for i, k := range keys {

@@ -3,33 +3,45 @@ package httplimit
 import (
 	"net/http"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
 
 // Middleware returns net/http middleware that limits each request with l:
 // it keys the request ([WithKey], default the client IP), admits its cost
 // ([WithCost], default 1), sets the rate-limit headers ([WithHeaders]) and
 // either calls the next handler or answers 429 Too Many Requests with
-// Retry-After. A store failure answers 503 unless [WithFailOpen]; a request
-// that cannot be keyed or costed, 400 ([WithBadRequest]). The request's
-// context bounds the store call, and a request whose context ends first is
-// not run. It panics when l, an option or an option's function is nil.
+// Retry-After. A limiter failure answers 503 unless [WithFailOpen]; a
+// request that cannot be keyed or costed, 400. The request's context bounds
+// the limiter call, and a request whose context ends first is not run.
+//
+// To limit one route more strictly, wrap that route's handler with a
+// middleware of its own, over a limiter with a prefix of its own
+// ([ratelimit.WithPrefix]) when it shares a store. Middleware panics when
+// l, an option or an option's function is nil.
 func Middleware(l *ratelimit.Limiter, opts ...Option) func(http.Handler) http.Handler {
-	e := NewEngine(l, opts...)
+	return middleware(NewEngine(l, opts...))
+}
+
+// LimitByIP returns middleware that limits each client IP address to
+// rates, over a store in memory of its own: the common case in one
+// expression, with nothing to start or close.
+//
+//	http.ListenAndServe(":8080", httplimit.LimitByIP(ratelimit.PerSecond(10), ratelimit.PerHour(1000))(mux))
+//
+// It is [Middleware] with default options over ratelimit.New(s, rates...)
+// for a new memory store s; the key is the peer's address, so behind a
+// proxy use Middleware with [ClientIP] and [TrustProxies]. Like
+// regexp.MustCompile, it panics when the rates are invalid, with a message
+// naming the value: rates are written in the program, and a bad one is a
+// programming error.
+func LimitByIP(rates ...ratelimit.Rate) func(http.Handler) http.Handler {
+	return middleware(NewIPEngine(rates...))
+}
+
+func middleware(e *Engine) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return &handler{e: e, next: next}
 	}
-}
-
-// Handler returns h limited by l: the decorator form of [Middleware], for
-// one route or handler.
-func Handler(l *ratelimit.Limiter, h http.Handler, opts ...Option) http.Handler {
-	return Middleware(l, opts...)(h)
-}
-
-// HandlerFunc returns f limited by l, like [Handler].
-func HandlerFunc(l *ratelimit.Limiter, f http.HandlerFunc, opts ...Option) http.HandlerFunc {
-	return Handler(l, f, opts...).ServeHTTP
 }
 
 type handler struct {
@@ -38,47 +50,7 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.e.Handle(w, NetHTTPRequest{r}) {
+	if h.e.Handle(w, request{r}) {
 		h.next.ServeHTTP(w, r)
 	}
-}
-
-// Handle checks r and writes the outcome to w, for the adapters whose
-// response is an http.ResponseWriter (net/http, gin, echo): the rate-limit
-// headers, and the reply when the request does not pass. It reports whether
-// the request goes on to the handler.
-func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
-	var o Outcome
-	e.Check(r, &o)
-	o.WriteHeaders(w.Header())
-	if !o.Pass {
-		o.WriteReply(w)
-	}
-	return o.Pass
-}
-
-// WriteHeaders sets o's headers in h, replacing any of the same name: with
-// middlewares stacked, the innermost one's headers win. The values share one
-// backing array, so that all of them cost one allocation.
-func (o *Outcome) WriteHeaders(h http.Header) {
-	n := o.Headers.Len()
-	if n == 0 {
-		return
-	}
-	vs := make([]string, n)
-	for i := range n {
-		name, v := o.Headers.At(i)
-		vs[i] = v
-		h[name] = vs[i : i+1 : i+1]
-	}
-}
-
-// WriteReply writes o's Reply to w: the Content-Type, the status and the
-// body. Call it after WriteHeaders when o.Pass is false.
-func (o *Outcome) WriteReply(w http.ResponseWriter) {
-	if o.Reply.ContentType != "" {
-		w.Header().Set("Content-Type", o.Reply.ContentType)
-	}
-	w.WriteHeader(o.Reply.Status)
-	w.Write(o.Reply.Body)
 }

@@ -4,72 +4,87 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/adapters/nethttp/httplimittest"
+	"github.com/gorate/ratelimit/core"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-func newLimiter(t testing.TB, rates ...ratelimit.Rate) *ratelimit.Limiter {
+// newStore returns a memory store.
+func newStore(t testing.TB) *memorystore.Store {
 	t.Helper()
-	l, err := memorystore.NewLimiter(rates)
+	s, err := memorystore.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	return s
+}
+
+// newLimiter returns a limiter over s (nil: a memory store of its own)
+// configured by opts.
+func newLimiter(t testing.TB, s ratelimit.Store, opts ...ratelimit.Option) *ratelimit.Limiter {
+	t.Helper()
+	if s == nil {
+		s = newStore(t)
+	}
+	l, err := ratelimit.New(s, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
-func status(t *testing.T, h http.Handler, path string) int {
+// get sends GET path from peer through h and returns the status.
+func get(t *testing.T, h http.Handler, path, peer string) int {
 	t.Helper()
 	w := httptest.NewRecorder()
 	r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
+	r.RemoteAddr = peer
 	h.ServeHTTP(w, r)
 	return w.Code
 }
 
-// TestPerRoute gives two routes their own limits over one limiter (WithName)
-// and a third its own limiter, with the decorators.
+// TestPerRoute limits every request and one route more strictly, with two
+// limiters sharing one store under prefixes of their own.
 func TestPerRoute(t *testing.T) {
-	l := newLimiter(t, ratelimit.PerMinute(2))
-	strict := newLimiter(t, ratelimit.PerMinute(1))
+	s := newStore(t)
+	all := newLimiter(t, s, ratelimit.PerMinute(3), ratelimit.WithPrefix("all:"))
+	login := newLimiter(t, s, ratelimit.PerMinute(1), ratelimit.WithPrefix("login:"))
 	var ran int
-	ok := func(w http.ResponseWriter, _ *http.Request) { ran++ }
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran++ })
 	mux := http.NewServeMux()
-	mux.Handle("GET /a", httplimit.Handler(l, http.HandlerFunc(ok), httplimit.WithName("a")))
-	mux.HandleFunc("GET /b", httplimit.HandlerFunc(l, ok, httplimit.WithName("b")))
-	mux.Handle("GET /login", httplimit.Middleware(strict)(http.HandlerFunc(ok)))
-	for _, c := range []struct {
+	mux.Handle("GET /a", ok)
+	mux.Handle("GET /login", httplimit.Middleware(login)(ok))
+	h := httplimit.Middleware(all)(mux)
+	for i, c := range []struct {
 		path string
 		want int
 	}{
-		{"/a", 200}, {"/a", 200}, {"/a", 429},
-		{"/b", 200}, {"/b", 200}, {"/b", 429},
-		{"/login", 200}, {"/login", 429},
+		{"/login", 200}, {"/login", 429}, {"/a", 200}, {"/a", 429}, {"/login", 429},
 	} {
-		if got := status(t, mux, c.path); got != c.want {
-			t.Errorf("GET %s: %d, want %d", c.path, got, c.want)
+		if got := get(t, h, c.path, "192.0.2.1:1"); got != c.want {
+			t.Errorf("request %d, GET %s: %d, want %d", i, c.path, got, c.want)
 		}
 	}
-	if ran != 5 {
-		t.Errorf("the handler ran %d times, want 5 (never on a denial)", ran)
+	if ran != 2 {
+		t.Errorf("the handler ran %d times, want 2 (never on a denial)", ran)
 	}
 }
 
-func TestNilLimiterPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Middleware(nil) did not panic")
-		}
-	}()
-	httplimit.Middleware(nil)
+func TestLimitByIP(t *testing.T) {
+	httplimittest.RunLimitByIP(t, func(rates ...ratelimit.Rate) http.Handler {
+		return httplimit.LimitByIP(rates...)(discard)
+	})
 }
 
 // TestAllocs checks the goal of two allocations per request beyond the
 // handler's: the header values and their backing array.
 func TestAllocs(t *testing.T) {
-	l := newLimiter(t, ratelimit.PerSecond(1<<40))
+	l := newLimiter(t, nil, ratelimit.PerSecond(1<<40))
 	h := httplimit.Middleware(l)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := &discardWriter{h: http.Header{}}
@@ -80,6 +95,10 @@ func TestAllocs(t *testing.T) {
 	}); n > 2 {
 		t.Errorf("%v allocations per request, want at most 2", n)
 	}
+	skip := httplimit.Middleware(l, httplimit.WithSkip(func(httplimit.Request) bool { return true }))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if n := testing.AllocsPerRun(1000, func() { skip.ServeHTTP(w, r) }); n > 0 {
+		t.Errorf("%v allocations per skipped request, want none", n)
+	}
 }
 
 // discardWriter is a ResponseWriter that keeps only its header map.
@@ -89,25 +108,32 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
-func BenchmarkMiddleware(b *testing.B) {
-	l := newLimiter(b, ratelimit.PerSecond(1<<40))
-	bare := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
-	for _, c := range []struct {
-		name string
-		h    http.Handler
+// TestCheck checks the engine an adapter with a response of its own uses:
+// every header through setHeader, the pass, and the reply of a denial.
+func TestCheck(t *testing.T) {
+	s, err := memorystore.New(memorystore.WithClock(core.NewFakeClock(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := httplimit.NewEngine(newLimiter(t, s, ratelimit.PerMinute(1)))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	for i, want := range []struct {
+		pass    bool
+		headers string
+		status  int
+		body    string
 	}{
-		{"bare", bare},
-		{"limited", httplimit.Middleware(l)(bare)},
-		{"limited-no-headers", httplimit.Middleware(l, httplimit.WithHeaders(httplimit.HeadersNone))(bare)},
+		{true, `Ratelimit-Policy: "1/min";q=1;w=60|Ratelimit: "1/min";r=0;t=61|X-Ratelimit-Limit: 1|X-Ratelimit-Remaining: 0|X-Ratelimit-Reset: 61|`, 0, ""},
+		{false, `Ratelimit-Policy: "1/min";q=1;w=60|Ratelimit: "1/min";r=0;t=61|X-Ratelimit-Limit: 1|X-Ratelimit-Remaining: 0|X-Ratelimit-Reset: 61|Retry-After: 61|X-Content-Type-Options: nosniff|`, 429, "rate limit exceeded\n"},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			r := httptest.NewRequest(http.MethodGet, "/", nil)
-			w := &discardWriter{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.h)
-				c.h.ServeHTTP(w, r)
-			}
-		})
+		var headers strings.Builder
+		pass, reply := e.Check(httplimit.NewRequest(r), func(name, value string) { headers.WriteString(name + ": " + value + "|") })
+		if pass != want.pass || headers.String() != want.headers || reply.Status != want.status || string(reply.Body) != want.body {
+			t.Errorf("request %d: pass %v, headers %s, reply %d %q; want %v, %s, %d %q",
+				i, pass, headers.String(), reply.Status, reply.Body, want.pass, want.headers, want.status, want.body)
+		}
 	}
 }
+
+// discard answers "ok", as the handler of the benchmarks.
+var discard = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })

@@ -5,20 +5,19 @@ import (
 	"net/http"
 )
 
-// Request is what key functions, cost functions and skip predicates see of
-// an incoming request. Each adapter supplies one over its framework's
-// request, so that the logic of this package is written once for net/http,
-// gin, echo and fiber. A Request is only valid during the call it is passed
-// to.
+// Request is what key, cost and skip functions see of an incoming request,
+// the same under net/http, gin, echo and fiber: each adapter supplies one
+// over its framework's request. A Request is valid only during the call it
+// is passed to.
 type Request interface {
-	// Context returns the request's context; it bounds every store call.
+	// Context returns the request's context; it bounds the limiter's call.
 	Context() context.Context
 	// Method returns the HTTP method.
 	Method() string
 	// Path returns the URL path.
 	Path() string
 	// Route returns the pattern of the route that matched (net/http's
-	// Request.Pattern, gin's FullPath, echo's Path, fiber's Route().Path),
+	// Request.Pattern, gin's FullPath, echo's Path, fiber's route path),
 	// or "" when none did.
 	Route() string
 	// Header returns the first value of the named header, or "".
@@ -30,49 +29,25 @@ type Request interface {
 	// RemoteAddr returns the address of the peer that sent the request,
 	// "host:port" or a bare host.
 	RemoteAddr() string
+	// HTTPRequest returns the *http.Request behind the request, or nil
+	// under fiber, which has none.
+	HTTPRequest() *http.Request
 }
 
-// HTTPRequest returns the *http.Request behind r, or nil when r's framework
-// has none (fiber). It lets a custom key function reach what Request does
-// not expose.
-func HTTPRequest(r Request) *http.Request {
-	if h, ok := r.(interface{ HTTPRequest() *http.Request }); ok {
-		return h.HTTPRequest()
-	}
-	return nil
-}
+// request is the Request of a net/http request. A struct holding one
+// pointer, it converts to an interface without an allocation.
+type request struct{ r *http.Request }
 
-// NetHTTPRequest is the [Request] of a net/http request. A struct holding
-// one pointer, it converts to an interface without an allocation.
-type NetHTTPRequest struct{ R *http.Request }
+func (r request) Context() context.Context { return r.r.Context() }
+func (r request) Method() string           { return r.r.Method }
+func (r request) Path() string             { return r.r.URL.Path }
 
-var _ Request = NetHTTPRequest{}
-
-// Context returns r.R.Context().
-func (r NetHTTPRequest) Context() context.Context { return r.R.Context() }
-
-// Method returns r.R.Method.
-func (r NetHTTPRequest) Method() string { return r.R.Method }
-
-// Path returns r.R.URL.Path.
-func (r NetHTTPRequest) Path() string { return r.R.URL.Path }
-
-// Route returns r.R.Pattern, the http.ServeMux pattern that matched. A
-// ServeMux sets it only when it has routed the request, so a middleware
-// keyed by [Route] must wrap each route's handler ([Handler]), not the mux.
-func (r NetHTTPRequest) Route() string { return r.R.Pattern }
-
-// Header returns r.R.Header.Get(name).
-func (r NetHTTPRequest) Header(name string) string { return r.R.Header.Get(name) }
-
-// HeaderValues returns r.R.Header.Values(name).
-func (r NetHTTPRequest) HeaderValues(name string) []string { return r.R.Header.Values(name) }
-
-// Query returns the first value of the query parameter name.
-func (r NetHTTPRequest) Query(name string) string { return r.R.URL.Query().Get(name) }
-
-// RemoteAddr returns r.R.RemoteAddr.
-func (r NetHTTPRequest) RemoteAddr() string { return r.R.RemoteAddr }
-
-// HTTPRequest returns r.R.
-func (r NetHTTPRequest) HTTPRequest() *http.Request { return r.R }
+// Route returns the http.ServeMux pattern that matched. A ServeMux sets it
+// only once it has routed the request, so a middleware keyed by [Route]
+// must wrap each route's handler, not the mux.
+func (r request) Route() string                     { return r.r.Pattern }
+func (r request) Header(name string) string         { return r.r.Header.Get(name) }
+func (r request) HeaderValues(name string) []string { return r.r.Header.Values(name) }
+func (r request) Query(name string) string          { return r.r.URL.Query().Get(name) }
+func (r request) RemoteAddr() string                { return r.r.RemoteAddr }
+func (r request) HTTPRequest() *http.Request        { return r.r }

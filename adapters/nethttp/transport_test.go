@@ -3,16 +3,18 @@ package httplimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // countingServer is a real local server that counts the requests it gets.
@@ -38,8 +40,8 @@ func (c *closeRecorder) Close() error { c.closed.Store(true); return nil }
 func TestTransport(t *testing.T) {
 	a, hitsA := countingServer(t)
 	b, hitsB := countingServer(t)
-	l := newLimiter(t, ratelimit.PerMinute(2))
-	client := &http.Client{Transport: httplimit.NewTransport(nil, l)}
+	l := newLimiter(t, nil, ratelimit.PerMinute(2))
+	client := &http.Client{Transport: httplimit.Transport(nil, l, nil)}
 	get := func(ctx context.Context, url string, body io.ReadCloser) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 		if err != nil {
@@ -82,11 +84,15 @@ func TestTransport(t *testing.T) {
 // waits its turn and all arrive.
 func TestTransportWaits(t *testing.T) {
 	s, hits := countingServer(t)
-	l := newLimiter(t, ratelimit.Per(1, 20*time.Millisecond))
-	tr := &httplimit.Transport{Limiter: l, Key: func(*http.Request) string { return "api" }, Cost: func(*http.Request) int64 { return 1 }}
-	client := &http.Client{Transport: tr}
-	for range 4 {
-		res, err := client.Get(s.URL)
+	l := newLimiter(t, nil, ratelimit.Rate{Limit: 1, Interval: 20 * time.Millisecond}, ratelimit.WithBuffer(time.Millisecond))
+	var keys []string
+	client := &http.Client{Transport: httplimit.Transport(nil, l, func(r *http.Request) string {
+		keys = append(keys, r.URL.Path)
+		return "api"
+	})}
+	start := time.Now()
+	for i := range 4 {
+		res, err := client.Get(fmt.Sprintf("%s/%d", s.URL, i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,11 +101,19 @@ func TestTransportWaits(t *testing.T) {
 	if hits.Load() != 4 {
 		t.Errorf("server saw %d requests, want 4", hits.Load())
 	}
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("4 requests at 1 per 20ms under one key took %v, want at least 60ms", d)
+	}
+	if want := []string{"/0", "/1", "/2", "/3"}; !slices.Equal(keys, want) {
+		t.Errorf("the key function saw %v, want %v", keys, want)
+	}
 }
 
-func TestTransportNoLimiter(t *testing.T) {
-	req := httptest.NewRequest(http.MethodGet, "http://example.invalid/", nil)
-	if _, err := (&httplimit.Transport{}).RoundTrip(req); err == nil {
-		t.Fatal("RoundTrip without a Limiter succeeded")
-	}
+func TestTransportNilLimiter(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); msg != "httplimit: Transport: nil limiter" {
+			t.Errorf("Transport(nil, nil, nil): panic %q", msg)
+		}
+	}()
+	httplimit.Transport(nil, nil, nil)
 }

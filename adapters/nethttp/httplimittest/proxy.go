@@ -3,11 +3,10 @@ package httplimittest
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"testing"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // testSpoofedForwarding puts a client behind a trusted proxy that sets one
@@ -15,10 +14,7 @@ import (
 // whatever the client writes in the headers the proxy does not set, or
 // prepends to the one it appends to, its key stays its own address, so a
 // spent limit of 3 a minute denies 20 of 20 further requests.
-func testSpoofedForwarding(t *testing.T, h Harness) {
-	if h.NoRemoteAddr {
-		t.Skip("the adapter's test mode does not carry a request's RemoteAddr")
-	}
+func testSpoofedForwarding(t *testing.T, newHandler server) {
 	const client = "203.0.113.7"
 	for _, c := range []struct {
 		header string
@@ -38,9 +34,12 @@ func testSpoofedForwarding(t *testing.T, h Harness) {
 		}},
 	} {
 		t.Run(c.header, func(t *testing.T) {
-			l, _ := FakeLimiter(t, ratelimit.PerMinute(3))
-			key := httplimit.ClientIP(httplimit.TrustProxies(c.header, netip.MustParsePrefix("10.0.0.0/8")))
-			serve := h.New(t, l, httplimit.WithKey(key), httplimit.WithFailOpen())
+			l, _ := newLimiter(t, ratelimit.PerMinute(3))
+			trust, err := httplimit.TrustProxies(c.header, "10.0.0.0/8")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := newHandler(t, l, httplimit.WithKey(httplimit.ClientIP(trust)), httplimit.WithFailOpen())
 			denied := 0
 			for i := range 23 {
 				spoof := fmt.Sprintf("198.51.100.%d", i+1)
@@ -52,7 +51,7 @@ func testSpoofedForwarding(t *testing.T, h Harness) {
 					header("Cf-Connecting-Ip", spoof),
 					header("True-Client-Ip", spoof),
 				}
-				r := do(t, serve, "/", append(mods, c.set(spoof)...)...)
+				r := do(t, h, "/", append(mods, c.set(spoof)...)...)
 				switch {
 				case i < 3 && r.status != http.StatusOK:
 					t.Errorf("request %d: status %d, want 200", i, r.status)

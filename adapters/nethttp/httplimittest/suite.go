@@ -1,8 +1,20 @@
+// Package httplimittest is the suite every HTTP adapter of ratelimit runs:
+// the same requests through the net/http, gin, echo and fiber middleware get
+// the same statuses, headers and bodies.
+//
+//	func TestSuite(t *testing.T) {
+//		httplimittest.Run(t, func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler {
+//			r := gin.New()
+//			r.Use(ginlimit.Middleware(l, opts...))
+//			r.GET("/", ok)
+//			r.GET("/r/:id", ok)
+//			return r
+//		})
+//	}
 package httplimittest
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,20 +24,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit/core"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-// Run runs every case against the adapter h describes.
-func Run(t *testing.T, h Harness) {
+// Run runs every case against an adapter. newHandler returns a handler
+// that serves, through the adapter's middleware over l with opts, GET / and
+// GET /r/{id} (in the framework's route syntax, mounted so that the
+// request's Route is that pattern), each answering 200 "ok". The handler
+// must hand each request's context and RemoteAddr to the middleware.
+func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler) {
 	t.Helper()
 	for _, c := range []struct {
 		name string
-		fn   func(*testing.T, Harness)
+		fn   func(*testing.T, server)
 	}{
 		{"AllowedThenDenied", testAllowedThenDenied},
 		{"SeveralRates", testSeveralRates},
+		{"Plans", testPlans},
 		{"JSONBody", testJSONBody},
 		{"Cost", testCost},
 		{"Skip", testSkip},
@@ -35,48 +53,51 @@ func Run(t *testing.T, h Harness) {
 		{"Wait", testWait},
 		{"Concurrent", testConcurrent},
 		{"HeaderModes", testHeaderModes},
-		{"DeniedFunc", testDeniedFunc},
+		{"Reply", testReply},
 		{"ClientIP", testClientIP},
-		{"PerRoute", testPerRoute},
 		{"SpoofedForwarding", testSpoofedForwarding},
 		{"Unkeyable", testUnkeyable},
 		{"BadCost", testBadCost},
 		{"ContextEnds", testContextEnds},
 		{"NilOptions", testNilOptions},
 	} {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
+		t.Run(c.name, func(t *testing.T) { c.fn(t, newHandler) })
 	}
 }
+
+// server is Run's newHandler.
+type server = func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler
 
 // start is the fake clock's first reading in every case.
 const start = 1_000_000
 
-// FakeLimiter returns a limiter over a memory store enforcing rates with a
-// fake clock, closed at t's cleanup: what an adapter's own tests need to
-// check headers exactly.
-func FakeLimiter(t testing.TB, rates ...ratelimit.Rate) (*ratelimit.Limiter, *ratelimit.FakeClock) {
+// newLimiter returns a limiter configured by opts over a memory store
+// whose fake clock it returns.
+func newLimiter(t *testing.T, opts ...ratelimit.Option) (*ratelimit.Limiter, *core.FakeClock) {
 	t.Helper()
-	clock := ratelimit.NewFakeClock(start)
-	s, err := memorystore.New(rates, memorystore.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ratelimit.New(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l, clock
+	s, clock := fakeStore(t)
+	return limiter(t, s, opts...), clock
 }
 
-// Recorder serves requests through h with an httptest.ResponseRecorder: the
-// Serve of every adapter whose framework is an http.Handler.
-func Recorder(h http.Handler) Serve {
-	return func(r *http.Request) *http.Response {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Result()
+// fakeStore returns a memory store on a fake clock, and the clock.
+func fakeStore(t *testing.T) (*memorystore.Store, *core.FakeClock) {
+	t.Helper()
+	clock := core.NewFakeClock(start)
+	s, err := memorystore.New(memorystore.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return s, clock
+}
+
+// limiter returns a limiter over s configured by opts.
+func limiter(t *testing.T, s ratelimit.Store, opts ...ratelimit.Option) *ratelimit.Limiter {
+	t.Helper()
+	l, err := ratelimit.New(s, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // response is what a case checks of one response.
@@ -86,22 +107,18 @@ type response struct {
 	body   string
 }
 
-// do sends GET path through serve, after applying mods to the request
+// do sends GET path through h, after applying mods to the request
 // (RemoteAddr 192.0.2.1:1234 unless a mod changes it).
-func do(t *testing.T, serve Serve, path string, mods ...func(*http.Request)) response {
+func do(t *testing.T, h http.Handler, path string, mods ...func(*http.Request)) response {
 	t.Helper()
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
 	req.RemoteAddr = "192.0.2.1:1234"
 	for _, m := range mods {
 		m(req)
 	}
-	res := serve(req)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", path, err)
-	}
-	return response{res.StatusCode, res.Header, string(body)}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return response{w.Code, w.Result().Header, w.Body.String()}
 }
 
 func header(name, value string) func(*http.Request) {
@@ -110,6 +127,10 @@ func header(name, value string) func(*http.Request) {
 
 func remote(addr string) func(*http.Request) {
 	return func(r *http.Request) { r.RemoteAddr = addr }
+}
+
+func withContext(ctx context.Context) func(*http.Request) {
+	return func(r *http.Request) { *r = *r.WithContext(ctx) }
 }
 
 // want checks status and the named headers ("" means absent) of r.
@@ -125,14 +146,14 @@ func (r response) want(t *testing.T, status int, headers ...string) {
 	}
 }
 
-// A window of 1 s counts units stamped at now-1000 ms too, so a put at
-// time T leaves the window at T+1001 ms: reset and retry-after are 1001 ms,
-// 2 s in delta-seconds rounded up.
-func testAllowedThenDenied(t *testing.T, h Harness) {
-	l, clock := FakeLimiter(t, ratelimit.PerSecond(3))
-	serve := h.New(t, l)
+// A window of 1 s counts units stamped at now-1000 ms too, so a unit taken
+// at time T leaves the window at T+1001 ms: reset and retry-after are
+// 1001 ms, 2 s in delta-seconds rounded up.
+func testAllowedThenDenied(t *testing.T, newHandler server) {
+	l, clock := newLimiter(t, ratelimit.PerSecond(3))
+	h := newHandler(t, l)
 	for i, left := range []string{"2", "1", "0"} {
-		r := do(t, serve, "/")
+		r := do(t, h, "/")
 		r.want(t, http.StatusOK,
 			"Ratelimit-Policy", `"3/s";q=3;w=1`,
 			"Ratelimit", `"3/s";r=`+left+`;t=2`,
@@ -145,8 +166,9 @@ func testAllowedThenDenied(t *testing.T, h Harness) {
 			t.Errorf("request %d: body %q, want the handler's", i, r.body)
 		}
 	}
-	r := do(t, serve, "/")
+	r := do(t, h, "/")
 	r.want(t, http.StatusTooManyRequests,
+		"Ratelimit-Policy", `"3/s";q=3;w=1`,
 		"Ratelimit", `"3/s";r=0;t=2`,
 		"X-Ratelimit-Remaining", "0",
 		"Retry-After", "2",
@@ -156,173 +178,149 @@ func testAllowedThenDenied(t *testing.T, h Harness) {
 		t.Errorf("429 body %q", r.body)
 	}
 	clock.Advance(1000 * time.Millisecond)
-	do(t, serve, "/").want(t, http.StatusTooManyRequests, "Retry-After", "1")
+	do(t, h, "/").want(t, http.StatusTooManyRequests, "Retry-After", "1")
 	clock.Advance(time.Millisecond)
-	do(t, serve, "/").want(t, http.StatusOK, "X-Ratelimit-Remaining", "2")
+	do(t, h, "/").want(t, http.StatusOK, "X-Ratelimit-Remaining", "2")
 }
 
-func testSeveralRates(t *testing.T, h Harness) {
-	l, clock := FakeLimiter(t, ratelimit.PerSecond(2), ratelimit.PerMinute(3))
-	serve := h.New(t, l)
-	policy := `"2/s";q=2;w=1, "3/min";q=3;w=60`
-	do(t, serve, "/").want(t, http.StatusOK, "Ratelimit-Policy", policy, "Ratelimit", `"2/s";r=1;t=2`)
-	do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", `"2/s";r=0;t=2`, "X-Ratelimit-Limit", "2")
-	// Denied by the per-second rate, the first full one.
-	do(t, serve, "/").want(t, http.StatusTooManyRequests, "Ratelimit", `"2/s";r=0;t=2`, "Retry-After", "2")
+// testSeveralRates checks that the headers follow the Decision's rate: the
+// tightest while allowed, the first denying one when denied.
+func testSeveralRates(t *testing.T, newHandler server) {
+	l, clock := newLimiter(t, ratelimit.PerSecond(2), ratelimit.PerMinute(3))
+	h := newHandler(t, l)
+	second, minute := `"2/s";q=2;w=1`, `"3/min";q=3;w=60`
+	do(t, h, "/").want(t, http.StatusOK, "Ratelimit-Policy", second, "Ratelimit", `"2/s";r=1;t=2`)
+	do(t, h, "/").want(t, http.StatusOK, "Ratelimit", `"2/s";r=0;t=2`, "X-Ratelimit-Limit", "2")
+	do(t, h, "/").want(t, http.StatusTooManyRequests, "Ratelimit-Policy", second, "Ratelimit", `"2/s";r=0;t=2`, "Retry-After", "2")
 	clock.Advance(1001 * time.Millisecond)
 	// The per-minute rate is now the tightest: it has no unit left.
-	do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", `"3/min";r=0;t=61`, "X-Ratelimit-Limit", "3")
+	do(t, h, "/").want(t, http.StatusOK, "Ratelimit-Policy", minute, "Ratelimit", `"3/min";r=0;t=61`, "X-Ratelimit-Limit", "3")
 	// Denied by the per-minute rate: the oldest unit leaves its window at
 	// start+60001 ms, 59000 ms from now.
-	do(t, serve, "/").want(t, http.StatusTooManyRequests,
-		"Ratelimit-Policy", policy,
+	do(t, h, "/").want(t, http.StatusTooManyRequests,
+		"Ratelimit-Policy", minute,
 		"Ratelimit", `"3/min";r=0;t=61`,
+		"X-Ratelimit-Limit", "3",
 		"X-Ratelimit-Remaining", "0",
 		"X-Ratelimit-Reset", "61",
 		"Retry-After", "59")
 }
 
-func testJSONBody(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.New(t, l)
+// testPlans checks that with rates per key the headers are each key's,
+// not the limiter's own.
+func testPlans(t *testing.T, newHandler server) {
+	free, pro := ratelimit.Rates{ratelimit.PerMinute(2)}, ratelimit.Rates{ratelimit.PerMinute(5)}
+	l, _ := newLimiter(t, ratelimit.PerSecond(100), ratelimit.WithRatesFor(func(_ context.Context, key string) (ratelimit.Rates, error) {
+		if key == "pro" {
+			return pro, nil
+		}
+		return free, nil
+	}))
+	h := newHandler(t, l, httplimit.WithKey(httplimit.Header("X-Plan")))
+	plan := func(p string) func(*http.Request) { return header("X-Plan", p) }
+	do(t, h, "/", plan("free")).want(t, http.StatusOK, "Ratelimit-Policy", `"2/min";q=2;w=60`, "Ratelimit", `"2/min";r=1;t=61`, "X-Ratelimit-Limit", "2")
+	do(t, h, "/", plan("pro")).want(t, http.StatusOK, "Ratelimit-Policy", `"5/min";q=5;w=60`, "Ratelimit", `"5/min";r=4;t=61`, "X-Ratelimit-Limit", "5")
+	do(t, h, "/", plan("free")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
+	do(t, h, "/", plan("free")).want(t, http.StatusTooManyRequests, "Ratelimit-Policy", `"2/min";q=2;w=60`, "X-Ratelimit-Limit", "2", "Retry-After", "61")
+	do(t, h, "/", plan("pro")).want(t, http.StatusOK, "X-Ratelimit-Limit", "5", "X-Ratelimit-Remaining", "3")
+}
+
+func testJSONBody(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(1))
+	h := newHandler(t, l)
 	accept := header("Accept", "text/html, application/json;q=0.9")
-	do(t, serve, "/", accept).want(t, http.StatusOK)
-	r := do(t, serve, "/", accept)
+	do(t, h, "/", accept).want(t, http.StatusOK)
+	r := do(t, h, "/", accept)
 	r.want(t, http.StatusTooManyRequests, "Content-Type", "application/json", "Retry-After", "2")
 	if want := `{"error":"rate limit exceeded","retry_after":2}` + "\n"; r.body != want {
 		t.Errorf("body %q, want %q", r.body, want)
 	}
 }
 
-func testCost(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(5))
-	serve := h.New(t, l, httplimit.WithCost(func(r httplimit.Request) (int64, error) {
-		return strconv.ParseInt(r.Header("X-Cost"), 10, 64)
-	}))
+// costHeader is a cost function reading the X-Cost header.
+func costHeader(r httplimit.Request) (int64, error) {
+	return strconv.ParseInt(r.Header("X-Cost"), 10, 64)
+}
+
+func testCost(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(5))
+	h := newHandler(t, l, httplimit.WithCost(costHeader))
 	cost := func(n string) func(*http.Request) { return header("X-Cost", n) }
-	do(t, serve, "/", cost("3")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "2")
-	do(t, serve, "/", cost("3")).want(t, http.StatusTooManyRequests, "X-Ratelimit-Remaining", "2")
-	do(t, serve, "/", cost("2")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
-	do(t, serve, "/", cost("0")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
-	do(t, serve, "/", cost("6")).want(t, http.StatusTooManyRequests, "Retry-After", "")
-	for _, bad := range []string{"x", "-1", ""} {
-		do(t, serve, "/", cost(bad)).want(t, http.StatusBadRequest, "Ratelimit", "", "Retry-After", "")
-	}
+	do(t, h, "/", cost("3")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "2")
+	do(t, h, "/", cost("3")).want(t, http.StatusTooManyRequests, "X-Ratelimit-Remaining", "2")
+	do(t, h, "/", cost("2")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
+	// A cost of 0 takes nothing and reports the key's standing.
+	do(t, h, "/", cost("0")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0", "Ratelimit", `"5/s";r=0;t=2`)
+	// A weight no wait can admit: no Retry-After.
+	do(t, h, "/", cost("6")).want(t, http.StatusTooManyRequests, "Retry-After", "")
 }
 
-func testSkip(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.New(t, l, httplimit.WithSkip(func(r httplimit.Request) bool { return r.Path() == "/" }))
+func testSkip(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(1))
+	h := newHandler(t, l, httplimit.WithSkip(func(r httplimit.Request) bool { return r.Path() == "/" }))
 	for range 5 {
-		do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", "", "X-Ratelimit-Limit", "")
+		do(t, h, "/").want(t, http.StatusOK, "Ratelimit", "", "X-Ratelimit-Limit", "")
 	}
-	do(t, serve, "/r/1").want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
-	do(t, serve, "/r/1").want(t, http.StatusTooManyRequests)
+	do(t, h, "/r/1").want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
+	do(t, h, "/r/1").want(t, http.StatusTooManyRequests)
 }
 
-func testKeyHeader(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.New(t, l, httplimit.WithKey(httplimit.Header("X-User")))
-	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusOK)
-	do(t, serve, "/", header("X-User", "ann")).want(t, http.StatusTooManyRequests)
-	do(t, serve, "/", header("X-User", "bob")).want(t, http.StatusOK)
-	// No key: the client's fault, never a bucket shared by keyless requests.
-	r := do(t, serve, "/")
+func testKeyHeader(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(1))
+	h := newHandler(t, l, httplimit.WithKey(httplimit.Header("X-User"), httplimit.Query("q")))
+	do(t, h, "/?q=1", header("X-User", "ann")).want(t, http.StatusOK)
+	do(t, h, "/?q=1", header("X-User", "ann")).want(t, http.StatusTooManyRequests)
+	do(t, h, "/?q=2", header("X-User", "ann")).want(t, http.StatusOK)
+	do(t, h, "/?q=1", header("X-User", "bob")).want(t, http.StatusOK)
+	// No key: the client's fault, never a limit shared by keyless requests.
+	r := do(t, h, "/?q=1")
 	r.want(t, http.StatusBadRequest, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
 	if r.body != "request cannot be rate limited\n" {
 		t.Errorf("400 body %q", r.body)
 	}
 }
 
-func testRoute(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(2))
-	serve := h.New(t, l, httplimit.WithKey(httplimit.Route()))
-	do(t, serve, "/r/1").want(t, http.StatusOK)
-	do(t, serve, "/r/2").want(t, http.StatusOK)
-	do(t, serve, "/r/3").want(t, http.StatusTooManyRequests) // one route, one limit
-	do(t, serve, "/").want(t, http.StatusOK)
-}
-
-// failingFactory is a store that is down: every acquire fails with err, or,
-// when block is set, waits for the context to end.
-type failingFactory struct {
-	err   error
-	block bool
-}
-
-func (f failingFactory) Acquire(ctx context.Context, _ string, _ int64) (ratelimit.Decision, error) {
-	if f.block {
-		<-ctx.Done()
-		return ratelimit.Decision{}, context.Cause(ctx)
-	}
-	return ratelimit.Decision{}, f.err
-}
-
-func (f failingFactory) Bucket(context.Context, string) (ratelimit.Bucket, error) {
-	return nil, f.err
-}
-
-func (failingFactory) Close() error { return nil }
-
-// failingLimiter returns a limiter over f, closed at t's cleanup.
-func failingLimiter(t *testing.T, f ratelimit.Factory) *ratelimit.Limiter {
-	t.Helper()
-	l, err := ratelimit.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-func testStoreFailure(t *testing.T, h Harness) {
-	down := errors.New("store down")
-	l := failingLimiter(t, failingFactory{err: down})
-	var hooked atomic.Int64
-	hook := httplimit.WithErrorHook(func(_ httplimit.Request, err error) {
-		if errors.Is(err, down) {
-			hooked.Add(1)
-		}
-	})
-	do(t, h.New(t, l, hook), "/").want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "")
-	do(t, h.New(t, l, hook, httplimit.WithFailOpen()), "/").want(t, http.StatusOK, "Ratelimit", "")
-	if hooked.Load() != 2 {
-		t.Errorf("error hook saw %d store errors, want 2", hooked.Load())
-	}
+func testRoute(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(2))
+	h := newHandler(t, l, httplimit.WithKey(httplimit.Route()))
+	do(t, h, "/r/1").want(t, http.StatusOK)
+	do(t, h, "/r/2").want(t, http.StatusOK)
+	do(t, h, "/r/3").want(t, http.StatusTooManyRequests) // one route, one limit
+	do(t, h, "/").want(t, http.StatusOK)
 }
 
 // testWait runs on the real clock with short intervals: a request that fits
 // after a short wait is held and admitted; one that would wait longer than
 // the maximum is denied at once.
-func testWait(t *testing.T, h Harness) {
-	l, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(1, 50*time.Millisecond)}, ratelimit.WithBuffer(time.Millisecond))
+func testWait(t *testing.T, newHandler server) {
+	s, err := memorystore.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
-	serve := h.New(t, l, httplimit.WithWait(5*time.Second))
+	l := limiter(t, s, ratelimit.Rate{Limit: 1, Interval: 50 * time.Millisecond}, ratelimit.WithBuffer(time.Millisecond))
+	h := newHandler(t, l, httplimit.WithWait(5*time.Second))
 	for range 3 {
-		do(t, serve, "/").want(t, http.StatusOK)
+		do(t, h, "/").want(t, http.StatusOK)
 	}
-	l2, _ := FakeLimiter(t, ratelimit.PerMinute(1))
-	serve = h.New(t, l2, httplimit.WithWait(time.Second))
-	do(t, serve, "/").want(t, http.StatusOK)
-	do(t, serve, "/").want(t, http.StatusTooManyRequests, "Retry-After", "61")
+	l2, _ := newLimiter(t, ratelimit.PerMinute(1))
+	h = newHandler(t, l2, httplimit.WithWait(time.Second))
+	do(t, h, "/").want(t, http.StatusOK)
+	do(t, h, "/").want(t, http.StatusTooManyRequests, "Retry-After", "61")
 }
 
-func testConcurrent(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(10))
-	serve := h.New(t, l)
+func testConcurrent(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(10))
+	h := newHandler(t, l)
 	var wg sync.WaitGroup
 	var ok, denied atomic.Int64
 	for range 40 {
 		wg.Go(func() {
 			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 			req.RemoteAddr = "192.0.2.1:1234"
-			res := serve(req)
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			switch res.StatusCode {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			io.Copy(io.Discard, w.Body)
+			switch w.Code {
 			case http.StatusOK:
 				ok.Add(1)
 			case http.StatusTooManyRequests:
@@ -336,41 +334,25 @@ func testConcurrent(t *testing.T, h Harness) {
 	}
 }
 
-func testHeaderModes(t *testing.T, h Harness) {
+func testHeaderModes(t *testing.T, newHandler server) {
 	for _, c := range []struct {
-		mode         httplimit.HeaderMode
-		ietf, xlimit string
+		mode                 httplimit.HeaderMode
+		policy, ietf, xlimit string
 	}{
-		{httplimit.HeadersNone, "", ""},
-		{httplimit.HeadersIETF, `"1/s";r=0;t=2`, ""},
-		{httplimit.HeadersXRateLimit, "", "1"},
+		{0, "", "", ""},
+		{httplimit.HeadersIETF, `"1/s";q=1;w=1`, `"1/s";r=0;t=2`, ""},
+		{httplimit.HeadersXRateLimit, "", "", "1"},
 	} {
-		l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-		serve := h.New(t, l, httplimit.WithHeaders(c.mode))
-		do(t, serve, "/").want(t, http.StatusOK, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit)
-		do(t, serve, "/").want(t, http.StatusTooManyRequests, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit, "Retry-After", "2")
+		l, _ := newLimiter(t, ratelimit.PerSecond(1))
+		h := newHandler(t, l, httplimit.WithHeaders(c.mode))
+		do(t, h, "/").want(t, http.StatusOK, "Ratelimit-Policy", c.policy, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit)
+		do(t, h, "/").want(t, http.StatusTooManyRequests, "Ratelimit", c.ietf, "X-Ratelimit-Limit", c.xlimit, "Retry-After", "2")
 	}
 }
 
-func testDeniedFunc(t *testing.T, h Harness) {
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.New(t, l, httplimit.WithDenied(func(r httplimit.Request, d ratelimit.Decision) httplimit.Reply {
-		return httplimit.Reply{ContentType: "text/html", Body: []byte("<p>slow down, " + r.Path() + " " + d.Rate.String() + "</p>")}
-	}))
-	do(t, serve, "/r/7").want(t, http.StatusOK)
-	r := do(t, serve, "/r/7")
-	r.want(t, http.StatusTooManyRequests, "Content-Type", "text/html", "Retry-After", "2", "X-Ratelimit-Limit", "1")
-	if r.body != "<p>slow down, /r/7 1/s</p>" {
-		t.Errorf("body %q", r.body)
-	}
-}
-
-func testClientIP(t *testing.T, h Harness) {
-	if h.NoRemoteAddr {
-		t.Skip("the adapter's test mode does not carry a request's RemoteAddr")
-	}
-	l, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.New(t, l)
+func testClientIP(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerSecond(1))
+	h := newHandler(t, l)
 	for _, c := range []struct {
 		addr   string
 		status int
@@ -385,38 +367,9 @@ func testClientIP(t *testing.T, h Harness) {
 		// A client cannot choose its key through headers of its own.
 		{"198.51.100.3:1000", http.StatusOK},
 	} {
-		do(t, serve, "/", remote(c.addr), header("X-Forwarded-For", "203.0.113.9"), header("Forwarded", "for=203.0.113.8")).
+		do(t, h, "/", remote(c.addr), header("X-Forwarded-For", "203.0.113.9"), header("Forwarded", "for=203.0.113.8")).
 			want(t, c.status)
 	}
-	do(t, serve, "/", remote("198.51.100.3:1000"), header("X-Forwarded-For", "203.0.113.10")).
+	do(t, h, "/", remote("198.51.100.3:1000"), header("X-Forwarded-For", "203.0.113.10")).
 		want(t, http.StatusTooManyRequests)
-}
-
-// testPerRoute runs a global limit and a stricter one on one route: both
-// apply to that route (the inner one's headers win), only the global one to
-// the others, and a denied request never reaches the handler.
-func testPerRoute(t *testing.T, h Harness) {
-	if h.NewPerRoute == nil {
-		t.Skip("httplimittest: Harness.NewPerRoute not set")
-	}
-	global, _ := FakeLimiter(t, ratelimit.PerSecond(3))
-	route, _ := FakeLimiter(t, ratelimit.PerSecond(1))
-	serve := h.NewPerRoute(t, global, route)
-	for i, c := range []struct {
-		path   string
-		status int
-		limit  string // X-Ratelimit-Limit: the limit that answered last
-	}{
-		{"/r/1", http.StatusOK, "1"},
-		{"/r/1", http.StatusTooManyRequests, "1"}, // the route's limit denies; the global one counted it
-		{"/", http.StatusOK, "3"},                 // the global limit's third unit
-		{"/", http.StatusTooManyRequests, "3"},
-		{"/r/1", http.StatusTooManyRequests, "3"}, // the global limit denies before the route's runs
-	} {
-		r := do(t, serve, c.path)
-		r.want(t, c.status, "X-Ratelimit-Limit", c.limit)
-		if ran := r.body == "ok"; ran != (c.status == http.StatusOK) {
-			t.Errorf("request %d, GET %s: status %d, body %q: the handler ran on a denial or not on a pass", i, c.path, r.status, r.body)
-		}
-	}
 }

@@ -1,0 +1,35 @@
+package httplimit_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gorate/ratelimit"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+)
+
+// BenchmarkMiddleware times one request through the middleware over a
+// memory-store limiter whose limit it never reaches: with and without
+// headers, against the bare handler.
+func BenchmarkMiddleware(b *testing.B) {
+	l := newLimiter(b, nil, ratelimit.PerSecond(1<<40))
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", discard},
+		{"limited", httplimit.Middleware(l)(discard)},
+		{"limited-no-headers", httplimit.Middleware(l, httplimit.WithHeaders(0))(discard)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				c.h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
