@@ -4,92 +4,116 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"os"
+	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// No output is checked: the example needs a PostgreSQL server.
-func ExampleNewLimiter() {
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, os.Getenv("POSTGRES_DSN"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer pool.Close() // the limiter never closes the pool
+// The examples' server and table (TestMain skips them when the server is
+// unreachable, and drops the table).
+const (
+	exampleDSN   = "postgres://postgres@127.0.0.1:5432/test"
+	exampleTable = "pgstore_example"
+)
 
-	// Creates the "ratelimit" table and its function if needed.
-	limiter, err := pgstore.NewLimiter(ctx, pool, []ratelimit.Rate{ratelimit.PerSecond(2), ratelimit.PerHour(100)})
+// One store serves every limiter: here 2 a minute per user. It runs against
+// the server at 127.0.0.1:5432 (the package's tests skip it when there is
+// none).
+func Example() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, exampleDSN)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer limiter.Close()
+	defer pool.Close() // the store never closes the pool
+
+	// Creates the table and its functions if need be: safe to run from
+	// every process at start-up.
+	store, err := pgstore.New(ctx, pool, pgstore.WithTable(exampleTable))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	defer store.Reset(ctx, "user:42")
+	limiter, err := ratelimit.New(store, ratelimit.PerMinute(2))
+	if err != nil {
+		log.Fatal(err)
+	}
 	for range 3 {
 		d, err := limiter.Allow(ctx, "user:42")
 		if err != nil {
-			log.Fatal(err)
+			log.Fatal(err) // fail open or closed: your call
 		}
-		fmt.Println(d.Allowed, d.Remaining, d.Rate, d.RetryAfter)
+		fmt.Println(d.Allowed, d.Remaining)
 	}
+	// Output:
+	// true 1
+	// true 0
+	// false 0
 }
 
-// No output is checked: the example needs a PostgreSQL server.
-func ExampleStore_Migrate() {
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, os.Getenv("POSTGRES_DSN"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer pool.Close()
-
-	// One table per set of rates: here an API's per-key limits.
-	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerMinute(60)}, pgstore.WithTable("api_limits"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer s.Close()
-	// Safe to run from every process at start-up.
-	if err := s.Migrate(ctx); err != nil {
-		log.Fatal(err)
-	}
-	d, err := s.Acquire(ctx, "api-key:abc", 5)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("allowed=%v remaining=%d\n", d.Allowed, d.Remaining)
-}
-
-// No output is checked: the example needs a PostgreSQL server.
+// GCRA keeps one row of a few numbers per key whatever the traffic: a limit
+// of 1000 an hour on a million clients costs a million small rows, not up
+// to a billion log rows.
 func ExampleWithAlgorithm() {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, os.Getenv("POSTGRES_DSN"))
+	pool, err := pgxpool.New(ctx, exampleDSN)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pool.Close()
 
-	// A million client IPs at 1000/hour: GCRA keeps one small row per IP
-	// instead of one row per admitted request.
-	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(20), ratelimit.PerHour(1000)},
-		pgstore.WithTable("ip_limits"), pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA))
+	store, err := pgstore.New(ctx, pool, pgstore.WithTable(exampleTable), pgstore.WithAlgorithm(ratelimit.GCRA))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		log.Fatal(err)
-	}
-	limiter, err := ratelimit.New(s) // the limiter owns the store
-	if err != nil {
-		s.Close()
-		log.Fatal(err)
-	}
-	defer limiter.Close()
-	d, err := limiter.Allow(ctx, "ip:192.0.2.7")
+	defer store.Close()
+	defer store.Reset(ctx, "203.0.113.7")
+	rates, err := ratelimit.NewRates(ratelimit.PerSecond(10), ratelimit.PerHour(1000))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(d.Allowed, d.Remaining, d.RetryAfter)
+	d, err := store.Take(ctx, "203.0.113.7", rates, 4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d)
+	// Output:
+	// allowed by 10/s: 6 left, reset in 400ms
+}
+
+// A test that must control time gives the store a fake clock: each
+// statement is then given its reading instead of the server's.
+func ExampleWithClock() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, exampleDSN)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+
+	clock := core.NewFakeClock(time.Now().UnixMilli())
+	store, err := pgstore.New(ctx, pool, pgstore.WithTable(exampleTable), pgstore.WithClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	defer store.Reset(ctx, "job")
+	rates := ratelimit.Rates{ratelimit.PerSecond(2)}
+	for _, step := range []time.Duration{0, 300 * time.Millisecond, 300 * time.Millisecond, 401 * time.Millisecond} {
+		clock.Advance(step)
+		d, err := store.Take(ctx, "job", rates, 1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(d)
+	}
+	// Output:
+	// allowed by 2/s: 1 left, reset in 1.001s
+	// allowed by 2/s: 0 left, reset in 1.001s
+	// denied by 2/s: 0 left, retry in 401ms, reset in 701ms
+	// allowed by 2/s: 0 left, reset in 1.001s
 }

@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
 // TestFaultTerminatedConnections kills every connection of the store's pool
-// with pg_terminate_backend while acquires run: those acquires fail with an
-// error (no hang, no panic), acquires succeed again shortly after on the
-// same Store and pool (pgxpool reconnects), and nothing is left running
-// after Close and pool.Close; for each algorithm.
+// with pg_terminate_backend while takes run: those takes fail with an error
+// (no hang, no panic), takes succeed again shortly after on the same Store
+// and pool (pgxpool reconnects), and nothing is left running after Close
+// and pool.Close; for each algorithm, with the sweeper running.
 func TestFaultTerminatedConnections(t *testing.T) {
 	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) { testFaultTerminatedConnections(t, alg) })
@@ -33,13 +33,11 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 	}
 	table := uniqueTable()
 	dropTable(t, admin, table)
-	s, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerSecond(1_000_000)}, pgstore.WithTable(table), pgstore.WithAlgorithm(alg))
+	s, err := pgstore.New(t.Context(), pool, pgstore.WithTable(table), pgstore.WithAlgorithm(alg), pgstore.WithSweepInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	rates := mustRates(t, ratelimit.PerSecond(1_000_000))
 
 	var (
 		ok, failed atomic.Int64
@@ -50,7 +48,7 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 		wg.Go(func() {
 			for !stop.Load() {
 				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-				_, err := s.Acquire(ctx, "k"+string(rune('0'+g)), 1)
+				_, err := s.Take(ctx, "k"+string(rune('0'+g)), rates, 1)
 				cancel()
 				if err != nil {
 					failed.Add(1)
@@ -60,7 +58,7 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 			}
 		})
 	}
-	waitFor(t, "acquires before the kill", func() bool { return ok.Load() > 100 })
+	waitFor(t, "takes before the kill", func() bool { return ok.Load() > 100 })
 	var killed int
 	if err := admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
 		t.Fatal(err)
@@ -68,16 +66,16 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 	if killed == 0 {
 		t.Fatal("no connection of the pool was found to terminate")
 	}
-	waitFor(t, "failed acquires after the kill", func() bool { return failed.Load() > 0 })
+	waitFor(t, "failed takes after the kill", func() bool { return failed.Load() > 0 })
 	recovered := ok.Load()
-	waitFor(t, "acquires after the kill", func() bool { return ok.Load() > recovered+100 })
+	waitFor(t, "takes after the kill", func() bool { return ok.Load() > recovered+100 })
 	stop.Store(true)
 	wg.Wait()
-	t.Logf("killed %d connections: %d acquires failed, %d succeeded", killed, failed.Load(), ok.Load())
+	t.Logf("killed %d connections: %d takes failed, %d succeeded", killed, failed.Load(), ok.Load())
 
-	// A fresh acquire works without a new Store or pool.
-	if d, err := s.Acquire(t.Context(), "after", 1); err != nil || !d.Allowed {
-		t.Fatalf("Acquire after recovery = %+v, %v", d, err)
+	// A fresh take works without a new Store or pool.
+	if d, err := s.Take(t.Context(), "after", rates, 1); err != nil || !d.Allowed {
+		t.Fatalf("Take after recovery = %v, %v", d, err)
 	}
 	s.Close()
 	pool.Close()

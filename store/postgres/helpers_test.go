@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -79,8 +80,36 @@ func unreachable(t testing.TB, err error) {
 	t.Skipf("PostgreSQL at %s unreachable (set POSTGRES_DSN to run these tests): %v", dsn(), err)
 }
 
+// TestMain skips the examples, which need the server at exampleDSN, when it is
+// unreachable, as the tests skip (or fail when servers are required); and
+// drops the examples' table afterwards.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	pool, err := pgxpool.New(ctx, exampleDSN)
+	if err == nil {
+		if err = pool.Ping(ctx); err != nil {
+			pool.Close()
+			pool = nil
+		}
+	}
+	cancel()
+	if err != nil && !requireServer() {
+		skip := "^Example"
+		if s := flag.Lookup("test.skip").Value.String(); s != "" {
+			skip += "|" + s
+		}
+		flag.Set("test.skip", skip)
+		fmt.Fprintf(os.Stderr, "PostgreSQL at %s is unreachable (%v): examples skipped\n", exampleDSN, err)
+	}
 	code := m.Run()
+	if pool != nil {
+		if _, err := pool.Exec(context.Background(), dropSQL(exampleTable)); err != nil {
+			fmt.Fprintf(os.Stderr, "dropping %s: %v\n", exampleTable, err)
+			code = max(code, 1)
+		}
+		pool.Close()
+	}
 	if shared.pool != nil {
 		shared.pool.Close()
 	}
@@ -94,36 +123,48 @@ func uniqueTable() string {
 	return "rltest_" + hex.EncodeToString(b[:])
 }
 
-// dropTable removes table, its state table and its decision functions at
-// the end of t.
+// dropTable removes table, its state table and its functions at the end of
+// t.
 func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := pool.Exec(ctx, `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP FUNCTION IF EXISTS "`+table+`_decide"; `+
-			`DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`); err != nil {
+		if _, err := pool.Exec(ctx, dropSQL(table)); err != nil {
 			t.Errorf("dropping %s: %v", table, err)
 		}
 	})
 }
 
-// newStore returns a migrated Store on a fresh table of pool, closed and
-// dropped at the end of t. The sweeper is off unless opts turn it on.
-func newStore(t testing.TB, pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...pgstore.Option) *pgstore.Store {
+// dropSQL returns the statements that remove table, its state table and its
+// functions, of this version and the earlier one.
+func dropSQL(table string) string {
+	q := `"` + table
+	return `DROP FUNCTION IF EXISTS ` + q + `_take"; DROP FUNCTION IF EXISTS ` + q + `_take_state"; DROP FUNCTION IF EXISTS ` + q + `_reset"; ` +
+		`DROP FUNCTION IF EXISTS ` + q + `_acquire"; DROP FUNCTION IF EXISTS ` + q + `_decide"; ` +
+		`DROP TABLE IF EXISTS ` + q + `"; DROP TABLE IF EXISTS ` + q + `_state"`
+}
+
+// newStore returns a Store on a fresh table of pool, closed and dropped at
+// the end of t, with the sweeper off (opts may turn it on), and the table's
+// name.
+func newStore(t testing.TB, pool *pgxpool.Pool, opts ...pgstore.Option) (*pgstore.Store, string) {
 	t.Helper()
 	table := uniqueTable()
 	dropTable(t, pool, table)
-	opts = append([]pgstore.Option{pgstore.WithTable(table), pgstore.WithSweepInterval(0)}, opts...)
-	s, err := pgstore.New(pool, rates, opts...)
+	return newStoreOn(t, pool, table, opts...), table
+}
+
+// newStoreOn returns a Store on table (made if need be) with the sweeper
+// off unless opts turn it on, closed at the end of t.
+func newStoreOn(t testing.TB, pool *pgxpool.Pool, table string, opts ...pgstore.Option) *pgstore.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := pgstore.New(ctx, pool, append([]pgstore.Option{pgstore.WithTable(table), pgstore.WithSweepInterval(0)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
 	return s
 }

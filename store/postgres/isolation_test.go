@@ -2,61 +2,85 @@ package pgstore_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
-// TestKeysIsolated holds name A's lock in a transaction on another
-// connection for 2s (by calling the decision function inside it): puts on
-// name B go on at once, and a put on A waits for the lock (bounded by its
-// context) instead of being denied.
+// TestKeysIsolated holds key A's lock for 2s in a transaction on another
+// connection (by calling the take function inside it), under the log and
+// under GCRA: takes on key B go on at once; under GCRA a denial of A and a
+// check of A (which write nothing) answer at once too; and an admitted take
+// on A (and under the log a check of A) waits for the lock (bounded by its
+// context) instead of being denied, then counts the held take.
 func TestKeysIsolated(t *testing.T) {
 	pool := sharedPool(t)
-	s := newStore(t, pool, []ratelimit.Rate{ratelimit.PerSecond(100)})
-	ctx := t.Context()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT * FROM "`+s.Table()+`_acquire"('A'::bytea, NULL, 1, NULL, '{1000}', '{100}', true, false)`); err != nil {
-		tx.Rollback(context.WithoutCancel(ctx))
-		t.Fatal(err)
-	}
-	held := time.Now()
-	released := make(chan struct{})
-	go func() {
-		defer close(released)
-		time.Sleep(2 * time.Second)
-		tx.Commit(context.WithoutCancel(ctx))
-	}()
-	defer func() { <-released }()
+	for _, c := range []struct {
+		alg  ratelimit.Algorithm
+		call string // the held call, on the table's functions
+	}{
+		{ratelimit.SlidingWindowLog, `SELECT * FROM "%s_take"('A'::bytea, 1, NULL, '{3600000}', '{100}', true, false)`},
+		{ratelimit.GCRA, `SELECT * FROM "%s_take_state"('A'::bytea, 1::smallint, 1, NULL, '{3600000}', '{100}', true, false)`},
+	} {
+		t.Run(string(c.alg), func(t *testing.T) {
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(c.alg))
+			rates := mustRates(t, ratelimit.PerHour(100))
+			ctx := t.Context()
+			tx, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, fmt.Sprintf(c.call, table)); err != nil {
+				tx.Rollback(context.WithoutCancel(ctx))
+				t.Fatal(err)
+			}
+			held := time.Now()
+			released := make(chan struct{})
+			go func() {
+				defer close(released)
+				time.Sleep(2 * time.Second)
+				tx.Commit(context.WithoutCancel(ctx))
+			}()
+			defer func() { <-released }()
 
-	for i := range 5 {
-		start := time.Now()
-		d, err := s.Acquire(ctx, "B", 1)
-		if took := time.Since(start); err != nil || !d.Allowed || took > 100*time.Millisecond {
-			t.Fatalf("Acquire B #%d while A is held = %+v, %v after %v; want allowed well under 100ms", i, d, err, took)
-		}
-	}
-	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel()
-	if d, err := s.Acquire(short, "A", 1); err == nil {
-		t.Fatalf("Acquire A while held = %+v; want it to wait, then fail with its context", d)
-	} else if !errors.Is(err, context.DeadlineExceeded) {
-		t.Logf("Acquire A while held: %v", err)
-	}
-	d, err := s.Acquire(ctx, "A", 1) // waits for the commit, then fits
-	if err != nil || !d.Allowed {
-		t.Fatalf("Acquire A after the wait = %+v, %v; want allowed", d, err)
-	}
-	if waited := time.Since(held); waited < 2*time.Second {
-		t.Fatalf("Acquire A returned after %v, before the lock was released", waited)
-	}
-	b, _ := s.Bucket(ctx, "A")
-	if n, err := b.Count(ctx); err != nil || n != 2 {
-		t.Fatalf("Count A = %d, %v; want 2 (the held put and the waiting one)", n, err)
+			quick := func(what string, f func() (ratelimit.Decision, error), allowed bool) {
+				t.Helper()
+				start := time.Now()
+				d, err := f()
+				if took := time.Since(start); err != nil || d.Allowed != allowed || took > 200*time.Millisecond {
+					t.Fatalf("%s while A is held = %v, %v after %v; want allowed %v well under 200ms", what, d, err, took, allowed)
+				}
+			}
+			for range 5 {
+				quick("Take B", func() (ratelimit.Decision, error) { return s.Take(ctx, "B", rates, 1) }, true)
+			}
+			if c.alg == ratelimit.GCRA {
+				quick("Take A 101", func() (ratelimit.Decision, error) { return s.Take(ctx, "A", rates, 101) }, false)
+				// The held take is not committed: a check sees 100 fit.
+				quick("Check A 100", func() (ratelimit.Decision, error) { return s.Check(ctx, "A", rates, 100) }, true)
+			}
+			short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			if d, err := s.Take(short, "A", rates, 1); err == nil {
+				t.Fatalf("Take A while held = %v; want it to wait, then fail with its context", d)
+			}
+			if c.alg == ratelimit.SlidingWindowLog {
+				short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				if d, err := s.Check(short, "A", rates, 1); err == nil {
+					t.Fatalf("Check A while held = %v; want it to wait for the lock, then fail with its context", d)
+				}
+			}
+			d, err := s.Take(ctx, "A", rates, 1) // waits for the commit, then fits
+			if err != nil || !d.Allowed || d.Remaining != 98 {
+				t.Fatalf("Take A after the wait = %v, %v; want allowed, 98 left (the held take and this one)", d, err)
+			}
+			if waited := time.Since(held); waited < 2*time.Second {
+				t.Fatalf("Take A returned after %v, before the lock was released", waited)
+			}
+		})
 	}
 }

@@ -1,41 +1,86 @@
 package pgstore_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
-// TestMigrateDrop runs Migrate again, for each algorithm, on tables with
-// rows (it keeps them), then Drop: puts fail until Migrate creates the
-// tables anew.
-func TestMigrateDrop(t *testing.T) {
+// TestNewAgain runs New again on tables with rows, for each algorithm: it
+// keeps them.
+func TestNewAgain(t *testing.T) {
 	pool := sharedPool(t)
+	rates := mustRates(t, ratelimit.PerHour(2))
 	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
-			s := newStore(t, pool, []ratelimit.Rate{ratelimit.PerHour(2)}, pgstore.WithAlgorithm(alg))
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
 			ctx := t.Context()
-			if d, err := s.Acquire(ctx, "k", 2); err != nil || !d.Allowed {
-				t.Fatalf("Acquire = %+v, %v", d, err)
+			if d, err := s.Take(ctx, "k", rates, 2); err != nil || !d.Allowed {
+				t.Fatalf("Take = %v, %v", d, err)
 			}
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatalf("second Migrate: %v", err)
+			again := newStoreOn(t, pool, table, pgstore.WithAlgorithm(alg))
+			if d, err := again.Take(ctx, "k", rates, 1); err != nil || d.Allowed {
+				t.Fatalf("Take after a second New = %v, %v; want denied (rows kept)", d, err)
 			}
-			if d, err := s.Acquire(ctx, "k", 1); err != nil || d.Allowed {
-				t.Fatalf("Acquire after a second Migrate = %+v, %v; want denied (rows kept)", d, err)
+		})
+	}
+}
+
+// oldSchema is the schema of the version before rates came with each call:
+// names, per-unit item names, no expiry per row, no rates per state row.
+const oldSchema = `
+CREATE TABLE %[1]s (
+	name bytea NOT NULL, before bigint NOT NULL, ts bigint NOT NULL,
+	weight bigint NOT NULL CHECK (weight > 0), item bytea, PRIMARY KEY (name, before));
+CREATE TABLE %[2]s (
+	name bytea PRIMARY KEY, alg smallint NOT NULL, state bigint[] NOT NULL, idle_at bigint NOT NULL);
+INSERT INTO %[1]s (name, before, ts, weight) VALUES ('k', 0, 1, 1);`
+
+// TestOldSchemaRefused: New refuses tables made by the earlier version
+// (the log's, or only the state table), with an error naming the table and
+// a missing column and saying what to do, and changes nothing; once they
+// are dropped, New makes them anew.
+func TestOldSchemaRefused(t *testing.T) {
+	pool := sharedPool(t)
+	ctx := t.Context()
+	for _, c := range []struct {
+		name, ddl, missing string
+	}{
+		{"both tables", oldSchema, `"%s" has no column key`},
+		{"the state table", `CREATE TABLE %[2]s (name bytea PRIMARY KEY, alg smallint NOT NULL, state bigint[] NOT NULL, idle_at bigint NOT NULL)`,
+			`"%s_state" has no column key`},
+		{"the log without expires", `CREATE TABLE %[1]s (key bytea NOT NULL, before bigint NOT NULL, ts bigint NOT NULL, weight bigint NOT NULL)`,
+			`"%s" has no column expires`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			table := uniqueTable()
+			dropTable(t, pool, table)
+			if _, err := pool.Exec(ctx, fmt.Sprintf(c.ddl, `"`+table+`"`, `"`+table+`_state"`)); err != nil {
+				t.Fatal(err)
 			}
-			if err := s.Drop(ctx); err != nil {
-				t.Fatalf("Drop: %v", err)
+			s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithSweepInterval(0))
+			if err == nil {
+				s.Close()
+				t.Fatal("New on an old schema: no error")
 			}
-			if _, err := s.Acquire(ctx, "k", 1); err == nil {
-				t.Fatal("Acquire after Drop: no error")
+			for _, want := range []string{fmt.Sprintf(c.missing, table), "drop", "another table"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("New on an old schema: %v; want it to say %q", err, want)
+				}
 			}
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatalf("Migrate after Drop: %v", err)
+			var functions int
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_proc WHERE proname LIKE $1`, table+"%").Scan(&functions); err != nil || functions != 0 {
+				t.Errorf("%d functions made on an old schema (%v), want none", functions, err)
 			}
-			if d, err := s.Acquire(ctx, "k", 2); err != nil || !d.Allowed {
-				t.Fatalf("Acquire on the new table = %+v, %v; want allowed", d, err)
+			if _, err := pool.Exec(ctx, dropSQL(table)); err != nil {
+				t.Fatal(err)
+			}
+			s = newStoreOn(t, pool, table)
+			if d, err := s.Take(ctx, "k", mustRates(t, ratelimit.PerHour(1)), 1); err != nil || !d.Allowed {
+				t.Fatalf("Take on the new tables = %v, %v; want allowed", d, err)
 			}
 		})
 	}

@@ -4,96 +4,97 @@ import (
 	"fmt"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 )
 
-// An Option configures a [Store]. Options are made by the With functions.
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// An Option configures a [Store] made by [New].
+type Option func(*config)
 
 type config struct {
 	table         string
-	sweepInterval time.Duration
-	sweepSet      bool
-	asyncCommit   bool
 	algorithm     ratelimit.Algorithm
+	clock         core.Clock
+	sweepInterval time.Duration
+	asyncCommit   bool
 }
 
-func newConfig(rates ratelimit.Rates, opts []Option) (config, error) {
-	c := config{table: DefaultTable}
+// defaultSweepInterval is how often the sweeper runs unless
+// WithSweepInterval says otherwise.
+const defaultSweepInterval = 10 * time.Second
+
+func newConfig(opts []Option) (config, error) {
+	c := config{table: "ratelimit", sweepInterval: defaultSweepInterval}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
+		if o == nil {
+			return c, fmt.Errorf("%w: pgstore: option is nil", ratelimit.ErrInvalidArgument)
 		}
-	}
-	if !c.sweepSet {
-		c.sweepInterval = min(max(rates.Largest().Interval, time.Second), time.Minute)
+		o(&c)
 	}
 	if c.sweepInterval < 0 {
 		return c, fmt.Errorf("%w: pgstore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
 	}
+	if err := core.Validate(c.algorithm, nil); err != nil {
+		return c, fmt.Errorf("pgstore: %w", err)
+	}
 	return c, checkTable(c.table)
 }
 
-// WithTable sets the table the Store keeps its rows in (in the connection's
-// search_path); its indexes and decision function are named after it.
-// Several Stores, with different rates, may share one database under
-// different tables. The name must be an identifier (ASCII letters, digits
-// and underscores, not starting with a digit, at most 48 characters, not
+// WithTable sets the table the Store keeps the log in (in the connection's
+// search_path); the state table of GCRA and the sliding-window counter is
+// named after it with the suffix _state, and its indexes and functions
+// with other suffixes. Stores of one algorithm on one table share each
+// key's state (the state of GCRA and of the counter, on one table, replace
+// each other); limiters sharing a Store keep apart by key prefixes. The
+// name must be an identifier (ASCII letters, digits and
+// underscores, not starting with a digit, at most 48 characters, not
 // starting with pg_), or [New] fails with an error wrapping
 // [ratelimit.ErrInvalidArgument]; it is quoted in every statement all the
-// same, so its case is kept. Default: [DefaultTable].
-//
-// Stores that share a table must enforce the same rates: the rows carry no
-// rates of their own. The state table of [WithAlgorithm] is named after the
-// table with the suffix _state, so no other Store's table should bear that
-// name.
+// same, so its case is kept. Default: "ratelimit".
 func WithTable(name string) Option {
-	return optionFunc(func(c *config) { c.table = name })
+	return func(c *config) { c.table = name }
+}
+
+// WithAlgorithm sets the admission algorithm: [ratelimit.SlidingWindowLog]
+// (the default, also ""), the exact log, one row per admitted take, or
+// [ratelimit.GCRA] or [ratelimit.SlidingWindowCounter], which keep one row
+// of a few numbers per rate for each key, in the state table, whatever the
+// traffic. An unknown algorithm is an error from [New] wrapping
+// [ratelimit.ErrInvalidArgument].
+func WithAlgorithm(a ratelimit.Algorithm) Option {
+	return func(c *config) { c.algorithm = a }
+}
+
+// WithClock sets the clock takes are stamped with and the sweeper judges
+// age by. Default (and nil): the server's clock, clock_timestamp() read
+// inside each statement in Unix milliseconds, which every process and host
+// sharing the table agrees on. With a clock, each statement is given its
+// reading instead, taken just before the call: for tests that must control
+// time (a [core.FakeClock]). Every Store on a table must then read one
+// clock domain.
+func WithClock(c core.Clock) Option {
+	return func(cfg *config) { cfg.clock = c }
 }
 
 // WithSweepInterval sets how often the Store's background sweeper deletes,
-// in batches, the rows of every name older than the largest interval by the
-// server's clock (under GCRA or the sliding-window counter, the state of
-// every name that counts nothing any more; see [Store.Leak]); 0 disables
-// it. Leaking only bounds the
-// table's size: decisions never depend on it. Default: the largest
-// interval, kept between 1s and 1min.
+// in batches, the rows that count for no rate any more: the log's rows
+// older than the largest interval of their key's last take, and the state
+// of every key that counts nothing. 0 disables it (another process's
+// sweeper on the table does the work); a negative interval is an error
+// from [New] wrapping [ratelimit.ErrInvalidArgument]. Sweeping bounds the
+// tables' size; decisions under unchanged rates never depend on it.
+// Default: 10s.
 func WithSweepInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.sweepInterval, c.sweepSet = d, true })
+	return func(c *config) { c.sweepInterval = d }
 }
 
-// WithAsyncCommit lets a put return without waiting for its WAL record to
+// WithAsyncCommit lets a take return without waiting for its WAL record to
 // reach disk (synchronous_commit off, for that transaction only), which
 // about halves its latency. The price: a crash of the database server (not
 // of the application) may forget the last few hundred milliseconds of
 // admitted units and let that many through again; the database never
-// becomes inconsistent. Default: off — every put is durable when it returns,
-// as PostgreSQL does by default.
+// becomes inconsistent. Default: off, every take is durable when it
+// returns, as PostgreSQL does by default.
 func WithAsyncCommit() Option {
-	return optionFunc(func(c *config) { c.asyncCommit = true })
-}
-
-// WithAlgorithm sets the admission algorithm: [ratelimit.AlgorithmSlidingWindowLog]
-// (the default, the exact log, one row per admitted put),
-// [ratelimit.AlgorithmGCRA] or [ratelimit.AlgorithmSlidingWindowCounter],
-// which keep one row of a few numbers per rate for each name, in the
-// table's companion state table (see [Store.Migrate]), whatever the
-// traffic. Their decisions are the core's ([ratelimit.GCRA],
-// [ratelimit.SlidingWindowCounter]) to the millisecond, and they keep no
-// log of units: Peek fails with an error wrapping [ratelimit.ErrNoHistory].
-// Their rates must pass the algorithm's Validate (limit × interval in
-// milliseconds at most 2^53), and an unknown algorithm is an error wrapping
-// [ratelimit.ErrInvalidArgument], both from [New].
-//
-// Stores that share a table should use the same algorithm: a name's state
-// written by another algorithm, or for another number of rates, is treated
-// as empty and overwritten.
-func WithAlgorithm(a ratelimit.Algorithm) Option {
-	return optionFunc(func(c *config) { c.algorithm = a })
+	return func(c *config) { c.asyncCommit = true }
 }

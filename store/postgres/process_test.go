@@ -4,24 +4,25 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/oldcore/ratelimittest"
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
 // The cross-process tests re-execute the test binary as child processes
 // (TestHelperProcess) that share one table. A child reads its job from the
-// environment, connects, prints "ready", waits for a line on stdin, then
-// either runs Migrate (helperMode "migrate") or acquires one unit at a time
-// under one name for helperRun, printing "admitted <Decision.Time>" for each
-// admitted unit and "last <Decision.Time>" for its last decision. It ends
-// with "done".
+// environment, prints "ready", waits for a line on stdin, then either runs
+// New (helperMode "migrate") or takes one unit at a time under one key for
+// helperRun, printing "admitted <ts>" for each admitted unit and "last
+// <ts>" for its last decision, ts being the time the take was judged at. It
+// ends with "done".
 const (
 	helperEnv  = "PGSTORE_TEST_HELPER" // the table; set only in a child
 	helperMode = "PGSTORE_TEST_MODE"   // "migrate" or "hammer"
@@ -43,23 +44,12 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func runHelper(table string) error {
-	rates, err := ratelimit.ParseRates(os.Getenv(helperRate))
-	if err != nil {
-		return err
-	}
-	run, _ := time.ParseDuration(os.Getenv(helperRun))
 	ctx := context.Background()
 	pool, err := connect(ctx, "pgstore-test-child", 4)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	s, err := pgstore.New(pool, rates, pgstore.WithTable(table), pgstore.WithSweepInterval(0),
-		pgstore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	fmt.Fprintln(out, "ready")
@@ -67,23 +57,34 @@ func runHelper(table string) error {
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		return err
 	}
+	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithSweepInterval(0),
+		pgstore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	if os.Getenv(helperMode) == "migrate" {
-		if err := s.Migrate(ctx); err != nil {
-			return err
-		}
 		fmt.Fprintln(out, "done")
 		return nil
 	}
+	rates, err := ratelimit.ParseRates(os.Getenv(helperRate))
+	if err != nil {
+		return err
+	}
+	run, err := time.ParseDuration(os.Getenv(helperRun))
+	if err != nil {
+		return err
+	}
 	var last int64
 	for start := time.Now(); time.Since(start) < run; {
-		d, err := s.Acquire(ctx, "hot", 1)
+		d, ts, err := pgstore.TakeAt(ctx, s, "hot", rates, 1)
 		if err != nil {
 			return err
 		}
 		if d.Allowed {
-			fmt.Fprintln(out, "admitted", d.Time)
+			fmt.Fprintln(out, "admitted", ts)
 		}
-		last = d.Time
+		last = ts
 	}
 	fmt.Fprintln(out, "last", last)
 	fmt.Fprintln(out, "done")
@@ -91,23 +92,69 @@ func runHelper(table string) error {
 }
 
 // child is a running helper process.
-type child struct{ *ratelimittest.Child }
+type child struct {
+	cmd   *exec.Cmd
+	lines <-chan string
+	stdin io.WriteCloser
+}
 
 // startChildren starts n helpers on table with env (the job), and returns
-// once all of them are ready.
-func startChildren(tb testing.TB, n int, table string, env ...string) []child {
+// once all of them are ready; they are killed at the end of tb if still
+// running.
+func startChildren(tb testing.TB, n int, table string, env ...string) []*child {
 	tb.Helper()
-	var children []child
-	for _, c := range ratelimittest.StartChildren(tb, n, "TestHelperProcess", append(env, helperEnv+"="+table)...) {
-		children = append(children, child{c})
+	children := make([]*child, n)
+	for i := range children {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), append(env, helperEnv+"="+table)...)
+		cmd.Stderr = os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			tb.Fatal(err)
+		}
+		lines := make(chan string, 1024)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		tb.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+		children[i] = &child{cmd: cmd, lines: lines, stdin: stdin}
+	}
+	for i, c := range children {
+		if line, ok := <-c.lines; !ok || line != "ready" {
+			tb.Fatalf("child %d: got %q, want ready", i, line)
+		}
 	}
 	return children
 }
 
-// collect reads the child's output to the end and returns its admitted
-// timestamps, its last decision's time, and whether it printed done.
-func (c child) collect() (admitted []int64, last int64, done bool) {
-	for line := range c.Lines {
+// start tells the child to begin its job.
+func (c *child) start(tb testing.TB) {
+	tb.Helper()
+	if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// collect reads the child's output to the end, waits for it to exit, and
+// returns its admitted timestamps, its last decision's time, and whether it
+// printed done and exited with status 0.
+func (c *child) collect() (admitted []int64, last int64, ok bool) {
+	var done bool
+	for line := range c.lines {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue
@@ -125,5 +172,5 @@ func (c child) collect() (admitted []int64, last int64, done bool) {
 			done = true
 		}
 	}
-	return admitted, last, done
+	return admitted, last, c.cmd.Wait() == nil && done
 }

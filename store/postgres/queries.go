@@ -7,22 +7,18 @@ import (
 	"strings"
 	"text/template"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 )
-
-// DefaultTable is the table a Store keeps its rows in unless [WithTable]
-// says otherwise.
-const DefaultTable = "ratelimit"
 
 // maxTable is the longest table name: PostgreSQL cuts identifiers at 63
 // bytes, and the names of the state table, the indexes and the functions
-// add a suffix to the table's (at most "_state_idle", 11 bytes).
+// add a suffix to the table's (at most "_take_state", 11 bytes).
 const maxTable = 48
 
 //go:embed sql/*.sql
 var sqlFiles embed.FS
 
-// templates holds the SQL files. They substitute the validated, quoted table
+// templates holds the SQL files. They substitute the checked, quoted table
 // name, the index and function names made from it, and string literals of
 // it for the advisory-lock hashes, nothing else; every value is a bound
 // parameter.
@@ -49,43 +45,39 @@ func literal(s string) string { return "'" + s + "'" }
 
 // queries are the SQL texts of a Store, made for its table.
 type queries struct {
-	schema, acquire, call, lock, migrateLock, now, drop string
-	count, peek, flush, leakName, leakAll               string
-
-	// The constant-state algorithms' state table and decision function.
-	stateSchema, decide, decideCall, stateRead string
-	stateFlush, stateLeakName, stateLeakAll    string
+	migrateLock, schemaCheck, schema, stateSchema string // the migration
+	take, takeState, reset                        string // the functions
+	callTake, callTakeState, callReset            string // their calls
+	sweepLog, sweepState                          string
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted.
 func newQueries(table string) (queries, error) {
 	data := struct {
-		Table, NameTSIndex, TSIndex, Acquire, LockPrefix, MigratePrefix string
-		State, StateIdleIndex, Decide                                   string
+		Table, State, KeyTSIndex, ExpiresIndex, StateIdleIndex string
+		Take, TakeState, Reset, LockPrefix, MigratePrefix      string
 	}{
-		Table:         quote(table),
-		NameTSIndex:   quote(table + "_name_ts"),
-		TSIndex:       quote(table + "_ts"),
-		Acquire:       quote(table + "_acquire"),
-		LockPrefix:    literal("gorate/ratelimit:" + table + ":"),
-		MigratePrefix: literal("gorate/ratelimit migrate:" + table),
-
+		Table:          quote(table),
 		State:          quote(table + "_state"),
+		KeyTSIndex:     quote(table + "_key_ts"),
+		ExpiresIndex:   quote(table + "_expires"),
 		StateIdleIndex: quote(table + "_state_idle"),
-		Decide:         quote(table + "_decide"),
+		Take:           quote(table + "_take"),
+		TakeState:      quote(table + "_take_state"),
+		Reset:          quote(table + "_reset"),
+		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
+		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
 	var q queries
 	for _, f := range []struct {
 		dst  *string
 		name string
 	}{
-		{&q.schema, "schema.sql"}, {&q.acquire, "acquire.sql"}, {&q.call, "call.sql"},
-		{&q.lock, "lock.sql"}, {&q.migrateLock, "migrate_lock.sql"}, {&q.now, "now.sql"},
-		{&q.drop, "drop.sql"}, {&q.count, "count.sql"}, {&q.peek, "peek.sql"},
-		{&q.flush, "flush.sql"}, {&q.leakName, "leak_name.sql"}, {&q.leakAll, "leak_all.sql"},
-		{&q.stateSchema, "state_schema.sql"}, {&q.decide, "decide.sql"}, {&q.decideCall, "decide_call.sql"},
-		{&q.stateRead, "state_read.sql"}, {&q.stateFlush, "state_flush.sql"},
-		{&q.stateLeakName, "state_leak_name.sql"}, {&q.stateLeakAll, "state_leak_all.sql"},
+		{&q.migrateLock, "migrate_lock.sql"}, {&q.schemaCheck, "schema_check.sql"},
+		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"},
+		{&q.take, "take.sql"}, {&q.takeState, "take_state.sql"}, {&q.reset, "reset.sql"},
+		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callReset, "call_reset.sql"},
+		{&q.sweepLog, "sweep_log.sql"}, {&q.sweepState, "sweep_state.sql"},
 	} {
 		var b strings.Builder
 		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {

@@ -3,81 +3,66 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	"github.com/gorate/ratelimit/internal/keyview"
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Store is a [ratelimit.Factory] over one table of a PostgreSQL database:
-// every name's log is a range of rows, one row per admitted put with its
-// weight, so a million names cost no Go objects. Every process and host
-// that uses the same table shares its limits exactly.
+// Store is a [ratelimit.Store] over tables of a PostgreSQL database: every
+// key's state is a few rows, so a million keys cost no Go objects, and
+// every process and host that uses the same table shares its limits
+// exactly. It also implements [ratelimit.Checker], [ratelimit.Resetter] and
+// [io.Closer].
 //
-// A put is one round trip: one call of a PL/pgSQL function (installed by
-// [Store.Migrate]) that takes a transaction-level advisory lock on a hash of
-// the table and the name, reads the server's clock, counts every window
-// with index seeks, decides with the rules of [ratelimit.SlidingWindowLog]
-// and stores the units. Puts on different names never wait for each other;
-// puts on one name wait for each other (bounded by the caller's context),
-// so contention never causes a false denial.
-//
-// Under [WithAlgorithm] GCRA or the sliding-window counter, a name is one
-// row of a few numbers per rate instead, in the state table; the call is
-// one round trip all the same.
-//
-// Use [New], then [Store.Migrate] once per table (or [NewLimiter], which
-// does both); the zero value is not usable. A Store is safe for concurrent
-// use. Errors report bad input (wrapping [ratelimit.ErrInvalidWeight] or
-// [ratelimit.ErrInvalidArgument]) and database failures; after Close,
-// methods return an error wrapping [ratelimit.ErrClosed].
+// Use [New]; the zero value is not usable. A Store is safe for concurrent
+// use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
+// [ratelimit.ErrInvalidRate]) and database failures; after Close, methods
+// return an error wrapping [ratelimit.ErrClosed].
 type Store struct {
-	rates       ratelimit.Rates
-	view        *keyview.Ops // what a name's Bucket view forwards to
-	intervals   []int64
-	limits      []int64
-	maxInterval int64
-	table       string
-	async       bool
-	alg         algorithm
-	q           queries
-	pool        *pgxpool.Pool
+	pool  *pgxpool.Pool
+	table string
+	q     queries
+	alg   int16 // 0: the log; 1: GCRA; 2: the counter (the state table's alg)
+	algo  ratelimit.Algorithm
+	clock core.Clock // nil: the server's
+	async bool
 
 	closed    atomic.Bool
-	leaker    *ratelimit.Leaker // the sweeper; nil when none runs
+	stop      context.CancelFunc // ends the sweeper; nil when none runs
+	sweeping  sync.WaitGroup
 	closeOnce sync.Once
 }
 
-var _ ratelimit.Factory = (*Store)(nil)
+var (
+	_ ratelimit.Store            = (*Store)(nil)
+	_ ratelimit.Checker          = (*Store)(nil)
+	_ ratelimit.Resetter         = (*Store)(nil)
+	_ interface{ Close() error } = (*Store)(nil)
+)
 
-// leakBatch is the most rows one leak statement deletes, so that a leak
-// holds its row locks for a millisecond or so at a time.
-const leakBatch = 1000
-
-// New returns a Store over pool enforcing rates on every name. It does not
-// touch the database: call [Store.Migrate] before the first put. Options:
-// [WithTable], [WithSweepInterval], [WithAsyncCommit], [WithAlgorithm].
+// New returns a Store over pool, after creating its tables, indexes and
+// functions if they do not exist and replacing the functions with this
+// version's. That step runs in one transaction holding an advisory lock on
+// a hash of the table's name, so it is idempotent and safe when several
+// processes start at once; it keeps every row. A table made by an earlier
+// version of this package, whose columns differ, is not migrated: New
+// fails with an error naming the table and a column it lacks; drop the
+// table and its _state companion, or choose another with [WithTable].
 //
-// The rates are validated as [ratelimit.NewRates] does; a nil pool or a bad
-// option is an error wrapping [ratelimit.ErrInvalidArgument]. Close never
-// closes pool.
-func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, error) {
+// Options: [WithTable], [WithAlgorithm], [WithClock], [WithSweepInterval],
+// [WithAsyncCommit]. A nil pool or a bad option is an error wrapping
+// [ratelimit.ErrInvalidArgument]. Unless the sweep interval is 0, New
+// starts a background sweeper, which Close stops. Close never closes pool.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: pgstore: pool is nil", ratelimit.ErrInvalidArgument)
 	}
-	rs, err := ratelimit.NewRates(rates...)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := newConfig(rs, opts)
-	if err != nil {
-		return nil, err
-	}
-	alg, err := parseAlgorithm(cfg.algorithm, rs)
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -85,47 +70,51 @@ func New(pool *pgxpool.Pool, rates []ratelimit.Rate, opts ...Option) (*Store, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{
-		rates:       rs,
-		maxInterval: rs.Largest().IntervalMillis(),
-		table:       cfg.table,
-		async:       cfg.asyncCommit,
-		alg:         alg,
-		q:           q,
-		pool:        pool,
+	s := &Store{pool: pool, table: cfg.table, q: q, algo: cfg.algorithm, clock: cfg.clock, async: cfg.asyncCommit}
+	switch cfg.algorithm {
+	case ratelimit.GCRA:
+		s.alg = 1
+	case ratelimit.SlidingWindowCounter:
+		s.alg = 2
 	}
-	s.view = s.newView()
-	for _, r := range rs {
-		s.intervals = append(s.intervals, r.IntervalMillis())
-		s.limits = append(s.limits, r.Limit)
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
 	}
 	if cfg.sweepInterval > 0 {
-		// The sweeper is a core Leaker over the whole store: every interval
-		// it reads the store's clock and leaks every name at once.
-		if s.leaker, err = ratelimit.NewLeaker(cfg.sweepInterval, s.sweepFailed); err == nil {
-			err = s.leaker.Register(s)
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
+		var sweepCtx context.Context
+		sweepCtx, s.stop = context.WithCancel(context.Background())
+		s.sweeping.Go(func() { s.sweeper(sweepCtx, cfg.sweepInterval) })
 	}
 	return s, nil
 }
 
-// Migrate creates the Store's tables, their indexes and the decision
-// functions if they do not exist, and replaces the functions with this
-// version's. The tables are the log's (named by [WithTable]) and, beside it
-// whatever the algorithm, the state table of GCRA and the sliding-window
-// counter (the same name with the suffix _state). It is idempotent and safe
-// when several processes run it at once: it runs in one transaction that
-// first takes an advisory lock on a hash of the table's name.
-func (s *Store) Migrate(ctx context.Context) error {
-	if s.closed.Load() {
-		return errClosed
-	}
+// migrate creates or upgrades the schema (see New).
+func (s *Store) migrate(ctx context.Context) error {
+	table := s.table
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, q := range []string{s.q.migrateLock, s.q.schema, s.q.acquire, s.q.stateSchema, s.q.decide} {
+		if _, err := tx.Exec(ctx, s.q.migrateLock); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, s.q.schemaCheck, quote(table), quote(table+"_state"))
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for rows.Next() {
+			var rel, col string
+			if err := rows.Scan(&rel, &col); err != nil {
+				return err
+			}
+			missing = append(missing, fmt.Sprintf("%s has no column %s", rel, col))
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s and %s, or choose another table with WithTable",
+				missing[0], quote(table), quote(table+"_state"))
+		}
+		for _, q := range []string{s.q.schema, s.q.stateSchema, s.q.take, s.q.takeState, s.q.reset} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
@@ -133,87 +122,52 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: migrating table %s: %w", quote(s.table), err)
+		return fmt.Errorf("pgstore: migrating table %s: %w", quote(table), err)
 	}
 	return nil
 }
 
-// Drop removes the Store's tables, with every row, their indexes and the
-// decision functions; [Store.Migrate] creates them again. It is meant for
-// tests and uninstalling. Stores on the same table in other processes fail
-// until then.
-func (s *Store) Drop(ctx context.Context) error {
-	if s.closed.Load() {
-		return errClosed
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, q := range []string{s.q.migrateLock, s.q.drop} {
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: dropping table %s: %w", quote(s.table), err)
-	}
-	return nil
-}
-
-// Rates returns the rates every name is held to.
-func (s *Store) Rates() ratelimit.Rates { return s.rates }
-
-// Table returns the name of the Store's table.
-func (s *Store) Table() string { return s.table }
-
-// Acquire puts weight units under name, stamped with the server's clock
-// read inside the call (under the log, never earlier than the name's newest
-// row, so stamps never go back), and reports the decision. A negative weight is an error
-// wrapping [ratelimit.ErrInvalidWeight].
-func (s *Store) Acquire(ctx context.Context, name string, weight int64) (d ratelimit.Decision, err error) {
-	err = s.put(ctx, &d, name, ratelimit.Item{Name: name, Weight: weight}, true)
-	return
-}
-
-// Bucket returns a view of name's bucket. The view holds no state of its
-// own: every call goes to name's rows. Units put through the view are
-// stored under name, each row of the log keeping the item's own name for
-// Peek. Closing
-// the view does nothing; close the Store.
-func (s *Store) Bucket(_ context.Context, name string) (ratelimit.Bucket, error) {
-	if s.closed.Load() {
-		return nil, errClosed
-	}
-	return keyview.New(s.view, name), nil
-}
-
-// Leak deletes the rows of every name stamped before now minus the largest
-// interval (a row at exactly that bound still counts and is kept), and
-// returns how many units it removed. It deletes in batches of at most 1000
-// rows, each its own short statement that skips rows other transactions
-// hold, so puts go on between them. The sweeper calls it with the server's
-// clock.
+// Take takes n units under key against rates, all or none, in one round
+// trip: one call of a PL/pgSQL function that decides with the Store's
+// algorithm and stores the units. Under the log it takes a
+// transaction-level advisory lock on a hash of the table and the key first;
+// under GCRA and the counter it takes it only to write. Takes on different
+// keys never wait for each other; takes on one key wait for each other
+// (bounded by ctx), so contention never causes a false denial. The log
+// reads the clock under the key's lock and, at the server's clock, never
+// stamps a take before the key's newest row.
 //
-// Under GCRA or the sliding-window counter it deletes, in the same
-// batches, the state of every name that counts nothing at now (the core's
-// Idle; the time a state becomes idle is kept rounded up to a whole second,
-// so a state may stay up to a second longer), found by an index on that
-// time, and returns 0: such state holds no units.
-func (s *Store) Leak(ctx context.Context, now int64) (int64, error) {
-	return s.leak(ctx, nil, now)
+// n = 0 consumes nothing and reports the key's standing; a negative n is an
+// error wrapping [ratelimit.ErrInvalidArgument]. An empty rates, a rate with
+// a limit or interval below 1 (millisecond), or, under GCRA and the counter,
+// rates that fail [core.Validate], is an error wrapping
+// [ratelimit.ErrInvalidRate]; the call then touches nothing.
+func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	var d ratelimit.Decision
+	_, err := s.call(ctx, &d, "take", key, rates, n, true)
+	return d, err
 }
 
-// Now returns the server's clock in Unix milliseconds, the clock PutNow and
-// Acquire stamp units with.
-func (s *Store) Now(ctx context.Context) (int64, error) {
+// Check returns the Decision Take would return for n units under key
+// against rates, and consumes nothing: it writes no row (under the log it
+// waits for the key's lock, as Take does, to read a consistent log). Its
+// errors are Take's.
+func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	var d ratelimit.Decision
+	_, err := s.call(ctx, &d, "check", key, rates, n, false)
+	return d, err
+}
+
+// Reset deletes key's rows from both tables, under the key's lock, in one
+// round trip: afterwards key has no history under any rates or algorithm.
+func (s *Store) Reset(ctx context.Context, key string) error {
 	if s.closed.Load() {
-		return 0, errClosed
+		return errClosed
 	}
-	var now int64
-	if err := s.pool.QueryRow(ctx, s.q.now).Scan(&now); err != nil {
-		return 0, opError("now", nil, err)
+	if _, err := s.pool.Exec(ctx, s.q.callReset, storedKey(key)); err != nil {
+		return opError("reset", key, err)
 	}
-	return now, nil
+	return nil
 }
 
 // Close stops the sweeper and waits for it. It never closes the pool, and
@@ -221,14 +175,78 @@ func (s *Store) Now(ctx context.Context) (int64, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if s.leaker != nil {
-			s.leaker.Close()
+		if s.stop != nil {
+			s.stop()
+			s.sweeping.Wait()
 		}
 	})
 	return nil
 }
 
-// sweepFailed reports a failed background leak; the sweeper goes on.
-func (s *Store) sweepFailed(_ ratelimit.Leakable, err error) {
-	slog.Default().Warn("pgstore: sweep failed", "table", s.table, "err", err)
+// call checks its input and runs the take function of the Store's
+// algorithm, filling d from its result; it returns the time the take was
+// judged at.
+func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n int64, take bool) (int64, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
+	}
+	if s.closed.Load() {
+		return 0, errClosed
+	}
+	intervals, limits, err := s.arrays(rates)
+	if err != nil {
+		return 0, err
+	}
+	var now any // NULL: the server's clock
+	if s.clock != nil {
+		now = s.clock.Now()
+	}
+	var row pgx.Row
+	if s.alg == 0 {
+		row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, take, s.async)
+	} else {
+		row = s.pool.QueryRow(ctx, s.q.callTakeState, storedKey(key), s.alg, n, now, intervals, limits, take, s.async)
+	}
+	var (
+		rate                        int32
+		remaining, retry, reset, ts int64
+	)
+	if err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &ts); err != nil {
+		*d = ratelimit.Decision{}
+		return 0, opError(op, key, err)
+	}
+	if rate < 0 || int(rate) >= len(rates) {
+		*d = ratelimit.Decision{}
+		return 0, errBadRate(rate)
+	}
+	d.Rate, d.Remaining, d.ResetAfter = rates[rate], remaining, millis(reset)
+	d.RetryAfter = millis(retry)
+	if retry < 0 {
+		d.RetryAfter = ratelimit.Never
+	}
+	return ts, nil
 }
+
+// arrays returns the intervals (in milliseconds) and limits of rates, the
+// take functions' parameters, after checking what could fail in them.
+func (s *Store) arrays(rates ratelimit.Rates) (intervals, limits []int64, err error) {
+	if len(rates) == 0 {
+		return nil, nil, fmt.Errorf("%w: pgstore: no rates", ratelimit.ErrInvalidRate)
+	}
+	buf := make([]int64, 2*len(rates))
+	intervals, limits = buf[:len(rates)], buf[len(rates):]
+	for i, r := range rates {
+		if r.Limit < 1 || r.IntervalMillis() < 1 {
+			return nil, nil, fmt.Errorf("%w: pgstore: rate %v", ratelimit.ErrInvalidRate, r)
+		}
+		intervals[i], limits[i] = r.IntervalMillis(), r.Limit
+	}
+	if s.alg != 0 {
+		if err := core.Validate(s.algo, rates); err != nil {
+			return nil, nil, fmt.Errorf("pgstore: %w", err)
+		}
+	}
+	return intervals, limits, nil
+}
+
+func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

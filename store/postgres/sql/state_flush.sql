@@ -1,2 +1,0 @@
--- Removes a name's state; run after the name's lock. Parameter: name.
-DELETE FROM {{.State}} WHERE name = $1
