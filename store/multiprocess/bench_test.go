@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
@@ -15,7 +16,7 @@ import (
 // The admitting benchmarks use limits far above what a benchmark reaches, so
 // they time the admission path. Each take takes and drops the file lock:
 // two flock(2) calls are most of its cost. Rings hold 2048 entries, enough
-// for any rate of a second.
+// for rates of up to 2 seconds.
 
 func BenchmarkTake(b *testing.B) {
 	huge := int64(1 << 40)
@@ -26,7 +27,7 @@ func BenchmarkTake(b *testing.B) {
 		prefill int64 // units spent before timing, to time denials
 	}{
 		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(huge)}, 1, 0},
-		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(huge), ratelimit.PerMinute(huge << 5), ratelimit.PerHour(huge << 10)}, 1, 0},
+		{"OneKeyThreeRates", ratelimit.Rates{{Limit: huge, Interval: 100 * time.Millisecond}, ratelimit.PerSecond(huge << 3), {Limit: huge << 4, Interval: 2 * time.Second}}, 1, 0},
 		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 100},
 	}
 	for _, tt := range tests {
@@ -76,7 +77,7 @@ func BenchmarkAlgorithms(b *testing.B) {
 		prefill int64
 	}{
 		{"OneKeyOneRate", ratelimit.Rates{ratelimit.PerSecond(1 << 40)}, 1, 0},
-		{"OneKeyThreeRates", ratelimit.Rates{ratelimit.PerSecond(1 << 20), ratelimit.PerMinute(1 << 25), ratelimit.PerHour(1 << 30)}, 1, 0},
+		{"OneKeyThreeRates", ratelimit.Rates{{Limit: 1 << 20, Interval: 100 * time.Millisecond}, ratelimit.PerSecond(1 << 22), {Limit: 1 << 23, Interval: 2 * time.Second}}, 1, 0},
 		{"1000Keys", ratelimit.Rates{ratelimit.PerSecond(1 << 40)}, 1000, 0},
 		{"Denied", ratelimit.Rates{ratelimit.PerHour(100)}, 1, 100},
 	}

@@ -132,5 +132,9 @@ func TestIdleHint(t *testing.T) {
 	if err := s.Reset(ctx, "c"); err != nil {
 		t.Fatal(err)
 	}
-	take(t, s, "e", rates, 1)
+	// e takes c's slot for 100ms: f gets it once they are over, the hint
+	// of d's and c's second notwithstanding.
+	take(t, s, "e", mustRates(t, "5/100ms"), 1)
+	clock.Set(1102)
+	take(t, s, "f", rates, 1)
 }

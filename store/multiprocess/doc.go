@@ -42,8 +42,9 @@
 // copies of its rates and state, committed by flipping one selector word,
 // a few hundred bytes where the log's ring takes kilobytes.
 //
-// Time is the host's wall clock ([core.WallClock]), the clock all its
-// processes share; stamps never go back when it steps back.
+// Time is the host's wall clock ([core.WallClock]) by default, the clock
+// all its processes share; a step back of it never reorders a key's log
+// (see [Store]).
 //
 // The package works on Linux and macOS; elsewhere [Open] returns an error.
 package mpstore

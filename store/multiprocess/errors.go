@@ -30,11 +30,10 @@ var ErrFull = errors.New("ratelimit: mpstore: full")
 // its totals counting 1 to its recorded maximum per entry, its timestamps
 // in order, its kept interval a valid one, a GCRA or counter state's rates
 // a valid list that [core.Validate] accepts, with a GCRA remainder below
-// its limit and an arrival time no further ahead than its limit allows
-// (give or take 100 years of a clock stepped back), a counter's window
-// aligned and no more than 100 years ahead, its counts within exact
-// arithmetic. [Open] returns it for a store file whose size
-// is not its header's.
+// its limit, an arrival time no further ahead than its limit allows (plus
+// 100 years, for a clock stepped back), a counter's window aligned and no
+// more than 100 years ahead, its counts within exact arithmetic. [Open]
+// returns it for a store file whose size is not its header's.
 //
 // A call that returns it admitted nothing and stored no unit; the key
 // stays refused (Take, Check and Reset alike) until the file is replaced,

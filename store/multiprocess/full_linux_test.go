@@ -51,9 +51,10 @@ func TestFullFileSystemFirstTake(t *testing.T) {
 // TestFullFileSystemManyKeys opens a store for 1000/h logs (2000 entries
 // per key, 32 KB per slot) on a 16 MiB tmpfs. Its 4096 slots need 131 MB;
 // a sparse file would open, and a take would fault (SIGBUS) once the keys
-// touched more pages than the tmpfs holds. Open says ErrFull instead. A store sized to fit (400 keys, 13 MB) opens, every slot of it
-// fills even once the rest of the tmpfs is taken, the next key is ErrFull
-// (no slot), and the file reopens on the full tmpfs.
+// touched more pages than the tmpfs holds. Open says ErrFull instead. A
+// store sized to fit (400 keys, 13 MB) opens, every slot of it fills even
+// once the rest of the tmpfs is taken, the next key is ErrFull (no slot),
+// and the file reopens on the full tmpfs.
 func TestFullFileSystemManyKeys(t *testing.T) {
 	dir := mountTmpfs(t, 16<<20)
 	path := filepath.Join(dir, "store")

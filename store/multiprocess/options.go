@@ -43,7 +43,7 @@ const (
 	DefaultMaxKeyLen = 128
 	// DefaultMaxEntries is the number of log entries per key unless
 	// [WithMaxEntries] says otherwise: enough for any rate of up to 512
-	// units.
+	// units, or of an interval under 512ms.
 	DefaultMaxEntries = 512
 	// DefaultMaxRates is the number of rates per key a GCRA or counter slot
 	// holds unless [WithMaxRates] says otherwise.

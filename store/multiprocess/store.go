@@ -134,9 +134,9 @@ func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int
 }
 
 // Check returns the Decision Take would return for n units under key
-// against rates, at the store's clock's reading, and changes nothing. Its errors are
-// Take's, but for ErrFull: a key with no slot is judged as a key with no
-// history.
+// against rates, at the store's clock's reading, and changes nothing. Its
+// errors are Take's, but for ErrFull: a key with no slot is judged as a
+// key with no history.
 func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
 	err = s.op(&d, key, rates, n, false)
 	return
@@ -268,6 +268,8 @@ func (s *Store) Reset(_ context.Context, key string) (err error) {
 			return s.errDamaged(slot, key, bad)
 		}
 	}
+	// The slot may go to a new key that goes idle sooner than the hint.
+	s.m.forgetIdleHint()
 	s.release(slot)
 	return nil
 }

@@ -138,9 +138,10 @@ const maxTime = math.MaxInt64
 
 // sweep releases the slots of keys idle at now. When it finds none, it
 // records as the idle hint the earliest time a key can become idle, so that
-// new keys fail fast until then: the table stays full until a sweep
-// releases a slot, and keys only become idle sooner by a take of shorter
-// intervals or other rates, which clears the hint. A slot that fails its
+// new keys fail fast until then: the table stays full until a sweep or a
+// reset releases a slot, and keys only become idle sooner by a take of
+// shorter intervals or other rates, which clears the hint, as a reset
+// does (the slot it frees may go to a key that goes idle sooner). A slot that fails its
 // checks (see ErrDamaged) is never released.
 func (s *Store) sweep(now int64) {
 	m, l := &s.m, &s.log
