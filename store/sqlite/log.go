@@ -66,19 +66,22 @@ type window struct {
 
 var _ core.WindowLog = (*window)(nil)
 
-// size makes w's buffers fit rates rates.
+// size makes w's buffers fit rates rates, growing them only when they are
+// too small, so that limiters with different lists sharing a store cost no
+// allocation from take to take.
 func (w *window) size(rates int) {
-	if len(w.since) == rates {
-		return
+	if cap(w.before) < rates {
+		w.before = make([]sql.NullInt64, rates)
+		w.since = make([]int64, rates)
+		w.counts = make([]int64, rates)
+		w.args = make([]any, rates+1)
+		w.dest = []any{&w.newest, &w.total, &w.expires}
+		for i := range w.before {
+			w.dest = append(w.dest, &w.before[i])
+		}
 	}
-	w.since = make([]int64, rates)
-	w.counts = make([]int64, rates)
-	w.args = make([]any, rates+1)
-	w.before = make([]sql.NullInt64, rates)
-	w.dest = []any{&w.newest, &w.total, &w.expires}
-	for i := range w.before {
-		w.dest = append(w.dest, &w.before[i])
-	}
+	w.before, w.since, w.counts = w.before[:rates], w.since[:rates], w.counts[:rates]
+	w.args, w.dest = w.args[:rates+1], w.dest[:rates+3]
 }
 
 // load reads key's log for a decision at now.

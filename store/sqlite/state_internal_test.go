@@ -12,7 +12,7 @@ import (
 
 // TestStateEncoding drives random states through the core, under rates
 // that change now and then, and checks that a row's encoding round-trips,
-// rates included.
+// rates included, in 32 bytes per rate for GCRA and 40 for the counter.
 func TestStateEncoding(t *testing.T) {
 	lists := []ratelimit.Rates{
 		{{Limit: 3, Interval: 70 * time.Millisecond}, {Limit: 7, Interval: time.Second}, {Limit: 20, Interval: 7 * time.Second}},
@@ -30,9 +30,13 @@ func TestStateEncoding(t *testing.T) {
 			if err := c.Decide(&d, lists[rng.IntN(len(lists))], now, rng.Int64N(4), true); err != nil {
 				t.Fatal(err)
 			}
+			enc := c.encode()
+			if want := map[algorithm]int{algGCRA: 32, algCounter: 40}[alg] * len(c.Rates); len(enc) != want {
+				t.Fatalf("alg %d: %d rates encoded in %d bytes, want %d", alg, len(c.Rates), len(enc), want)
+			}
 			var back keyState
 			back.init(alg)
-			if err := back.decode(c.encode()); err != nil {
+			if err := back.decode(enc); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(back.Rates, c.Rates) || !slices.Equal(back.GCRA, c.GCRA) || !slices.Equal(back.Counter, c.Counter) {

@@ -72,7 +72,7 @@ const (
 )
 
 // New returns a Store over db, a database opened with the modernc.org/sqlite
-// driver (SQLite 3.35 or later). It creates the store's table and its
+// driver. It creates the store's table and its
 // indexes if they do not exist ([WithTable]; default [DefaultTable]), or
 // the algorithm's state table. A table of that name with other columns (one
 // made by an earlier version of this package included) is an error wrapping
