@@ -111,7 +111,7 @@ end
 local admit = allowed == 1 and weight > 0
 if take and (admit or changed or (moved and raw)) then
   local add = admit and weight or 0
-  local out, idle = '', t
+  local out, idle = rates, t
   for i = 1, n do
     local _, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
     local start, prev, cur = roll(i, interval)

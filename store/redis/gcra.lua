@@ -25,7 +25,7 @@ local changed
 raw, changed = load(16, carry)
 
 local allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
-local out, idle = '', t + 1
+local out, idle = rates, t + 1
 for i = 1, n do
   local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
   -- base: the state, or a fresh one when its TAT has passed
@@ -107,6 +107,6 @@ elseif take and changed then
       idle = tat
     end
   end
-  store(string.sub(raw, 16 * n + 1), idle)
+  store(raw, idle)
 end
 return struct.pack('<i8i8i8i8i8', allowed, rate, remaining, retry, reset)

@@ -103,7 +103,8 @@ end
 local nm = redis.call('ZRANGE', key, -1, -1)[1]
 local nts, total = nil, 0
 if nm then
-  nts, total = stamp(nm), aft(nm)
+  local _
+  _, total, nts = unpack('>I8I8i8', nm)
 end
 
 local server = ARGV[2] == ''

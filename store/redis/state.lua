@@ -42,7 +42,7 @@ local function load(size, carry)
     return nil, false
   end
   local m = #raw / (16 + size)
-  if m == n and string.sub(raw, 1, 16 * n) == rates then
+  if m == n and string.find(raw, rates, 1, true) == 1 then -- no substring made
     return raw, false
   end
   if m ~= math.floor(m) then
@@ -67,8 +67,9 @@ local function load(size, carry)
   return out, true
 end
 
--- store writes the state out under the call's rates, to expire when it is
--- idle (idle, in ms), or deletes the key if it is idle already. Under a given
+-- store writes the state out (the call's rates, then each rate's state), to
+-- expire when it is idle (idle, in ms), or deletes the key if it is idle
+-- already. Under a given
 -- time the expiry runs on the server's clock from now and lasts at least a
 -- minute, so that a clock slower than the server's (a test's) never loses a
 -- key it still counts.
@@ -76,8 +77,8 @@ local function store(out, idle)
   if idle <= t then
     redis.call('DEL', key)
   elseif server then
-    redis.call('SET', key, rates .. out, 'PX', idle - t)
+    redis.call('SET', key, out, 'PX', idle - t)
   else
-    redis.call('SET', key, rates .. out, 'PX', math.max(idle - t, 60000))
+    redis.call('SET', key, out, 'PX', math.max(idle - t, 60000))
   end
 end

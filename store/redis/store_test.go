@@ -14,8 +14,9 @@ import (
 
 // TestKeys checks the key scheme: the three algorithms keep one key's state
 // under three Redis keys of one hash slot, prefix{h}key (a sorted set),
-// prefixg{h}key and prefixc{h}key (strings), that cannot collide whatever
-// the key, and a reset of one leaves the others alone.
+// prefixg{h}key and prefixc{h}key (strings of 16 + 16 and 16 + 24 bytes
+// for one rate), that cannot collide whatever the key, and a reset of one
+// leaves the others alone.
 func TestKeys(t *testing.T) {
 	c := newClient(t)
 	prefix := uniquePrefix(t, c)
@@ -52,10 +53,10 @@ func TestKeys(t *testing.T) {
 		typ, _ := c.Type(ctx, k).Result()
 		switch {
 		case strings.HasPrefix(rest, "{") && typ == "zset":
-		case strings.HasPrefix(rest, "g{") && typ == "string":
-		case strings.HasPrefix(rest, "c{") && typ == "string":
+		case strings.HasPrefix(rest, "g{") && typ == "string" && c.StrLen(ctx, k).Val() == 32:
+		case strings.HasPrefix(rest, "c{") && typ == "string" && c.StrLen(ctx, k).Val() == 40:
 		default:
-			t.Fatalf("key %q of type %s: want prefix{…}key (zset), prefixg{…}key or prefixc{…}key (strings)", k, typ)
+			t.Fatalf("key %q of type %s: want prefix{…}key (zset), prefixg{…}key or prefixc{…}key (strings of 32 or 40 bytes)", k, typ)
 		}
 		i := strings.IndexByte(k, '{')
 		tags[k[i:i+18]]++
