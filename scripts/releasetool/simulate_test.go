@@ -219,22 +219,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gorate/ratelimit"
 	echolimit "github.com/gorate/ratelimit/adapters/echo"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
 func main() {
-	store, err := sqlitestore.Open(filepath.Join(os.Args[1], "limits.db"), []ratelimit.Rate{ratelimit.PerMinute(2)})
+	store, err := sqlitestore.Open(filepath.Join(os.Args[1], "limits.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	limiter, err := ratelimit.New(store)
+	defer store.Close()
+	limiter, err := ratelimit.New(store, ratelimit.PerMinute(2))
 	if err != nil {
-		store.Close()
 		log.Fatal(err)
 	}
-	defer limiter.Close()
 
 	e := echo.New()
 	e.Use(echolimit.Middleware(limiter))
