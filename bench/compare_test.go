@@ -2,6 +2,12 @@
 // and github.com/sethvargo/go-limiter's memorystore on the same shapes, in
 // one go test -bench run, so their ratio is measured on one machine at one
 // time. It is never tagged or imported.
+//
+// Ours is impl=ratelimit: a ratelimit.Limiter over a memory store, passing
+// its rates with every take (impl=ratelimit-gcra and impl=ratelimit-counter
+// under the constant-state algorithms). impl=ratelimit-plan picks each key's
+// rates with ratelimit.WithRatesFor instead, from a Rates made once, as a
+// plan lookup returns it. Compare with benchstat -col /impl.
 package bench
 
 import (
@@ -14,7 +20,7 @@ import (
 	"github.com/sethvargo/go-limiter/memorystore"
 	"golang.org/x/time/rate"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	ourmemory "github.com/gorate/ratelimit/store/memory"
 )
 
@@ -30,24 +36,43 @@ func keys(n int) []string {
 	return ks
 }
 
+// ours returns a limiter enforcing rates over a memory store of its own
+// under the default algorithm, the exact log. It passes its rates with every
+// take, as every limiter does.
 func ours(b *testing.B, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
-	l, err := ourmemory.NewLimiter(rates)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	return l
+	return oursWith(b, ratelimit.SlidingWindowLog, rates...)
 }
 
-// oursWith is ours under a constant-state algorithm of the memory store.
+// oursWith is ours under algorithm alg of the memory store.
 func oursWith(b *testing.B, alg ratelimit.Algorithm, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
-	s, err := ourmemory.New(rates, ourmemory.WithAlgorithm(alg))
+	return oursOver(b, alg, ratelimit.Rates(rates))
+}
+
+// oursPlan is ours picking every key's rates with ratelimit.WithRatesFor,
+// from a Rates made once by NewRates, as a plan lookup returns it: the cost
+// of a per-key plan over the limiter's own rates.
+func oursPlan(b *testing.B, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
+	plan, err := ratelimit.NewRates(rates...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := ratelimit.New(s)
+	return oursOver(b, ratelimit.SlidingWindowLog, ratelimit.WithRatesFor(func(context.Context, string) (ratelimit.Rates, error) {
+		return plan, nil
+	}))
+}
+
+// oursOver returns a limiter configured by opts over a new memory store of
+// algorithm alg, closed when the benchmark ends.
+func oursOver(b *testing.B, alg ratelimit.Algorithm, opts ...ratelimit.Option) *ratelimit.Limiter {
+	b.Helper()
+	s, err := ourmemory.New(ourmemory.WithAlgorithm(alg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ratelimit.New(s, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,8 +86,18 @@ var constantAlgs = []struct {
 	impl string
 	alg  ratelimit.Algorithm
 }{
-	{"impl=ratelimit-gcra", ratelimit.AlgorithmGCRA},
-	{"impl=ratelimit-counter", ratelimit.AlgorithmSlidingWindowCounter},
+	{"impl=ratelimit-gcra", ratelimit.GCRA},
+	{"impl=ratelimit-counter", ratelimit.SlidingWindowCounter},
+}
+
+// logImpls are the memory store's exact log under the limiter's own rates
+// (impl=ratelimit) and under a plan picked per key (impl=ratelimit-plan).
+var logImpls = []struct {
+	impl    string
+	limiter func(*testing.B, ...ratelimit.Rate) *ratelimit.Limiter
+}{
+	{"impl=ratelimit", ours},
+	{"impl=ratelimit-plan", oursPlan},
 }
 
 func goLimiter(b *testing.B, perSecond uint64) interface {
@@ -78,13 +113,15 @@ func goLimiter(b *testing.B, perSecond uint64) interface {
 }
 
 func BenchmarkOneKeyOneRate(b *testing.B) {
-	b.Run("impl=ratelimit", func(b *testing.B) {
-		l, ctx := ours(b, ratelimit.PerSecond(huge)), b.Context()
-		b.ReportAllocs()
-		for b.Loop() {
-			l.AllowN(ctx, "key", 1)
-		}
-	})
+	for _, c := range logImpls {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := c.limiter(b, ratelimit.PerSecond(huge)), b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				l.AllowN(ctx, "key", 1)
+			}
+		})
+	}
 	for _, c := range constantAlgs {
 		b.Run(c.impl, func(b *testing.B) {
 			l, ctx := oursWith(b, c.alg, ratelimit.PerSecond(huge)), b.Context()
@@ -143,13 +180,15 @@ func BenchmarkOneKeyOneRateParallel(b *testing.B) {
 // BenchmarkOneKeyThreeRates has x/time/rate check three limiters, the way a
 // user enforces three rates with it.
 func BenchmarkOneKeyThreeRates(b *testing.B) {
-	b.Run("impl=ratelimit", func(b *testing.B) {
-		l, ctx := ours(b, ratelimit.PerSecond(huge), ratelimit.PerMinute(huge*2), ratelimit.PerHour(huge*4)), b.Context()
-		b.ReportAllocs()
-		for b.Loop() {
-			l.AllowN(ctx, "key", 1)
-		}
-	})
+	for _, c := range logImpls {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := c.limiter(b, ratelimit.PerSecond(huge), ratelimit.PerMinute(huge*2), ratelimit.PerHour(huge*4)), b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				l.AllowN(ctx, "key", 1)
+			}
+		})
+	}
 	for _, c := range constantAlgs {
 		b.Run(c.impl, func(b *testing.B) {
 			// limit × interval must stay below 2^53 for these algorithms.
@@ -193,13 +232,13 @@ func BenchmarkWeight5(b *testing.B) {
 // Benchmark10kKeysParallel has each goroutine walk the keys from its own
 // starting point with its own stride, as independent clients would: walkers
 // with one stride fall into lockstep on the same keys and time the convoy,
-// not the store. Every put is admitted.
+// not the store. Every take is admitted.
 func Benchmark10kKeysParallel(b *testing.B) {
 	bench10k(b, huge)
 }
 
 // Benchmark10kKeysParallelDenying is the same walk under a per-key limit of
-// 100/s, so most puts are denied, as under a flood.
+// 100/s, so most takes are denied, as under a flood.
 func Benchmark10kKeysParallelDenying(b *testing.B) {
 	bench10k(b, 100)
 }
@@ -217,10 +256,12 @@ func bench10k(b *testing.B, perSecond int64) {
 			}
 		})
 	}
-	b.Run("impl=ratelimit", func(b *testing.B) {
-		l, ctx := ours(b, ratelimit.PerSecond(perSecond)), b.Context()
-		walk(b, func(key string) { l.AllowN(ctx, key, 1) })
-	})
+	for _, c := range logImpls {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := c.limiter(b, ratelimit.PerSecond(perSecond)), b.Context()
+			walk(b, func(key string) { l.AllowN(ctx, key, 1) })
+		})
+	}
 	for _, c := range constantAlgs {
 		b.Run(c.impl, func(b *testing.B) {
 			l, ctx := oursWith(b, c.alg, ratelimit.PerSecond(perSecond)), b.Context()
@@ -236,14 +277,16 @@ func bench10k(b *testing.B, perSecond int64) {
 // BenchmarkOneKeyDenied times the denial path: every limiter has spent its
 // 100 units for the hour before the timer starts.
 func BenchmarkOneKeyDenied(b *testing.B) {
-	b.Run("impl=ratelimit", func(b *testing.B) {
-		l, ctx := ours(b, ratelimit.PerHour(100)), b.Context()
-		l.AllowN(ctx, "key", 100)
-		b.ReportAllocs()
-		for b.Loop() {
-			l.AllowN(ctx, "key", 1)
-		}
-	})
+	for _, c := range logImpls {
+		b.Run(c.impl, func(b *testing.B) {
+			l, ctx := c.limiter(b, ratelimit.PerHour(100)), b.Context()
+			l.AllowN(ctx, "key", 100)
+			b.ReportAllocs()
+			for b.Loop() {
+				l.AllowN(ctx, "key", 1)
+			}
+		})
+	}
 	b.Run("impl=x-time-rate", func(b *testing.B) {
 		l := rate.NewLimiter(rate.Every(time.Hour/100), 100)
 		l.AllowN(time.Now(), 100)

@@ -10,9 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/valyala/fasthttp"
 
+	"github.com/gorate/ratelimit"
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // fiberImpls returns the fiber apps compared, each answering GET / with

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-chi/httprate"
 
+	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 )
 
 // discardWriter is a ResponseWriter that keeps only its header map, so that

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
@@ -50,40 +50,36 @@ func pgPool(b *testing.B, conns int32) *pgxpool.Pool {
 	return pool
 }
 
-// pgLimiter returns a limiter over a Store on a fresh table of pool, dropped
-// when the benchmark ends.
+// pgLimiter returns a limiter enforcing rates over a Store on fresh tables
+// of pool, dropped when the benchmark ends.
 func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
 	var r [6]byte
 	rand.Read(r[:])
 	table := "rlbench_" + hex.EncodeToString(r[:])
 	b.Cleanup(func() {
-		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_acquire"; DROP FUNCTION IF EXISTS "`+table+`_decide"; `+
-			`DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`)
+		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_take"; DROP FUNCTION IF EXISTS "`+table+`_take_state"; `+
+			`DROP FUNCTION IF EXISTS "`+table+`_reset"; DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`)
 	})
-	s, err := pgstore.New(pool, rates, append(opts, pgstore.WithTable(table))...)
+	s, err := pgstore.New(b.Context(), pool, append(opts, pgstore.WithTable(table))...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := s.Migrate(b.Context()); err != nil {
-		s.Close()
-		b.Fatal(err)
-	}
-	l, err := ratelimit.New(s)
+	b.Cleanup(func() { s.Close() })
+	l, err := ratelimit.New(s, ratelimit.Rates(rates))
 	if err != nil {
-		s.Close()
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { l.Close() })
 	return l
 }
 
-// BenchmarkPostgresSerial times one acquire at a time (every one admitted,
-// so every one inserts a row into the log, or under GCRA updates the name's
+// BenchmarkPostgresSerial times one take at a time (every one admitted,
+// so every one inserts a row into the log, or under GCRA updates the key's
 // state row) against the floor of any server store: a round trip of SELECT
 // 1 through the same pool. Compare with benchstat -col /impl.
 func BenchmarkPostgresSerial(b *testing.B) {
-	gcra := pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA)
+	gcra := pgstore.WithAlgorithm(ratelimit.GCRA)
 	for _, c := range []struct {
 		name string
 		opts []pgstore.Option
@@ -119,16 +115,16 @@ func BenchmarkPostgresSerial(b *testing.B) {
 	})
 }
 
-// BenchmarkPostgresParallel runs acquires from 16 goroutines over a pool of
-// 16 connections, on 1000 keys (puts on different keys never wait for each
-// other) and on one key (they take turns), and reports acquires per second.
+// BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of
+// 16 connections, on 1000 keys (takes on different keys never wait for each
+// other) and on one key (they take turns), and reports takes per second.
 func BenchmarkPostgresParallel(b *testing.B) {
 	for _, c := range []struct {
 		impl string
 		opts []pgstore.Option
 	}{
 		{"impl=ratelimit", nil},
-		{"impl=ratelimit-gcra", []pgstore.Option{pgstore.WithAlgorithm(ratelimit.AlgorithmGCRA)}},
+		{"impl=ratelimit-gcra", []pgstore.Option{pgstore.WithAlgorithm(ratelimit.GCRA)}},
 	} {
 		for _, keys := range []int{1000, 1} {
 			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {
@@ -138,13 +134,10 @@ func BenchmarkPostgresParallel(b *testing.B) {
 	}
 }
 
-// benchPostgresParallel runs l's acquires from pgConns goroutines over keys
-// names and reports acquires per second.
-func benchPostgresParallel(b *testing.B, l *ratelimit.Limiter, keys int) {
-	names := make([]string, keys)
-	for i := range names {
-		names[i] = "key-" + strconv.Itoa(i)
-	}
+// benchPostgresParallel runs l's takes from pgConns goroutines over n keys
+// and reports takes per second.
+func benchPostgresParallel(b *testing.B, l *ratelimit.Limiter, n int) {
+	ks := keys(n)
 	ctx := b.Context()
 	var next atomic.Int64
 	b.SetParallelism((pgConns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
@@ -153,11 +146,11 @@ func benchPostgresParallel(b *testing.B, l *ratelimit.Limiter, keys int) {
 		i := int(next.Add(7919))
 		for pb.Next() {
 			i++
-			if _, err := l.AllowN(ctx, names[i%keys], 1); err != nil {
+			if _, err := l.AllowN(ctx, ks[i%n], 1); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acquires/s")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "takes/s")
 }

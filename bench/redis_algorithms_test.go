@@ -8,25 +8,26 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 )
 
-// redisLimiter returns a limiter over a Redis store of alg enforcing rates
+// redisLimiter returns a limiter enforcing rates over a Redis store of alg
 // under a prefix of its own, whose keys are deleted at the benchmark's end.
 func redisLimiter(b *testing.B, c *redis.Client, alg ratelimit.Algorithm, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
 	prefix := benchPrefix()
-	s, err := redisstore.New(c, rates, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg))
+	s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg))
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := ratelimit.New(s)
+	l, err := ratelimit.New(s, ratelimit.Rates(rates))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
 		l.Close()
+		s.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
@@ -37,7 +38,7 @@ func redisLimiter(b *testing.B, c *redis.Client, alg ratelimit.Algorithm, rates 
 	return l
 }
 
-// threeRates admit every put of the benchmarks (at most 2^29 a second)
+// threeRates admit every take of the benchmarks (at most 2^29 a second)
 // while each holds a bound: a second, a minute and an hour, limit ×
 // interval within 2^53 as the constant-state algorithms require.
 var threeRates = []ratelimit.Rate{
@@ -46,14 +47,14 @@ var threeRates = []ratelimit.Rate{
 	ratelimit.PerHour(1 << 31),
 }
 
-// redisThreeRateImpls returns one acquire per algorithm of ours over c,
+// redisThreeRateImpls returns one take per algorithm of ours over c,
 // each holding one key to the three rates, and go-redis/redis_rate holding
 // its key to one rate (it supports no more), for scale.
 func redisThreeRateImpls(b *testing.B, c *redis.Client) []redisImpl {
 	b.Helper()
-	log := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowLog, threeRates...)
-	gcra := redisLimiter(b, c, ratelimit.AlgorithmGCRA, threeRates...)
-	counter := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowCounter, threeRates...)
+	log := redisLimiter(b, c, ratelimit.SlidingWindowLog, threeRates...)
+	gcra := redisLimiter(b, c, ratelimit.GCRA, threeRates...)
+	counter := redisLimiter(b, c, ratelimit.SlidingWindowCounter, threeRates...)
 	rr := redis_rate.NewLimiter(c)
 	rrKey := benchPrefix() + "key"
 	return []redisImpl{
@@ -67,13 +68,13 @@ func redisThreeRateImpls(b *testing.B, c *redis.Client) []redisImpl {
 	}
 }
 
-// BenchmarkRedisThreeRatesSerial times one acquire after another against
+// BenchmarkRedisThreeRatesSerial times one take after another against
 // three rates per key (redis_rate: one).
 func BenchmarkRedisThreeRatesSerial(b *testing.B) {
 	runSerial(b, redisThreeRateImpls(b, redisClient(b)))
 }
 
-// BenchmarkRedisThreeRatesParallel32 times acquires from 32 goroutines on
+// BenchmarkRedisThreeRatesParallel32 times takes from 32 goroutines on
 // one key against three rates per key (redis_rate: one).
 func BenchmarkRedisThreeRatesParallel32(b *testing.B) {
 	runParallel32(b, redisThreeRateImpls(b, redisClient(b)))

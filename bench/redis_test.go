@@ -14,8 +14,7 @@ import (
 	"github.com/ulule/limiter/v3"
 	ululeredis "github.com/ulule/limiter/v3/drivers/store/redis"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
-	redisstore "github.com/gorate/ratelimit/store/redis"
+	"github.com/gorate/ratelimit"
 )
 
 // redisClient returns a client of the server at REDIS_URL (default
@@ -50,21 +49,13 @@ func benchPrefix() string {
 	return "ratelimitbench:" + hex.EncodeToString(p[:]) + ":"
 }
 
-// redisImpls returns one acquire per implementation over c, each admitting
+// redisImpls returns one take per implementation over c, each admitting
 // everything (a rate of huge per second), each under a key of its own.
 func redisImpls(b *testing.B, c *redis.Client) []redisImpl {
 	b.Helper()
-	s, err := redisstore.New(c, []ratelimit.Rate{ratelimit.PerSecond(huge)}, redisstore.WithPrefix(benchPrefix()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ours, err := ratelimit.New(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ours.Close() })
-	gcra := redisLimiter(b, c, ratelimit.AlgorithmGCRA, ratelimit.PerSecond(huge))
-	counter := redisLimiter(b, c, ratelimit.AlgorithmSlidingWindowCounter, ratelimit.PerSecond(huge))
+	ours := redisLimiter(b, c, ratelimit.SlidingWindowLog, ratelimit.PerSecond(huge))
+	gcra := redisLimiter(b, c, ratelimit.GCRA, ratelimit.PerSecond(huge))
+	counter := redisLimiter(b, c, ratelimit.SlidingWindowCounter, ratelimit.PerSecond(huge))
 	rr := redis_rate.NewLimiter(c)
 	rrKey := benchPrefix() + "key"
 	us, err := ululeredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: benchPrefix(), MaxRetry: 3})
@@ -85,7 +76,7 @@ func redisImpls(b *testing.B, c *redis.Client) []redisImpl {
 	}
 }
 
-// BenchmarkRedisSerial times one acquire after another over one connection's
+// BenchmarkRedisSerial times one take after another over one connection's
 // worth of round trips: each implementation against a bare PING, the floor
 // of any one-round-trip decision (goal for ours: at most 1.3× PING).
 func BenchmarkRedisSerial(b *testing.B) {
@@ -93,7 +84,7 @@ func BenchmarkRedisSerial(b *testing.B) {
 	runSerial(b, redisImpls(b, c))
 }
 
-// BenchmarkRedisParallel32 times acquires from 32 goroutines on one key:
+// BenchmarkRedisParallel32 times takes from 32 goroutines on one key:
 // throughput against go-redis/redis_rate and ulule/limiter's redis store
 // (goal for ours: at least the faster of them).
 func BenchmarkRedisParallel32(b *testing.B) {
@@ -101,13 +92,13 @@ func BenchmarkRedisParallel32(b *testing.B) {
 	runParallel32(b, redisImpls(b, c))
 }
 
-// redisImpl is one implementation's acquire, for the Redis benchmarks.
+// redisImpl is one implementation's take, for the Redis benchmarks.
 type redisImpl struct {
 	name string
 	fn   func(context.Context) error
 }
 
-// runSerial times one acquire after another for each of impls.
+// runSerial times one take after another for each of impls.
 func runSerial(b *testing.B, impls []redisImpl) {
 	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
@@ -122,7 +113,7 @@ func runSerial(b *testing.B, impls []redisImpl) {
 	}
 }
 
-// runParallel32 times acquires from 32 goroutines for each of impls.
+// runParallel32 times takes from 32 goroutines for each of impls.
 func runParallel32(b *testing.B, impls []redisImpl) {
 	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
