@@ -25,8 +25,8 @@ import (
 // that the goroutines of one process queue there rather than in the
 // kernel; the wait for it is not bounded by the context. The kernel drops
 // the lock of a process that dies, and every change commits with one
-// 8-byte store (see slotLog and constant.go), so a worker killed at any
-// point never wedges or corrupts the others.
+// 8-byte store, so a worker killed at any point never wedges or corrupts
+// the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
 // [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
