@@ -12,6 +12,17 @@
 //
 //	for i in $(seq 7); do curl -s -w ' %{http_code}\n' localhost:8080/; done
 //
+// POST /login allows 2 a minute on top of that, through a second limiter on
+// the same store file, so the 3rd of 3 is denied whichever processes answer.
+// GET /search allows 1 a second through fiberlimit.LimitByIP, the
+// one-expression form, which counts in the memory of the process that
+// answers: one a second in one process (-prefork=false), but under prefork
+// each process counts alone, and a client may get one a second from each.
+// Once those 10 seconds are up:
+//
+//	for i in $(seq 3); do curl -s -w ' %{http_code}\n' -X POST localhost:8080/login; done
+//	for i in 1 2; do curl -s -w ' %{http_code}\n' localhost:8080/search; done
+//
 // Stop it with Ctrl-C (or SIGTERM to the first process): every process
 // stops. Each run keeps its store file in a directory of its own, made at
 // start-up and removed at exit, so two runs never share or remove each
@@ -33,13 +44,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gorate/ratelimit"
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 
 // The limit of each client IP: 5 requests per 10 seconds.
-var rates = []ratelimit.Rate{ratelimit.Per(5, 10*time.Second)}
+var rates = ratelimit.Rates{{Limit: 5, Interval: 10 * time.Second}}
 
 // storeEnv names the environment variable through which the first process
 // hands the store file's path to the prefork children: fiber starts them
@@ -74,11 +85,23 @@ func run(ctx context.Context, addr string, prefork bool) error {
 			return err
 		}
 	}
-	limiter, err := mpstore.NewLimiter(path, rates)
+	store, err := mpstore.Open(path)
+	if err != nil {
+		return err
+	}
+	defer store.Close() // a limiter never closes its store
+	limiter, err := ratelimit.New(store, rates)
 	if err != nil {
 		return err
 	}
 	defer limiter.Close()
+	// 2 logins a minute per client IP, in the same file: the prefix keeps
+	// the two limiters' keys apart.
+	login, err := ratelimit.New(store, ratelimit.PerMinute(2), ratelimit.WithPrefix("login:"))
+	if err != nil {
+		return err
+	}
+	defer login.Close()
 
 	app := fiber.New(fiber.Config{Prefork: prefork, DisableStartupMessage: true})
 	var mu sync.Mutex
@@ -93,9 +116,15 @@ func run(ctx context.Context, addr string, prefork bool) error {
 	app.Get("/", func(c *fiber.Ctx) error {
 		return c.SendString(fmt.Sprintf("hello from pid %d\n", os.Getpid()))
 	})
+	app.Post("/login", fiberlimit.Middleware(login), func(c *fiber.Ctx) error {
+		return c.SendString(fmt.Sprintf("welcome, from pid %d\n", os.Getpid()))
+	})
+	app.Get("/search", fiberlimit.LimitByIP(ratelimit.PerSecond(1)), func(c *fiber.Ctx) error {
+		return c.SendString(fmt.Sprintf("no results, from pid %d\n", os.Getpid()))
+	})
 
 	if !fiber.IsChild() {
-		fmt.Printf("serving on http://%s (prefork %v), %s per client IP, shared through %s\n", addr, prefork, ratelimit.Rates(rates), path)
+		fmt.Printf("serving on http://%s (prefork %v), %s per client IP, shared through %s\n", addr, prefork, rates, path)
 		fmt.Println("to see a 429:")
 		fmt.Printf("\tfor i in $(seq 7); do curl -s -w ' %%{http_code}\\n' %s/; done\n", addr)
 	}

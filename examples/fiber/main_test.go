@@ -102,12 +102,16 @@ func start(t *testing.T, args ...string) *instance {
 // shell loop does.
 var client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
-// statuses sends n GET / requests and returns their statuses.
-func (in *instance) statuses(t *testing.T, n int) []int {
+// statuses sends n requests of method for path and returns their statuses.
+func (in *instance) statuses(t *testing.T, method, path string, n int) []int {
 	t.Helper()
 	var got []int
 	for range n {
-		res, err := client.Get("http://" + in.addr + "/")
+		req, err := http.NewRequestWithContext(t.Context(), method, "http://"+in.addr+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,12 +160,28 @@ func TestTwoRuns(t *testing.T) {
 	if a.path == b.path {
 		t.Fatalf("both runs use the store file %s", a.path)
 	}
-	if got := fmt.Sprint(a.statuses(t, 7)); got != "[200 200 200 200 200 429 429]" {
+	if got := fmt.Sprint(a.statuses(t, "GET", "/", 7)); got != "[200 200 200 200 200 429 429]" {
 		t.Errorf("prefork run: statuses %s, want five 200s and two 429s", got)
 	}
 	a.stop(t)
-	if got := fmt.Sprint(b.statuses(t, 6)); got != "[200 200 200 200 200 429]" {
+	if got := fmt.Sprint(b.statuses(t, "GET", "/", 6)); got != "[200 200 200 200 200 429]" {
 		t.Errorf("second run, after the first stopped: statuses %v, want five 200s and a 429", got)
+	}
+	b.stop(t)
+}
+
+// TestRoutes holds the comment's per-route limits: POST /login allows 2 a
+// minute whichever prefork processes answer, through the shared store
+// file, and GET /search, in one process, 1 a second.
+func TestRoutes(t *testing.T) {
+	a := start(t)
+	if got := fmt.Sprint(a.statuses(t, "POST", "/login", 3)); got != "[200 200 429]" {
+		t.Errorf("prefork run, POST /login: statuses %s, want two 200s and a 429", got)
+	}
+	a.stop(t)
+	b := start(t, "-prefork=false")
+	if got := fmt.Sprint(b.statuses(t, "GET", "/search", 2)); got != "[200 429]" {
+		t.Errorf("one process, GET /search: statuses %s, want a 200 and a 429", got)
 	}
 	b.stop(t)
 }

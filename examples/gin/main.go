@@ -1,14 +1,16 @@
-// Command gin serves a gin API limited per client IP, with a stricter limit
-// on one route. From the repository's root:
+// Command gin serves a gin API limited per client IP, with a stricter
+// limit on two routes. From the repository's root:
 //
 //	go run ./examples/gin
 //	for i in $(seq 7); do curl -si localhost:8080/hello | head -1; done
 //
 // Every route allows 5 requests per 10 seconds per client IP, so the 6th
-// and 7th requests get 429 Too Many Requests with Retry-After; POST /login
-// allows 2 a minute on top of that; once those 10 seconds are up:
+// and 7th requests get 429 Too Many Requests with Retry-After. POST /login
+// allows 2 a minute on top of that, and GET /search 1 a second; once those
+// 10 seconds are up:
 //
 //	for i in $(seq 3); do curl -si -X POST localhost:8080/login | head -1; done
+//	for i in 1 2; do curl -si localhost:8080/search | head -1; done
 //
 // Stop it with Ctrl-C.
 package main
@@ -26,9 +28,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gorate/ratelimit"
 	ginlimit "github.com/gorate/ratelimit/adapters/gin"
-	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
@@ -44,14 +45,20 @@ func main() {
 }
 
 func run(ctx context.Context, addr string) error {
+	// One store serves both limiters; the login limiter's prefix keeps its
+	// keys apart.
+	store, err := memorystore.New()
+	if err != nil {
+		return err
+	}
 	// 5 requests per 10 seconds per client IP, on every route.
-	perClient, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.Per(5, 10*time.Second)})
+	perClient, err := ratelimit.New(store, ratelimit.Rate{Limit: 5, Interval: 10 * time.Second})
 	if err != nil {
 		return err
 	}
 	defer perClient.Close()
 	// 2 logins a minute per client IP.
-	login, err := memorystore.NewLimiter([]ratelimit.Rate{ratelimit.PerMinute(2)})
+	login, err := ratelimit.New(store, ratelimit.PerMinute(2), ratelimit.WithPrefix("login:"))
 	if err != nil {
 		return err
 	}
@@ -61,9 +68,13 @@ func run(ctx context.Context, addr string) error {
 	r := gin.New()
 	r.Use(gin.Recovery(), ginlimit.Middleware(perClient))
 	r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hello\n") })
-	// A per-route limit: the middleware in front of one handler.
-	r.POST("/login", ginlimit.Middleware(login, httplimit.WithName("login")), func(c *gin.Context) {
+	// A per-route limit: middleware of its own in front of one handler.
+	r.POST("/login", ginlimit.Middleware(login), func(c *gin.Context) {
 		c.String(http.StatusOK, "welcome\n")
+	})
+	// The one-expression form: 1 a second per client IP, in a store of its own.
+	r.GET("/search", ginlimit.LimitByIP(ratelimit.PerSecond(1)), func(c *gin.Context) {
+		c.String(http.StatusOK, "no results\n")
 	})
 
 	srv := &http.Server{Addr: addr, Handler: r, ReadHeaderTimeout: 5 * time.Second}

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	mpstore "github.com/gorate/ratelimit/store/multiprocess"
 )
 
@@ -27,7 +27,7 @@ const (
 )
 
 // The limit every worker shares: 100 per second and 150 per minute.
-var rates = []ratelimit.Rate{ratelimit.PerSecond(100), ratelimit.PerMinute(150)}
+var rates = ratelimit.Rates{ratelimit.PerSecond(100), ratelimit.PerMinute(150)}
 
 func main() {
 	var err error
@@ -69,7 +69,7 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("%d workers share %s for %s\n", workers, ratelimit.Rates(rates), runFor)
+	fmt.Printf("%d workers share %s for %s\n", workers, rates, runFor)
 	total := 0
 	for i, cmd := range cmds {
 		got := 0
@@ -79,25 +79,30 @@ func run() error {
 		if err := cmd.Wait(); err != nil {
 			return fmt.Errorf("worker %d: %w", i, err)
 		}
-		fmt.Printf("worker %d (pid %d): %d acquired\n", i, cmd.Process.Pid, got)
+		fmt.Printf("worker %d (pid %d): %d taken\n", i, cmd.Process.Pid, got)
 		total += got
 	}
 	// 100 at once, 100 more a second later, then the minute's 150 binds.
-	fmt.Printf("total: %d acquired (the limit allows at most 150 in %s)\n", total, runFor)
+	fmt.Printf("total: %d taken (the limit allows at most 150 in %s)\n", total, runFor)
 	if total > 150 {
 		return fmt.Errorf("the workers got %d, over the limit", total)
 	}
 	return nil
 }
 
-// work is a worker: from the start time on, it acquires as fast as it can
-// until the run is over, and prints how many it got.
+// work is a worker: from the start time on, it takes as fast as it can
+// until the run is over, and prints how many units it got.
 func work(ctx context.Context, path, start string) error {
 	ms, err := strconv.ParseInt(start, 10, 64)
 	if err != nil {
 		return err
 	}
-	limiter, err := mpstore.NewLimiter(path, rates)
+	store, err := mpstore.Open(path)
+	if err != nil {
+		return err
+	}
+	defer store.Close() // a limiter never closes its store
+	limiter, err := ratelimit.New(store, rates)
 	if err != nil {
 		return err
 	}

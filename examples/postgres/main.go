@@ -1,5 +1,5 @@
 // Command postgres shows a limit shared by every process that uses one
-// PostgreSQL table: each run asks for 2 units, then 1, under one name held
+// PostgreSQL table: each run asks for 2 units, then 1, under one key held
 // to 5 per minute, each decided by the server in one round trip, so runs on
 // any host see each other's units. From the repository root, run it a few
 // times within a minute, or several at once:
@@ -10,7 +10,7 @@
 //
 // It connects to POSTGRES_DSN (default: the local test database; -dsn
 // overrides both) and keeps its rows in the table gorate_example, which it
-// creates if needed; -reset removes the name's units first. When the server
+// creates if needed; -reset removes the key's units first. When the server
 // cannot be reached it says so and exits with status 1.
 package main
 
@@ -21,7 +21,7 @@ import (
 	"os"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -32,7 +32,7 @@ func main() {
 		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
 	flag.StringVar(&dsn, "dsn", dsn, "PostgreSQL connection `string`")
-	reset := flag.Bool("reset", false, "remove the name's units first")
+	reset := flag.Bool("reset", false, "remove the key's units first")
 	flag.Parse()
 	if err := run(context.Background(), dsn, *reset); err != nil {
 		fmt.Fprintln(os.Stderr, "postgres example:", err)
@@ -45,36 +45,28 @@ func run(ctx context.Context, dsn string, reset bool) error {
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at %s is not reachable (set POSTGRES_DSN or -dsn): %w", dsn, err)
 	}
-	defer pool.Close() // the store never closes the pool it was given
+	defer pool.Close() // the store never closes the pool
 
-	store, err := pgstore.New(pool, []ratelimit.Rate{ratelimit.PerMinute(5)}, pgstore.WithTable("gorate_example"))
+	// Creates the tables and functions if needed; safe in every process.
+	store, err := pgstore.New(ctx, pool, pgstore.WithTable("gorate_example"))
 	if err != nil {
 		return err
 	}
-	// Creates the table and its function if needed; safe in every process.
-	if err := store.Migrate(ctx); err != nil {
-		store.Close()
-		return err
-	}
-	limiter, err := ratelimit.New(store) // the limiter owns the store and closes it
+	defer store.Close() // a limiter never closes its store
+	limiter, err := ratelimit.New(store, ratelimit.PerMinute(5))
 	if err != nil {
-		store.Close()
 		return err
 	}
 	defer limiter.Close()
 
-	const name = "nightly-report"
+	const key = "nightly-report"
 	if reset {
-		bucket, err := limiter.Bucket(ctx, name)
-		if err != nil {
-			return err
-		}
-		if err := bucket.Flush(ctx); err != nil {
+		if err := limiter.Reset(ctx, key); err != nil {
 			return err
 		}
 	}
 	for _, weight := range []int64{2, 1} {
-		d, err := limiter.AllowN(ctx, name, weight)
+		d, err := limiter.AllowN(ctx, key, weight)
 		if err != nil {
 			return err
 		}

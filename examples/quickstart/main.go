@@ -1,15 +1,16 @@
 // Command quickstart shows the limiter over the in-memory store: allowed and
-// denied acquires, a multi-rate limit, a weight, a blocking wait, and a
-// constant-state algorithm (GCRA) chosen with one option.
+// denied takes under two rates at once, a weight, a blocking wait, GCRA
+// chosen with one option, and plans picked per key and changed at run time.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
@@ -20,12 +21,16 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	// 3 per 200ms and 5 per second, enforced together, per name.
+	// 3 per 200ms and 5 per second, enforced together, per key.
 	rates, err := ratelimit.ParseRates("3/200ms, 5/s")
 	if err != nil {
 		return err
 	}
-	limiter, err := memorystore.NewLimiter(rates, ratelimit.WithBuffer(10*time.Millisecond))
+	store, err := memorystore.New() // shared with the plans below
+	if err != nil {
+		return err
+	}
+	limiter, err := ratelimit.New(store, rates, ratelimit.WithBuffer(10*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -37,28 +42,23 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if d.Allowed {
-			fmt.Printf("alice #%d: allowed, %d left under %s\n", i, d.Remaining, d.Rate)
-		} else {
-			fmt.Printf("alice #%d: denied by %s, retry in %s\n", i, d.Rate, d.RetryAfter)
-		}
+		fmt.Printf("alice #%d: %s\n", i, d)
 	}
 
-	// Names are limited separately; a weight takes several units at once.
+	// Keys are limited separately; a weight takes several units at once.
 	d, err := limiter.AllowN(ctx, "bob", 3)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("bob, weight 3: allowed=%v, %d left\n", d.Allowed, d.Remaining)
-	d, err = limiter.AllowN(ctx, "bob", 6)
-	if err != nil {
+	fmt.Printf("bob, weight 3: %s\n", d)
+	if d, err = limiter.AllowN(ctx, "bob", 6); err != nil {
 		return err
 	}
 	if d.RetryAfter == ratelimit.Never {
 		fmt.Printf("bob, weight 6: denied for good, more than %s can ever hold\n", d.Rate)
 	}
 
-	// A blocking acquire waits for the window to slide, bounded by the context.
+	// A blocking take waits for the window to slide, bounded by the context.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -67,26 +67,21 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("alice waited %s, then was allowed\n", time.Since(start).Round(10*time.Millisecond))
 
-	// A wait that cannot fit the deadline fails at once instead of sleeping.
-	short, cancelShort := context.WithTimeout(ctx, 10*time.Millisecond)
-	defer cancelShort()
-	for range 3 {
-		limiter.Allow(ctx, "carol")
+	if err := gcra(ctx, rates); err != nil {
+		return err
 	}
-	_, err = limiter.Wait(short, "carol")
-	fmt.Println("carol with a 10ms deadline:", err)
-	return gcra(ctx, rates)
+	return plans(ctx, store)
 }
 
 // gcra runs the same rates under GCRA, the token bucket: a few numbers per
-// name instead of a log, a burst of the limit, then one unit every
+// key instead of a log, a burst of the limit, then one unit every
 // interval/limit.
 func gcra(ctx context.Context, rates ratelimit.Rates) error {
-	store, err := memorystore.New(rates, memorystore.WithAlgorithm(ratelimit.AlgorithmGCRA))
+	store, err := memorystore.New(memorystore.WithAlgorithm(ratelimit.GCRA))
 	if err != nil {
 		return err
 	}
-	limiter, err := ratelimit.New(store)
+	limiter, err := ratelimit.New(store, rates)
 	if err != nil {
 		return err
 	}
@@ -96,7 +91,42 @@ func gcra(ctx context.Context, rates ratelimit.Rates) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("dave (GCRA) #%d: allowed=%v, %d left, retry in %s\n", i, d.Allowed, d.Remaining, d.RetryAfter)
+		fmt.Printf("dave (GCRA) #%d: %s\n", i, d)
 	}
 	return nil
+}
+
+// plans gives each key the rates of its plan, looked up on every take, so
+// that a key moved to another plan is judged by the new rates at once,
+// against the units it already took.
+func plans(ctx context.Context, store ratelimit.Store) error {
+	free, pro := ratelimit.Rates{ratelimit.PerSecond(2)}, ratelimit.Rates{ratelimit.PerSecond(5)}
+	var mu sync.Mutex
+	plan := map[string]ratelimit.Rates{} // keys on no plan get the limiter's own rates
+	limiter, err := ratelimit.New(store, free, ratelimit.WithPrefix("plans:"),
+		ratelimit.WithRatesFor(func(_ context.Context, key string) (ratelimit.Rates, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return plan[key], nil
+		}))
+	if err != nil {
+		return err
+	}
+	defer limiter.Close()
+	take := func(who string) error {
+		d, err := limiter.Allow(ctx, "erin")
+		if err == nil {
+			fmt.Printf("erin (%s): %s\n", who, d)
+		}
+		return err
+	}
+	for range 3 {
+		if err := take("free"); err != nil {
+			return err
+		}
+	}
+	mu.Lock()
+	plan["erin"] = pro // an upgrade: 3 more this second
+	mu.Unlock()
+	return take("pro")
 }

@@ -1,7 +1,7 @@
 // Command redis shows one limit shared by every process that uses the same
 // Redis server: each decision is one round trip, timed by the server's
-// clock. Each run tries three acquires; run it three times, a second or
-// more apart but within a minute, even from different hosts:
+// clock. Each run tries three takes; run it three times, a second or more
+// apart but within a minute, even from different hosts:
 //
 //	go run ./examples/redis   # 1 and 2 allowed, 2/s denies the 3rd: retry in about a second
 //	go run ./examples/redis   # 2 more allowed (4 of 5/min), 2/s denies the 3rd again
@@ -19,7 +19,7 @@ import (
 	"os"
 	"time"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	redisstore "github.com/gorate/ratelimit/store/redis"
 	"github.com/redis/go-redis/v9"
 )
@@ -45,30 +45,35 @@ func run(ctx context.Context, url string) error {
 	opt.MaxRetries = -1 // fail fast when there is no server
 	redis.SetLogger(quiet{})
 	client := redis.NewClient(opt)
-	defer client.Close() // the limiter never closes the client
+	defer client.Close()
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		return fmt.Errorf("cannot reach Redis at %s (start redis-server or set REDIS_URL): %w", url, err)
 	}
 
-	limiter, err := redisstore.NewLimiter(client, []ratelimit.Rate{ratelimit.PerSecond(2), ratelimit.PerMinute(5)})
+	store, err := redisstore.New(client) // never closes the client
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	limiter, err := ratelimit.New(store, ratelimit.PerSecond(2), ratelimit.PerMinute(5))
 	if err != nil {
 		return err
 	}
 	defer limiter.Close()
 
-	const name = "example:nightly-report"
+	const key = "example:nightly-report"
 	for i := range 3 {
-		d, err := limiter.Allow(ctx, name)
+		d, err := limiter.Allow(ctx, key)
 		if err != nil {
 			return err
 		}
 		if !d.Allowed {
-			fmt.Printf("acquire %d: denied by %s, retry in %s\n", i+1, d.Rate, d.RetryAfter.Round(time.Millisecond))
+			fmt.Printf("take %d: denied by %s, retry in %s\n", i+1, d.Rate, d.RetryAfter.Round(time.Millisecond))
 			return nil
 		}
-		fmt.Printf("acquire %d: allowed, %d left under %s (server time %d ms)\n", i+1, d.Remaining, d.Rate, d.Time)
+		fmt.Printf("take %d: allowed, %d left under %s\n", i+1, d.Remaining, d.Rate)
 	}
 	return nil
 }

@@ -19,12 +19,12 @@ import (
 	"os"
 	"path/filepath"
 
-	ratelimit "github.com/gorate/ratelimit/internal/oldcore"
+	"github.com/gorate/ratelimit"
 	sqlitestore "github.com/gorate/ratelimit/store/sqlite"
 )
 
 func main() {
-	db := flag.String("db", filepath.Join(os.TempDir(), "gorate-example-sqlite.db"), "database `file` (\"\" for the store's default file)")
+	db := flag.String("db", filepath.Join(os.TempDir(), "gorate-example-sqlite.db"), "database `file`")
 	reset := flag.Bool("reset", false, "remove the database file first")
 	flag.Parse()
 	if err := run(context.Background(), *db, *reset); err != nil {
@@ -33,46 +33,33 @@ func main() {
 }
 
 func run(ctx context.Context, path string, reset bool) error {
-	if reset && path != "" {
+	if reset {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
 				return err
 			}
 		}
 	}
-	store, err := sqlitestore.Open(path, []ratelimit.Rate{ratelimit.PerMinute(5)})
+	store, err := sqlitestore.Open(path)
 	if err != nil {
 		return err
 	}
-	limiter, err := ratelimit.New(store) // the limiter owns the store and closes it
+	defer store.Close() // a limiter never closes its store
+	limiter, err := ratelimit.New(store, ratelimit.PerMinute(5))
 	if err != nil {
-		store.Close()
 		return err
 	}
 	defer limiter.Close()
 
-	const name = "nightly-report"
-	bucket, err := limiter.Bucket(ctx, name)
+	const key = "nightly-report"
+	// A take of 0 units takes nothing and reports the key's standing.
+	d, err := limiter.AllowN(ctx, key, 0)
 	if err != nil {
 		return err
 	}
-	// Units older than a minute count no more: delete them, so that Count
-	// reports the minute's. (The store's sweeper does so in the background,
-	// but a run this short ends before it first wakes.)
-	now, err := bucket.Now(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := bucket.Leak(ctx, now); err != nil {
-		return err
-	}
-	used, err := bucket.Count(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("database %s: earlier runs left %d units under %q\n", path, used, name)
+	fmt.Printf("database %s: earlier runs took %d of %s under %q\n", path, d.Rate.Limit-d.Remaining, d.Rate, key)
 	for i := 1; i <= 2; i++ {
-		d, err := limiter.Allow(ctx, name)
+		d, err := limiter.Allow(ctx, key)
 		if err != nil {
 			return err
 		}
