@@ -2,28 +2,42 @@ package core
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gorate/ratelimit"
 )
 
-// Validate reports whether rates suit algorithm a: nil for the log ("" too);
-// for GCRA and the sliding-window counter, an error wrapping
-// [ratelimit.ErrInvalidRate] when a rate's limit × interval in milliseconds
-// exceeds [MaxExact]; an error wrapping [ratelimit.ErrInvalidArgument] for an
-// unknown algorithm. rates must be valid as [ratelimit.NewRates] makes them.
+// Validate reports whether a store can judge rates under algorithm a
+// without misjudging or failing: each rate has a limit of at least 1 and an
+// interval that is a whole number of milliseconds from 1ms to
+// [ratelimit.MaxInterval], in strictly increasing order, and under GCRA and
+// the sliding-window counter limit × interval in milliseconds is at most
+// [MaxExact]. A bad list is an error wrapping [ratelimit.ErrInvalidRate]
+// naming the rate; an unknown algorithm, one wrapping
+// [ratelimit.ErrInvalidArgument]. An empty list checks the algorithm alone.
+// Lists made by [ratelimit.NewRates] pass the first checks.
 func Validate(a ratelimit.Algorithm, rates ratelimit.Rates) error {
+	exact := false
 	switch a {
 	case "", ratelimit.SlidingWindowLog:
-		return nil
 	case ratelimit.GCRA, ratelimit.SlidingWindowCounter:
-		for _, r := range rates {
-			if r.IntervalMillis() > MaxExact/r.Limit {
-				return fmt.Errorf("%w: %v: limit × interval in ms exceeds 2^53, beyond exact arithmetic", ratelimit.ErrInvalidRate, r)
-			}
-		}
-		return nil
+		exact = true
+	default:
+		return fmt.Errorf("%w: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
 	}
-	return fmt.Errorf("%w: unknown algorithm %q", ratelimit.ErrInvalidArgument, a)
+	for i, r := range rates {
+		switch {
+		case r.Limit < 1:
+			return fmt.Errorf("%w: %v: the limit must be at least 1", ratelimit.ErrInvalidRate, r)
+		case r.Interval < time.Millisecond || r.Interval%time.Millisecond != 0 || r.Interval > ratelimit.MaxInterval:
+			return fmt.Errorf("%w: %v: the interval must be a whole number of milliseconds from 1ms to 100 years", ratelimit.ErrInvalidRate, r)
+		case i > 0 && r.Interval <= rates[i-1].Interval:
+			return fmt.Errorf("%w: %v after %v: intervals must strictly increase", ratelimit.ErrInvalidRate, r, rates[i-1])
+		case exact && r.IntervalMillis() > MaxExact/r.Limit:
+			return fmt.Errorf("%w: %v: limit × interval in ms exceeds 2^53, beyond exact arithmetic", ratelimit.ErrInvalidRate, r)
+		}
+	}
+	return nil
 }
 
 // State is one key's state under [ratelimit.GCRA] or

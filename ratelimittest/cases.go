@@ -131,6 +131,23 @@ func testBadInput(t *testing.T, e *env) {
 	if _, err := e.store.Take(t.Context(), "a", nil, 1); !errors.Is(err, ratelimit.ErrInvalidRate) {
 		t.Fatalf("Take with no rates: err = %v, want ErrInvalidRate", err)
 	}
+	// Lists no constructor makes, from a caller that skipped validation:
+	// an error, never a panic or a decision.
+	bad := []ratelimit.Rates{
+		{per(0, time.Second)}, {per(-5, time.Second)}, {per(1, 0)}, {per(1, -time.Second)},
+		{per(1, time.Nanosecond)}, {per(1, 1500*time.Microsecond)}, {per(1, ratelimit.MaxInterval+time.Millisecond)},
+		{per(5, time.Minute), per(3, time.Second)}, {per(3, time.Second), per(5, time.Second)},
+	}
+	if e.alg != ratelimit.SlidingWindowLog {
+		bad = append(bad, ratelimit.Rates{per(1<<62, time.Hour)})
+	}
+	for _, key := range []string{"a", "fresh"} {
+		for _, rs := range bad {
+			if d, err := e.store.Take(t.Context(), key, rs, 1); !errors.Is(err, ratelimit.ErrInvalidRate) {
+				t.Fatalf("Take(%q) with rates %#v = %v, %v; want an error wrapping ErrInvalidRate", key, rs, d, err)
+			}
+		}
+	}
 	e.take("a", rs, 0, 2, true)
 	e.take("a", rs, 0, 1, false)
 }

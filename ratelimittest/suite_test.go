@@ -26,6 +26,9 @@ func (s *modelStore) op(key string, rates ratelimit.Rates, n int64, take bool) (
 	if len(rates) == 0 {
 		return ratelimit.Decision{}, fmt.Errorf("%w: no rates", ratelimit.ErrInvalidRate)
 	}
+	if err := core.Validate(s.alg, rates); err != nil {
+		return ratelimit.Decision{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.keys[key]

@@ -1,6 +1,7 @@
 package memorystore
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/gorate/ratelimit"
@@ -21,6 +22,9 @@ func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int6
 		return changed, c.Decide(d, rates, now, n, true)
 	}
 	if !sameSlice(l.rates, rates) {
+		if err := validateLog(l.rates, rates); err != nil {
+			return false, err
+		}
 		changed = l.setRates(rates, now)
 	}
 	core.DecideLog(d, rates, now, n, l)
@@ -37,6 +41,9 @@ func (l *unitLog) check(d *ratelimit.Decision, rates ratelimit.Rates, now, n int
 		return c.Decide(d, rates, now, n, false)
 	}
 	if !sameSlice(l.rates, rates) && !slices.Equal(l.rates, rates) {
+		if err := validateLog(nil, rates); err != nil {
+			return err
+		}
 		// Judge as a take would, through cursors sought afresh, and leave
 		// them to be sought again by the next take under the key's own
 		// rates. Forgetting changes nothing a later take sees: it would
@@ -93,9 +100,24 @@ func (noUnits) NthNewest(int64) (int64, bool) { return 0, false }
 // not hold, adding nothing.
 func decideAbsent(d *ratelimit.Decision, alg ratelimit.Algorithm, rates ratelimit.Rates, now, n int64) error {
 	if alg == ratelimit.SlidingWindowLog {
+		if err := validateLog(nil, rates); err != nil {
+			return err
+		}
 		core.DecideLog(d, rates, now, n, noUnits{})
 		return nil
 	}
 	s := core.State{Algorithm: alg}
 	return s.Decide(d, rates, now, n, true)
+}
+
+// validateLog checks rates for the log unless they equal the key's own,
+// which were checked when the key took them.
+func validateLog(own, rates ratelimit.Rates) error {
+	if own != nil && slices.Equal(own, rates) {
+		return nil
+	}
+	if err := core.Validate(ratelimit.SlidingWindowLog, rates); err != nil {
+		return fmt.Errorf("memorystore: %w", err)
+	}
+	return nil
 }

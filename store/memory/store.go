@@ -117,9 +117,8 @@ func New(opts ...Option) (*Store, error) {
 // Take takes n units under key against rates, as [ratelimit.Store] says,
 // stamped with the store's clock (never earlier than a stamp the key already
 // has). n = 0 adds no key. The error wraps [ratelimit.ErrInvalidArgument]
-// for a negative n, [ratelimit.ErrInvalidRate] for empty rates or, under
-// GCRA and the counter, rates beyond exact arithmetic ([core.Validate]),
-// and is [ErrTooManyKeys] (wrapped) when key is new and the store full.
+// for a negative n, [ratelimit.ErrInvalidRate] for empty rates or rates
+// [core.Validate] refuses (checked when a key's rates change), and is [ErrTooManyKeys] (wrapped) when key is new and the store full.
 func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: returning a local Decision would copy
 	// it, which costs more than the rest of a take.
@@ -217,11 +216,9 @@ func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
 // ErrTooManyKeys if none is. sh.mu must be held; add may release it for a
 // while.
 func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now int64) (*unitLog, error) {
-	if s.alg != ratelimit.SlidingWindowLog {
-		// Fail bad rates before the key takes room: Take would not keep it.
-		if err := core.Validate(s.alg, rates); err != nil {
-			return nil, fmt.Errorf("memorystore: %w", err)
-		}
+	// Fail bad rates before the key takes room: Take would not keep it.
+	if err := core.Validate(s.alg, rates); err != nil {
+		return nil, fmt.Errorf("memorystore: %w", err)
 	}
 	log, err := s.create(sh, key, h, rates, now)
 	if err == errFull {

@@ -138,10 +138,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // stamps a take before the key's newest row.
 //
 // n = 0 consumes nothing and reports the key's standing; a negative n is an
-// error wrapping [ratelimit.ErrInvalidArgument]. An empty rates, a rate with
-// a limit or interval below 1 (millisecond), or, under GCRA and the counter,
-// rates that fail [core.Validate], is an error wrapping
-// [ratelimit.ErrInvalidRate]; the call then touches nothing.
+// error wrapping [ratelimit.ErrInvalidArgument]. Empty rates, or rates
+// [core.Validate] refuses, are an error wrapping [ratelimit.ErrInvalidRate];
+// the call then touches nothing.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
 	_, err := s.call(ctx, &d, "take", key, rates, n, true)
@@ -233,18 +232,13 @@ func (s *Store) arrays(rates ratelimit.Rates) (intervals, limits []int64, err er
 	if len(rates) == 0 {
 		return nil, nil, fmt.Errorf("%w: pgstore: no rates", ratelimit.ErrInvalidRate)
 	}
+	if err := core.Validate(s.algo, rates); err != nil {
+		return nil, nil, fmt.Errorf("pgstore: %w", err)
+	}
 	buf := make([]int64, 2*len(rates))
 	intervals, limits = buf[:len(rates)], buf[len(rates):]
 	for i, r := range rates {
-		if r.Limit < 1 || r.IntervalMillis() < 1 {
-			return nil, nil, fmt.Errorf("%w: pgstore: rate %v", ratelimit.ErrInvalidRate, r)
-		}
 		intervals[i], limits[i] = r.IntervalMillis(), r.Limit
-	}
-	if s.alg != 0 {
-		if err := core.Validate(s.algo, rates); err != nil {
-			return nil, nil, fmt.Errorf("pgstore: %w", err)
-		}
 	}
 	return intervals, limits, nil
 }

@@ -91,23 +91,19 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 	if len(rates) == 0 {
 		return "", fmt.Errorf("%w: redisstore: no rates", ratelimit.ErrInvalidRate)
 	}
+	if err := core.Validate(s.alg, rates); err != nil {
+		return "", fmt.Errorf("redisstore: %w", err)
+	}
 	var b strings.Builder
 	b.Grow(16 * len(rates))
 	var buf [16]byte
-	prev := time.Duration(0)
 	for _, r := range rates {
-		if r.Limit < 1 || r.Limit > maxExact || r.Interval <= prev || r.Interval%time.Millisecond != 0 {
-			return "", fmt.Errorf("%w: redisstore: rate %v of %v: want limits in 1..2^53 and ascending intervals of whole milliseconds", ratelimit.ErrInvalidRate, r, rates)
+		if r.Limit > maxExact {
+			return "", fmt.Errorf("%w: redisstore: rate %v of %v: want limits in 1..2^53", ratelimit.ErrInvalidRate, r, rates)
 		}
-		prev = r.Interval
 		binary.LittleEndian.PutUint64(buf[:8], uint64(r.Limit))
 		binary.LittleEndian.PutUint64(buf[8:], uint64(r.IntervalMillis()))
 		b.Write(buf[:])
-	}
-	if s.alg != ratelimit.SlidingWindowLog {
-		if err := core.Validate(s.alg, rates); err != nil {
-			return "", fmt.Errorf("redisstore: %w", err)
-		}
 	}
 	return b.String(), nil
 }

@@ -87,10 +87,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 // the one of [WithClock]). key may hold any bytes; one longer than the
 // server takes (its proto-max-bulk-len, 512 MiB by default, less the
 // prefix and 19 bytes) fails with an error wrapping [ErrServer]. A negative
-// n is an error wrapping [ratelimit.ErrInvalidArgument]; no rates, a limit
-// beyond 2^53 or an interval not a positive whole number of milliseconds,
-// intervals not ascending, and under GCRA or the counter a rate whose limit
-// × interval (ms) exceeds 2^53 ([core.Validate]), an error wrapping
+// n is an error wrapping [ratelimit.ErrInvalidArgument]; no rates, rates
+// [core.Validate] refuses, or a limit beyond 2^53, an error wrapping
 // [ratelimit.ErrInvalidRate].
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	return s.decide(ctx, "take", key, rates, n)

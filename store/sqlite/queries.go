@@ -56,6 +56,17 @@ func algorithmOf(a ratelimit.Algorithm) algorithm {
 	return algLog
 }
 
+// public returns the algorithm's name.
+func (a algorithm) public() ratelimit.Algorithm {
+	switch a {
+	case algGCRA:
+		return ratelimit.GCRA
+	case algCounter:
+		return ratelimit.SlidingWindowCounter
+	}
+	return ratelimit.SlidingWindowLog
+}
+
 // queries are the SQL texts of a Store, made for its table and algorithm.
 type queries struct {
 	// table is the table the store's rows are in, unquoted: the log's

@@ -139,9 +139,10 @@ func newStore(db *sql.DB, own bool, opts []Option) (*Store, error) {
 //
 // n = 0 stores nothing and reports the key's standing. A negative n is an
 // error wrapping [ratelimit.ErrInvalidArgument]; an empty list of rates, a
-// rate with a limit below 1 or an interval that is not a positive whole
-// number of milliseconds, or a rate GCRA or the counter cannot compute
-// exactly ([core.Validate]), one wrapping [ratelimit.ErrInvalidRate].
+// list [core.Validate] refuses (a limit below 1, an interval that is not a
+// whole number of milliseconds from 1ms to 100 years, intervals not strictly
+// increasing, a rate GCRA or the counter cannot compute exactly), one
+// wrapping [ratelimit.ErrInvalidRate].
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: a Decision is too large to return
 	// from a local without a copy.
@@ -193,7 +194,7 @@ func (s *Store) Close() error {
 // decide checks the arguments of a take or a check and runs it under the
 // store's algorithm.
 func (s *Store) decide(ctx context.Context, d *ratelimit.Decision, op string, key string, rates ratelimit.Rates, n int64, take bool) error {
-	span, err := checkArgs(rates, n)
+	span, err := checkArgs(s.alg, rates, n)
 	if err != nil {
 		return opError(op, &key, err)
 	}
@@ -212,21 +213,17 @@ func (s *Store) decide(ctx context.Context, d *ratelimit.Decision, op string, ke
 // other than an error, and returns the largest interval of rates in
 // milliseconds. rates are otherwise taken as [ratelimit.NewRates] makes
 // them.
-func checkArgs(rates ratelimit.Rates, n int64) (int64, error) {
+func checkArgs(alg algorithm, rates ratelimit.Rates, n int64) (int64, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("%w: n = %d is negative", ratelimit.ErrInvalidArgument, n)
 	}
 	if len(rates) == 0 {
 		return 0, fmt.Errorf("%w: the list is empty", ratelimit.ErrInvalidRate)
 	}
-	var span int64
-	for _, r := range rates {
-		if r.Limit < 1 || r.Interval < time.Millisecond || r.Interval%time.Millisecond != 0 {
-			return 0, fmt.Errorf("%w: %v: the limit must be positive and the interval a positive whole number of milliseconds", ratelimit.ErrInvalidRate, r)
-		}
-		span = max(span, r.IntervalMillis())
+	if err := core.Validate(alg.public(), rates); err != nil {
+		return 0, err
 	}
-	return span, nil
+	return rates.Largest().IntervalMillis(), nil
 }
 
 // do runs fn with the store's connection, opening a new one first if the
