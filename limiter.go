@@ -108,27 +108,32 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 // limit is denied with RetryAfter [Never]. After Close it returns an error
 // wrapping [ErrClosed].
 func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, error) {
-	rs := l.rates.Load()
-	if rs == nil || l.ratesFor != nil || l.prefix != "" || n < 0 || l.closed.Load() {
-		return l.take(ctx, key, n, Store.Take)
+	if rs := l.rates.Load(); rs != nil && l.ratesFor == nil && l.prefix == "" && n >= 0 && !l.closed.Load() {
+		return l.store.Take(ctx, key, *rs, n)
 	}
-	return l.store.Take(ctx, key, *rs, n)
+	return l.take(ctx, key, n, nil)
 }
 
 // take is AllowN's path for everything but the plainest call, kept apart so
-// that the common path stays small; op is the store call to make.
-func (l *Limiter) take(ctx context.Context, key string, n int64, op func(Store, context.Context, string, Rates, int64) (Decision, error)) (Decision, error) {
+// that the common path stays small, and Check's (c not nil).
+func (l *Limiter) take(ctx context.Context, key string, n int64, c Checker) (d Decision, err error) {
 	if l.closed.Load() {
-		return Decision{}, fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
+		return d, fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
 	}
 	if n < 0 {
-		return Decision{}, errorf(ErrInvalidArgument, "weight %d for %q is negative", n, key)
+		return d, errorf(ErrInvalidArgument, "weight %d for %q is negative", n, key)
 	}
 	rs, err := l.ratesOf(ctx, key)
 	if err != nil {
-		return Decision{}, err
+		return d, err
 	}
-	return op(l.store, ctx, l.prefix+key, rs, n)
+	if l.prefix != "" {
+		key = l.prefix + key
+	}
+	if c != nil {
+		return c.Check(ctx, key, rs, n)
+	}
+	return l.store.Take(ctx, key, rs, n)
 }
 
 // ratesOf returns the rates key is held to.
@@ -159,9 +164,7 @@ func (l *Limiter) Check(ctx context.Context, key string, n int64) (Decision, err
 	if !ok {
 		return Decision{}, fmt.Errorf("ratelimit: the store (%T) cannot check without taking: %w", l.store, errors.ErrUnsupported)
 	}
-	return l.take(ctx, key, n, func(_ Store, ctx context.Context, key string, rs Rates, n int64) (Decision, error) {
-		return c.Check(ctx, key, rs, n)
-	})
+	return l.take(ctx, key, n, c)
 }
 
 // Reset forgets key's history, so that its next take starts afresh. The
