@@ -12,6 +12,9 @@
 //		})
 //	}
 //
+// examples/customstore in the repository is a complete store with this
+// harness.
+//
 // [Run] asks for a fresh, empty store per case, for each algorithm in turn
 // (skip, with t.Skip, one your store does not offer), stamping takes with the
 // clock it is given — a fake clock the suite moves — or, where the clock is
