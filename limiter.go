@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorate/ratelimit/internal/shadowslot"
 )
 
 // Limiter admits or delays work under keys, against rates it owns or picks
@@ -29,6 +33,17 @@ type Limiter struct {
 	prefix   string
 	buffer   time.Duration
 	maxWait  time.Duration
+
+	// plain: no plan, prefix, observer or policy, so that AllowN may call
+	// the store directly.
+	plain     bool
+	name      string
+	observers []Observer
+	keys      bool // WithObservedKeys
+	timed     bool // observers, and a store that is not Local
+	dryRun    bool
+	failOpen  bool
+	shadow    *Limiter
 
 	closed    atomic.Bool
 	closing   chan struct{} // closed by Close: wakes every WaitN
@@ -58,15 +73,29 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 		return nil, errorf(ErrInvalidArgument, "maximum wait %s is negative", c.maxWait)
 	case len(c.rates) == 0 && c.ratesFor == nil:
 		return nil, errorf(ErrInvalidRate, "no rates: pass a Rate, Rates or WithRatesFor")
+	case slices.Contains(c.observers, nil):
+		return nil, errorf(ErrInvalidArgument, "observer is nil")
 	}
+	if s := c.shadow; s != nil && s.prefix == c.prefix && sameStore(s.store, store) {
+		return nil, errorf(ErrInvalidArgument, "the shadow shares the store and the prefix %q: it would spend the enforced budget", c.prefix)
+	}
+	_, local := store.(Local)
 	l := &Limiter{
-		store:    store,
-		ratesFor: c.ratesFor,
-		prefix:   c.prefix,
-		buffer:   c.buffer,
-		maxWait:  c.maxWait,
-		closing:  make(chan struct{}),
+		store:     store,
+		ratesFor:  c.ratesFor,
+		prefix:    c.prefix,
+		buffer:    c.buffer,
+		maxWait:   c.maxWait,
+		name:      c.name,
+		observers: c.observers,
+		keys:      c.keys,
+		timed:     len(c.observers) > 0 && !local,
+		dryRun:    c.dryRun,
+		failOpen:  c.failOpen,
+		shadow:    c.shadow,
+		closing:   make(chan struct{}),
 	}
+	l.plain = l.ratesFor == nil && l.prefix == "" && len(l.observers) == 0 && !l.dryRun && !l.failOpen && l.shadow == nil
 	if len(c.rates) > 0 {
 		if err := l.SetRates(c.rates...); err != nil {
 			return nil, err
@@ -108,32 +137,108 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 // limit is denied with RetryAfter [Never]. After Close it returns an error
 // wrapping [ErrClosed].
 func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, error) {
-	if rs := l.rates.Load(); rs != nil && l.ratesFor == nil && l.prefix == "" && n >= 0 && !l.closed.Load() {
+	if rs := l.rates.Load(); rs != nil && l.plain && n >= 0 && !l.closed.Load() {
 		return l.store.Take(ctx, key, *rs, n)
 	}
-	return l.take(ctx, key, n, nil)
+	if err := l.refuse(key, n); err != nil {
+		return Decision{}, err
+	}
+	return l.finish(ctx, key, n, l.try(ctx, key, n), nil)
 }
 
-// take is AllowN's path for everything but the plainest call, kept apart so
-// that the common path stays small, and Check's (c not nil).
-func (l *Limiter) take(ctx context.Context, key string, n int64, c Checker) (d Decision, err error) {
+// refuse returns the error of a call for n units under key that must not
+// reach the store.
+func (l *Limiter) refuse(key string, n int64) error {
 	if l.closed.Load() {
-		return d, fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
+		return fmt.Errorf("ratelimit: key %q: %w", key, ErrClosed)
 	}
 	if n < 0 {
-		return d, errorf(ErrInvalidArgument, "weight %d for %q is negative", n, key)
+		return errorf(ErrInvalidArgument, "weight %d for %q is negative", n, key)
 	}
+	return nil
+}
+
+// try takes n units under key once: the outcome, as an Event whose
+// Decision, Err and Latency are set.
+func (l *Limiter) try(ctx context.Context, key string, n int64) (e Event) {
 	rs, err := l.ratesOf(ctx, key)
 	if err != nil {
-		return d, err
+		e.Err = err
+		return e
 	}
 	if l.prefix != "" {
 		key = l.prefix + key
 	}
-	if c != nil {
-		return c.Check(ctx, key, rs, n)
+	if !l.timed {
+		e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
+		return e
 	}
-	return l.store.Take(ctx, key, rs, n)
+	start := time.Now()
+	e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
+	e.Latency = time.Since(start)
+	return e
+}
+
+// finish ends a call for n units under key whose last try was e: it applies
+// the limiter's policy, reports e to the observers, runs the shadow, and
+// returns what the caller gets: e's outcome, or err when not nil (a wait
+// given up on the denial e).
+func (l *Limiter) finish(ctx context.Context, key string, n int64, e Event, err error) (Decision, error) {
+	d := e.Decision
+	if err == nil {
+		err = e.Err
+	}
+	switch {
+	case e.Err != nil && (l.dryRun || l.failOpen) && ctx.Err() == nil:
+		e.Policy, d, err = FailOpen, Decision{Allowed: true}, nil
+	case l.dryRun && e.Err == nil:
+		e.Policy, d.Allowed, d.RetryAfter, err = DryRun, true, 0, nil
+	}
+	l.observe(ctx, key, n, &e)
+	if l.shadow != nil {
+		l.runShadow(ctx, key, n)
+	}
+	return d, err
+}
+
+// observe completes e, the outcome of a call for n units under key, and
+// tells the observers.
+func (l *Limiter) observe(ctx context.Context, key string, n int64, e *Event) {
+	if len(l.observers) == 0 {
+		return
+	}
+	e.Limiter, e.Weight = l.name, n
+	if l.keys {
+		e.Key = key
+	}
+	for _, o := range l.observers {
+		o.Observe(ctx, *e)
+	}
+}
+
+// runShadow takes n units under key from l's shadow and reports its
+// decision; the shadow's own shadow is not run. When the context holds a
+// shadow slot (the HTTP engine's), the decision is put there.
+func (l *Limiter) runShadow(ctx context.Context, key string, n int64) {
+	s := l.shadow
+	if s.refuse(key, n) != nil {
+		return
+	}
+	e := s.try(ctx, key, n)
+	e.Policy = Shadow
+	s.observe(ctx, key, n, &e)
+	if e.Err == nil {
+		if p, ok := ctx.Value(shadowslot.Key{}).(*Decision); ok {
+			*p = e.Decision
+		}
+	}
+}
+
+// sameStore reports whether a and b are the same store, without panicking
+// on stores of an incomparable type.
+func sameStore(a, b Store) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // ratesOf returns the rates key is held to.
@@ -164,7 +269,14 @@ func (l *Limiter) Check(ctx context.Context, key string, n int64) (Decision, err
 	if !ok {
 		return Decision{}, fmt.Errorf("ratelimit: the store (%T) cannot check without taking: %w", l.store, errors.ErrUnsupported)
 	}
-	return l.take(ctx, key, n, c)
+	if err := l.refuse(key, n); err != nil {
+		return Decision{}, err
+	}
+	rs, err := l.ratesOf(ctx, key)
+	if err != nil {
+		return Decision{}, err
+	}
+	return c.Check(ctx, l.prefix+key, rs, n)
 }
 
 // Reset forgets key's history, so that its next take starts afresh. The
@@ -220,20 +332,24 @@ func (l *Limiter) WaitN(ctx context.Context, key string, n int64) (Decision, err
 			timer.Stop()
 		}
 	}()
+	if err := l.refuse(key, n); err != nil {
+		return Decision{}, err
+	}
 	for {
-		d, err := l.AllowN(ctx, key, n)
-		if err != nil || d.Allowed {
-			return d, err
+		e := l.try(ctx, key, n)
+		d := e.Decision
+		if e.Err != nil || d.Allowed || l.dryRun {
+			return l.finish(ctx, key, n, e, nil)
 		}
 		if d.RetryAfter == Never {
-			return d, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit}
+			return l.finish(ctx, key, n, e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit})
 		}
 		wait := d.RetryAfter + min(l.buffer, Never-d.RetryAfter) // no overflow
 		now := time.Now()
 		if !deadline.IsZero() {
 			left := deadline.Sub(now)
 			if d.RetryAfter > left {
-				return d, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause}
+				return l.finish(ctx, key, n, e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause})
 			}
 			// Shorten the buffer to end just before the deadline, so that
 			// the retry runs while the context is still live.
@@ -247,14 +363,17 @@ func (l *Limiter) WaitN(ctx context.Context, key string, n int64) (Decision, err
 		retryAt := now.Add(wait) // never after the deadline, when it fits
 		select {
 		case <-timer.C:
+			if l.closed.Load() {
+				return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
+			}
 		case <-l.closing:
-			return d, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed)
+			return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
 		case <-ctx.Done():
 			// The deadline and the retry may come at the same instant;
 			// which channel a select sees first is chance, so the clock
 			// decides: a wait that has run its course is retried.
 			if time.Now().Before(retryAt) {
-				return d, fmt.Errorf("ratelimit: waiting for %q: %w", key, context.Cause(ctx))
+				return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, context.Cause(ctx)))
 			}
 		}
 	}

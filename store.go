@@ -54,3 +54,12 @@ type Checker interface {
 type Resetter interface {
 	Reset(ctx context.Context, key string) error
 }
+
+// Local is implemented by stores that decide in memory, in the caller's
+// process, without I/O, such as the memory store. A limiter does not time
+// their calls for its observers ([Event].Latency is 0): reading the clock
+// twice would cost as much as the decision itself.
+type Local interface {
+	Store
+	Local()
+}

@@ -14,6 +14,12 @@ import (
 	"github.com/gorate/ratelimit/core"
 )
 
+var (
+	_ ratelimit.Local    = (*Store)(nil)
+	_ ratelimit.Checker  = (*Store)(nil)
+	_ ratelimit.Resetter = (*Store)(nil)
+)
+
 // ErrTooManyKeys reports that a [Store] is full: a new key arrived while the
 // store held its cap of keys ([WithMaxKeys]) and none of them was idle.
 var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
@@ -125,6 +131,10 @@ func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int
 	err = s.decide(&d, key, rates, n, true)
 	return
 }
+
+// Local marks the store as deciding in memory without I/O
+// ([ratelimit.Local]): limiters do not time its calls for their observers.
+func (s *Store) Local() {}
 
 // Check returns the Decision Take would return for n units under key against
 // rates, and changes nothing: it adds no key and consumes nothing. Its
