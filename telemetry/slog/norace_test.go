@@ -1,0 +1,5 @@
+//go:build !race
+
+package sloglimit_test
+
+const raceEnabled = false
