@@ -10,7 +10,8 @@ import (
 
 // BenchmarkLimiter times one take on one key of a memory store, under the
 // limiter's own rates, a plan (WithRatesFor returning a Rates made once) and
-// a prefix: what each costs over the store alone.
+// a prefix, and with an observer that does nothing: what each costs over
+// the store alone.
 func BenchmarkLimiter(b *testing.B) {
 	rates, err := ratelimit.NewRates(ratelimit.PerSecond(1 << 40))
 	if err != nil {
@@ -28,6 +29,7 @@ func BenchmarkLimiter(b *testing.B) {
 		{"own", []ratelimit.Option{rates}},
 		{"plan", []ratelimit.Option{ratelimit.WithRatesFor(plan)}},
 		{"prefix", []ratelimit.Option{rates, ratelimit.WithPrefix("api:")}},
+		{"observer", []ratelimit.Option{rates, ratelimit.WithName("api"), ratelimit.WithObserver(nop{})}},
 	} {
 		l, err := ratelimit.New(s, bm.opts...)
 		if err != nil {

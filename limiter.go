@@ -143,7 +143,9 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 	if err := l.refuse(key, n); err != nil {
 		return Decision{}, err
 	}
-	return l.finish(ctx, key, n, l.try(ctx, key, n), nil)
+	var e Event
+	l.try(ctx, key, n, &e)
+	return l.finish(ctx, key, n, &e, nil)
 }
 
 // refuse returns the error of a call for n units under key that must not
@@ -158,32 +160,31 @@ func (l *Limiter) refuse(key string, n int64) error {
 	return nil
 }
 
-// try takes n units under key once: the outcome, as an Event whose
-// Decision, Err and Latency are set.
-func (l *Limiter) try(ctx context.Context, key string, n int64) (e Event) {
+// try takes n units under key once, setting e's Decision, Err and Latency
+// to the outcome.
+func (l *Limiter) try(ctx context.Context, key string, n int64, e *Event) {
 	rs, err := l.ratesOf(ctx, key)
 	if err != nil {
-		e.Err = err
-		return e
+		e.Decision, e.Err, e.Latency = Decision{}, err, 0
+		return
 	}
 	if l.prefix != "" {
 		key = l.prefix + key
 	}
 	if !l.timed {
 		e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
-		return e
+		return
 	}
 	start := time.Now()
 	e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
 	e.Latency = time.Since(start)
-	return e
 }
 
 // finish ends a call for n units under key whose last try was e: it applies
 // the limiter's policy, reports e to the observers, runs the shadow, and
 // returns what the caller gets: e's outcome, or err when not nil (a wait
 // given up on the denial e).
-func (l *Limiter) finish(ctx context.Context, key string, n int64, e Event, err error) (Decision, error) {
+func (l *Limiter) finish(ctx context.Context, key string, n int64, e *Event, err error) (Decision, error) {
 	d := e.Decision
 	if err == nil {
 		err = e.Err
@@ -194,7 +195,7 @@ func (l *Limiter) finish(ctx context.Context, key string, n int64, e Event, err 
 	case l.dryRun && e.Err == nil:
 		e.Policy, d.Allowed, d.RetryAfter, err = DryRun, true, 0, nil
 	}
-	l.observe(ctx, key, n, &e)
+	l.observe(ctx, key, n, e)
 	if l.shadow != nil {
 		l.runShadow(ctx, key, n)
 	}
@@ -224,7 +225,8 @@ func (l *Limiter) runShadow(ctx context.Context, key string, n int64) {
 	if s.refuse(key, n) != nil {
 		return
 	}
-	e := s.try(ctx, key, n)
+	var e Event
+	s.try(ctx, key, n, &e)
 	e.Policy = Shadow
 	s.observe(ctx, key, n, &e)
 	if e.Err == nil {
@@ -335,21 +337,22 @@ func (l *Limiter) WaitN(ctx context.Context, key string, n int64) (Decision, err
 	if err := l.refuse(key, n); err != nil {
 		return Decision{}, err
 	}
+	var e Event
 	for {
-		e := l.try(ctx, key, n)
+		l.try(ctx, key, n, &e)
 		d := e.Decision
 		if e.Err != nil || d.Allowed || l.dryRun {
-			return l.finish(ctx, key, n, e, nil)
+			return l.finish(ctx, key, n, &e, nil)
 		}
 		if d.RetryAfter == Never {
-			return l.finish(ctx, key, n, e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit})
+			return l.finish(ctx, key, n, &e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: Never, Err: ErrExceedsLimit})
 		}
 		wait := d.RetryAfter + min(l.buffer, Never-d.RetryAfter) // no overflow
 		now := time.Now()
 		if !deadline.IsZero() {
 			left := deadline.Sub(now)
 			if d.RetryAfter > left {
-				return l.finish(ctx, key, n, e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause})
+				return l.finish(ctx, key, n, &e, &LimitError{Key: key, Weight: n, Rate: d.Rate, RetryAfter: d.RetryAfter, Err: ErrWaitTooLong, Cause: cause})
 			}
 			// Shorten the buffer to end just before the deadline, so that
 			// the retry runs while the context is still live.
@@ -364,16 +367,16 @@ func (l *Limiter) WaitN(ctx context.Context, key string, n int64) (Decision, err
 		select {
 		case <-timer.C:
 			if l.closed.Load() {
-				return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
+				return l.finish(ctx, key, n, &e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
 			}
 		case <-l.closing:
-			return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
+			return l.finish(ctx, key, n, &e, fmt.Errorf("ratelimit: waiting for %q: %w", key, ErrClosed))
 		case <-ctx.Done():
 			// The deadline and the retry may come at the same instant;
 			// which channel a select sees first is chance, so the clock
 			// decides: a wait that has run its course is retried.
 			if time.Now().Before(retryAt) {
-				return l.finish(ctx, key, n, e, fmt.Errorf("ratelimit: waiting for %q: %w", key, context.Cause(ctx)))
+				return l.finish(ctx, key, n, &e, fmt.Errorf("ratelimit: waiting for %q: %w", key, context.Cause(ctx)))
 			}
 		}
 	}

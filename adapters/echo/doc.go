@@ -8,7 +8,7 @@
 //
 // All of the request logic is that of [httplimit], shared with the net/http,
 // gin and fiber adapters: the options ([httplimit.WithKey],
-// [httplimit.WithCost], [httplimit.WithFailOpen], …), the key functions
+// [httplimit.WithCost], [httplimit.WithWait], …), the key functions
 // ([httplimit.ClientIP], [httplimit.Route], …), the RateLimit and
 // X-RateLimit headers and the 429, 400 and 503 responses. This package only maps an
 // [echo.Context] onto an [httplimit.Request]: its Route is the echo route

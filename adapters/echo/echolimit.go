@@ -15,7 +15,7 @@ import (
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
 // calls the next handler or writes 429 Too Many Requests (503 when the
-// limiter fails, unless [httplimit.WithFailOpen]; 400 when the request
+// limiter fails, unless it fails open ([ratelimit.WithFailOpen]); 400 when the request
 // cannot be keyed or costed; 499 or 503 when its context ends first) and
 // returns nil without calling it. Use it for a whole server or group (e.Use)
 // or for one route (e.GET(path, h, Middleware(l))). The request's context

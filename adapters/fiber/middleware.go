@@ -16,7 +16,8 @@ import (
 // ([httplimit.WithCost], default 1), sets the rate-limit headers
 // ([httplimit.WithHeaders]) and either calls the next handler or answers
 // 429 Too Many Requests with Retry-After and stops the chain. A limiter
-// failure answers 503 unless [httplimit.WithFailOpen]; a request that
+// failure answers 503 unless the limiter fails open
+// ([ratelimit.WithFailOpen]); a request that
 // cannot be keyed or costed, 400. The limiter call is bounded by the
 // request's user context (c.UserContext()), and a request whose user
 // context ends first is not run.

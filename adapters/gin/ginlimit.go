@@ -14,7 +14,7 @@ import (
 // [httplimit.Middleware] does for net/http: it keys the request (default the
 // peer's IP address), admits its cost, sets the rate-limit headers and either
 // lets the chain go on or writes 429 Too Many Requests (503 when the limiter
-// fails, unless [httplimit.WithFailOpen]; 400 when the request cannot be
+// fails, unless it fails open ([ratelimit.WithFailOpen]); 400 when the request cannot be
 // keyed or costed; 499 or 503 when its context ends first) and aborts the
 // chain. Use it for a whole engine or group (r.Use) or for one route
 // (r.GET(path, Middleware(l), h)). The request's context bounds the limiter

@@ -18,7 +18,8 @@
 // The failures:
 //
 //   - The limiter fails (its store is down): 503, or the request goes
-//     through with [WithFailOpen].
+//     through, without rate-limit headers, when the limiter was built
+//     [ratelimit.WithFailOpen] or [ratelimit.WithDryRun].
 //   - The request cannot be keyed or costed (a missing API-key header, a
 //     negative cost): 400, fail-open or not.
 //   - The request's own context ends before the limiter answers (its

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/internal/shadowslot"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
@@ -122,25 +123,28 @@ func (e *Engine) decide(r Request, o *outcome) {
 	}
 	ctx := r.Context()
 	var d ratelimit.Decision
+	var shadow *ratelimit.Decision // the shadow's, when its header is wanted
+	if c.headers&HeadersShadow != 0 {
+		shadow = new(ratelimit.Decision)
+		ctx = context.WithValue(ctx, shadowslot.Key{}, shadow)
+	}
 	if c.wait > 0 {
 		err = e.wait(ctx, &d, key, n)
 	} else {
 		d, err = e.l.AllowN(ctx, key, n)
 	}
 	if err != nil {
-		switch {
-		case errors.Is(ctx.Err(), context.Canceled):
-			e.stop(r, o, statusClientClosed, nil, err)
-		case ctx.Err() == nil && c.failOpen:
-			if c.onError != nil {
-				c.onError(r, err)
-			}
-		default:
-			e.stop(r, o, http.StatusServiceUnavailable, nil, err)
+		status := http.StatusServiceUnavailable
+		if errors.Is(ctx.Err(), context.Canceled) {
+			status = statusClientClosed
 		}
+		e.stop(r, o, status, nil, err)
 		return
 	}
-	o.h.set(c.headers, &d)
+	if d.Rate.Limit == 0 {
+		return // a limiter that fails open admitted it: no rate to tell
+	}
+	o.h.set(c.headers, &d, shadow)
 	if !d.Allowed {
 		e.stop(r, o, http.StatusTooManyRequests, &d, nil)
 	}

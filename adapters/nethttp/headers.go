@@ -24,6 +24,12 @@ const (
 	// X-RateLimit-Reset; Reset is in seconds from now (like the IETF t
 	// parameter), not a Unix time.
 	HeadersXRateLimit
+	// HeadersShadow writes X-RateLimit-Shadow, the decision of the
+	// limiter's shadow ([ratelimit.WithShadow]) in the form of the IETF
+	// RateLimit field, with the parameter denied when the shadow would have
+	// denied the request: "10/min";r=0;t=42;denied. It is written only when
+	// the limiter has a shadow that decided.
+	HeadersShadow
 )
 
 // The header names, in canonical form.
@@ -34,8 +40,9 @@ const (
 	headerRemaining  = "X-Ratelimit-Remaining"
 	headerReset      = "X-Ratelimit-Reset"
 	headerRetryAfter = "Retry-After"
+	headerShadow     = "X-Ratelimit-Shadow"
 	headerNoSniff    = "X-Content-Type-Options"
-	maxHeaders       = 7
+	maxHeaders       = 8
 )
 
 // headers are the response headers of one request, names in canonical
@@ -60,12 +67,13 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// set fills h for d under mode. Every value is formatted into one buffer
-// and cut from one string, so that the headers cost one allocation.
-func (h *headers) set(mode HeaderMode, d *ratelimit.Decision) {
-	var buf [160]byte
+// set fills h for d, and the shadow's decision sd when it is not nil and has
+// a rate, under mode. Every value is formatted into one buffer and cut from one string,
+// so that the headers cost one allocation.
+func (h *headers) set(mode HeaderMode, d, sd *ratelimit.Decision) {
+	var buf [224]byte
 	b := buf[:0]
-	var ends [6]int // ends in b of: policy, RateLimit, Limit, Remaining, Reset, Retry-After
+	var ends [7]int // ends in b of: policy, RateLimit, Limit, Remaining, Reset, Retry-After, shadow
 	r := d.Rate
 	remaining := max(d.Remaining, 0)
 	reset := ceilSeconds(d.ResetAfter)
@@ -76,11 +84,7 @@ func (h *headers) set(mode HeaderMode, d *ratelimit.Decision) {
 		b = append(b, ";w="...)
 		b = strconv.AppendInt(b, ceilSeconds(r.Interval), 10)
 		ends[0] = len(b)
-		b = appendName(b, r)
-		b = append(b, ";r="...)
-		b = strconv.AppendInt(b, remaining, 10)
-		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, reset, 10)
+		b = appendItem(b, d)
 	}
 	ends[1] = len(b)
 	if mode&HeadersXRateLimit != 0 {
@@ -95,6 +99,13 @@ func (h *headers) set(mode HeaderMode, d *ratelimit.Decision) {
 		b = strconv.AppendInt(b, ceilSeconds(d.RetryAfter), 10)
 	}
 	ends[5] = len(b)
+	if mode&HeadersShadow != 0 && sd != nil && sd.Rate.Limit > 0 {
+		b = appendItem(b, sd)
+		if !sd.Allowed {
+			b = append(b, ";denied"...)
+		}
+	}
+	ends[6] = len(b)
 	s := string(b)
 
 	if mode&HeadersIETF != 0 {
@@ -109,6 +120,19 @@ func (h *headers) set(mode HeaderMode, d *ratelimit.Decision) {
 	if ends[5] > ends[4] {
 		h.add(headerRetryAfter, s[ends[4]:ends[5]])
 	}
+	if ends[6] > ends[5] {
+		h.add(headerShadow, s[ends[5]:ends[6]])
+	}
+}
+
+// appendItem appends d as an item of the IETF RateLimit field:
+// "100/min";r=42;t=17.
+func appendItem(b []byte, d *ratelimit.Decision) []byte {
+	b = appendName(b, d.Rate)
+	b = append(b, ";r="...)
+	b = strconv.AppendInt(b, max(d.Remaining, 0), 10)
+	b = append(b, ";t="...)
+	return strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10)
 }
 
 // appendName appends the policy name of r: its String form ("100/min") as a

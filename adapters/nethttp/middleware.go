@@ -10,8 +10,9 @@ import (
 // it keys the request ([WithKey], default the client IP), admits its cost
 // ([WithCost], default 1), sets the rate-limit headers ([WithHeaders]) and
 // either calls the next handler or answers 429 Too Many Requests with
-// Retry-After. A limiter failure answers 503 unless [WithFailOpen]; a
-// request that cannot be keyed or costed, 400. The request's context bounds
+// Retry-After. A limiter failure answers 503 (a limiter built
+// [ratelimit.WithFailOpen] admits instead); a request that cannot be keyed
+// or costed, 400. The request's context bounds
 // the limiter call, and a request whose context ends first is not run.
 //
 // To limit one route more strictly, wrap that route's handler with a

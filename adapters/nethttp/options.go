@@ -12,14 +12,13 @@ import (
 type Option func(*config)
 
 type config struct {
-	key      KeyFunc
-	cost     func(Request) (int64, error)
-	skip     func(Request) bool
-	headers  HeaderMode
-	wait     time.Duration
-	failOpen bool
-	onError  func(Request, error)
-	reply    func(Request, int, ratelimit.Decision, error) Reply
+	key     KeyFunc
+	cost    func(Request) (int64, error)
+	skip    func(Request) bool
+	headers HeaderMode
+	wait    time.Duration
+	onError func(Request, error)
+	reply   func(Request, int, ratelimit.Decision, error) Reply
 }
 
 func newConfig(opts []Option) config {
@@ -92,22 +91,12 @@ func WithHeaders(m HeaderMode) Option { return func(c *config) { c.headers = m }
 // (deny at once).
 func WithWait(max time.Duration) Option { return func(c *config) { c.wait = max } }
 
-// WithFailOpen lets requests through, without headers, when the limiter
-// fails (its store is down, say). Default: fail closed, answering 503
-// Service Unavailable.
-//
-// It applies to limiter failures only. A request that cannot be keyed or
-// costed is answered 400. A request whose own context ends before the
-// limiter answers is never run: when it is cancelled (its client went away
-// during the limiter call or a [WithWait] wait) it is answered 499, nginx's
-// "client closed request", so that logs tell it from a store failure; when
-// its deadline passes, 503.
-func WithFailOpen() Option { return func(c *config) { c.failOpen = true } }
-
-// WithErrorHook calls f with every failure, before the reply or the pass:
-// a limiter failure, a key or cost function's failure, the request's
-// context ending before the limiter answered. Default: none. It panics when
-// f is nil.
+// WithErrorHook calls f with every failure, before the reply: a limiter
+// failure, a key or cost function's failure, the request's context ending
+// before the limiter answered. A limiter built [ratelimit.WithFailOpen] (or
+// [ratelimit.WithDryRun]) returns no error for a store failure while the
+// request is live: its observers see it. Default: none. It panics when f is
+// nil.
 func WithErrorHook(f func(r Request, err error)) Option {
 	refuseNil("WithErrorHook", f == nil)
 	return func(c *config) { c.onError = f }

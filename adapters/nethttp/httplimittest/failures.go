@@ -66,9 +66,18 @@ func testStoreFailure(t *testing.T, newHandler server) {
 	l := limiter(t, failingStore{err: down}, ratelimit.PerSecond(1))
 	seen, hooked := hook(down)
 	do(t, newHandler(t, l, seen), "/").want(t, http.StatusServiceUnavailable, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
-	do(t, newHandler(t, l, seen, httplimit.WithFailOpen()), "/").want(t, http.StatusOK, "Ratelimit", "", "X-Content-Type-Options", "")
-	if hooked.Load() != 2 {
-		t.Errorf("the error hook saw %d store errors, want 2", hooked.Load())
+	// A limiter that fails open admits, and reports the failure to its
+	// observers, not as an error.
+	for _, opt := range []ratelimit.Option{ratelimit.WithFailOpen(), ratelimit.WithDryRun()} {
+		open := limiter(t, failingStore{err: down}, ratelimit.PerSecond(1), opt)
+		r := do(t, newHandler(t, open, seen, httplimit.WithHeaders(httplimit.HeadersIETF|httplimit.HeadersXRateLimit|httplimit.HeadersShadow)), "/")
+		r.want(t, http.StatusOK, "Ratelimit", "", "X-Ratelimit-Limit", "", "X-Ratelimit-Shadow", "", "X-Content-Type-Options", "")
+		if r.body != "ok" {
+			t.Errorf("fail-open: body %q, want the handler's", r.body)
+		}
+	}
+	if hooked.Load() != 1 {
+		t.Errorf("the error hook saw %d store errors, want 1", hooked.Load())
 	}
 }
 
@@ -115,13 +124,13 @@ func testReply(t *testing.T, newHandler server) {
 // hook told.
 func testUnkeyable(t *testing.T, newHandler server) {
 	for _, failOpen := range []bool{false, true} {
-		l, _ := newLimiter(t, ratelimit.PerSecond(1))
-		seen, hooked := hook(ratelimit.ErrInvalidArgument)
-		opts := []httplimit.Option{httplimit.WithKey(httplimit.Header("X-User")), seen}
+		lopts := []ratelimit.Option{ratelimit.PerSecond(1)}
 		if failOpen {
-			opts = append(opts, httplimit.WithFailOpen())
+			lopts = append(lopts, ratelimit.WithFailOpen())
 		}
-		h := newHandler(t, l, opts...)
+		l, _ := newLimiter(t, lopts...)
+		seen, hooked := hook(ratelimit.ErrInvalidArgument)
+		h := newHandler(t, l, httplimit.WithKey(httplimit.Header("X-User")), seen)
 		for range 3 {
 			r := do(t, h, "/")
 			r.want(t, http.StatusBadRequest, "Ratelimit", "", "Retry-After", "", "X-Content-Type-Options", "nosniff")
@@ -141,10 +150,10 @@ func testUnkeyable(t *testing.T, newHandler server) {
 // chunked body's ContentLength is -1) is the client's fault, fail-open or
 // not.
 func testBadCost(t *testing.T, newHandler server) {
-	l, _ := newLimiter(t, ratelimit.PerSecond(5))
+	l, _ := newLimiter(t, ratelimit.PerSecond(5), ratelimit.WithFailOpen())
 	seen, hooked := hook(ratelimit.ErrInvalidArgument)
 	count, failed := hook(nil)
-	h := newHandler(t, l, httplimit.WithFailOpen(), httplimit.WithCost(costHeader), seen)
+	h := newHandler(t, l, httplimit.WithCost(costHeader), seen)
 	for _, bad := range []string{"-1", "x", ""} {
 		r := do(t, h, "/", header("X-Cost", bad), header("Accept", "application/json"))
 		r.want(t, http.StatusBadRequest, "Ratelimit", "", "Content-Type", "application/json")
@@ -173,34 +182,35 @@ func testContextEnds(t *testing.T, newHandler server) {
 			name   string
 			status int
 			wait   bool // WithWait, after a request that spends the limit
-			// limiter returns the limiter, and the context of the request
-			// to check.
-			limiter func(t *testing.T) (*ratelimit.Limiter, context.Context)
+			// limiter returns the limiter, with opts, and the context of
+			// the request to check.
+			limiter func(t *testing.T, opts ...ratelimit.Option) (*ratelimit.Limiter, context.Context)
 		}{
-			{"client leaves mid-wait", 499, true, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+			{"client leaves mid-wait", 499, true, func(t *testing.T, opts ...ratelimit.Option) (*ratelimit.Limiter, context.Context) {
 				ctx, cancel := context.WithCancel(t.Context())
 				s, _ := fakeStore(t)
-				return limiter(t, cancelling{Store: s, cancel: cancel}, ratelimit.PerMinute(1)), ctx
+				return limiter(t, cancelling{Store: s, cancel: cancel}, append(opts, ratelimit.PerMinute(1))...), ctx
 			}},
-			{"client leaves during the store call", 499, false, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+			{"client leaves during the store call", 499, false, func(t *testing.T, opts ...ratelimit.Option) (*ratelimit.Limiter, context.Context) {
 				ctx, cancel := context.WithCancel(t.Context())
-				return limiter(t, cancelling{Store: failingStore{block: true}, cancel: cancel, early: true}, ratelimit.PerMinute(1)), ctx
+				return limiter(t, cancelling{Store: failingStore{block: true}, cancel: cancel, early: true}, append(opts, ratelimit.PerMinute(1))...), ctx
 			}},
-			{"deadline ends the store call", http.StatusServiceUnavailable, false, func(t *testing.T) (*ratelimit.Limiter, context.Context) {
+			{"deadline ends the store call", http.StatusServiceUnavailable, false, func(t *testing.T, opts ...ratelimit.Option) (*ratelimit.Limiter, context.Context) {
 				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 				t.Cleanup(cancel)
-				return limiter(t, failingStore{block: true}, ratelimit.PerMinute(1)), ctx
+				return limiter(t, failingStore{block: true}, append(opts, ratelimit.PerMinute(1))...), ctx
 			}},
 		} {
 			t.Run(fmt.Sprintf("%s, fail-open %v", c.name, failOpen), func(t *testing.T) {
-				l, ctx := c.limiter(t)
+				var lopts []ratelimit.Option
+				if failOpen {
+					lopts = append(lopts, ratelimit.WithFailOpen())
+				}
+				l, ctx := c.limiter(t, lopts...)
 				seen, hooked := hook(nil)
 				opts := []httplimit.Option{seen}
 				if c.wait {
 					opts = append(opts, httplimit.WithWait(2*time.Minute))
-				}
-				if failOpen {
-					opts = append(opts, httplimit.WithFailOpen())
 				}
 				h := newHandler(t, l, opts...)
 				if c.wait {

@@ -34,12 +34,12 @@ func testSpoofedForwarding(t *testing.T, newHandler server) {
 		}},
 	} {
 		t.Run(c.header, func(t *testing.T) {
-			l, _ := newLimiter(t, ratelimit.PerMinute(3))
+			l, _ := newLimiter(t, ratelimit.PerMinute(3), ratelimit.WithFailOpen())
 			trust, err := httplimit.TrustProxies(c.header, "10.0.0.0/8")
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := newHandler(t, l, httplimit.WithKey(httplimit.ClientIP(trust)), httplimit.WithFailOpen())
+			h := newHandler(t, l, httplimit.WithKey(httplimit.ClientIP(trust)))
 			denied := 0
 			for i := range 23 {
 				spoof := fmt.Sprintf("198.51.100.%d", i+1)

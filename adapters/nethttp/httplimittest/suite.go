@@ -50,6 +50,8 @@ func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts 
 		{"KeyHeader", testKeyHeader},
 		{"Route", testRoute},
 		{"StoreFailure", testStoreFailure},
+		{"DryRun", testDryRun},
+		{"Shadow", testShadow},
 		{"Wait", testWait},
 		{"Concurrent", testConcurrent},
 		{"HeaderModes", testHeaderModes},
