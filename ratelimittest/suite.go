@@ -45,6 +45,7 @@ var cases = []struct {
 	{"RateChangeConcurrent", false, testRateChangeConcurrent},
 	{"Plans", false, testPlans},
 	{"SharedStore", false, testSharedStore},
+	{"Policies", false, testPolicies},
 	{"ConcurrentExact", false, testConcurrentExact},
 	{"ConcurrentOwnClock", false, testConcurrentOwnClock},
 }
