@@ -263,8 +263,10 @@ func (l *Limiter) ratesOf(ctx context.Context, key string) (Rates, error) {
 	return nil, errorf(ErrInvalidRate, "no rates for key %q", key)
 }
 
-// Check reports the Decision AllowN would return for n units under key,
-// consuming nothing. The store must implement [Checker]; otherwise the error
+// Check reports the store's Decision for n units under key, consuming
+// nothing: what AllowN would return but for the limiter's policies
+// ([WithDryRun], [WithFailOpen]), which Check does not apply. It is not
+// observed and does not run the shadow. The store must implement [Checker]; otherwise the error
 // wraps [errors.ErrUnsupported].
 func (l *Limiter) Check(ctx context.Context, key string, n int64) (Decision, error) {
 	c, ok := l.store.(Checker)

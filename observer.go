@@ -48,7 +48,7 @@ const (
 	// Enforce: the caller got the decision or the error.
 	Enforce Policy = iota
 	// DryRun: the limiter was built [WithDryRun]; the caller was admitted
-	// whatever the decision or the failure.
+	// whatever the decision. (A failure it admits through is FailOpen.)
 	DryRun
 	// Shadow: the decision is a shadow limiter's ([WithShadow]); it changed
 	// nothing for the caller.

@@ -164,6 +164,10 @@ func TestDryRun(t *testing.T) {
 		if d, err := l.WaitN(t.Context(), "k", 5); err != nil || !d.Allowed || time.Since(start) != 0 {
 			t.Fatalf("WaitN = %+v, %v after %v: want allowed at once", d, err, time.Since(start))
 		}
+		// Check applies no policy: it tells the store's denial.
+		if d, err := l.Check(t.Context(), "k", 1); err != nil || d.Allowed {
+			t.Fatalf("Check = %+v, %v: want the store's denial", d, err)
+		}
 		es := o.take()
 		if a, d := count(es, ratelimit.DryRun, true), count(es, ratelimit.DryRun, false); a != 10 || d != 91 {
 			t.Errorf("dry run reported %d allowed and %d denied, want 10 and 91", a, d)
@@ -282,6 +286,13 @@ func TestShadow(t *testing.T) {
 		}
 		if d, _ := s.Check(t.Context(), "next:k", ratelimit.Rates{per(2, time.Second)}, 0); d.Remaining != 0 {
 			t.Errorf("shadow key: %+v, want 0 left", d)
+		}
+		// Check neither runs the shadow nor is observed.
+		if _, err := enforced.Check(t.Context(), "k", 1); err != nil {
+			t.Fatal(err)
+		}
+		if es := o.take(); len(es) != 0 {
+			t.Errorf("Check made events %+v, want none", es)
 		}
 		// WaitN runs the shadow once.
 		advance(time.Second)
