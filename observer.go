@@ -7,7 +7,8 @@ import (
 )
 
 // An Observer is told of the decisions of the limiters it is given to with
-// [WithObserver]: metrics, logs, traces. Observe is called once per
+// [WithObserver]: metrics, logs, traces. (A fallback store given an Observer
+// also tells it of its switches: see [Fallback].) Observe is called once per
 // [Limiter.AllowN] and once per [Limiter.WaitN] (for its outcome, not for
 // each try), on the calling goroutine, after the store answered and before
 // the call returns; [Limiter.Check] is not observed, nor a call refused for
@@ -56,12 +57,18 @@ const (
 	// FailOpen: the store failed and the caller was admitted
 	// ([WithFailOpen]).
 	FailOpen
+	// Fallback: an Event of a fallback store (package store/fallback), not
+	// a decision. Err non-nil: the store switched to its local limits
+	// because its primary store failed with Err; Err nil: it returned to
+	// the primary. Decision is zero, Key "", Weight 0, Latency 0, and
+	// Limiter is the fallback store's name. Each switch is reported once.
+	Fallback
 )
 
-var policyNames = [...]string{Enforce: "enforce", DryRun: "dry_run", Shadow: "shadow", FailOpen: "fail_open"}
+var policyNames = [...]string{Enforce: "enforce", DryRun: "dry_run", Shadow: "shadow", FailOpen: "fail_open", Fallback: "fallback"}
 
 // String returns the policy's name in snake case, fit for a metric label:
-// "enforce", "dry_run", "shadow" or "fail_open".
+// "enforce", "dry_run", "shadow", "fail_open" or "fallback".
 func (p Policy) String() string {
 	if int(p) < len(policyNames) {
 		return policyNames[p]

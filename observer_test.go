@@ -326,7 +326,7 @@ func (f storeFunc) Take(ctx context.Context, key string, rates ratelimit.Rates, 
 
 func TestPolicyString(t *testing.T) {
 	for p, want := range map[ratelimit.Policy]string{
-		ratelimit.Enforce: "enforce", ratelimit.DryRun: "dry_run", ratelimit.Shadow: "shadow", ratelimit.FailOpen: "fail_open", 9: "policy(9)",
+		ratelimit.Enforce: "enforce", ratelimit.DryRun: "dry_run", ratelimit.Shadow: "shadow", ratelimit.FailOpen: "fail_open", ratelimit.Fallback: "fallback", 9: "policy(9)",
 	} {
 		if got := p.String(); got != want {
 			t.Errorf("Policy(%d).String() = %q, want %q", p, got, want)
