@@ -30,7 +30,19 @@
 //     store took to answer, for every event with a positive
 //     [ratelimit.Event].Latency (failed takes included), with
 //     ratelimit.limiter. A [ratelimit.Local] store, such as the memory store,
-//     is not timed: its events have Latency 0 and are not recorded.
+//     is not timed: its events have Latency 0 and are not recorded;
+//   - ratelimit.fallback.switches, an Int64Counter of unit {switch}: one per
+//     switch of a fallback store (package store/fallback; an event of Policy
+//     [ratelimit.Fallback]), with ratelimit.limiter (the fallback store's
+//     name) and ratelimit.to ("local" when its primary failed, "primary"
+//     when it came back);
+//   - ratelimit.fallback.active, an Int64UpDownCounter of unit {store}: +1
+//     on a switch to the local store, -1 on the return, with
+//     ratelimit.limiter; so 1 while the store is on its local store, else 0
+//     (a fallback store reports each switch once, in order).
+//
+// The events of a fallback store are switches, not decisions: they are
+// recorded in no other instrument, and not on spans.
 //
 // # Cardinality
 //

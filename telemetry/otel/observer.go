@@ -20,6 +20,7 @@ const (
 	keyPolicy  = attribute.Key("ratelimit.policy")
 	keyOutcome = attribute.Key("ratelimit.outcome")
 	keyRate    = attribute.Key("ratelimit.rate")
+	keyTo      = attribute.Key("ratelimit.to")
 )
 
 // policies is the number of policies whose attribute sets are cached: every
@@ -39,6 +40,8 @@ type Observer struct {
 	errors    metric.Int64Counter
 	passes    metric.Int64Counter
 	duration  metric.Float64Histogram
+	switches  metric.Int64Counter
+	active    metric.Int64UpDownCounter
 	spans     bool
 	limiters  bounded[string, limiterAttrs]
 }
@@ -104,6 +107,16 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		metric.WithExplicitBucketBoundaries(c.buckets...)); err != nil {
 		return nil, fmt.Errorf("otellimit: ratelimit.store.duration: %w", err)
 	}
+	if o.switches, err = m.Int64Counter("ratelimit.fallback.switches",
+		metric.WithUnit("{switch}"),
+		metric.WithDescription("Switches of a fallback store, by name and direction (to local: its primary failed; to primary: it came back).")); err != nil {
+		return nil, fmt.Errorf("otellimit: ratelimit.fallback.switches: %w", err)
+	}
+	if o.active, err = m.Int64UpDownCounter("ratelimit.fallback.active",
+		metric.WithUnit("{store}"),
+		metric.WithDescription("Fallback stores deciding with their local store because their primary failed, by name.")); err != nil {
+		return nil, fmt.Errorf("otellimit: ratelimit.fallback.active: %w", err)
+	}
 	o.limiters = bounded[string, limiterAttrs]{max: maxLimiters, newValue: newLimiterAttrs}
 	return o, nil
 }
@@ -161,9 +174,15 @@ func decisionSet(limiter, rate string, p ratelimit.Policy, allowed bool) attribu
 	return attribute.NewSet(keyLimiter.String(limiter), keyPolicy.String(p.String()), keyOutcome.String(outcome), keyRate.String(rate))
 }
 
-// Observe records e: it implements [ratelimit.Observer].
+// Observe records e: it implements [ratelimit.Observer]. A switch of a
+// fallback store (Policy [ratelimit.Fallback]) is recorded in the fallback
+// instruments alone, and not on the span.
 func (o *Observer) Observe(ctx context.Context, e ratelimit.Event) {
 	l := o.limiters.get(e.Limiter)
+	if e.Policy == ratelimit.Fallback {
+		o.fallback(ctx, l.name, e.Err != nil)
+		return
+	}
 	known := int(e.Policy) < policies
 	if e.Err == nil {
 		r := l.rates.get(e.Decision.Rate)
@@ -192,4 +211,17 @@ func (o *Observer) Observe(ctx context.Context, e ratelimit.Event) {
 	if o.spans && e.Policy != ratelimit.Shadow {
 		annotate(ctx, &e)
 	}
+}
+
+// fallback records a switch of the fallback store named limiter, to its
+// local store or back to its primary. Switches are rare: their attribute
+// sets are not cached.
+func (o *Observer) fallback(ctx context.Context, limiter string, toLocal bool) {
+	to, delta := "primary", int64(-1)
+	if toLocal {
+		to, delta = "local", 1
+	}
+	lim := keyLimiter.String(limiter)
+	o.switches.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(lim, keyTo.String(to))))
+	o.active.Add(ctx, delta, metric.WithAttributeSet(attribute.NewSet(lim)))
 }

@@ -251,6 +251,13 @@ func (m brokenMeter) Int64Counter(name string, opts ...metric.Int64CounterOption
 	return m.Meter.Int64Counter(name, opts...)
 }
 
+func (m brokenMeter) Int64UpDownCounter(name string, opts ...metric.Int64UpDownCounterOption) (metric.Int64UpDownCounter, error) {
+	if name == m.bad {
+		return nil, errBroken
+	}
+	return m.Meter.Int64UpDownCounter(name, opts...)
+}
+
 func (m brokenMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
 	if name == m.bad {
 		return nil, errBroken
@@ -259,7 +266,8 @@ func (m brokenMeter) Float64Histogram(name string, opts ...metric.Float64Histogr
 }
 
 func TestNewMeterError(t *testing.T) {
-	for _, name := range []string{"ratelimit.decisions", "ratelimit.store.errors", "ratelimit.fail_open.passes", "ratelimit.store.duration"} {
+	for _, name := range []string{"ratelimit.decisions", "ratelimit.store.errors", "ratelimit.fail_open.passes", "ratelimit.store.duration",
+		"ratelimit.fallback.switches", "ratelimit.fallback.active"} {
 		o, err := otellimit.New(brokenMeterProvider{bad: name})
 		if o != nil || !errors.Is(err, errBroken) || !strings.Contains(err.Error(), name) {
 			t.Errorf("New with %s failing: %v, %v; want nil and an error wrapping the meter's, naming it", name, o, err)

@@ -31,6 +31,16 @@
 //     store round trips, from 100µs to 1s: 0.0001, 0.00025, 0.0005, 0.001,
 //     0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5 and 1 seconds; see
 //     [WithBuckets].
+//   - ratelimit_fallback_switches_total{limiter, to}: counter of the
+//     switches of a fallback store (package store/fallback; events of
+//     Policy ratelimit.Fallback): to="local" when its primary store failed,
+//     to="primary" when it returned. limiter is the fallback store's name
+//     (fallback.WithName).
+//   - ratelimit_fallback_active{limiter}: gauge, 1 from a fallback store's
+//     switch to its local store, 0 from its return to the primary.
+//
+// The events of a fallback store are switches, not decisions: they count in
+// no other metric.
 //
 // limiter is the limiter's name (ratelimit.WithName), "" when it has none.
 // A series appears when its first event is observed.
@@ -45,7 +55,8 @@
 // rates get a rate label each; every later one is counted as rate="other",
 // so that per-key plans (ratelimit.WithRatesFor) cannot multiply series.
 // So ratelimit_decisions_total has at most 65 × 33 × 3 × 2 = 12,870 series,
-// ratelimit_store_errors_total at most 65 × 3, and the other two at most 65
-// each. The caches an Observer keeps to observe without allocating hold the same
+// ratelimit_store_errors_total at most 65 × 3,
+// ratelimit_fallback_switches_total at most 65 × 2, and the other three at
+// most 65 each. The caches an Observer keeps to observe without allocating hold the same
 // entries, so they are bounded by the same caps.
 package promlimit

@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Collectors returns the collectors o registered, for tests to unregister.
 func (o *Observer) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{o.decisions, o.storeErrors, o.failOpenPasses, o.duration}
+	return []prometheus.Collector{o.decisions, o.storeErrors, o.failOpenPasses, o.duration, o.switches, o.active}
 }
 
 // CacheSizes returns the number of limiter names o keeps children for

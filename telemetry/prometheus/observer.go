@@ -19,6 +19,8 @@ type Observer struct {
 	storeErrors    *prometheus.CounterVec
 	failOpenPasses *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
+	switches       *prometheus.CounterVec
+	active         *prometheus.GaugeVec
 
 	limiters limiterCache
 }
@@ -62,9 +64,17 @@ func New(reg prometheus.Registerer, opts ...Option) (*Observer, error) {
 			Help:    "Time a rate limiter's store took to answer, failures included, by limiter; in-memory stores are not timed.",
 			Buckets: c.buckets,
 		}, []string{"limiter"}),
+		switches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ratelimit_fallback_switches_total",
+			Help: "Switches of a fallback store, by name and direction (to local: its primary store failed; to primary: it came back).",
+		}, []string{"limiter", "to"}),
+		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ratelimit_fallback_active",
+			Help: "1 while a fallback store decides with its local store because its primary failed, else 0, by name.",
+		}, []string{"limiter"}),
 	}
 	o.limiters.init(o)
-	cs := []prometheus.Collector{o.decisions, o.storeErrors, o.failOpenPasses, o.duration}
+	cs := []prometheus.Collector{o.decisions, o.storeErrors, o.failOpenPasses, o.duration, o.switches, o.active}
 	for i, col := range cs {
 		if err := reg.Register(col); err != nil {
 			for _, done := range cs[:i] {
@@ -77,9 +87,15 @@ func New(reg prometheus.Registerer, opts ...Option) (*Observer, error) {
 }
 
 // Observe counts e in the series of its limiter, policy and outcome, and
-// its store latency when it has one (Latency > 0). Its key is ignored.
+// its store latency when it has one (Latency > 0). Its key is ignored. A
+// switch of a fallback store (Policy ratelimit.Fallback) is counted in the
+// fallback series alone.
 func (o *Observer) Observe(_ context.Context, e ratelimit.Event) {
 	l := o.limiters.get(e.Limiter)
+	if e.Policy == ratelimit.Fallback {
+		o.fallback(l.name, e.Err != nil)
+		return
+	}
 	if e.Err != nil {
 		l.storeError(e.Policy).Inc()
 		if e.Policy == ratelimit.FailOpen {
@@ -91,4 +107,16 @@ func (o *Observer) Observe(_ context.Context, e ratelimit.Event) {
 	if e.Latency > 0 {
 		l.duration().Observe(e.Latency.Seconds())
 	}
+}
+
+// fallback counts a switch of the fallback store named limiter, to its
+// local store or back to its primary. Switches are rare: their children are
+// not cached.
+func (o *Observer) fallback(limiter string, toLocal bool) {
+	to, active := "primary", 0.0
+	if toLocal {
+		to, active = "local", 1
+	}
+	o.switches.WithLabelValues(limiter, to).Inc()
+	o.active.WithLabelValues(limiter).Set(active)
 }

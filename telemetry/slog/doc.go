@@ -19,6 +19,8 @@
 //	would-be denial (dry_run)           INFO   "rate limit would deny"
 //	would-be denial (shadow)            INFO   "shadow rate limit would deny"
 //	allowed decision                    -      not logged
+//	fallback store to local (fallback)  WARN   "rate limiter store switched to local limits"
+//	fallback store back (fallback)      INFO   "rate limiter store back on its primary"
 //
 // A store failure is an event whose Err is set: the store's error or the
 // [ratelimit.WithRatesFor] function's. The levels say who bore it: ERROR when
@@ -26,9 +28,19 @@
 // ([ratelimit.WithFailOpen], [ratelimit.WithDryRun]) or the failure was a
 // shadow's, which changes nothing for the caller.
 //
+// The last two are the switches of a fallback store (package
+// store/fallback; events of Policy [ratelimit.Fallback]): to its local
+// store because its primary failed, and back to the primary. Their records
+// carry limiter (the fallback store's name), policy and, for a switch to
+// local, error (the primary's failure); they are written whenever their
+// level is enabled, outside the budgets below: a fallback store reports
+// each switch once and stays on its local store at least a probe interval,
+// so switches cannot flood the log.
+//
 // # Attributes
 //
-// Records carry these attributes, in this order, under these names:
+// Records of decisions and failures carry these attributes, in this order,
+// under these names:
 //
 //   - limiter (string): the limiter's name, [ratelimit.Event].Limiter, ""
 //     when it has none; always present;

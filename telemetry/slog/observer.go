@@ -15,6 +15,8 @@ const (
 	msgExceeded    = "rate limit exceeded"
 	msgWouldDeny   = "rate limit would deny"
 	msgShadowWould = "shadow rate limit would deny"
+	msgToLocal     = "rate limiter store switched to local limits"
+	msgToPrimary   = "rate limiter store back on its primary"
 )
 
 // Observer is a [ratelimit.Observer] that logs the denials and store
@@ -52,8 +54,13 @@ func New(logger *slog.Logger, opts ...Option) *Observer {
 }
 
 // Observe logs e if it is a denial or a failure, its level is enabled, and
-// the Observer's rate admits it; see the package documentation.
+// the Observer's rate admits it, or if it is a switch of a fallback store
+// and its level is enabled; see the package documentation.
 func (o *Observer) Observe(ctx context.Context, e ratelimit.Event) {
+	if e.Policy == ratelimit.Fallback {
+		o.fallback(ctx, e)
+		return
+	}
 	var (
 		level slog.Level
 		msg   string
@@ -100,6 +107,25 @@ func (o *Observer) Observe(ctx context.Context, e ratelimit.Event) {
 	}
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int64("suppressed", suppressed))
+	}
+	o.logger.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// fallback logs e, a switch of a fallback store, outside the budgets: a
+// store reports each switch once, and stays on its local store at least a
+// probe interval, so switches cannot flood the log.
+func (o *Observer) fallback(ctx context.Context, e ratelimit.Event) {
+	level, msg := slog.LevelInfo, msgToPrimary
+	if e.Err != nil {
+		level, msg = slog.LevelWarn, msgToLocal
+	}
+	if !o.logger.Enabled(ctx, level) {
+		return
+	}
+	var buf [3]slog.Attr
+	attrs := append(buf[:0], slog.String("limiter", e.Limiter), slog.String("policy", e.Policy.String()))
+	if e.Err != nil {
+		attrs = append(attrs, slog.Any("error", e.Err))
 	}
 	o.logger.LogAttrs(ctx, level, msg, attrs...)
 }
