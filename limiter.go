@@ -140,6 +140,14 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 	if rs := l.rates.Load(); rs != nil && l.plain && n >= 0 && !l.closed.Load() {
 		return l.store.Take(ctx, key, *rs, n)
 	}
+	return l.allowN(ctx, key, n)
+}
+
+// allowN is AllowN but for the plain path, kept out of it so that the plain
+// path's frame stays small: it neither zeroes nor copies an Event.
+//
+//go:noinline
+func (l *Limiter) allowN(ctx context.Context, key string, n int64) (Decision, error) {
 	if err := l.refuse(key, n); err != nil {
 		return Decision{}, err
 	}
