@@ -29,29 +29,34 @@ type entry struct {
 // header and never the ring. It is not safe for concurrent use.
 type unitLog struct {
 	// The fields are grouped by cache line (the struct is 256 bytes, a size
-	// class whose objects start on line boundaries): first what every take
-	// reads and writes, then lookup, rates and cursors, then the cursors'
-	// storage, then what only a leak or another algorithm uses.
-	head     int64
-	tail     int64
-	total    int64 // units ever stored: the before of the next entry
-	newestTs int64 // the newest entry's timestamp, when not empty
-	floor    int64 // the latest clock reading a take or sweep applied to the key
-	buf      []entry
-
+	// class whose objects start on line boundaries): a take of one rate
+	// that adds no entry reads and writes the first two lines only (the
+	// pair a miss brings in together), and writes no field it does not
+	// change, so that takes of one key from several cores move few lines.
+	// Line 0: the lookup, the rates, and what every take reads.
 	key string
 	// rates are the rates of the key's last take under the log, as the
 	// caller passed them (read-only by contract): they set how long units
 	// are kept and when the key is idle.
-	rates   ratelimit.Rates
-	cursors []cursor
+	rates    ratelimit.Rates
+	total    int64 // units ever stored: the before of the next entry
+	newestTs int64 // the newest entry's timestamp, when not empty
+	floor    int64 // the latest clock reading a take or sweep applied to the key
 
-	small [2]cursor // cursors' backing array for up to two rates
-
-	dropped int64 // units ever removed: the before of the head entry
+	// Line 1: the ring's bounds, the first rate's cursor, and the state of
+	// the other algorithms.
+	head int64
+	tail int64
 	// cst is the key's state under GCRA or the counter, nil under the log.
-	cst *core.State
-	_   [48]byte
+	cst  *core.State
+	ncur int       // the number of cursors: one per rate being judged
+	cur  [2]cursor // the first two rates' cursors; cur[1] starts line 2
+
+	// Lines 2 and 3: what only a new entry, a second rate or a leak uses.
+	buf     []entry
+	dropped int64    // units ever removed: the before of the head entry
+	more    []cursor // the cursors of the rates after the first two
+	_       [40]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at
@@ -142,17 +147,23 @@ func (l *unitLog) forget(now int64) {
 
 // resetCursors makes n cursors, each to be sought again before use.
 func (l *unitLog) resetCursors(n int) {
-	switch {
-	case n <= len(l.small):
-		l.cursors = l.small[:n]
-	case n <= cap(l.cursors):
-		l.cursors = l.cursors[:n]
-	default:
-		l.cursors = make([]cursor, n)
+	if extra := n - len(l.cur); extra > cap(l.more) {
+		l.more = make([]cursor, extra)
+	} else {
+		l.more = l.more[:max(extra, 0)]
 	}
-	for i := range l.cursors {
-		l.cursors[i].since = maxTime
+	l.ncur = n
+	for i := range n {
+		l.cursor(i).since = maxTime
 	}
+}
+
+// cursor returns the cursor of the i-th rate being judged, i < l.ncur.
+func (l *unitLog) cursor(i int) *cursor {
+	if i < len(l.cur) {
+		return &l.cur[i]
+	}
+	return &l.more[i-len(l.cur)]
 }
 
 func (l *unitLog) slot(seq int64) int64 { return seq & int64(len(l.buf)-1) }
@@ -167,10 +178,10 @@ func (l *unitLog) count() int64 { return l.total - l.dropped }
 // CountSince counts the units stamped at or after since, moving the rate's
 // cursor to the first such entry.
 func (l *unitLog) CountSince(rate int, since int64) int64 {
-	c := &l.cursors[rate]
+	c := l.cursor(rate)
 	if c.seq < l.head || since < c.since {
 		l.seek(c, since)
-	} else {
+	} else if since != c.since { // unchanged within a millisecond: no write
 		for c.seq < l.tail && c.ts < since {
 			c.seq++
 			l.load(c)
@@ -213,8 +224,8 @@ func (l *unitLog) NthNewest(k int64) (int64, bool) {
 		return l.newestTs, true
 	}
 	u := l.total - 1 - k
-	for i := range l.cursors {
-		if c := &l.cursors[i]; c.valid(l) && c.before == u {
+	for i := range l.ncur {
+		if c := l.cursor(i); c.valid(l) && c.before == u {
 			return c.ts, true
 		}
 	}
@@ -234,8 +245,8 @@ func (l *unitLog) find(k int64) (int64, bool) {
 	}
 	u := l.total - 1 - k       // the unit's ordinal
 	lo, hi := l.head, l.tail-1 // the entry sought is in [lo, hi]
-	for i := range l.cursors {
-		if c := &l.cursors[i]; c.valid(l) {
+	for i := range l.ncur {
+		if c := l.cursor(i); c.valid(l) {
 			if c.before <= u {
 				lo = max(lo, c.seq)
 			} else {
@@ -268,7 +279,9 @@ func (l *unitLog) find(k int64) (int64, bool) {
 // clock were read under the lock. Each stamp lies between the take's clock
 // read and the moment it took the lock.
 func (l *unitLog) stamp(now int64) int64 {
-	l.floor = max(l.floor, now)
+	if now > l.floor { // no write when another take read the clock later
+		l.floor = now
+	}
 	return l.floor
 }
 
@@ -288,8 +301,8 @@ func (l *unitLog) insert(ts, weight int64, rates ratelimit.Rates) {
 		}
 	}
 	*l.at(l.tail) = entry{ts: ts, before: l.total}
-	for i := range l.cursors {
-		if c := &l.cursors[i]; c.seq == l.tail {
+	for i := range l.ncur {
+		if c := l.cursor(i); c.seq == l.tail {
 			c.ts, c.before = ts, l.total
 		}
 	}

@@ -150,8 +150,8 @@ func TestLogCursorsFollowRates(t *testing.T) {
 	} {
 		var d ratelimit.Decision
 		l.take(&d, rates, int64(i), 1)
-		if len(l.cursors) != len(rates) || (len(rates) <= 2) != (&l.cursors[0] == &l.small[0]) {
-			t.Fatalf("%d rates: %d cursors, in the log's own array: %v", len(rates), len(l.cursors), &l.cursors[0] == &l.small[0])
+		if l.ncur != len(rates) || len(l.more) != max(len(rates)-len(l.cur), 0) {
+			t.Fatalf("%d rates: %d cursors, %d of them outside the log", len(rates), l.ncur, len(l.more))
 		}
 		if !d.Allowed || d.Remaining != rates[0].Limit-int64(i)-1 {
 			t.Fatalf("%d rates: take = %v", len(rates), d)
@@ -163,8 +163,12 @@ func TestLogLayout(t *testing.T) {
 	if size := unsafe.Sizeof(unitLog{}); size != 256 {
 		t.Fatalf("unitLog is %d bytes; keep it at 256, a size class aligned to cache lines", size)
 	}
-	if off := unsafe.Offsetof(unitLog{}.small); off%64 != 0 {
-		t.Fatalf("unitLog.small at offset %d, want a cache-line boundary", off)
+	// A take of one rate that adds no entry reads only the first two lines.
+	if off := unsafe.Offsetof(unitLog{}.head); off != 64 {
+		t.Fatalf("unitLog.head at offset %d, want 64: line 1 starts there", off)
+	}
+	if end := unsafe.Offsetof(unitLog{}.cur) + unsafe.Sizeof(cursor{}); end != 128 {
+		t.Fatalf("unitLog.cur[0] ends at offset %d, want 128: the end of line 1", end)
 	}
 	if size := unsafe.Sizeof(shard{}); size != 128 {
 		t.Fatalf("shard is %d bytes, want 128: two cache lines", size)

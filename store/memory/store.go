@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +44,11 @@ var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use.
 type Store struct {
-	alg    ratelimit.Algorithm
-	clock  core.Clock
+	alg   ratelimit.Algorithm
+	clock core.Clock
+	// mono reports that clock is core.MonotonicClock, read by a direct call
+	// rather than through the interface.
+	mono   bool
 	seed   maphash.Seed
 	shards []shard
 	mask   uint64
@@ -68,10 +70,8 @@ type shard struct {
 	mu sync.Mutex
 	// sweepAt is when a take next sweeps the shard (see schedule).
 	sweepAt int64
-	// logs holds each key by the key's hash; the rare key whose hash is
-	// taken by another key lives in collided.
-	logs     map[uint64]*unitLog
-	collided map[string]*unitLog
+	// keys holds each key's log by the key's hash.
+	keys table
 	// idleAt is the earliest time a sweep can find an idle key.
 	idleAt int64
 	// swept is the latest clock reading a sweep applied: a new key's stamps
@@ -80,7 +80,7 @@ type shard struct {
 	// span is the longest interval, in milliseconds, of the rates of the
 	// keys' last takes: it sets how often the shard is swept.
 	span int64
-	_    [72]byte // 128 bytes: keep shards on separate cache lines
+	_    [48]byte // 128 bytes: keep shards on separate cache lines
 }
 
 // minPeriod and maxPeriod bound the time between two sweeps of a shard, in
@@ -106,6 +106,7 @@ func New(opts ...Option) (*Store, error) {
 	s := &Store{
 		alg:     cfg.algorithm,
 		clock:   cfg.clock,
+		mono:    cfg.clock == core.Clock(core.MonotonicClock{}),
 		seed:    maphash.MakeSeed(),
 		shards:  make([]shard, cfg.shards),
 		mask:    uint64(cfg.shards - 1),
@@ -113,7 +114,6 @@ func New(opts ...Option) (*Store, error) {
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.logs = make(map[uint64]*unitLog)
 		sh.sweepAt, sh.idleAt, sh.swept = maxTime, maxTime, minTime
 	}
 	s.idleAt.Store(maxTime)
@@ -153,7 +153,12 @@ func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 	sh, h := s.locate(key)
 	// Read the clock before taking the lock, so that the lock is held for
 	// the decision alone; unitLog.stamp keeps stamps in lock order.
-	now := s.clock.Now()
+	var now int64
+	if s.mono {
+		now = core.MonotonicClock{}.Now() // inlined: no interface call
+	} else {
+		now = s.clock.Now()
+	}
 	sh.mu.Lock()
 	if take && now >= sh.sweepAt {
 		s.sweep(sh, now)
@@ -185,11 +190,7 @@ func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 func (s *Store) Reset(_ context.Context, key string) error {
 	sh, h := s.locate(key)
 	sh.mu.Lock()
-	if log := sh.logs[h]; log != nil && log.key == key {
-		delete(sh.logs, h)
-		s.keys.Add(-1)
-	} else if _, ok := sh.collided[key]; ok {
-		delete(sh.collided, key)
+	if sh.keys.remove(key, h) {
 		s.keys.Add(-1)
 	}
 	sh.mu.Unlock()
@@ -211,15 +212,10 @@ func (s *Store) locate(key string) (*shard, uint64) {
 }
 
 // lookup returns key's log, or nil. sh.mu must be held.
-func (sh *shard) lookup(key string, h uint64) *unitLog {
-	if log := sh.logs[h]; log != nil && log.key == key {
-		return log
-	}
-	return sh.collided[key]
-}
+func (sh *shard) lookup(key string, h uint64) *unitLog { return sh.keys.lookup(key, h) }
 
 // size returns the number of keys in sh. sh.mu must be held.
-func (sh *shard) size() int { return len(sh.logs) + len(sh.collided) }
+func (sh *shard) size() int { return sh.keys.n }
 
 // add adds key, which sh does not hold, for a take against rates at now.
 // When the store is full it drops idle keys first, and fails with
@@ -266,14 +262,7 @@ func (s *Store) create(sh *shard, key string, h uint64, rates ratelimit.Rates, n
 	// The new key may go idle before any key the last sweeps saw.
 	lower(&s.idleAt, now+1)
 	log := newUnitLog(s.alg, key, sh.swept, rates)
-	if sh.logs[h] == nil {
-		sh.logs[h] = log
-	} else {
-		if sh.collided == nil {
-			sh.collided = make(map[string]*unitLog)
-		}
-		sh.collided[key] = log
-	}
+	sh.keys.insert(h, log)
 	sh.rerated(rates, now)
 	return log, nil
 }
@@ -344,8 +333,7 @@ func (s *Store) sweep(sh *shard, now int64) {
 		return true
 	}
 	before := sh.size()
-	maps.DeleteFunc(sh.logs, func(_ uint64, log *unitLog) bool { return idle(log) })
-	maps.DeleteFunc(sh.collided, func(_ string, log *unitLog) bool { return idle(log) })
+	sh.keys.deleteFunc(idle)
 	s.keys.Add(int64(sh.size() - before))
 	sh.idleAt, sh.span, sh.swept = next, span, max(sh.swept, now)
 	sh.schedule()

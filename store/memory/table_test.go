@@ -1,0 +1,94 @@
+package memorystore
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestTable runs random inserts, removals and sweeps against a map, with
+// hashes drawn from a small set so that keys share whole hashes and long
+// runs of slots, through growth and shrinking.
+func TestTable(t *testing.T) {
+	for seed := range uint64(50) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		var tab table
+		model := map[string]uint64{} // key -> hash
+		hashOf := func(key string) uint64 {
+			if seed%2 == 0 {
+				return r.Uint64() // spread: home slots all over
+			}
+			return uint64(r.IntN(4)) * 0x9 << 60 // four whole hashes
+		}
+		check := func(step int) {
+			t.Helper()
+			if tab.n != len(model) {
+				t.Fatalf("seed %d step %d: table holds %d keys, want %d", seed, step, tab.n, len(model))
+			}
+			if tab.n > 0 && 4*tab.n > 3*len(tab.slots) {
+				t.Fatalf("seed %d step %d: %d keys in %d slots, over 3/4", seed, step, tab.n, len(tab.slots))
+			}
+			for k, h := range model {
+				if log := tab.lookup(k, h); log == nil || log.key != k {
+					t.Fatalf("seed %d step %d: key %q not found", seed, step, k)
+				}
+			}
+			used := 0
+			for _, s := range tab.slots {
+				if s.log != nil {
+					used++
+					if model[s.log.key] != s.hash {
+						t.Fatalf("seed %d step %d: slot holds %q, which the model does not", seed, step, s.log.key)
+					}
+				}
+			}
+			if used != tab.n {
+				t.Fatalf("seed %d step %d: %d slots used, n = %d", seed, step, used, tab.n)
+			}
+		}
+		next := 0
+		for step := range 3000 {
+			switch op := r.IntN(20); {
+			case op < 12 || len(model) == 0: // insert a new key
+				k := strconv.Itoa(next)
+				next++
+				h := hashOf(k)
+				if tab.lookup(k, h) != nil {
+					t.Fatalf("seed %d step %d: new key %q found", seed, step, k)
+				}
+				tab.insert(h, &unitLog{key: k})
+				model[k] = h
+			case op < 18: // remove a key, or one that is absent
+				k := strconv.Itoa(r.IntN(next + 1))
+				h, ok := model[k]
+				if !ok {
+					h = hashOf(k)
+				}
+				if got := tab.remove(k, h); got != ok {
+					t.Fatalf("seed %d step %d: remove(%q) = %v, want %v", seed, step, k, got, ok)
+				}
+				delete(model, k)
+			default: // sweep a share of the keys
+				held := len(model)
+				visits := map[string]int{}
+				tab.deleteFunc(func(l *unitLog) bool {
+					visits[l.key]++
+					if r.IntN(4) != 0 {
+						delete(model, l.key)
+						return true
+					}
+					return false
+				})
+				for k, n := range visits {
+					if n != 1 {
+						t.Fatalf("seed %d step %d: the sweep visited %q %d times", seed, step, k, n)
+					}
+				}
+				if len(visits) != held {
+					t.Fatalf("seed %d step %d: the sweep missed keys", seed, step)
+				}
+			}
+			check(step)
+		}
+	}
+}
