@@ -46,6 +46,7 @@ var cases = []struct {
 	{"Plans", false, testPlans},
 	{"SharedStore", false, testSharedStore},
 	{"Policies", false, testPolicies},
+	{"DenialCache", false, testDenialCache},
 	{"ConcurrentExact", false, testConcurrentExact},
 	{"ConcurrentOwnClock", false, testConcurrentOwnClock},
 }
