@@ -19,7 +19,8 @@ const maxExact = 1 << 53
 // call is one decision's command: its arguments point into it, and
 // go-redis writes the pointers (and hashes the key for a Cluster slot) as
 // it writes values, so no argument is boxed on its own. It is not pooled: a
-// go-redis hook may keep a command, and its arguments, after Process.
+// go-redis hook may keep a command, and its arguments, after Process. It
+// also carries the call through the Store's batcher (see batch.go).
 type call struct {
 	// args: EVALSHA sha 1 key op time n rates, as the scripts read them.
 	args  [8]any
@@ -27,6 +28,18 @@ type call struct {
 	rates string
 	now   int64
 	n     int64
+
+	cmd      *redis.StringCmd
+	res      reply
+	err      error
+	deadline time.Time // the caller's context's, zero if none
+
+	// ready receives once the call has its outcome, and before, once
+	// the call is made a batch's leader; made only for a call that may
+	// wait.
+	ready chan struct{}
+	state int    // under batcher.mu: queued, leading or batched
+	batch *batch // set with state leading or batched
 }
 
 // decide runs the Store's script for n units under key against rates: op is
@@ -43,10 +56,11 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
-	var r reply
-	if err := s.run(ctx, c, &r); err != nil {
+	c.deadline, _ = ctx.Deadline()
+	if err := s.run(ctx, c); err != nil {
 		return ratelimit.Decision{}, opError(op.(string), key, err)
 	}
+	r := &c.res
 	i := int(r[1]) - 1
 	if i < 0 || i >= len(rates) {
 		return ratelimit.Decision{}, opError(op.(string), key, errReply)
@@ -108,36 +122,56 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 	return b.String(), nil
 }
 
-// run sends c into *r, bounded by ctx (see bounded).
-func (s *Store) run(ctx context.Context, c *call, r *reply) error {
-	if unbounded(ctx) {
-		return s.send(ctx, c, r)
-	}
-	res, err := bounded(ctx, func(ctx context.Context) (reply, error) {
-		var res reply
-		err := s.send(ctx, c, &res)
-		return res, err
-	})
-	*r = res
-	return err
-}
-
-// send is run unbounded.
-func (s *Store) send(ctx context.Context, c *call, r *reply) error {
-	cmd := redis.NewStringCmd(ctx, c.args[:]...)
-	err := s.client.Process(ctx, cmd)
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+// send sends c alone into c.res, with no bound but ctx's and the
+// client's.
+func (s *Store) send(ctx context.Context, c *call) error {
+	c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+	err := s.client.Process(ctx, c.cmd)
+	if err != nil && noScript(err) {
 		// Not cached on the server (a restart or SCRIPT FLUSH): EVAL
 		// caches it again.
 		c.args[0], c.args[1] = "eval", s.src
-		cmd = redis.NewStringCmd(ctx, c.args[:]...)
-		err = s.client.Process(ctx, cmd)
+		c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+		err = s.client.Process(ctx, c.cmd)
 	}
 	if err != nil {
 		return err
 	}
-	return r.decode(cmd.Val())
+	return c.res.decode(c.cmd.Val())
 }
+
+// sendAll sends calls as one pipeline (which go-redis splits by node on a
+// Cluster or Ring), then those the server answered NOSCRIPT as a second one
+// by EVAL, setting each call's c.err or c.res.
+func (s *Store) sendAll(ctx context.Context, calls []*call) {
+	pipe := s.client.Pipeline()
+	for _, c := range calls {
+		c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+		_ = pipe.Process(ctx, c.cmd) // queues it
+	}
+	_, _ = pipe.Exec(ctx) // each command holds its own error
+	again := 0
+	for _, c := range calls {
+		if err := c.cmd.Err(); err != nil && noScript(err) {
+			c.args[0], c.args[1] = "eval", s.src
+			c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+			_ = pipe.Process(ctx, c.cmd)
+			again++
+		}
+	}
+	if again > 0 {
+		_, _ = pipe.Exec(ctx)
+	}
+	for _, c := range calls {
+		if c.err = c.cmd.Err(); c.err == nil {
+			c.err = c.res.decode(c.cmd.Val())
+		}
+	}
+}
+
+// noScript reports whether err is the server's answer to EVALSHA of a
+// script it does not hold.
+func noScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // reply is the decision a script returns: allowed (0 or 1), rate index
 // (1-based), remaining, retry-after in ms (-1 for never), reset-after in ms.

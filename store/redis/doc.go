@@ -14,27 +14,49 @@
 // key whatever the traffic, for limits like 1000/hour on a million clients,
 // where a log would hold a billion entries.
 //
-// Each decision is one round trip: an embedded Lua script, sent by EVALSHA
-// (and by EVAL when the server answers NOSCRIPT, as after a restart), reads
-// the server's clock, applies the algorithm's rules exactly as package core
+// Each decision is one embedded Lua script, sent by EVALSHA (and by EVAL
+// when the server answers NOSCRIPT, as after a restart), that reads the
+// server's clock, applies the algorithm's rules exactly as package core
 // does and stores the result atomically. Time comes from the server, so
 // application hosts with skewed clocks still agree. Keys expire once they
 // count nothing (the log: after its newest unit's largest interval, plus at
 // most max(10ms, 1% of that interval); GCRA and the counter: exactly when
 // the state is idle), so idle keys cost nothing.
 //
+// Concurrent decisions on one Store share round trips. A decision made
+// while fewer than two batches of the Store are in flight and none waits
+// goes out at once, alone: one round trip, nothing waits for company.
+// Decisions made meanwhile queue, and as a batch ends, the queue (up to 64
+// decisions, see [WithMaxBatch]) goes out as one pipeline: one write and
+// one read for all of them (go-redis splits it by node on a Cluster or a
+// Ring). Each decision is still its own script, run atomically, and gets
+// its own decision or error; no batch runs but while callers wait, so a
+// Store starts no goroutine of its own beyond those of its batches in
+// flight, at most two. go-redis hooks see a lone decision as a command
+// (ProcessHook) and a batch as a pipeline (ProcessPipelineHook).
+//
 // A call under a context with a deadline returns when the context is done
 // (at the deadline or a cancellation), whatever the client's options
 // (go-redis bounds a read by ReadTimeout, not by the deadline, unless
 // ContextTimeoutEnabled is set): its error then wraps [ErrServer] and the
-// context's error. Such a call runs on a goroutine of its own; the command
-// it abandons ends on its own (when the server answers, at the client's
-// ReadTimeout or DialTimeout, or when the client is closed), holding one
-// pooled connection until then, so there are never more of them than the
-// client's PoolSize, and may still take effect on the server. A call under
-// a context without a deadline runs on the caller's goroutine, bounded by
-// the client's own timeouts like any go-redis command: a cancellation ends
-// it at the latest when the client's ReadTimeout or DialTimeout does.
+// context's error. So does a call in a batch of more than one under any
+// context. Such calls wait while their command runs on a goroutine of its
+// batch; the command they abandon ends on its own (when the server
+// answers, at the client's ReadTimeout or DialTimeout, or when the client
+// is closed) and may still take effect on the server, and until then its
+// batch stays in flight, holding one pooled connection (per node), so the
+// abandoned batches hold no more than two per Store. A batch of one runs
+// under its call's context; a larger one under a context that carries the
+// values of the context of its first call, the latest deadline of its
+// calls (none if one of them has none) and none of their cancellations, and
+// is cancelled once every call in it has returned: one caller giving up
+// never fails the others. A call that goes out alone under a context
+// without a deadline runs on the caller's goroutine, bounded by the
+// client's own timeouts like any go-redis command: a cancellation ends it
+// at the latest when the client's ReadTimeout or DialTimeout does. Under
+// [WithMaxBatch](1) every call goes out alone at once, each under a
+// deadline on a goroutine of its own (so abandoned calls hold up to the
+// client's PoolSize connections).
 //
 // The keys are the limits: a server that evicts them (maxmemory-policy
 // allkeys-lru, volatile-lru or any other policy but noeviction; every key

@@ -14,10 +14,11 @@ type config struct {
 	prefix    string
 	algorithm ratelimit.Algorithm
 	clock     core.Clock
+	maxBatch  int
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{prefix: "ratelimit:", algorithm: ratelimit.SlidingWindowLog}
+	c := config{prefix: "ratelimit:", algorithm: ratelimit.SlidingWindowLog, maxBatch: defaultMaxBatch}
 	for _, o := range opts {
 		if o == nil {
 			return c, fmt.Errorf("%w: redisstore: option is nil", ratelimit.ErrInvalidArgument)
@@ -26,6 +27,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.algorithm == "" {
 		c.algorithm = ratelimit.SlidingWindowLog
+	}
+	if c.maxBatch < 1 {
+		return c, fmt.Errorf("%w: redisstore: batch size %d is below 1", ratelimit.ErrInvalidArgument, c.maxBatch)
 	}
 	if err := core.Validate(c.algorithm, nil); err != nil {
 		return c, fmt.Errorf("redisstore: %w", err)
@@ -66,4 +70,16 @@ func WithAlgorithm(a ratelimit.Algorithm) Option {
 // [ratelimit.ErrInvalidArgument]. Default (and nil): the server's clock.
 func WithClock(clock core.Clock) Option {
 	return func(c *config) { c.clock = clock }
+}
+
+// defaultMaxBatch is WithMaxBatch's default.
+const defaultMaxBatch = 64
+
+// WithMaxBatch sets how many concurrent decisions the Store sends to the
+// server as one pipeline at most (see [Store] on batching); 1 turns
+// batching off, each decision then going out on its own at once, as many
+// at a time as callers make. A size below 1 makes [New] fail with an error
+// wrapping [ratelimit.ErrInvalidArgument]. Default: 64.
+func WithMaxBatch(n int) Option {
+	return func(c *config) { c.maxBatch = n }
 }

@@ -15,10 +15,11 @@ import (
 // shares the server shares the limits exactly, and a million keys cost no
 // Go objects. It serves any rates, passed with each call.
 //
-// Each decision is one round trip: a Lua script sent by EVALSHA (EVAL when
-// the server answers NOSCRIPT) that reads the server's clock, decides as
-// package core does and stores the result, atomically since Redis runs one
-// script at a time. Under the default log a key's state is a sorted set
+// Each decision is a Lua script sent by EVALSHA (EVAL when the server
+// answers NOSCRIPT) that reads the server's clock, decides as package core
+// does and stores the result, atomically since Redis runs one script at a
+// time: a lone decision is one round trip, and concurrent ones share
+// round trips, pipelined in batches (see the package doc). Under the default log a key's state is a sorted set
 // with one member per millisecond that admitted units; under GCRA and the
 // sliding-window counter, a string holding the rates it was kept under and
 // a few numbers per rate, carried to new rates as [ratelimit.Store] says.
@@ -47,6 +48,8 @@ type Store struct {
 	// sha and src are the script's hash and text, boxed once for the
 	// call's arguments.
 	sha, src any
+
+	batch batcher
 
 	closed atomic.Bool
 }
@@ -79,6 +82,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		mark:   mark,
 		sha:    redis.NewScript(src).Hash(),
 		src:    src,
+		batch:  batcher{maxBatch: cfg.maxBatch, maxFlight: maxFlight},
 	}, nil
 }
 

@@ -142,6 +142,7 @@ func TestBadArguments(t *testing.T) {
 		"nil client": func() error { _, err := redisstore.New(nil); return err }(),
 		"nil option": func() error { _, err := redisstore.New(c, nil); return err }(),
 		"algorithm":  func() error { _, err := redisstore.New(c, redisstore.WithAlgorithm("leaky")); return err }(),
+		"batch size": func() error { _, err := redisstore.New(c, redisstore.WithMaxBatch(0)); return err }(),
 	} {
 		if !errors.Is(err, ratelimit.ErrInvalidArgument) {
 			t.Errorf("New with a bad %s: err = %v, want ErrInvalidArgument", name, err)
