@@ -73,6 +73,8 @@ func TestBatchedExact(t *testing.T) {
 type gate struct {
 	held    chan held
 	release chan struct{}
+	// pipelines lets pipelines go; release unless set before use.
+	pipelines chan struct{}
 }
 
 // held is what a gate holds: "process evalsha" or "pipeline of n", under
@@ -83,7 +85,8 @@ type held struct {
 }
 
 func newGate() *gate {
-	return &gate{held: make(chan held, 16), release: make(chan struct{})}
+	release := make(chan struct{})
+	return &gate{held: make(chan held, 16), release: release, pipelines: release}
 }
 
 func (g *gate) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -105,7 +108,7 @@ func (g *gate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Process
 			return next(ctx, cmds) // a connection's HELLO
 		}
 		g.held <- held{fmt.Sprint("pipeline of ", len(cmds)), ctx}
-		<-g.release
+		<-g.pipelines
 		return next(ctx, cmds)
 	}
 }
@@ -128,11 +131,18 @@ func (g *gate) receiveCtx(t *testing.T) held {
 	}
 }
 
-// gatedStore returns a store with opts on a client of its own whose
-// script calls and pipelines the returned gate holds.
+// gatedStore returns a store with opts on a client of its own (of the
+// server at REDIS_URL) whose script calls and pipelines the returned gate
+// holds.
 func gatedStore(t *testing.T, opts ...redisstore.Option) (*redisstore.Store, *gate) {
 	t.Helper()
-	opt := *newClient(t).Options()
+	return gatedStoreOn(t, newClient(t).Options(), opts...)
+}
+
+// gatedStoreOn is gatedStore on the server of copt.
+func gatedStoreOn(t *testing.T, copt *redis.Options, opts ...redisstore.Option) (*redisstore.Store, *gate) {
+	t.Helper()
+	opt := *copt
 	c := redis.NewClient(&opt)
 	t.Cleanup(func() { c.Close() })
 	g := newGate()
@@ -324,6 +334,44 @@ func TestBatchContext(t *testing.T) {
 			t.Fatalf("%s: the batch's context goes on with all its calls gone", tc.name)
 		}
 		close(g.release)
+	}
+}
+
+// TestBatchNoScript flushes a private server's scripts while a pipeline
+// of five takes is held at the client: the server answers each NOSCRIPT,
+// and the five go again as one pipeline (of EVAL), each getting its
+// decision.
+func TestBatchNoScript(t *testing.T) {
+	_, c := privateServer(t, redis.Options{})
+	s, g := gatedStoreOn(t, c.Options())
+	g.pipelines = make(chan struct{})
+	rs := mustRates(t, ratelimit.PerHour(100))
+	if _, err := newStore(t, c).Take(t.Context(), "k", rs, 1); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	holdTwo(t, s, g, rs)
+	var takes []chan outcome
+	for range 5 {
+		takes = append(takes, goTake(t.Context(), s, "k", rs))
+	}
+	waitQueued(s, 5)
+	g.release <- struct{}{} // a lone take goes, loading the script
+	if h := g.receive(t); h != "pipeline of 5" {
+		t.Fatalf("%s reached the client, want a pipeline of 5", h)
+	}
+	if err := c.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.pipelines <- struct{}{}
+	if h := g.receive(t); h != "pipeline of 5" {
+		t.Fatalf("after NOSCRIPT, %s reached the client, want the pipeline of 5 again", h)
+	}
+	close(g.pipelines)
+	close(g.release)
+	for i, ch := range takes {
+		if o := <-ch; o.err != nil || !o.d.Allowed {
+			t.Errorf("take %d = %v, %v; want allowed", i, o.d, o.err)
+		}
 	}
 }
 
