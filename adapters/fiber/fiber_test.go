@@ -305,10 +305,13 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// TestAllocs checks that the middleware adds no allocation of its own to
-// the two of the httplimit middleware (here at most one: fasthttp copies
-// the header values, so their string is the only one).
+// TestAllocs checks that the middleware adds one allocation per request,
+// the peer's address (the key, which the store may keep): the headers are
+// rendered into a pooled buffer that fasthttp copies.
 func TestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are random under the race detector (sync.Pool drops items)")
+	}
 	allocs := func(mw ...fiber.Handler) float64 {
 		app := newApp()
 		app.Get("/r/:id", append(mw, ok)...)
@@ -320,8 +323,8 @@ func TestAllocs(t *testing.T) {
 		return testing.AllocsPerRun(1000, func() { ctx.Response.Reset(); h(&ctx) })
 	}
 	bare, limited := allocs(), allocs(fiberlimit.Middleware(newLimiter(t, ratelimit.PerSecond(1<<40))))
-	if limited-bare > 2 {
-		t.Errorf("%v allocations per request with the middleware, %v without: want at most 2 more", limited, bare)
+	if limited-bare > 1 {
+		t.Errorf("%v allocations per request with the middleware, %v without: want at most 1 more", limited, bare)
 	}
 }
 

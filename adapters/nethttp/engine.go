@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/internal/shadowslot"
@@ -20,8 +21,10 @@ import (
 // [Middleware] or their framework's package instead. An Engine is safe for
 // concurrent use.
 type Engine struct {
-	l   *ratelimit.Limiter
-	cfg config
+	l        *ratelimit.Limiter
+	cfg      config
+	policies policies
+	outcomes sync.Pool // of *outcome, reset, for Check
 }
 
 // NewEngine returns the engine of [Middleware](l, opts...). It panics when
@@ -65,13 +68,7 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
 	var o outcome
 	e.decide(r, &o)
 	if o.h.n > 0 {
-		// One backing array for every value: one allocation.
-		h := w.Header()
-		vs := make([]string, o.h.n)
-		for i := range o.h.n {
-			vs[i] = o.h.values[i]
-			h[o.h.names[i]] = vs[i : i+1 : i+1]
-		}
+		o.h.write(w.Header())
 	}
 	if !o.pass {
 		if o.reply.ContentType != "" {
@@ -84,17 +81,25 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
 }
 
 // Check decides r for adapters that write responses their own way: it
-// calls setHeader with each header to set (names in canonical form, values
-// without line breaks) and reports whether the request goes on to the
-// handler; when it does not, reply is the response to write. The reply's
-// Body may be shared: copy it, never write to it.
-func (e *Engine) Check(r Request, setHeader func(name, value string)) (pass bool, reply Reply) {
-	var o outcome
-	e.decide(r, &o)
-	for i := range o.h.n {
-		setHeader(o.h.names[i], o.h.values[i])
+// calls setHeader with each header to set, the name in canonical form, the
+// value without line breaks and valid only until setHeader returns (a
+// buffer of the call's: copy it to keep it), and reports whether the
+// request goes on to the handler; when it does not, reply is the response
+// to write. The reply's Body may be shared: copy it, never write to it.
+// Check allocates nothing for the headers.
+func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pass bool, reply Reply) {
+	// setHeader could keep the buffer it is shown, which therefore cannot
+	// be on the stack: the outcomes are pooled.
+	o, _ := e.outcomes.Get().(*outcome)
+	if o == nil {
+		o = new(outcome)
 	}
-	return o.pass, o.reply
+	e.decide(r, o)
+	o.h.visit(setHeader)
+	pass, reply = o.pass, o.reply
+	o.h.n, o.h.used, o.reply = 0, 0, Reply{}
+	e.outcomes.Put(o)
+	return pass, reply
 }
 
 func (e *Engine) decide(r Request, o *outcome) {
@@ -144,7 +149,7 @@ func (e *Engine) decide(r Request, o *outcome) {
 	if d.Rate.Limit == 0 {
 		return // a limiter that fails open admitted it: no rate to tell
 	}
-	o.h.set(c.headers, &d, shadow)
+	o.h.set(c.headers, &e.policies, &d, shadow)
 	if !d.Allowed {
 		e.stop(r, o, http.StatusTooManyRequests, &d, nil)
 	}

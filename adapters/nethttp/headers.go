@@ -1,6 +1,7 @@
 package httplimit
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -45,17 +46,74 @@ const (
 	maxHeaders       = 8
 )
 
+// The longest values, in bytes: an int64 in decimal, a policy name
+// (quoted, with the interval in its largest whole unit, of at most three
+// letters), a RateLimit-Policy value and a RateLimit item (whose numbers
+// are never negative). A request's buffer fits its longest values: the
+// RateLimit item, Retry-After, the shadow's item and, when an adapter
+// visits them, a copy of the policy, the limit and "nosniff".
+const (
+	maxInt    = len("-9223372036854775808")
+	maxName   = len(`"/min"`) + 2*maxInt
+	maxPolicy = maxName + len(";q=;w=") + 2*maxInt
+	maxItem   = maxName + len(";r=;t=") + 2*(maxInt-1)
+	bufSize   = maxItem + maxInt + maxItem + len(";denied") + maxPolicy + maxInt + len("nosniff")
+)
+
 // headers are the response headers of one request, names in canonical
-// form. The zero value holds none.
+// form. A value is either fixed, a string that outlives the request (a
+// rate's cached policy, a literal), or rendered for the request into buf
+// (buf[lo:hi]). The zero value holds none.
 type headers struct {
 	n      int
 	names  [maxHeaders]string
-	values [maxHeaders]string
+	fixed  [maxHeaders]string // "" when the value is in buf
+	lo, hi [maxHeaders]uint16
+	used   int // the bytes of buf in use; the values rendered come first
+	buf    [bufSize]byte
 }
 
+// add adds a header of a fixed value.
 func (h *headers) add(name, value string) {
-	h.names[h.n], h.values[h.n] = name, value
+	h.names[h.n], h.fixed[h.n] = name, value
 	h.n++
+}
+
+// addRendered adds a header whose value is buf[lo:hi].
+func (h *headers) addRendered(name string, lo, hi int) {
+	h.names[h.n], h.fixed[h.n], h.lo[h.n], h.hi[h.n] = name, "", uint16(lo), uint16(hi)
+	h.n++
+}
+
+// write sets h's headers in hd, replacing any of the same name, at the
+// cost of two allocations when a value was rendered (one string for every
+// rendered value, one array behind every header's slice), one otherwise.
+func (h *headers) write(hd http.Header) {
+	var s string
+	if h.used > 0 {
+		s = string(h.buf[:h.used])
+	}
+	vs := make([]string, h.n)
+	for i := range h.n {
+		if vs[i] = h.fixed[i]; vs[i] == "" {
+			vs[i] = s[h.lo[i]:h.hi[i]]
+		}
+		hd[h.names[i]] = vs[i : i+1 : i+1]
+	}
+}
+
+// visit calls f with each header, its value in h's buffer (valid until h
+// changes), allocating nothing.
+func (h *headers) visit(f func(name string, value []byte)) {
+	for i := range h.n {
+		lo, hi := int(h.lo[i]), int(h.hi[i])
+		if v := h.fixed[i]; v != "" {
+			lo = h.used
+			hi = lo + copy(h.buf[lo:], v)
+			h.used = hi
+		}
+		f(h.names[i], h.buf[lo:hi:hi])
+	}
 }
 
 // ceilSeconds returns d in whole seconds, rounded up, at least 1 for a
@@ -67,72 +125,56 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// set fills h for d, and the shadow's decision sd when it is not nil and has
-// a rate, under mode. Every value is formatted into one buffer and cut from one string,
-// so that the headers cost one allocation.
-func (h *headers) set(mode HeaderMode, d, sd *ratelimit.Decision) {
-	var buf [224]byte
-	b := buf[:0]
-	var ends [7]int // ends in b of: policy, RateLimit, Limit, Remaining, Reset, Retry-After, shadow
-	r := d.Rate
-	remaining := max(d.Remaining, 0)
-	reset := ceilSeconds(d.ResetAfter)
-	if mode&HeadersIETF != 0 {
-		b = appendName(b, r)
-		b = append(b, ";q="...)
-		b = strconv.AppendInt(b, r.Limit, 10)
-		b = append(b, ";w="...)
-		b = strconv.AppendInt(b, ceilSeconds(r.Interval), 10)
-		ends[0] = len(b)
-		b = appendItem(b, d)
+// set fills h, empty, for d, and the shadow's decision sd when it is not
+// nil and has a rate, under mode: the values that depend on the rate alone
+// come from pc, the others are rendered into h's buffer.
+func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) {
+	b := h.buf[:0]
+	if mode&(HeadersIETF|HeadersXRateLimit) != 0 {
+		// The X-RateLimit numbers are the item's r and t, cut from it.
+		p := pc.get(d.Rate)
+		if mode&HeadersIETF != 0 {
+			b = append(b, p.name()...)
+		}
+		var r, t int
+		b, r, t = appendState(b, d)
+		if mode&HeadersIETF != 0 {
+			h.add(headerPolicy, p.value)
+			h.addRendered(headerRateLimit, 0, len(b))
+		}
+		if mode&HeadersXRateLimit != 0 {
+			h.add(headerLimit, p.limit())
+			h.addRendered(headerRemaining, r, t-len(";t="))
+			h.addRendered(headerReset, t, len(b))
+		}
 	}
-	ends[1] = len(b)
-	if mode&HeadersXRateLimit != 0 {
-		b = strconv.AppendInt(b, r.Limit, 10)
-		ends[2] = len(b)
-		b = strconv.AppendInt(b, remaining, 10)
-		ends[3] = len(b)
-		b = strconv.AppendInt(b, reset, 10)
-	}
-	ends[4] = len(b)
 	if !d.Allowed && d.RetryAfter != ratelimit.Never {
+		lo := len(b)
 		b = strconv.AppendInt(b, ceilSeconds(d.RetryAfter), 10)
+		h.addRendered(headerRetryAfter, lo, len(b))
 	}
-	ends[5] = len(b)
 	if mode&HeadersShadow != 0 && sd != nil && sd.Rate.Limit > 0 {
-		b = appendItem(b, sd)
+		lo := len(b)
+		b = append(b, pc.get(sd.Rate).name()...)
+		b, _, _ = appendState(b, sd)
 		if !sd.Allowed {
 			b = append(b, ";denied"...)
 		}
+		h.addRendered(headerShadow, lo, len(b))
 	}
-	ends[6] = len(b)
-	s := string(b)
-
-	if mode&HeadersIETF != 0 {
-		h.add(headerPolicy, s[:ends[0]])
-		h.add(headerRateLimit, s[ends[0]:ends[1]])
-	}
-	if mode&HeadersXRateLimit != 0 {
-		h.add(headerLimit, s[ends[1]:ends[2]])
-		h.add(headerRemaining, s[ends[2]:ends[3]])
-		h.add(headerReset, s[ends[3]:ends[4]])
-	}
-	if ends[5] > ends[4] {
-		h.add(headerRetryAfter, s[ends[4]:ends[5]])
-	}
-	if ends[6] > ends[5] {
-		h.add(headerShadow, s[ends[5]:ends[6]])
-	}
+	h.used = len(b)
 }
 
-// appendItem appends d as an item of the IETF RateLimit field:
-// "100/min";r=42;t=17.
-func appendItem(b []byte, d *ratelimit.Decision) []byte {
-	b = appendName(b, d.Rate)
+// appendState appends the parameters of d's item in the IETF RateLimit
+// field, which follow its name, ";r=42;t=17", and returns where its two
+// numbers start.
+func appendState(b []byte, d *ratelimit.Decision) (_ []byte, r, t int) {
 	b = append(b, ";r="...)
+	r = len(b)
 	b = strconv.AppendInt(b, max(d.Remaining, 0), 10)
 	b = append(b, ";t="...)
-	return strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10)
+	t = len(b)
+	return strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10), r, t
 }
 
 // appendName appends the policy name of r: its String form ("100/min") as a

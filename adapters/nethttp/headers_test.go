@@ -1,6 +1,8 @@
 package httplimit
 
 import (
+	"math"
+	"net/http"
 	"testing"
 	"time"
 
@@ -18,6 +20,32 @@ func TestAppendName(t *testing.T) {
 	} {
 		if got, want := string(appendName(nil, r)), `"`+r.String()+`"`; got != want {
 			t.Errorf("appendName(%v) = %s, want %s", r, got, want)
+		}
+	}
+}
+
+// TestHeadersFit checks that the longest values fit a request's buffer
+// under every mode, shadow included: written (Handle) and visited (Check,
+// which copies the fixed values into the buffer too), they are the same.
+func TestHeadersFit(t *testing.T) {
+	var pc policies
+	for _, limit := range []int64{math.MinInt64, -1, 1, math.MaxInt64} {
+		for _, interval := range []time.Duration{math.MinInt64, -9223372036854 * time.Millisecond, -1, 0, time.Nanosecond, 9223372036854 * time.Millisecond, math.MaxInt64} {
+			for _, n := range []int64{math.MinInt64, 0, math.MaxInt64} {
+				d := ratelimit.Decision{Rate: ratelimit.Rate{Limit: limit, Interval: interval}, Remaining: n, RetryAfter: time.Duration(n), ResetAfter: time.Duration(n)}
+				for mode := range HeadersIETF | HeadersXRateLimit | HeadersShadow + 1 {
+					var h headers
+					h.set(mode, &pc, &d, &d)
+					h.add(headerNoSniff, "nosniff")
+					hd := http.Header{}
+					h.write(hd)
+					h.visit(func(name string, v []byte) {
+						if want := hd.Get(name); string(v) != want {
+							t.Fatalf("%v, mode %d: %s visited as %s, written as %s", d, mode, name, v, want)
+						}
+					})
+				}
+			}
 		}
 	}
 }

@@ -101,6 +101,26 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
+// TestCheckAllocs checks that Check allocates nothing for the headers: here,
+// with a key cut from RemoteAddr and a memory store, nothing at all.
+func TestCheckAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are random under the race detector (sync.Pool drops items)")
+	}
+	e := httplimit.NewEngine(newLimiter(t, nil, ratelimit.PerSecond(1<<40)))
+	r := httplimit.NewRequest(httptest.NewRequest(http.MethodGet, "/", nil))
+	var n int
+	setHeader := func(string, []byte) { n++ }
+	e.Check(r, setHeader) // create the key
+	n = 0
+	if allocs := testing.AllocsPerRun(1000, func() { e.Check(r, setHeader) }); allocs > 0 {
+		t.Errorf("%v allocations per Check, want none", allocs)
+	}
+	if n != 5*1001 { // AllocsPerRun runs once more to warm up
+		t.Errorf("%d headers set in 1001 checks, want 5 each", n)
+	}
+}
+
 // discardWriter is a ResponseWriter that keeps only its header map.
 type discardWriter struct{ h http.Header }
 
@@ -127,7 +147,7 @@ func TestCheck(t *testing.T) {
 		{false, `Ratelimit-Policy: "1/min";q=1;w=60|Ratelimit: "1/min";r=0;t=61|X-Ratelimit-Limit: 1|X-Ratelimit-Remaining: 0|X-Ratelimit-Reset: 61|Retry-After: 61|X-Content-Type-Options: nosniff|`, 429, "rate limit exceeded\n"},
 	} {
 		var headers strings.Builder
-		pass, reply := e.Check(httplimit.NewRequest(r), func(name, value string) { headers.WriteString(name + ": " + value + "|") })
+		pass, reply := e.Check(httplimit.NewRequest(r), func(name string, value []byte) { headers.WriteString(name + ": " + string(value) + "|") })
 		if pass != want.pass || headers.String() != want.headers || reply.Status != want.status || string(reply.Body) != want.body {
 			t.Errorf("request %d: pass %v, headers %s, reply %d %q; want %v, %s, %d %q",
 				i, pass, headers.String(), reply.Status, reply.Body, want.pass, want.headers, want.status, want.body)
