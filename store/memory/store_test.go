@@ -422,7 +422,7 @@ func TestTakeNoAllocs(t *testing.T) {
 	}
 }
 
-// TestNewKeyAllocs bounds what a new key costs beyond the map insert: two
+// TestNewKeyAllocs bounds what a new key costs beyond the table insert: two
 // allocations, under the log the key and its first ring, under GCRA and the
 // counter (one rate) the key and its state.
 func TestNewKeyAllocs(t *testing.T) {
@@ -436,7 +436,7 @@ func TestNewKeyAllocs(t *testing.T) {
 		for i := range keys {
 			keys[i] = fmt.Sprint("k", i)
 		}
-		// Grow the shard's map once, then empty it: the inserts measured
+		// Grow the shard's table once, then empty it: the inserts measured
 		// below do not grow it.
 		for _, k := range keys {
 			s.Take(ctx, k, rates, 1)

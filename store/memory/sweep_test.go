@@ -2,6 +2,7 @@ package memorystore
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -77,5 +78,28 @@ func TestShardsRounded(t *testing.T) {
 		if len(s.shards) != tt.want {
 			t.Errorf("WithShards(%d), WithMaxKeys(%d): %d shards, want %d", tt.shards, tt.maxKeys, len(s.shards), tt.want)
 		}
+	}
+}
+
+// TestSweepNoAllocs checks that a take of a held key which sweeps its shard
+// allocates nothing, however many idle keys the sweep drops.
+func TestSweepNoAllocs(t *testing.T) {
+	clock := core.NewFakeClock(0)
+	s := newTestStore(t, WithClock(clock), WithShards(1))
+	ctx, rates, hour := t.Context(), MustRates(t, ratelimit.PerSecond(5)), MustRates(t, ratelimit.PerHour(5))
+	s.Take(ctx, "held", hour, 1)
+	for i := range 1000 {
+		s.Take(ctx, fmt.Sprint("k", i), rates, 1)
+	}
+	clock.Set(5000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s.Take(ctx, "held", hour, 1)
+	runtime.ReadMemStats(&after)
+	if n := KeyCount(s); n != 1 {
+		t.Fatalf("%d keys after the sweep, want 1", n)
+	}
+	if a := after.Mallocs - before.Mallocs; a != 0 {
+		t.Fatalf("a take that swept 1000 idle keys allocated %d times, want 0", a)
 	}
 }

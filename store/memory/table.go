@@ -66,8 +66,8 @@ func (t *table) place(h uint64, log *unitLog) {
 	t.slots[i] = slot{h, log}
 }
 
-// resize moves every key to a new array of size slots, a power of two that
-// holds them.
+// resize moves every key to a new array of size slots, a power of two
+// larger than the old.
 func (t *table) resize(size int) {
 	old := t.slots
 	t.slots = make([]slot, size)
@@ -115,7 +115,8 @@ func (t *table) clear(i uint64) {
 }
 
 // deleteFunc drops every key whose log drop reports true, visiting each key
-// once, and shrinks the array when few keys remain.
+// once. It allocates nothing: the array keeps its size, as a map's would,
+// so that a take which sweeps allocates nothing either.
 func (t *table) deleteFunc(drop func(*unitLog) bool) {
 	if t.n == 0 {
 		return
@@ -136,8 +137,5 @@ func (t *table) deleteFunc(drop func(*unitLog) bool) {
 			continue
 		}
 		i = (i + 1) & mask
-	}
-	if len(t.slots) > minSlots && 8*t.n < len(t.slots) {
-		t.resize(max(minSlots, 1<<bits.Len(uint(2*t.n))))
 	}
 }
