@@ -22,6 +22,7 @@ type fake struct {
 	mu    sync.Mutex
 	err   error
 	hang  bool
+	late  bool // take, then hang: an answer that comes too late
 	calls atomic.Int64
 }
 
@@ -61,6 +62,15 @@ func (f *fake) enter(ctx context.Context) error {
 }
 
 func (f *fake) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	f.mu.Lock()
+	late := f.late
+	f.mu.Unlock()
+	if late {
+		f.calls.Add(1)
+		f.inner.Take(ctx, key, rates, n)
+		<-ctx.Done()
+		return ratelimit.Decision{}, ctx.Err()
+	}
 	if err := f.enter(ctx); err != nil {
 		return ratelimit.Decision{}, err
 	}

@@ -131,6 +131,27 @@ func TestTimeout(t *testing.T) {
 	})
 }
 
+// A call the primary took but answered too late counts there and in the
+// local store that decided it; the caller gets the local decision alone.
+func TestLateAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p, l, _ := newPair(t, 1)
+		p.mu.Lock()
+		p.late = true
+		p.mu.Unlock()
+		rs := mustRates(t, ratelimit.PerMinute(10))
+		d, err := s.Take(t.Context(), "k", rs, 3)
+		if err != nil || !d.Allowed || d.Remaining != 7 {
+			t.Fatalf("Take = %v, %v; want the local admission (7 left)", d, err)
+		}
+		pd, _ := p.inner.Check(t.Context(), "k", rs, 0)
+		ld, _ := l.inner.Check(t.Context(), "k", rs, 0)
+		if pd.Remaining != 7 || ld.Remaining != 7 {
+			t.Errorf("left: %d on the primary, %d locally; want 7 on both", pd.Remaining, ld.Remaining)
+		}
+	})
+}
+
 // Once failed, the store calls the primary only once per probe interval,
 // from the first call after it; a failed probe is decided locally, a
 // successful one returns its decision and the store to the primary.
@@ -405,6 +426,7 @@ func TestNewErrors(t *testing.T) {
 		{"zero timeout", p, 1, []Option{WithTimeout(0)}, "timeout 0s"},
 		{"negative timeout", p, 1, []Option{WithTimeout(-time.Second)}, "timeout -1s"},
 		{"zero probe", p, 1, []Option{WithProbeInterval(0)}, "probe interval 0s"},
+		{"negative probe", p, 1, []Option{WithProbeInterval(-time.Millisecond)}, "probe interval -1ms"},
 		{"nil observer", p, 1, []Option{WithObserver(&recorder{}), WithObserver(nil)}, "observer 2 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
