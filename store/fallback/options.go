@@ -57,7 +57,9 @@ func WithLocal(s ratelimit.Store) Option {
 // WithTimeout bounds each call to the primary store: a call that has not
 // answered by then counts as a failure, and the local store decides. The
 // caller's own deadline, when sooner, still bounds the call, and then its
-// expiry is the caller's error, not a failure. Default: [DefaultTimeout].
+// expiry is the caller's error, not a failure; such a caller's context is
+// passed as it is, while any other is wrapped by [context.WithTimeout] (a few
+// allocations per call). Default: [DefaultTimeout].
 // Zero or negative is an error.
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })

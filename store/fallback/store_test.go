@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorate/ratelimit"
+	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
 // A denial is a decision: it never switches, however many there are.
@@ -150,6 +151,29 @@ func TestLateAnswer(t *testing.T) {
 			t.Errorf("left: %d on the primary, %d locally; want 7 on both", pd.Remaining, ld.Remaining)
 		}
 	})
+}
+
+// A caller whose deadline is sooner than the timeout gets its context
+// passed as it is: no allocation over a memory primary.
+func TestSoonerDeadlineAllocs(t *testing.T) {
+	m, err := memorystore.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(m, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), DefaultTimeout/2)
+	defer cancel()
+	rs := mustRates(t, ratelimit.PerSecond(1_000_000_000))
+	s.Take(ctx, "k", rs, 1)
+	if n := testing.AllocsPerRun(100, func() { s.Take(ctx, "k", rs, 1) }); n != 0 {
+		t.Errorf("Take under a sooner deadline: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.Take(t.Context(), "k", rs, 1) }); n == 0 {
+		t.Errorf("Take with no deadline: no allocation; is the call bounded?")
+	}
 }
 
 // Once failed, the store calls the primary only once per probe interval,
