@@ -23,6 +23,9 @@ type GCRAState struct{ TAT, Rem int64 }
 // is unchanged.
 func gcraDecide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64, state []GCRAState) {
 	allowed, rate, remaining, retry, reset := true, ratelimit.Rate{}, int64(-1), time.Duration(0), int64(0)
+	// The first rates' states after the take, kept to apply an admission
+	// without dividing again.
+	var nexts [4]GCRAState
 	for i, r := range rates {
 		limit, interval := r.Limit, r.IntervalMillis()
 		base := state[i]
@@ -48,12 +51,22 @@ func gcraDecide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64,
 			}
 			continue
 		}
-		if left := gcraFit(next, now, limit, interval); allowed && (remaining < 0 || left < remaining) {
+		if !allowed {
+			continue // an earlier rate denied: this one's remaining is not reported
+		}
+		if left := gcraFit(next, now, limit, interval); remaining < 0 || left < remaining {
 			rate, remaining, reset = r, left, gcraUntil(next, now)
+		}
+		if i < len(nexts) {
+			nexts[i] = next
 		}
 	}
 	if allowed && weight > 0 {
 		for i, r := range rates {
+			if i < len(nexts) {
+				state[i] = nexts[i]
+				continue
+			}
 			base := state[i]
 			if base.TAT < now {
 				base = GCRAState{TAT: now}
