@@ -21,8 +21,8 @@
 // echo's HTTP error handler does not see it, so the response is the same as
 // that of the other adapters.
 //
-// The middleware costs what the [httplimit] middleware does, two allocations
-// per limited request (the header values), and adds none of its own. Echo
+// The middleware costs what the [httplimit] middleware does, one allocation
+// per admitted request (the header values), and adds none of its own. Echo
 // itself adds one: it applies middleware on every request, so the handler
 // closure each middleware returns is allocated per request, for this one as
 // for any other.

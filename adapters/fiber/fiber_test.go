@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -328,28 +329,42 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
-// TestRemoteAddr checks the peer address of each kind of net.Addr.
+// TestRemoteAddr checks the peer address of each kind of net.Addr, and
+// that RemoteAddrPort is the same address parsed (zero when it is not an
+// IP address).
 func TestRemoteAddr(t *testing.T) {
 	for _, c := range []struct {
 		addr net.Addr
 		want string
+		ip   bool
 	}{
-		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1234}, "192.0.2.1:1234"},
-		{&net.TCPAddr{IP: net.IP{192, 0, 2, 1}, Port: 1234}, "192.0.2.1:1234"},
-		{&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 80}, "[2001:db8::1]:80"},
-		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 80, Zone: "eth0"}, "[fe80::1%eth0]:80"},
-		{&net.TCPAddr{Port: 80}, ":80"},
-		{&net.UnixAddr{Name: "/run/app.sock", Net: "unix"}, "/run/app.sock"},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1234}, "192.0.2.1:1234", true},
+		{&net.TCPAddr{IP: net.IP{192, 0, 2, 1}, Port: 1234}, "192.0.2.1:1234", true},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 80}, "[2001:db8::1]:80", true},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 80, Zone: "eth0"}, "[fe80::1%eth0]:80", true},
+		{&net.TCPAddr{Port: 80}, ":80", false},
+		{&net.UnixAddr{Name: "/run/app.sock", Net: "unix"}, "/run/app.sock", false},
 	} {
 		t.Run(c.want, func(t *testing.T) {
 			app := newApp()
 			var got string
-			app.Get("/", see(t, func(r httplimit.Request) { got = r.RemoteAddr() }), ok)
+			var ap netip.AddrPort
+			app.Get("/", see(t, func(r httplimit.Request) {
+				got = r.RemoteAddr()
+				ap = r.(interface{ RemoteAddrPort() netip.AddrPort }).RemoteAddrPort()
+			}), ok)
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&fasthttp.Request{}, c.addr, nil)
 			app.Handler()(&ctx)
 			if got != c.want {
 				t.Errorf("RemoteAddr() = %q, want %q", got, c.want)
+			}
+			var want netip.AddrPort // zero when the peer has no IP address
+			if c.ip {
+				want = netip.MustParseAddrPort(c.want)
+			}
+			if ap != want {
+				t.Errorf("RemoteAddrPort() = %v, want %v", ap, want)
 			}
 		})
 	}

@@ -75,14 +75,23 @@ func (r *request) Query(name string) string {
 // header, as c.IP() may be: [httplimit.ClientIP] believes proxies only as
 // [httplimit.TrustProxies] says.
 func (r *request) RemoteAddr() string {
-	a := r.c.Context().RemoteAddr()
-	if t, ok := a.(*net.TCPAddr); ok {
-		// One allocation where t.String() takes three.
+	if ap := r.RemoteAddrPort(); ap.IsValid() {
+		return ap.String() // one allocation where t.String() takes three
+	}
+	return r.c.Context().RemoteAddr().String()
+}
+
+// RemoteAddrPort returns the address of the TCP peer, an IPv4-mapped IPv6
+// address unmapped, or the zero AddrPort when the peer is not a TCP
+// address with an IP. It allocates nothing: [httplimit.ClientIP] reads it
+// instead of parsing RemoteAddr.
+func (r *request) RemoteAddrPort() netip.AddrPort {
+	if t, ok := r.c.Context().RemoteAddr().(*net.TCPAddr); ok {
 		if ap := t.AddrPort(); ap.Addr().IsValid() {
-			return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+			return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		}
 	}
-	return a.String()
+	return netip.AddrPort{}
 }
 
 // HTTPRequest returns nil: a fiber request has no *http.Request.

@@ -18,7 +18,7 @@
 // which proxies to trust), and [Context] gives a custom key function the
 // [gin.Context] behind a Request.
 //
-// The middleware costs what the [httplimit] middleware does, two
-// allocations per limited request (the header values), and adds none of its
+// The middleware costs what the [httplimit] middleware does, one
+// allocation per admitted request (the header values), and adds none of its
 // own.
 package ginlimit

@@ -169,20 +169,32 @@ func ClientIP(opts ...IPOption) KeyFunc {
 }
 
 func (c *ipConfig) key(r Request) (string, error) {
-	remote := r.RemoteAddr()
-	host := hostOf(remote)
-	peer, ok := parseIP(host)
-	if !ok {
-		return "", missing("peer address %q is not an IP address", remote)
+	var peer netip.Addr
+	var host string // the peer as RemoteAddr wrote it, when it was read
+	if p, ok := r.(addrPorter); ok {
+		peer = p.RemoteAddrPort().Addr().WithZone("").Unmap()
+	}
+	if !peer.IsValid() {
+		remote := r.RemoteAddr()
+		host = hostOf(remote)
+		var ok bool
+		if peer, ok = parseIP(host); !ok {
+			return "", missing("peer address %q is not an IP address", remote)
+		}
 	}
 	addr := peer
 	if len(c.trusted) > 0 && c.trusts(peer) {
 		addr = c.forwarded(r, peer)
 	}
-	if addr == peer && addr.Is4() && strings.IndexByte(host, ':') < 0 {
+	if addr == peer && addr.Is4() && host != "" && strings.IndexByte(host, ':') < 0 {
 		return host, nil // canonical already: no allocation
 	}
 	return c.format(addr), nil
+}
+
+// addrPorter is a [Request] that has its peer's address parsed already.
+type addrPorter interface {
+	RemoteAddrPort() netip.AddrPort
 }
 
 // format returns the key of addr.

@@ -100,12 +100,39 @@ func TestClientIP(t *testing.T) {
 		{"leading zeros rejected", []httplimit.IPOption{xff}, "10.0.0.1:1", []string{"X-Forwarded-For", "010.0.0.1"}, "10.0.0.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := httplimit.ClientIP(c.opts...)(request(c.peer, c.headers...))
+			r := request(c.peer, c.headers...)
+			got, err := httplimit.ClientIP(c.opts...)(r)
 			if err != nil || got != c.want {
 				t.Fatalf("ClientIP = %q, %v; want %q", got, err, c.want)
 			}
+			// A Request with RemoteAddrPort gives the same key, from
+			// that method alone.
+			ap, err := netip.ParseAddrPort(c.peer)
+			if err != nil {
+				ap = netip.AddrPortFrom(netip.MustParseAddr(c.peer), 0)
+			}
+			got, err = httplimit.ClientIP(c.opts...)(addrPortRequest{r, ap})
+			if err != nil || got != c.want {
+				t.Fatalf("ClientIP of a Request with RemoteAddrPort = %q, %v; want %q", got, err, c.want)
+			}
 		})
 	}
+}
+
+// addrPortRequest is a Request with the method RemoteAddrPort, returning
+// ap; its RemoteAddr is not an address, unless ap is the zero AddrPort.
+type addrPortRequest struct {
+	httplimit.Request
+	ap netip.AddrPort
+}
+
+func (r addrPortRequest) RemoteAddrPort() netip.AddrPort { return r.ap }
+
+func (r addrPortRequest) RemoteAddr() string {
+	if r.ap.IsValid() {
+		return "not consulted"
+	}
+	return r.Request.RemoteAddr()
 }
 
 // TestClientIPRecipes runs the recipes of TrustProxies' documentation: the
@@ -271,6 +298,14 @@ func TestClientIPNoPeer(t *testing.T) {
 		if !errors.Is(err, ratelimit.ErrInvalidArgument) {
 			t.Errorf("ClientIP with peer %q: err = %v, want ErrInvalidArgument", peer, err)
 		}
+		// A zero RemoteAddrPort leaves RemoteAddr to tell.
+		_, err = httplimit.ClientIP()(addrPortRequest{request(peer), netip.AddrPort{}})
+		if !errors.Is(err, ratelimit.ErrInvalidArgument) || !strings.Contains(err.Error(), fmt.Sprintf("%q", peer)) {
+			t.Errorf("ClientIP with peer %q and a zero RemoteAddrPort: err = %v, want ErrInvalidArgument naming the peer", peer, err)
+		}
+	}
+	if got, err := httplimit.ClientIP()(addrPortRequest{request("198.51.100.7:1"), netip.AddrPort{}}); got != "198.51.100.7" || err != nil {
+		t.Errorf("ClientIP with a zero RemoteAddrPort = %q, %v; want RemoteAddr's host", got, err)
 	}
 }
 

@@ -35,7 +35,7 @@
 // A nil limiter, a nil [Option] or an option given a nil function panics
 // when the option or the middleware is built, never on a request.
 //
-// The middleware allocates two values per request beyond what the handler
-// does (the header values and their backing array); a skipped request,
+// The middleware allocates one value per admitted request beyond what the
+// handler does (a block holding the header values); a skipped request,
 // none.
 package httplimit

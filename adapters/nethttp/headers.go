@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/gorate/ratelimit"
 )
@@ -86,14 +87,30 @@ func (h *headers) addRendered(name string, lo, hi int) {
 }
 
 // write sets h's headers in hd, replacing any of the same name, at the
-// cost of two allocations when a value was rendered (one string for every
-// rendered value, one array behind every header's slice), one otherwise.
+// cost of one allocation: a block holding the slice of every header and
+// the bytes of every rendered value, or, when they do not fit the larger
+// block, two.
 func (h *headers) write(hd http.Header) {
-	var s string
-	if h.used > 0 {
-		s = string(h.buf[:h.used])
+	var vs []string
+	var b []byte
+	switch {
+	case h.n <= 5 && h.used <= 48: // allowed, the IETF and X-RateLimit fields
+		blk := new(struct {
+			vs [5]string
+			b  [48]byte
+		})
+		vs, b = blk.vs[:h.n], blk.b[:h.used]
+	case h.used <= 96:
+		blk := new(struct {
+			vs [maxHeaders]string
+			b  [96]byte
+		})
+		vs, b = blk.vs[:h.n], blk.b[:h.used]
+	default:
+		vs, b = make([]string, h.n), make([]byte, h.used)
 	}
-	vs := make([]string, h.n)
+	copy(b, h.buf[:h.used])
+	s := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 	for i := range h.n {
 		if vs[i] = h.fixed[i]; vs[i] == "" {
 			vs[i] = s[h.lo[i]:h.hi[i]]

@@ -9,6 +9,12 @@ import (
 // the same under net/http, gin, echo and fiber: each adapter supplies one
 // over its framework's request. A Request is valid only during the call it
 // is passed to.
+//
+// A Request may also have the method RemoteAddrPort() netip.AddrPort,
+// returning the address RemoteAddr writes, parsed (the zero AddrPort when
+// the peer is not an IP address): [ClientIP] then reads it instead of
+// parsing RemoteAddr. Fiber's does, so that its peer is never formatted
+// only to be parsed again.
 type Request interface {
 	// Context returns the request's context; it bounds the limiter's call.
 	Context() context.Context
