@@ -32,17 +32,19 @@ func testRetryAfter(t *testing.T, e *env) {
 		{3, 1001 * time.Millisecond},
 		{4, ratelimit.Never},
 	} {
-		key := string(rune('a' + i))
+		// Each key at times of its own, later than the last key's: a
+		// store may start a new key's stamps at its latest sweep.
+		key, t0 := string(rune('a'+i)), int64(i)*2000
 		for _, ms := range []int64{0, 300, 600} {
-			e.take(key, rs, ms, 1, true)
+			e.take(key, rs, t0+ms, 1, true)
 		}
-		if d := e.take(key, rs, 600, tt.n, false); d.RetryAfter != tt.want {
+		if d := e.take(key, rs, t0+600, tt.n, false); d.RetryAfter != tt.want {
 			t.Fatalf("n=%d: RetryAfter = %v, want %v", tt.n, d.RetryAfter, tt.want)
 		}
 		if tt.want == ratelimit.Never {
 			continue
 		}
-		at := 600 + tt.want.Milliseconds()
+		at := t0 + 600 + tt.want.Milliseconds()
 		e.take(key, rs, at-1, tt.n, false)
 		e.take(key, rs, at, tt.n, true)
 	}
