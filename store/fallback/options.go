@@ -10,15 +10,14 @@ import (
 // Defaults of the options.
 const (
 	// DefaultTimeout is the bound of each call to the primary store unless
-	// [WithTimeout] says otherwise. It suits Redis: measured on a loaded
-	// 2-core machine, the slowest of 100,000 takes from 32 goroutines took
-	// 23ms (p99.9 15ms), so a healthy server is seldom cut off (a call
-	// cut off is decided locally, and the store returns after a probe
-	// interval), while callers of a hung one wait at most 100ms before the
-	// local store decides. A PostgreSQL take is slower (there, 16 connections: p99
-	// 56ms, p99.9 194ms, the slowest 1s): give it a timeout above its
-	// p99.9, such as WithTimeout(time.Second), or it will switch to its
-	// local store now and then while healthy.
+	// [WithTimeout] says otherwise: long enough for a Redis take on a local
+	// network under load, so that a healthy server is seldom cut off (a
+	// call cut off is decided locally, and the store returns after a probe
+	// interval), short enough that callers of a hung one wait little before
+	// the local store decides. A PostgreSQL take is slower, a commit
+	// included: give it a timeout above its slowest takes under load, such
+	// as WithTimeout(time.Second), or it switches to its local store now and
+	// then while healthy.
 	DefaultTimeout = 100 * time.Millisecond
 	// DefaultProbeInterval is the time between tries of a failed primary
 	// unless [WithProbeInterval] says otherwise: a store with traffic is
