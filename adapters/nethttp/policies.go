@@ -35,8 +35,8 @@ func newPolicy(r ratelimit.Rate) *policy {
 }
 
 // policySlots is the size of a policy cache: more than the rates (and
-// plans) of one middleware in any sane configuration, which a miss costs
-// one allocation.
+// plans) of one middleware in any sane configuration. A miss costs the
+// rendering and two allocations, the policy and its string.
 const policySlots = 64
 
 // policies caches the policies of the rates an engine has rendered, so
