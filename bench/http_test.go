@@ -55,7 +55,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 // BenchmarkHTTPMiddleware times one request through each chain from one
-// client (goal for ours: at most 300ns over bare, at most 2 allocations
+// client (goal for ours: at most 300ns over bare, at most 1 allocation
 // beyond the handler's). Compare with benchstat -col /impl.
 func BenchmarkHTTPMiddleware(b *testing.B) {
 	for _, impl := range httpImpls(b) {
