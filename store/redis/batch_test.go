@@ -26,6 +26,11 @@ func TestBatchedExact(t *testing.T) {
 	opt.PoolSize = 64
 	c = redis.NewClient(&opt)
 	t.Cleanup(func() { c.Close() })
+	batchedExact(t, c)
+}
+
+// batchedExact runs TestBatchedExact on c.
+func batchedExact(t *testing.T, c redis.UniversalClient) {
 	const (
 		goroutines = 64
 		perG       = 40
