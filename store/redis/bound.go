@@ -4,9 +4,11 @@ import "context"
 
 // bounded runs call on a goroutine of its own and returns what it returns,
 // or ctx's error as soon as ctx is done (at its deadline or a
-// cancellation), whichever comes first: every call to the server under a
-// context with a deadline goes through it, so that the deadline bounds the
-// call whatever the client's options. go-redis bounds a command by its
+// cancellation), whichever comes first: a Reset, and a decision under
+// WithMaxBatch(1), under a context with a deadline goes through it, so
+// that the deadline bounds the call whatever the client's options (a
+// batched decision waits on its own channel instead, see batch.go, which
+// bounds it the same way). go-redis bounds a command by its
 // context only in part: with ContextTimeoutEnabled false (its default) a
 // read waits out ReadTimeout (3s) and a new connection DialTimeout (5s),
 // whatever the deadline; with it true, a cancellation interrupts no read.

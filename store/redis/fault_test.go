@@ -195,8 +195,8 @@ type hungCall struct {
 	fn   func(context.Context) error
 }
 
-// hungCalls returns a take under each algorithm, and a check and a reset,
-// on c.
+// hungCalls returns a take under each algorithm, one with batching off,
+// and a check and a reset, on c.
 func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	t.Helper()
 	rs := mustRates(t, ratelimit.PerSecond(1_000_000))
@@ -211,6 +211,14 @@ func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 			return err
 		}})
 	}
+	one, err := redisstore.New(c, redisstore.WithMaxBatch(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = append(calls, hungCall{"Take/unbatched", func(ctx context.Context) error {
+		_, err := one.Take(ctx, "hung", rs, 1)
+		return err
+	}})
 	s, err := redisstore.New(c)
 	if err != nil {
 		t.Fatal(err)
