@@ -16,8 +16,22 @@ import (
 // under a prefix of its own, whose keys are deleted at the benchmark's end.
 func redisLimiter(b *testing.B, c *redis.Client, alg ratelimit.Algorithm, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
+	return redisLimiterWith(b, c, []redisstore.Option{redisstore.WithAlgorithm(alg)}, rates...)
+}
+
+// redisLimiterUnbatched is redisLimiter of the log with batching off
+// (redisstore.WithMaxBatch(1)): each take its own round trip at once, as
+// before batching, for scale.
+func redisLimiterUnbatched(b *testing.B, c *redis.Client, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
+	return redisLimiterWith(b, c, []redisstore.Option{redisstore.WithMaxBatch(1)}, rates...)
+}
+
+// redisLimiterWith is redisLimiter with the store's options opts.
+func redisLimiterWith(b *testing.B, c *redis.Client, opts []redisstore.Option, rates ...ratelimit.Rate) *ratelimit.Limiter {
+	b.Helper()
 	prefix := benchPrefix()
-	s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg))
+	s, err := redisstore.New(c, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,6 +46,7 @@ func redisKeyedImpls(b *testing.B, c *redis.Client) []keyedImpl {
 	ours := redisLimiter(b, c, ratelimit.SlidingWindowLog, ratelimit.PerSecond(huge))
 	gcra := redisLimiter(b, c, ratelimit.GCRA, ratelimit.PerSecond(huge))
 	counter := redisLimiter(b, c, ratelimit.SlidingWindowCounter, ratelimit.PerSecond(huge))
+	unbatched := redisLimiterUnbatched(b, c, ratelimit.PerSecond(huge))
 	rr := redis_rate.NewLimiter(c)
 	rrKeys := prefixed(benchPrefix())
 	us, err := ululeredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: benchPrefix(), MaxRetry: 3})
@@ -57,6 +58,7 @@ func redisKeyedImpls(b *testing.B, c *redis.Client) []keyedImpl {
 		{"impl=ratelimit", func(ctx context.Context, k int) error { _, err := ours.AllowN(ctx, keys[k], 1); return err }},
 		{"impl=ratelimit-gcra", func(ctx context.Context, k int) error { _, err := gcra.AllowN(ctx, keys[k], 1); return err }},
 		{"impl=ratelimit-counter", func(ctx context.Context, k int) error { _, err := counter.AllowN(ctx, keys[k], 1); return err }},
+		{"impl=ratelimit-unbatched", func(ctx context.Context, k int) error { _, err := unbatched.AllowN(ctx, keys[k], 1); return err }},
 		{"impl=redis_rate", func(ctx context.Context, k int) error {
 			_, err := rr.Allow(ctx, rrKeys[k], redis_rate.PerSecond(huge))
 			return err

@@ -56,6 +56,7 @@ func redisImpls(b *testing.B, c *redis.Client) []redisImpl {
 	ours := redisLimiter(b, c, ratelimit.SlidingWindowLog, ratelimit.PerSecond(huge))
 	gcra := redisLimiter(b, c, ratelimit.GCRA, ratelimit.PerSecond(huge))
 	counter := redisLimiter(b, c, ratelimit.SlidingWindowCounter, ratelimit.PerSecond(huge))
+	unbatched := redisLimiterUnbatched(b, c, ratelimit.PerSecond(huge))
 	rr := redis_rate.NewLimiter(c)
 	rrKey := benchPrefix() + "key"
 	us, err := ululeredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: benchPrefix(), MaxRetry: 3})
@@ -67,6 +68,7 @@ func redisImpls(b *testing.B, c *redis.Client) []redisImpl {
 		{"impl=ratelimit", func(ctx context.Context) error { _, err := ours.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-gcra", func(ctx context.Context) error { _, err := gcra.AllowN(ctx, "key", 1); return err }},
 		{"impl=ratelimit-counter", func(ctx context.Context) error { _, err := counter.AllowN(ctx, "key", 1); return err }},
+		{"impl=ratelimit-unbatched", func(ctx context.Context) error { _, err := unbatched.AllowN(ctx, "key", 1); return err }},
 		{"impl=redis_rate", func(ctx context.Context) error {
 			_, err := rr.Allow(ctx, rrKey, redis_rate.PerSecond(huge))
 			return err
