@@ -30,9 +30,9 @@
 // decisions, see [WithMaxBatch]) goes out as one pipeline: one write and
 // one read for all of them (go-redis splits it by node on a Cluster or a
 // Ring). Each decision is still its own script, run atomically, and gets
-// its own decision or error; no batch runs but while callers wait, so a
-// Store starts no goroutine of its own beyond those of its batches in
-// flight, at most two. go-redis hooks see a lone decision as a command
+// its own decision or error. A Store runs no goroutine between calls:
+// the callers lead their batches, and only a batch in flight (at most two)
+// may run on a goroutine, which ends with it. go-redis hooks see a lone decision as a command
 // (ProcessHook) and a batch as a pipeline (ProcessPipelineHook).
 //
 // A call under a context with a deadline returns when the context is done
@@ -44,8 +44,8 @@
 // batch; the command they abandon ends on its own (when the server
 // answers, at the client's ReadTimeout or DialTimeout, or when the client
 // is closed) and may still take effect on the server, and until then its
-// batch stays in flight, holding one pooled connection (per node), so the
-// abandoned batches hold no more than two per Store. A batch of one runs
+// batch stays in flight, holding one pooled connection (per node), so
+// abandoned calls hold no more than two per Store (per node). A batch of one runs
 // under its call's context; a larger one under a context that carries the
 // values of the context of its first call, the latest deadline of its
 // calls (none if one of them has none) and none of their cancellations, and
