@@ -70,17 +70,20 @@ func testMultiRate(t *testing.T, e *env) {
 
 	// Both full: the shortest denying rate is reported, and the wait is the
 	// longest: 501ms for the short rate alone, 2501ms for the long one.
+	// Each key at times of its own, later than the last key's: a store may
+	// start a new key's stamps at its latest sweep.
+	const b, c = 10_000, 20_000
 	for _, ms := range []int64{0, 0, 2000, 2000, 2500} {
-		e.take("b", rs, ms, 1, true)
+		e.take("b", rs, b+ms, 1, true)
 	}
-	if d := e.take("b", rs, 2500, 2, false); d.Rate != short || d.RetryAfter != 2501*time.Millisecond {
+	if d := e.take("b", rs, b+2500, 2, false); d.Rate != short || d.RetryAfter != 2501*time.Millisecond {
 		t.Fatalf("both full: %v; want denied by %v, retry in 2.501s", d, short)
 	}
-	e.take("b", rs, 5000, 2, false)
-	e.take("b", rs, 5001, 2, true)
+	e.take("b", rs, b+5000, 2, false)
+	e.take("b", rs, b+5001, 2, true)
 
 	// An allowed take reports the tightest rate and what it has left.
-	if d := e.take("c", rs, 0, 2, true); d.Rate != short || d.Remaining != 1 || d.ResetAfter != 1001*time.Millisecond {
+	if d := e.take("c", rs, c, 2, true); d.Rate != short || d.Remaining != 1 || d.ResetAfter != 1001*time.Millisecond {
 		t.Fatalf("allowed: %v; want by %v, 1 left, reset in 1.001s", d, short)
 	}
 }
