@@ -30,17 +30,24 @@ func redisLimiterUnbatched(b *testing.B, c *redis.Client, rates ...ratelimit.Rat
 // redisLimiterWith is redisLimiter with the store's options opts.
 func redisLimiterWith(b *testing.B, c *redis.Client, opts []redisstore.Option, rates ...ratelimit.Rate) *ratelimit.Limiter {
 	b.Helper()
+	l, err := ratelimit.New(redisStore(b, c, opts...), ratelimit.Rates(rates))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
+
+// redisStore returns a Redis store configured by opts under a prefix of its
+// own, closed and its keys deleted at the benchmark's end.
+func redisStore(b *testing.B, c *redis.Client, opts ...redisstore.Option) *redisstore.Store {
+	b.Helper()
 	prefix := benchPrefix()
 	s, err := redisstore.New(c, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := ratelimit.New(s, ratelimit.Rates(rates))
-	if err != nil {
-		b.Fatal(err)
-	}
 	b.Cleanup(func() {
-		l.Close()
 		s.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -49,7 +56,7 @@ func redisLimiterWith(b *testing.B, c *redis.Client, opts []redisstore.Option, r
 			c.Del(ctx, iter.Val())
 		}
 	})
-	return l
+	return s
 }
 
 // threeRates admit every take of the benchmarks (at most 2^29 a second)

@@ -5,10 +5,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/store/denialcache"
@@ -29,18 +27,6 @@ type tally struct {
 func (t *tally) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	t.calls.Add(1)
 	return t.Store.Take(ctx, key, rates, n)
-}
-
-// deleteKeys deletes the keys under prefix, when a benchmark ends.
-func deleteKeys(b *testing.B, c *redis.Client, prefix string) {
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
 }
 
 // BenchmarkRedisHammered32 times 32 goroutines taking from one key held to
@@ -65,15 +51,10 @@ func BenchmarkRedisHammered32(b *testing.B) {
 		{"impl=ratelimit-nocache", ratelimit.SlidingWindowLog, false},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			prefix := benchPrefix()
-			deleteKeys(b, c, prefix)
-			rs, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(tt.alg))
-			if err != nil {
-				b.Fatal(err)
-			}
-			inner := &tally{Store: rs}
+			inner := &tally{Store: redisStore(b, c, redisstore.WithAlgorithm(tt.alg))}
 			var store ratelimit.Store = inner
 			if tt.cache {
+				var err error
 				if store, err = denialcache.New(inner); err != nil {
 					b.Fatal(err)
 				}

@@ -37,7 +37,6 @@ func newConfig(opts []Option) (config, error) {
 // total. When it is full, a new denial takes the place of an expired one, or
 // else of one picked at random; a key without a cached denial is decided by
 // the inner store, so the cap bounds memory and never changes a decision. A
-// cached denial costs about 200 bytes plus the key and 16 bytes per rate. A
 // cap below 1 makes [New] fail with an error wrapping
 // [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
@@ -45,10 +44,10 @@ func WithMaxKeys(n int) Option {
 }
 
 // WithClock sets the clock that times cached denials, for tests that move
-// the inner store's clock by hand: it must then be that clock. Its
-// millisecond readings make a denial end up to a millisecond early, which
-// only sends a call to the inner store. Default (and nil): the process's
-// monotonic clock, read in nanoseconds.
+// the inner store's clock by hand: it must be that clock, and a denial then
+// ends exactly when the inner store's RetryAfter says. Default (and nil):
+// the process's monotonic clock, read in nanoseconds, and each denial ends
+// a millisecond early (see the package doc).
 func WithClock(clock core.Clock) Option {
 	return func(c *config) { c.clock = clock }
 }

@@ -128,15 +128,21 @@ func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n
 // callPrimary makes the call decide asked for on the primary, bounded by
 // the timeout.
 func (s *Store) callPrimary(ctx context.Context, key string, rates ratelimit.Rates, n int64, check bool) (ratelimit.Decision, error) {
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.timeout {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if check {
 		return s.primary.(ratelimit.Checker).Check(ctx, key, rates, n)
 	}
 	return s.primary.Take(ctx, key, rates, n)
+}
+
+// bound returns ctx bounded by the timeout, unless its own deadline is
+// sooner: then ctx itself, so that the caller's deadline costs nothing.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= s.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // failed reports whether err, returned by the primary to a caller whose
@@ -215,12 +221,8 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 	if s.onLocal.Load() {
 		return nil
 	}
-	pctx := ctx
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.timeout {
-		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-	}
+	pctx, cancel := s.bound(ctx)
+	defer cancel()
 	err := p.Reset(pctx, key)
 	if err != nil && failed(ctx, err) {
 		s.toLocal(ctx, err)

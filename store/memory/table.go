@@ -32,17 +32,25 @@ func (t *table) home(h uint64) uint64 { return h >> t.shift }
 
 // lookup returns the log of key, whose hash is h, or nil.
 func (t *table) lookup(key string, h uint64) *unitLog {
+	if i, ok := t.find(key, h); ok {
+		return t.slots[i].log
+	}
+	return nil
+}
+
+// find returns the slot of key, whose hash is h, and whether t holds it.
+func (t *table) find(key string, h uint64) (uint64, bool) {
 	if t.n == 0 {
-		return nil
+		return 0, false
 	}
 	mask := uint64(len(t.slots) - 1)
 	for i := t.home(h); ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.log == nil {
-			return nil
+			return 0, false
 		}
 		if s.hash == h && s.log.key == key {
-			return s.log
+			return i, true
 		}
 	}
 }
@@ -82,20 +90,11 @@ func (t *table) resize(size int) {
 // remove drops key, whose hash is h, if t holds it, and reports whether it
 // did.
 func (t *table) remove(key string, h uint64) bool {
-	if t.n == 0 {
-		return false
+	i, ok := t.find(key, h)
+	if ok {
+		t.clear(i)
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := t.home(h); ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.log == nil {
-			return false
-		}
-		if s.hash == h && s.log.key == key {
-			t.clear(i)
-			return true
-		}
-	}
+	return ok
 }
 
 // clear empties slot i and shifts back the slots after it whose probes

@@ -36,8 +36,7 @@ const (
 
 // batcher queues a Store's calls and forms their batches.
 type batcher struct {
-	maxBatch  int // calls per batch at most
-	maxFlight int // batches in flight at most
+	maxBatch int // calls per batch at most
 
 	mu       sync.Mutex
 	queue    []*call
@@ -68,7 +67,7 @@ func (s *Store) run(ctx context.Context, c *call) error {
 		return s.runUnbatched(ctx, c)
 	}
 	b.mu.Lock()
-	if len(b.queue) == 0 && b.inFlight < b.maxFlight && unbounded(ctx) {
+	if len(b.queue) == 0 && b.inFlight < maxFlight && unbounded(ctx) {
 		// Alone, on the caller's goroutine: no channel, no batch.
 		b.inFlight++
 		b.mu.Unlock()
@@ -104,7 +103,7 @@ func (s *Store) runUnbatched(ctx context.Context, c *call) error {
 // itself). It runs under b.mu.
 func (s *Store) promote(self *call) {
 	b := &s.batch
-	for len(b.queue) > 0 && b.inFlight < b.maxFlight {
+	for len(b.queue) > 0 && b.inFlight < maxFlight {
 		n := min(len(b.queue), b.maxBatch)
 		bt := &batch{calls: make([]*call, n), live: n}
 		copy(bt.calls, b.queue)
@@ -134,21 +133,22 @@ func (s *Store) start(ctx context.Context, c *call) {
 	c.state = batched
 	b.mu.Unlock()
 	bt := c.batch
-	if len(bt.calls) == 1 {
-		if unbounded(ctx) {
-			c.err = s.send(ctx, c)
-			s.finish()
-			c.ready <- struct{}{}
-			return
-		}
-		go func() {
-			c.err = s.send(ctx, c)
-			s.finish()
-			c.ready <- struct{}{}
-		}()
+	if len(bt.calls) > 1 {
+		go s.runBatch(ctx, bt)
 		return
 	}
-	go s.runBatch(ctx, bt)
+	if unbounded(ctx) {
+		s.runAlone(ctx, c)
+	} else {
+		go s.runAlone(ctx, c)
+	}
+}
+
+// runAlone sends c, a batch of one, and hands it its outcome.
+func (s *Store) runAlone(ctx context.Context, c *call) {
+	c.err = s.send(ctx, c)
+	s.finish()
+	c.ready <- struct{}{}
 }
 
 // runBatch sends bt as one pipeline under a context of its own (see the

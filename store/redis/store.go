@@ -82,7 +82,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		mark:   mark,
 		sha:    redis.NewScript(src).Hash(),
 		src:    src,
-		batch:  batcher{maxBatch: cfg.maxBatch, maxFlight: maxFlight},
+		batch:  batcher{maxBatch: cfg.maxBatch},
 	}, nil
 }
 
