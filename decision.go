@@ -18,6 +18,10 @@ type Decision struct {
 	// Allowed reports whether all the units were admitted. Admission is
 	// all-or-nothing: a denied take consumes nothing.
 	Allowed bool
+	// notTaken marks an allowed Decision whose units the store did not
+	// take: a dry run's admission of a denial. (Beside Allowed, it costs
+	// the struct no room.)
+	notTaken bool
 	// Rate is the first rate (by ascending interval) that denied the take,
 	// or, when allowed, the tightest rate: the one with the fewest units left.
 	Rate Rate
@@ -30,6 +34,11 @@ type Decision struct {
 	RetryAfter time.Duration
 	// ResetAfter is the time until Rate counts no unit again.
 	ResetAfter time.Duration
+	// At is the store's clock reading when it decided, in milliseconds of
+	// the store's own clock (a server store's: the server's). It names an
+	// allowed take's units to [Limiter.Refund] and [Settler.Refund]. A
+	// store that does not implement [Settler] may leave it 0.
+	At int64
 }
 
 // String describes d: "allowed by 10/s: 7 left, reset in 300ms" or "denied

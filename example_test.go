@@ -167,3 +167,86 @@ func ExampleWithRatesFor() {
 	// alice: 2 admitted
 	// alice: 3 admitted
 }
+
+// Count only failed logins, 3 per minute: take one unit before each
+// attempt, and give it back when the attempt succeeds.
+func ExampleLimiter_Refund() {
+	store, err := memorystore.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l, err := ratelimit.New(store, ratelimit.PerMinute(3))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for _, ok := range []bool{true, false, true, true, false, false, true} {
+		d, err := l.Allow(ctx, "alice")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if !d.Allowed {
+			fmt.Printf("locked out for %v\n", d.RetryAfter.Round(time.Minute))
+			continue
+		}
+		if ok {
+			if _, err := l.Refund(ctx, "alice", d, 1); err != nil {
+				fmt.Println(err)
+				return
+			}
+			fmt.Println("signed in")
+		} else {
+			fmt.Println("wrong password")
+		}
+	}
+	// Output:
+	// signed in
+	// wrong password
+	// signed in
+	// signed in
+	// wrong password
+	// wrong password
+	// locked out for 1m0s
+}
+
+// Reserve an estimate of the tokens a request to a model will use, and
+// settle on the real count when it is known: refund what it did not use,
+// or charge what it used beyond.
+func ExampleLimiter_Charge() {
+	store, err := memorystore.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l, err := ratelimit.New(store, ratelimit.PerMinute(10_000))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	settle := func(d ratelimit.Decision, estimate, used int64) (ratelimit.Decision, error) {
+		if used < estimate {
+			return l.Refund(ctx, "tenant", d, estimate-used)
+		}
+		return l.Charge(ctx, "tenant", used-estimate)
+	}
+	for _, used := range []int64{1_500, 300, 9_000} {
+		d, err := l.AllowN(ctx, "tenant", 2_000)
+		if err != nil || !d.Allowed {
+			fmt.Println("denied", err)
+			return
+		}
+		if d, err = settle(d, 2_000, used); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("used %d: %d left, allowed now: %v\n", used, d.Remaining, d.Allowed)
+	}
+	// Output:
+	// used 1500: 8500 left, allowed now: true
+	// used 300: 8200 left, allowed now: true
+	// used 9000: 0 left, allowed now: false
+}

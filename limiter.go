@@ -201,7 +201,7 @@ func (l *Limiter) finish(ctx context.Context, key string, n int64, e *Event, err
 	case e.Err != nil && (l.dryRun || l.failOpen) && ctx.Err() == nil:
 		e.Policy, d, err = FailOpen, Decision{Allowed: true}, nil
 	case l.dryRun && e.Err == nil:
-		e.Policy, d.Allowed, d.RetryAfter, err = DryRun, true, 0, nil
+		e.Policy, d.Allowed, d.RetryAfter, d.notTaken, err = DryRun, true, 0, !d.Allowed, nil
 	}
 	l.observe(ctx, key, n, e)
 	if l.shadow != nil {

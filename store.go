@@ -36,7 +36,7 @@ import "context"
 // expires old state on its own (a TTL, a sweep inside its calls), so nothing
 // outside it needs to run.
 //
-// A store may also implement [Checker] and [Resetter], and [io.Closer] when
+// A store may also implement [Checker], [Resetter] and [Settler], and [io.Closer] when
 // it holds resources of its own. Implementations are safe for concurrent use.
 type Store interface {
 	Take(ctx context.Context, key string, rates Rates, n int64) (Decision, error)
@@ -53,6 +53,38 @@ type Checker interface {
 // has no history under any rates.
 type Resetter interface {
 	Reset(ctx context.Context, key string) error
+}
+
+// Settler is implemented by stores that can settle a take after the fact:
+// give back units it admitted, or charge units it could not know of, each
+// atomically, under every algorithm the store offers.
+//
+// Refund gives back n units of the take of key that taken reports (an
+// allowed Decision of the store's, named by its At), judged under rates:
+// under the sliding-window log, n of the units stamped at At are removed
+// (fewer if fewer remain); the sliding-window counter takes n units off
+// the window holding At, if it still counts; GCRA moves its theoretical
+// arrival time back by the part of the take not yet emitted, reckoned as if
+// the take had found no backlog (exact when it found none, short by at most
+// the backlog it found otherwise). A refund never leaves more room than the take
+// used: units that no longer count (expired, or swept) are not given back
+// again, and a take whose At lies ahead of the store's clock gets nothing
+// back. A store cannot tell one take's units from another's taken in the
+// same millisecond: refund each take at most once, at most the units it
+// took.
+//
+// Charge takes n units under key against rates whatever the limits allow,
+// such as the excess of an estimate settled after the work was done. It
+// may overdraw a rate: the key's next takes are then denied, with a
+// RetryAfter exact to the time the excess has expired.
+//
+// Both return the key's standing after the change, the Decision a take of
+// 0 units would return: not allowed while a rate is overdrawn. n must be
+// from 0 to the smallest limit; otherwise the error wraps
+// [ErrInvalidArgument].
+type Settler interface {
+	Refund(ctx context.Context, key string, rates Rates, taken Decision, n int64) (Decision, error)
+	Charge(ctx context.Context, key string, rates Rates, n int64) (Decision, error)
 }
 
 // Local is implemented by stores that decide in memory, in the caller's

@@ -49,7 +49,7 @@ func counterDecide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int
 			state[i].Cur += weight
 		}
 	}
-	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter = allowed, rate, remaining, retry, millis(reset)
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = allowed, rate, remaining, retry, millis(reset), now
 }
 
 // counterRoll moves s to the window holding now.

@@ -74,7 +74,7 @@ func gcraDecide(d *ratelimit.Decision, rates ratelimit.Rates, now, weight int64,
 			state[i] = gcraAdd(base, weight, r.Limit, r.IntervalMillis())
 		}
 	}
-	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter = allowed, rate, remaining, retry, millis(reset)
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = allowed, rate, remaining, retry, millis(reset), now
 }
 
 // gcraAdd returns s advanced by weight emission intervals.

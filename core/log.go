@@ -69,7 +69,7 @@ func DecideLog(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64, log W
 	if ok {
 		reset = millis(max(newest+rate.IntervalMillis()-now+1, 0))
 	}
-	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter = allowed, rate, remaining, retry, reset
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = allowed, rate, remaining, retry, reset, now
 }
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

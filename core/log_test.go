@@ -245,7 +245,7 @@ func TestDecideLogAllowed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := decideLog(rates, tt.log, now, tt.n)
-			want := ratelimit.Decision{Allowed: true, Rate: tt.rate, Remaining: tt.remaining, ResetAfter: tt.reset}
+			want := ratelimit.Decision{Allowed: true, Rate: tt.rate, Remaining: tt.remaining, ResetAfter: tt.reset, At: now}
 			if d != want {
 				t.Errorf("DecideLog = %+v, want %+v", d, want)
 			}

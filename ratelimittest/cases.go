@@ -49,7 +49,7 @@ func testModelAgreement(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatalf("step %d: Take(%v, n=%d) at t=%d: %v", step, rs, n, now, err)
 		}
-		if got != want {
+		if !equal(got, want) {
 			t.Fatalf("step %d: Take(%v, n=%d) at t=%d = %v (%+v), want %v (%+v)", step, rs, n, now, got, got, want, want)
 		}
 	}
@@ -61,7 +61,7 @@ func testStanding(t *testing.T, e *env) {
 	m := newModel(e.alg)
 	for i, step := range []struct{ ms, n int64 }{{0, 0}, {0, 0}, {10, 3}, {20, 0}, {20, 0}, {30, 1}, {30, 0}, {1500, 0}, {1500, 4}} {
 		want := m.take(rs, e.base+step.ms, step.n)
-		if got := e.take("a", rs, step.ms, step.n, want.Allowed); got != want {
+		if got := e.take("a", rs, step.ms, step.n, want.Allowed); !equal(got, want) {
 			t.Fatalf("step %d: Take(n=%d) at t=%d = %v, want %v", i, step.n, step.ms, got, want)
 		}
 	}
@@ -84,13 +84,13 @@ func testCheck(t *testing.T, e *env) {
 		want := m.check(rs, e.base+now, n)
 		for range 2 {
 			got, err := c.Check(t.Context(), "k", rs, n)
-			if err != nil || got != want {
+			if err != nil || !equal(got, want) {
 				t.Fatalf("step %d: Check(n=%d) at t=%d = %v, %v; want %v", step, n, now, got, err, want)
 			}
 		}
 		if rng.IntN(2) == 0 {
 			want := m.take(rs, e.base+now, n)
-			if got := e.take("k", rs, now, n, want.Allowed); got != want {
+			if got := e.take("k", rs, now, n, want.Allowed); !equal(got, want) {
 				t.Fatalf("step %d: Take(n=%d) at t=%d = %v, want %v", step, n, now, got, want)
 			}
 		}
@@ -182,7 +182,7 @@ func testRateChange(t *testing.T, e *env) {
 		{4500, 2, withShort}, {4500, 1, ten}, {70_000, 10, ten}, {70_000, 1, twenty},
 	} {
 		want := m.take(step.rs, e.base+step.ms, step.n)
-		if got := e.take("k", step.rs, step.ms, step.n, want.Allowed); got != want {
+		if got := e.take("k", step.rs, step.ms, step.n, want.Allowed); !equal(got, want) {
 			t.Fatalf("step %d: Take(%v, n=%d) at t=%d = %v, want %v", i, step.rs, step.n, step.ms, got, want)
 		}
 		if i == 1 && want.Allowed || i == 3 && !want.Allowed {

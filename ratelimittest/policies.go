@@ -61,17 +61,17 @@ func testPolicies(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatalf("step %d: alone: %v", step, err)
 		}
-		if got, err := enforced.AllowN(t.Context(), "k", n); err != nil || got != want {
+		if got, err := enforced.AllowN(t.Context(), "k", n); err != nil || !equal(got, want) {
 			t.Fatalf("step %d: n=%d at t=%d: with a shadow %v, %v; alone %v", step, n, now, got, err, want)
 		}
-		if ev, count := shadowSeen.last(); count != step+1 || ev.Policy != ratelimit.Shadow || ev.Decision != shadowModel.take(shadowRates, e.base+now, n) {
+		if ev, count := shadowSeen.last(); count != step+1 || ev.Policy != ratelimit.Shadow || !equal(ev.Decision, shadowModel.take(shadowRates, e.base+now, n)) {
 			t.Fatalf("step %d: n=%d at t=%d: shadow event %d %+v, want the model's decision under %v with Policy shadow", step, n, now, count, ev, shadowRates)
 		}
 		got, err := dry.AllowN(t.Context(), "k", n)
 		if err != nil || !got.Allowed {
 			t.Fatalf("step %d: the dry run returned %v, %v: want allowed", step, got, err)
 		}
-		if ev, _ := drySeen.last(); ev.Policy != ratelimit.DryRun || ev.Decision != want {
+		if ev, _ := drySeen.last(); ev.Policy != ratelimit.DryRun || !equal(ev.Decision, want) {
 			t.Fatalf("step %d: n=%d at t=%d: dry-run event %+v, want %v with Policy dry_run", step, n, now, ev, want)
 		}
 	}

@@ -49,6 +49,10 @@ var cases = []struct {
 	{"DenialCache", false, testDenialCache},
 	{"ConcurrentExact", false, testConcurrentExact},
 	{"ConcurrentOwnClock", false, testConcurrentOwnClock},
+	{"SettleAgreement", false, testSettleAgreement},
+	{"CountFailures", false, testCountFailures},
+	{"RefundConcurrent", false, testRefundConcurrent},
+	{"SettleBadInput", false, testSettleBadInput},
 }
 
 // env is one case's store, on a fake clock the case moves.
@@ -116,3 +120,10 @@ func rates(t *testing.T, rs ...ratelimit.Rate) ratelimit.Rates {
 }
 
 func per(n int64, d time.Duration) ratelimit.Rate { return ratelimit.Rate{Limit: n, Interval: d} }
+
+// equal reports whether a and b are the same decision but for At, which a
+// store that does not implement [ratelimit.Settler] may leave 0.
+func equal(a, b ratelimit.Decision) bool {
+	a.At = b.At
+	return a == b
+}

@@ -34,9 +34,10 @@
 //
 // This holds as long as every process that takes from the shared store a
 // key's units takes them against the same rates, and no one outside this
-// Store resets the key: a reset or a change of the key's rates made
-// elsewhere is seen here only when the cached denial ends. [Store.Reset]
-// drops the key's cached denial at once.
+// Store resets the key or refunds its units: a reset, a refund or a change
+// of the key's rates made elsewhere is seen here only when the cached
+// denial ends. [Store.Reset] and [Store.Refund] drop the key's cached
+// denial at once; a charge only adds units and keeps it.
 //
 // The inner store and the Store read different clocks (a server's and the
 // process's): each cached denial ends a millisecond before t+R, to cover

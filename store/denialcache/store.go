@@ -57,6 +57,7 @@ var (
 	_ ratelimit.Store    = (*Store)(nil)
 	_ ratelimit.Checker  = (*Store)(nil)
 	_ ratelimit.Resetter = (*Store)(nil)
+	_ ratelimit.Settler  = (*Store)(nil)
 )
 
 // New returns a Store in front of inner. A nil inner or option, or a bad
@@ -123,6 +124,40 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 	s.forget(key)
 	defer s.forget(key)
 	return r.Reset(ctx, key)
+}
+
+// Refund drops key's cached denial, as Reset does, and gives back n units of
+// the take taken reports in the inner store: a refund makes room that a
+// cached denial would hide. Charge takes n units in the inner store and
+// keeps the cache: a charge only adds units, so every cached denial still
+// holds. If the inner store does not implement [ratelimit.Settler], the
+// error wraps [errors.ErrUnsupported].
+func (s *Store) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
+	st, err := s.settler()
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	s.forget(key)
+	defer s.forget(key)
+	return st.Refund(ctx, key, rates, taken, n)
+}
+
+// Charge: see Refund.
+func (s *Store) Charge(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	st, err := s.settler()
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	return st.Charge(ctx, key, rates, n)
+}
+
+// settler returns the inner store as a ratelimit.Settler.
+func (s *Store) settler() (ratelimit.Settler, error) {
+	st, ok := s.inner.(ratelimit.Settler)
+	if !ok {
+		return nil, fmt.Errorf("denialcache: the store (%T) cannot refund or charge: %w", s.inner, errors.ErrUnsupported)
+	}
+	return st, nil
 }
 
 // decide runs op (the inner store's Take or Check) for n units under key

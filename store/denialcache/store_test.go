@@ -44,6 +44,14 @@ func (c *counting) Reset(ctx context.Context, key string) error {
 	return c.Store.(ratelimit.Resetter).Reset(ctx, key)
 }
 
+func (c *counting) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
+	return c.Store.(ratelimit.Settler).Refund(ctx, key, rates, taken, n)
+}
+
+func (c *counting) Charge(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	return c.Store.(ratelimit.Settler).Charge(ctx, key, rates, n)
+}
+
 // setup returns a cache over a memory store of algorithm alg, the counting
 // store between them, and the fake clock both read.
 func setup(t *testing.T, alg ratelimit.Algorithm, opts ...denialcache.Option) (*denialcache.Store, *counting, *core.FakeClock) {
@@ -113,6 +121,34 @@ func TestServesDenials(t *testing.T) {
 			clock.Advance(first.RetryAfter - 100*time.Millisecond)
 			if take(t, s, "k", rs, 2); inner.calls.Load() != 6 {
 				t.Fatalf("at the retry: %d calls; want the take to reach the store", inner.calls.Load())
+			}
+		})
+	}
+}
+
+// TestSettle: a refund drops the key's cached denial, so that the room it
+// makes is seen at once; a charge keeps it, and its overdraft is denied.
+func TestSettle(t *testing.T) {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			s, inner, _ := setup(t, alg)
+			rs := mustRates(t, ratelimit.PerMinute(4))
+			taken := take(t, s, "k", rs, 4)
+			if d := take(t, s, "k", rs, 1); d.Allowed {
+				t.Fatalf("take past the limit = %v", d)
+			}
+			calls := inner.calls.Load()
+			if d, err := s.Refund(t.Context(), "k", rs, taken, 2); err != nil || d.Remaining != 2 {
+				t.Fatalf("Refund = %v, %v; want 2 left", d, err)
+			}
+			if d := take(t, s, "k", rs, 2); !d.Allowed || inner.calls.Load() != calls+1 {
+				t.Fatalf("take after the refund = %v, %d calls; want it admitted by the store", d, inner.calls.Load()-calls)
+			}
+			if d, err := s.Charge(t.Context(), "k", rs, 3); err != nil || d.Allowed {
+				t.Fatalf("Charge = %v, %v; want an overdrawn standing", d, err)
+			}
+			if d := take(t, s, "k", rs, 1); d.Allowed {
+				t.Fatalf("take after an overdraft = %v; want a denial", d)
 			}
 		})
 	}
@@ -220,6 +256,12 @@ func TestErrors(t *testing.T) {
 	}
 	if err := s.Reset(t.Context(), "k"); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Reset: %v; want ErrUnsupported", err)
+	}
+	if _, err := s.Refund(t.Context(), "k", rs, ratelimit.Decision{Allowed: true}, 1); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Refund: %v; want ErrUnsupported", err)
+	}
+	if _, err := s.Charge(t.Context(), "k", rs, 1); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Charge: %v; want ErrUnsupported", err)
 	}
 	if _, err := s.Take(t.Context(), "k", rs, -1); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 		t.Errorf("Take(n=-1): %v; want the store's ErrInvalidArgument", err)
