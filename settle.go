@@ -49,7 +49,8 @@ func (l *Limiter) Charge(ctx context.Context, key string, n int64) (Decision, er
 }
 
 // settler returns the store as a Settler and key's rates for a refund or a
-// charge of n units, or the error that stops it.
+// charge of n units, or the error that stops it; the store checks n
+// against the rates.
 func (l *Limiter) settler(ctx context.Context, key string, n int64) (Settler, Rates, error) {
 	s, ok := l.store.(Settler)
 	if !ok {
@@ -59,11 +60,5 @@ func (l *Limiter) settler(ctx context.Context, key string, n int64) (Settler, Ra
 		return nil, nil, err
 	}
 	rs, err := l.ratesOf(ctx, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	if n > rs.Smallest().Limit {
-		return nil, nil, errorf(ErrInvalidArgument, "%d units for %q is more than the smallest limit, %v", n, key, rs.Smallest())
-	}
-	return s, rs, nil
+	return s, rs, err
 }

@@ -175,4 +175,3 @@ func TestSettleBadInput(t *testing.T) {
 		}
 	}
 }
-

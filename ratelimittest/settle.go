@@ -1,7 +1,6 @@
 package ratelimittest
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"strconv"
@@ -149,7 +148,7 @@ func testRefundConcurrent(t *testing.T, e *env) {
 					}
 					if rng.IntN(2) == 0 {
 						refunding.Add(1)
-						if _, err := s.Refund(context.WithoutCancel(t.Context()), key, rs, d, 1); err != nil {
+						if _, err := s.Refund(t.Context(), key, rs, d, 1); err != nil {
 							report(err)
 							return
 						}
