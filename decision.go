@@ -22,6 +22,10 @@ type Decision struct {
 	// take: a dry run's admission of a denial. (Beside Allowed, it costs
 	// the struct no room.)
 	notTaken bool
+	// Blocked reports a denial by a block ([Block]): the key admits
+	// nothing until RetryAfter has passed. Remaining is then 0, and
+	// ResetAfter at least RetryAfter.
+	Blocked bool
 	// Rate is the first rate (by ascending interval) that denied the take,
 	// or, when allowed, the tightest rate: the one with the fewest units left.
 	Rate Rate
@@ -41,13 +45,17 @@ type Decision struct {
 	At int64
 }
 
-// String describes d: "allowed by 10/s: 7 left, reset in 300ms" or "denied
-// by 10/s: 0 left, retry in 250ms, reset in 1s".
+// String describes d: "allowed by 10/s: 7 left, reset in 300ms", "denied
+// by 10/s: 0 left, retry in 250ms, reset in 1s", or for a block "blocked
+// by 10/s: 0 left, retry in 10m0s, reset in 10m0s".
 func (d Decision) String() string {
 	b := make([]byte, 0, 64)
-	if d.Allowed {
+	switch {
+	case d.Allowed:
 		b = append(b, "allowed by "...)
-	} else {
+	case d.Blocked:
+		b = append(b, "blocked by "...)
+	default:
 		b = append(b, "denied by "...)
 	}
 	b = append(b, d.Rate.String()...)

@@ -250,3 +250,46 @@ func ExampleLimiter_Charge() {
 	// used 300: 8200 left, allowed now: true
 	// used 9000: 0 left, allowed now: false
 }
+
+// Block a client for ten minutes once it goes over five sign-in attempts a
+// minute, and lift the block when an operator clears it.
+func ExampleBlock() {
+	store, err := memorystore.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l, err := ratelimit.New(store, ratelimit.PerMinute(5), ratelimit.Block{For: 10 * time.Minute})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for range 7 {
+		d, err := l.Allow(ctx, "203.0.113.7")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if d.Blocked {
+			fmt.Printf("blocked, retry in %v\n", d.RetryAfter.Round(time.Second))
+		} else {
+			fmt.Println("attempt allowed")
+		}
+	}
+	if err := l.Reset(ctx, "203.0.113.7"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := l.Allow(ctx, "203.0.113.7")
+	fmt.Println("after Reset, allowed:", d.Allowed, err)
+	// Output:
+	// attempt allowed
+	// attempt allowed
+	// attempt allowed
+	// attempt allowed
+	// attempt allowed
+	// blocked, retry in 10m0s
+	// blocked, retry in 10m0s
+	// after Reset, allowed: true <nil>
+}

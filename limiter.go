@@ -44,6 +44,9 @@ type Limiter struct {
 	dryRun    bool
 	failOpen  bool
 	shadow    *Limiter
+	// blocker is the store when the limiter blocks keys by block.
+	blocker Blocker
+	block   Block
 
 	closed    atomic.Bool
 	closing   chan struct{} // closed by Close: wakes every WaitN
@@ -53,8 +56,9 @@ type Limiter struct {
 // New returns a Limiter over store enforcing the rates among opts (each a
 // [Rate] or [Rates]; together validated as [NewRates] does), configured by
 // the other options. It needs rates, [WithRatesFor], or both. The error wraps
-// [ErrInvalidRate] for bad rates and [ErrInvalidArgument] for a nil store or
-// a bad option.
+// [ErrInvalidRate] for bad rates, [ErrInvalidArgument] for a nil store or a
+// bad option, and [errors.ErrUnsupported] for a [Block] over a store that
+// does not implement [Blocker].
 func New(store Store, opts ...Option) (*Limiter, error) {
 	if store == nil {
 		return nil, errorf(ErrInvalidArgument, "store is nil")
@@ -79,6 +83,16 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 	if s := c.shadow; s != nil && s.prefix == c.prefix && sameStore(s.store, store) {
 		return nil, errorf(ErrInvalidArgument, "the shadow shares the store and the prefix %q: it would spend the enforced budget", c.prefix)
 	}
+	var blocker Blocker
+	if c.block != nil {
+		if err := c.block.Validate(); err != nil {
+			return nil, err
+		}
+		var ok bool
+		if blocker, ok = store.(Blocker); !ok {
+			return nil, fmt.Errorf("ratelimit: the store (%T) cannot block keys: %w", store, errors.ErrUnsupported)
+		}
+	}
 	_, local := store.(Local)
 	l := &Limiter{
 		store:     store,
@@ -93,9 +107,13 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 		dryRun:    c.dryRun,
 		failOpen:  c.failOpen,
 		shadow:    c.shadow,
+		blocker:   blocker,
 		closing:   make(chan struct{}),
 	}
-	l.plain = l.ratesFor == nil && l.prefix == "" && len(l.observers) == 0 && !l.dryRun && !l.failOpen && l.shadow == nil
+	if blocker != nil {
+		l.block = *c.block
+	}
+	l.plain = l.ratesFor == nil && l.prefix == "" && len(l.observers) == 0 && !l.dryRun && !l.failOpen && l.shadow == nil && blocker == nil
 	if len(c.rates) > 0 {
 		if err := l.SetRates(c.rates...); err != nil {
 			return nil, err
@@ -131,8 +149,9 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	return l.AllowN(ctx, key, 1)
 }
 
-// AllowN tries to admit n units under key now, without waiting. n = 0 is
-// always allowed, consumes nothing and reports the key's standing; a negative
+// AllowN tries to admit n units under key now, without waiting. n = 0
+// consumes nothing and reports the key's standing: allowed unless the key
+// is blocked ([Block]) or a rate is overdrawn ([Limiter.Charge]); a negative
 // n is an error wrapping [ErrInvalidArgument]. A weight above the smallest
 // limit is denied with RetryAfter [Never]. After Close it returns an error
 // wrapping [ErrClosed].
@@ -180,12 +199,21 @@ func (l *Limiter) try(ctx context.Context, key string, n int64, e *Event) {
 		key = l.prefix + key
 	}
 	if !l.timed {
-		e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
+		e.Decision, e.Err = l.take(ctx, key, rs, n)
 		return
 	}
 	start := time.Now()
-	e.Decision, e.Err = l.store.Take(ctx, key, rs, n)
+	e.Decision, e.Err = l.take(ctx, key, rs, n)
 	e.Latency = time.Since(start)
+}
+
+// take takes n units under key, a store key, against rs: through the
+// store's blocks when the limiter blocks keys.
+func (l *Limiter) take(ctx context.Context, key string, rs Rates, n int64) (Decision, error) {
+	if l.blocker != nil {
+		return l.blocker.TakeBlocking(ctx, key, rs, n, l.block)
+	}
+	return l.store.Take(ctx, key, rs, n)
 }
 
 // finish ends a call for n units under key whose last try was e: it applies
@@ -201,7 +229,7 @@ func (l *Limiter) finish(ctx context.Context, key string, n int64, e *Event, err
 	case e.Err != nil && (l.dryRun || l.failOpen) && ctx.Err() == nil:
 		e.Policy, d, err = FailOpen, Decision{Allowed: true}, nil
 	case l.dryRun && e.Err == nil:
-		e.Policy, d.Allowed, d.RetryAfter, d.notTaken, err = DryRun, true, 0, !d.Allowed, nil
+		e.Policy, d.Allowed, d.Blocked, d.RetryAfter, d.notTaken, err = DryRun, true, false, 0, !d.Allowed, nil
 	}
 	l.observe(ctx, key, n, e)
 	if l.shadow != nil {
@@ -288,10 +316,18 @@ func (l *Limiter) Check(ctx context.Context, key string, n int64) (Decision, err
 	if err != nil {
 		return Decision{}, err
 	}
-	return c.Check(ctx, l.prefix+key, rs, n)
+	key = l.prefix + key
+	if l.blocker != nil {
+		// A take of nothing reports a block, and counts no denial.
+		if d, err := l.blocker.TakeBlocking(ctx, key, rs, 0, l.block); err != nil || d.Blocked {
+			return d, err
+		}
+	}
+	return c.Check(ctx, key, rs, n)
 }
 
-// Reset forgets key's history, so that its next take starts afresh. The
+// Reset forgets key's history, so that its next take starts afresh: its
+// units, and in a store that blocks keys ([Block]) its block. The
 // store must implement [Resetter]; otherwise the error wraps
 // [errors.ErrUnsupported].
 func (l *Limiter) Reset(ctx context.Context, key string) error {

@@ -32,6 +32,7 @@ type config struct {
 	dryRun    bool
 	failOpen  bool
 	shadow    *Limiter
+	block     *Block
 }
 
 // WithRatesFor makes the limiter ask fn for the rates of each key on every

@@ -36,8 +36,9 @@ import "context"
 // expires old state on its own (a TTL, a sweep inside its calls), so nothing
 // outside it needs to run.
 //
-// A store may also implement [Checker], [Resetter] and [Settler], and [io.Closer] when
-// it holds resources of its own. Implementations are safe for concurrent use.
+// A store may also implement [Checker], [Resetter], [Settler] and [Blocker],
+// and [io.Closer] when it holds resources of its own. Implementations are
+// safe for concurrent use.
 type Store interface {
 	Take(ctx context.Context, key string, rates Rates, n int64) (Decision, error)
 }
@@ -50,7 +51,7 @@ type Checker interface {
 }
 
 // Resetter is implemented by stores that can forget a key: after Reset, key
-// has no history under any rates.
+// has no history under any rates, and no block ([Blocker]).
 type Resetter interface {
 	Reset(ctx context.Context, key string) error
 }

@@ -53,6 +53,11 @@ var cases = []struct {
 	{"CountFailures", false, testCountFailures},
 	{"RefundConcurrent", false, testRefundConcurrent},
 	{"SettleBadInput", false, testSettleBadInput},
+	{"Block", false, testBlock},
+	{"BlockAfter", false, testBlockAfter},
+	{"BlockEscalate", false, testBlockEscalate},
+	{"BlockConcurrent", false, testBlockConcurrent},
+	{"BlockBadInput", false, testBlockBadInput},
 }
 
 // env is one case's store, on a fake clock the case moves.

@@ -64,6 +64,19 @@ func (l *unitLog) check(d *ratelimit.Decision, rates ratelimit.Rates, now, n int
 // taken: at or before now, the key is idle and may be dropped.
 func (l *unitLog) expire(now int64) int64 {
 	l.floor = max(l.floor, now) // see stamp: a later take must count what this keeps
+	at := l.expireUnits(now)
+	if l.blk != nil {
+		if l.blk.Idle <= now {
+			l.blk = nil
+		} else {
+			at = max(at, l.blk.Idle)
+		}
+	}
+	return at
+}
+
+// expireUnits is expire for the key's units or state alone.
+func (l *unitLog) expireUnits(now int64) int64 {
 	if l.cst != nil {
 		return l.cst.IdleAt()
 	}

@@ -56,7 +56,9 @@ type unitLog struct {
 	buf     []entry
 	dropped int64    // units ever removed: the before of the head entry
 	more    []cursor // the cursors of the rates after the first two
-	_       [40]byte
+	// blk is the key's block (ratelimit.Block), nil when it has none.
+	blk *core.BlockState
+	_   [32]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at

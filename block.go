@@ -1,0 +1,88 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Block blocks a key for a while once it has been denied: while blocked, the
+// key admits nothing, whatever its rates would allow, and every take of it
+// is denied with [Decision].Blocked set and a RetryAfter exact to the end of
+// the block (or later, if the key's rates still deny then). A Block is an
+// [Option] of [New]; its store must implement [Blocker], which keeps the
+// block in the same atomic step as the take that sets it, so that a block is
+// as durable and as shared as the store.
+//
+// A denial counts toward a block only when it is of a take of at least one
+// unit that some wait could cure: a take of 0 units and one denied with
+// RetryAfter [Never] (a weight above the smallest limit) are not counted.
+// Denials while blocked neither count nor lengthen the block.
+//
+// [Limiter.Reset] unblocks a key at once: it forgets the key's block, the
+// denials counted toward the next one, and the key's units, so that its
+// next take is admitted. The zero value blocks nothing; [New] refuses it. A Block{For: 10 *
+// time.Minute} blocks a key for ten minutes at its first denial.
+type Block struct {
+	// For is how long a block lasts: a whole number of milliseconds from
+	// 1ms to [MaxInterval].
+	For time.Duration
+	// After is the number of denials that block the key, counted within
+	// Within of the first of them: 0 and 1 block it at its first denial.
+	After int64
+	// Within is how long denials are counted toward After, from the first
+	// counted: a whole number of milliseconds from 1ms to MaxInterval when
+	// After is above 1, 0 otherwise.
+	Within time.Duration
+	// Factor escalates blocks: a block that begins less than the previous
+	// block's length after its end lasts Factor times as long as it did,
+	// up to Max. 0 and 1 do not escalate.
+	Factor int64
+	// Max caps the length of an escalated block: 0 caps it at
+	// MaxInterval; otherwise a whole number of milliseconds from For to
+	// MaxInterval. It needs a Factor above 1.
+	Max time.Duration
+}
+
+func (b Block) apply(c *config) { c.block = &b }
+
+// Validate reports whether every store can keep b, naming the first bad
+// field in an error that wraps [ErrInvalidArgument]. [New] and every
+// [Blocker] call it.
+func (b Block) Validate() error {
+	whole := func(d time.Duration) bool {
+		return d >= time.Millisecond && d%time.Millisecond == 0 && d <= MaxInterval
+	}
+	switch {
+	case !whole(b.For):
+		return errorf(ErrInvalidArgument, "block for %v: the length must be a whole number of milliseconds from 1ms to 100 years", b.For)
+	case b.After < 0:
+		return errorf(ErrInvalidArgument, "block after %d denials: the count is negative", b.After)
+	case b.After > 1 && !whole(b.Within):
+		return errorf(ErrInvalidArgument, "block after %d denials within %v: the window must be a whole number of milliseconds from 1ms to 100 years", b.After, b.Within)
+	case b.After <= 1 && b.Within != 0:
+		return errorf(ErrInvalidArgument, "block within %v: a window needs a count of denials above 1", b.Within)
+	case b.Factor < 0:
+		return errorf(ErrInvalidArgument, "block factor %d is negative", b.Factor)
+	case b.Max != 0 && b.Factor <= 1:
+		return errorf(ErrInvalidArgument, "block for at most %v: a cap needs a factor above 1", b.Max)
+	case b.Max != 0 && (!whole(b.Max) || b.Max < b.For):
+		return errorf(ErrInvalidArgument, "block for at most %v: the cap must be a whole number of milliseconds from the length %v to 100 years", b.Max, b.For)
+	}
+	return nil
+}
+
+// Blocker is implemented by stores that can block keys ([Block]).
+//
+// TakeBlocking is [Store.Take] under a block: while key is blocked it takes
+// nothing and returns the denial that says so ([Decision].Blocked, Remaining
+// 0, RetryAfter at least the time left of the block); otherwise it takes as
+// Take does and, when the take is denied, counts the denial under b and
+// blocks key when b says so, all in the same atomic step. A take of 0 units
+// reports the key's standing: denied while it is blocked. Blocks are kept
+// apart from the key's units: Take and [Checker] do not see them, and
+// [Resetter] forgets them with the units, which is how a key is unblocked.
+// b must pass [Block.Validate]; otherwise the error wraps
+// [ErrInvalidArgument].
+type Blocker interface {
+	TakeBlocking(ctx context.Context, key string, rates Rates, n int64, b Block) (Decision, error)
+}
