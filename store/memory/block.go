@@ -18,17 +18,42 @@ var _ ratelimit.Blocker = (*Store)(nil)
 // and one wrapping [ratelimit.ErrInvalidArgument] for a b that
 // [ratelimit.Block.Validate] refuses.
 func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rates, n int64, b ratelimit.Block) (d ratelimit.Decision, err error) {
+	if err = b.Validate(); err != nil {
+		return d, fmt.Errorf("memorystore: key %q: %w", key, err)
+	}
+	// decide's steps, with the block's: decide itself stays as it was, so
+	// that takes without a block pay nothing for them.
 	if n < 0 || len(rates) == 0 {
 		return d, badInput(key, n)
-	}
-	if err := b.Validate(); err != nil {
-		return d, fmt.Errorf("memorystore: key %q: %w", key, err)
 	}
 	sh, h := s.locate(key)
 	now := s.clock.Now()
 	sh.mu.Lock()
-	err = s.decideLocked(&d, sh, key, h, rates, now, n, true, &b)
-	sh.mu.Unlock()
+	defer sh.mu.Unlock()
+	if now >= sh.sweepAt {
+		s.sweep(sh, now)
+	}
+	log := sh.lookup(key, h)
+	switch {
+	case log != nil && log.blk != nil && log.blk.Blocks(log.stamp(now)):
+		err = log.check(&d, rates, log.floor, n)
+	case log == nil && n == 0:
+		return d, decideAbsent(&d, s.alg, rates, max(now, sh.swept), 0)
+	default:
+		if log == nil {
+			if log, err = s.add(sh, key, h, rates, now); err != nil {
+				return d, err
+			}
+		}
+		now = log.stamp(now)
+		var changed bool
+		if changed, err = log.take(&d, rates, now, n); changed {
+			sh.rerated(rates, now)
+		}
+	}
+	if err == nil {
+		log.judge(&d, b, log.floor, n)
+	}
 	return d, err
 }
 

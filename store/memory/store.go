@@ -160,21 +160,10 @@ func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 		now = s.clock.Now()
 	}
 	sh.mu.Lock()
-	err := s.decideLocked(d, sh, key, h, rates, now, n, take, nil)
-	sh.mu.Unlock()
-	return err
-}
-
-// decideLocked is decide once sh.mu is held and the clock read (now), and
-// with a block (b not nil) TakeBlocking.
-func (s *Store) decideLocked(d *ratelimit.Decision, sh *shard, key string, h uint64, rates ratelimit.Rates, now, n int64, take bool, b *ratelimit.Block) error {
 	if take && now >= sh.sweepAt {
 		s.sweep(sh, now)
 	}
 	log := sh.lookup(key, h)
-	if b != nil && log != nil && log.blk != nil && log.blk.Blocks(log.stamp(now)) {
-		take = false
-	}
 	var err error
 	switch {
 	case log == nil && (n == 0 || !take):
@@ -193,9 +182,7 @@ func (s *Store) decideLocked(d *ratelimit.Decision, sh *shard, key string, h uin
 			sh.rerated(rates, now)
 		}
 	}
-	if b != nil && err == nil && log != nil {
-		log.judge(d, *b, log.floor, n)
-	}
+	sh.mu.Unlock()
 	return err
 }
 
