@@ -39,6 +39,12 @@
 // denial ends. [Store.Reset] and [Store.Refund] drop the key's cached
 // denial at once; a charge only adds units and keeps it.
 //
+// A block ([ratelimit.Block]) only ends with time or a reset, so a block's
+// denial holds like any other: [Store.TakeBlocking] caches it, and no
+// other denial of its own, since the inner store counts those toward the
+// next block. Take and TakeBlocking never answer each other from the cache:
+// Take does not see blocks.
+//
 // The inner store and the Store read different clocks (a server's and the
 // process's): each cached denial ends a millisecond before t+R, to cover
 // the inner store's rounding to its millisecond, and the clocks must run at

@@ -58,6 +58,7 @@ var (
 	_ ratelimit.Checker  = (*Store)(nil)
 	_ ratelimit.Resetter = (*Store)(nil)
 	_ ratelimit.Settler  = (*Store)(nil)
+	_ ratelimit.Blocker  = (*Store)(nil)
 )
 
 // New returns a Store in front of inner. A nil inner or option, or a bad
@@ -96,7 +97,7 @@ func New(inner ratelimit.Store, opts ...Option) (*Store, error) {
 // units under rates, and otherwise takes n units under key from the inner
 // store, caching the denial it may return.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
-	return s.decide(ctx, key, rates, n, s.inner.Take)
+	return s.decide(ctx, key, rates, n, false, s.inner.Take)
 }
 
 // Check answers as Take does, from the cache or from the inner store's
@@ -107,7 +108,7 @@ func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n 
 	if !ok {
 		return ratelimit.Decision{}, fmt.Errorf("denialcache: the store (%T) cannot check without taking: %w", s.inner, errors.ErrUnsupported)
 	}
-	return s.decide(ctx, key, rates, n, c.Check)
+	return s.decide(ctx, key, rates, n, false, c.Check)
 }
 
 // Reset drops key's cached denial and resets key in the inner store. If the
@@ -151,6 +152,25 @@ func (s *Store) Charge(ctx context.Context, key string, rates ratelimit.Rates, n
 	return st.Charge(ctx, key, rates, n)
 }
 
+// TakeBlocking is Take under the block b, as [ratelimit.Blocker] says: it
+// answers from the cache when it holds a block's denial of key for at most
+// n units under rates, and otherwise calls the inner store's TakeBlocking,
+// caching the block's denial it may return. It caches no other denial: the
+// inner store counts them toward a block. A block's denial holds until its
+// RetryAfter as any other does, and until then only [Store.Reset] lifts it
+// (a reset elsewhere is seen when the cached denial ends). If the inner
+// store does not implement [ratelimit.Blocker], the error wraps
+// [errors.ErrUnsupported].
+func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Rates, n int64, b ratelimit.Block) (ratelimit.Decision, error) {
+	bl, ok := s.inner.(ratelimit.Blocker)
+	if !ok {
+		return ratelimit.Decision{}, fmt.Errorf("denialcache: the store (%T) cannot block keys: %w", s.inner, errors.ErrUnsupported)
+	}
+	return s.decide(ctx, key, rates, n, true, func(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+		return bl.TakeBlocking(ctx, key, rates, n, b)
+	})
+}
+
 // settler returns the inner store as a ratelimit.Settler.
 func (s *Store) settler() (ratelimit.Settler, error) {
 	st, ok := s.inner.(ratelimit.Settler)
@@ -160,8 +180,10 @@ func (s *Store) settler() (ratelimit.Settler, error) {
 	return st, nil
 }
 
-// decide runs op (the inner store's Take or Check) for n units under key
-// against rates, unless the cache holds a denial that answers it.
+// decide runs op (the inner store's Take or Check, or with blocking its
+// TakeBlocking) for n units under key against rates, unless the cache
+// holds a denial that answers it: for a call with blocking, a block's
+// denial; for one without, a denial by the rates alone.
 //
 // When a key's denial has ended, one call goes to the inner store for it
 // (the probe) and the others on the key wait for its outcome, so that a
@@ -169,7 +191,7 @@ func (s *Store) settler() (ratelimit.Settler, error) {
 // a denial answers them from the cache; an admission that leaves no unit
 // makes one of them the next probe; anything else sends them all to the
 // inner store.
-func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, op func(context.Context, string, ratelimit.Rates, int64) (ratelimit.Decision, error)) (ratelimit.Decision, error) {
+func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, blocking bool, op func(context.Context, string, ratelimit.Rates, int64) (ratelimit.Decision, error)) (ratelimit.Decision, error) {
 	if n <= 0 {
 		return op(ctx, key, rates, n)
 	}
@@ -184,6 +206,9 @@ func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n
 				// Other rates may have changed the key's state: the
 				// denial no longer says anything.
 				delete(sh.m, key)
+			case e.d.Blocked != blocking:
+				// Take does not see blocks, and TakeBlocking counts
+				// the denials it makes: neither answers the other.
 			case start < e.until:
 				// A weight above the smallest limit is the inner
 				// store's to deny with RetryAfter Never, unless that
@@ -213,7 +238,7 @@ func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n
 		d, err := op(ctx, key, rates, n)
 
 		sh.mu.Lock()
-		if err == nil && !d.Allowed && d.RetryAfter > time.Duration(s.margin) && sh.gen == gen {
+		if err == nil && !d.Allowed && d.Blocked == blocking && d.RetryAfter > time.Duration(s.margin) && sh.gen == gen {
 			until := int64(math.MaxInt64)
 			if d.RetryAfter != ratelimit.Never {
 				until = start + int64(d.RetryAfter) - s.margin

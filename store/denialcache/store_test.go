@@ -52,6 +52,11 @@ func (c *counting) Charge(ctx context.Context, key string, rates ratelimit.Rates
 	return c.Store.(ratelimit.Settler).Charge(ctx, key, rates, n)
 }
 
+func (c *counting) TakeBlocking(ctx context.Context, key string, rates ratelimit.Rates, n int64, b ratelimit.Block) (ratelimit.Decision, error) {
+	c.calls.Add(1)
+	return c.Store.(ratelimit.Blocker).TakeBlocking(ctx, key, rates, n, b)
+}
+
 // setup returns a cache over a memory store of algorithm alg, the counting
 // store between them, and the fake clock both read.
 func setup(t *testing.T, alg ratelimit.Algorithm, opts ...denialcache.Option) (*denialcache.Store, *counting, *core.FakeClock) {
@@ -151,6 +156,47 @@ func TestSettle(t *testing.T) {
 				t.Fatalf("take after an overdraft = %v; want a denial", d)
 			}
 		})
+	}
+}
+
+// TestBlock: TakeBlocking caches a block's denial, and no other (the store
+// counts them toward the block); Take is never answered with a block's
+// denial; Reset lifts a cached block.
+func TestBlock(t *testing.T) {
+	s, inner, clock := setup(t, ratelimit.SlidingWindowLog)
+	rs := mustRates(t, ratelimit.PerMinute(2))
+	b := ratelimit.Block{For: 10 * time.Minute, After: 2, Within: time.Minute}
+	takeBlocking := func(wantCalls int64) ratelimit.Decision {
+		t.Helper()
+		d, err := s.TakeBlocking(t.Context(), "k", rs, 1, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inner.calls.Load(); got != wantCalls {
+			t.Fatalf("TakeBlocking = %v after %d calls to the store; want %d", d, got, wantCalls)
+		}
+		return d
+	}
+	takeBlocking(1)
+	takeBlocking(2)
+	if d := takeBlocking(3); d.Allowed || d.Blocked {
+		t.Fatalf("3rd take = %v; want a denial by the rate", d)
+	}
+	if d := takeBlocking(4); !d.Blocked {
+		t.Fatalf("4th take = %v; want the store's block", d)
+	}
+	clock.Advance(time.Minute + time.Millisecond) // the rate's units have left
+	if d := takeBlocking(4); !d.Blocked || d.RetryAfter != 9*time.Minute-time.Millisecond {
+		t.Fatalf("a minute later = %v; want the block from the cache, 8m59.999s left", d)
+	}
+	if d := take(t, s, "k", rs, 1); d.Blocked || !d.Allowed || inner.calls.Load() != 5 {
+		t.Fatalf("Take of a blocked key = %v; want the store's admission (Take does not see blocks)", d)
+	}
+	if err := s.Reset(t.Context(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	if d := takeBlocking(6); !d.Allowed {
+		t.Fatalf("after Reset = %v; want admitted", d)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-// down is a primary that always fails.
+// down is a primary whose every call fails.
 type down struct{}
 
 var errDown = errors.New("down")
@@ -24,6 +24,15 @@ func (down) Check(context.Context, string, ratelimit.Rates, int64) (ratelimit.De
 	return ratelimit.Decision{}, errDown
 }
 func (down) Reset(context.Context, string) error { return errDown }
+func (down) Refund(context.Context, string, ratelimit.Rates, ratelimit.Decision, int64) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errDown
+}
+func (down) Charge(context.Context, string, ratelimit.Rates, int64) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errDown
+}
+func (down) TakeBlocking(context.Context, string, ratelimit.Rates, int64, ratelimit.Block) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errDown
+}
 
 // The store is a conforming store on its primary, and on its local store
 // alone (one instance: the share is the rates themselves).

@@ -79,7 +79,7 @@ func New(primary ratelimit.Store, instances int, opts ...Option) (*Store, error)
 // package documentation says. After Close it returns an error wrapping
 // [ratelimit.ErrClosed].
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
-	return s.decide(ctx, key, rates, n, false)
+	return s.decide(ctx, key, rates, n, take)
 }
 
 // Check returns what Take would return, consuming nothing, from the store
@@ -90,22 +90,40 @@ func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n 
 	if _, ok := s.primary.(ratelimit.Checker); !ok {
 		return ratelimit.Decision{}, fmt.Errorf("fallback: the primary store (%T) cannot check without taking: %w", s.primary, errors.ErrUnsupported)
 	}
-	return s.decide(ctx, key, rates, n, true)
+	return s.decide(ctx, key, rates, n, check)
 }
 
-// decide is Take (check false) and Check.
-func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, check bool) (ratelimit.Decision, error) {
+// An op is one kind of call decide makes on the store it uses, st (the
+// primary, or the local one under the rates' share).
+type op func(ctx context.Context, st ratelimit.Store, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error)
+
+func take(ctx context.Context, st ratelimit.Store, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	return st.Take(ctx, key, rates, n)
+}
+
+func check(ctx context.Context, st ratelimit.Store, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	c, ok := st.(ratelimit.Checker)
+	if !ok {
+		return ratelimit.Decision{}, fmt.Errorf("fallback: the store (%T) cannot check without taking: %w", st, errors.ErrUnsupported)
+	}
+	return c.Check(ctx, key, rates, n)
+}
+
+// decide makes the call op for n units under key against rates on the
+// primary store or, while it fails, on the local store against the rates'
+// share, switching and probing as the package documentation says.
+func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, op op) (ratelimit.Decision, error) {
 	if s.closed.Load() {
 		return ratelimit.Decision{}, fmt.Errorf("fallback: key %q: %w", key, ratelimit.ErrClosed)
 	}
 	if !s.onLocal.Load() {
-		d, err := s.callPrimary(ctx, key, rates, n, check)
+		d, err := s.callPrimary(ctx, key, rates, n, op)
 		if err == nil || !failed(ctx, err) {
 			return d, err
 		}
 		s.toLocal(ctx, err)
 	} else if s.probeDue() {
-		d, err := s.callPrimary(ctx, key, rates, n, check)
+		d, err := s.callPrimary(ctx, key, rates, n, op)
 		if err == nil {
 			s.toPrimary(ctx)
 			return d, nil
@@ -114,26 +132,14 @@ func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n
 			return d, err
 		}
 	}
-	rates = s.shares.of(rates)
-	if !check {
-		return s.local.Take(ctx, key, rates, n)
-	}
-	c, ok := s.local.(ratelimit.Checker)
-	if !ok {
-		return ratelimit.Decision{}, fmt.Errorf("fallback: the local store (%T) cannot check without taking: %w", s.local, errors.ErrUnsupported)
-	}
-	return c.Check(ctx, key, rates, n)
+	return op(ctx, s.local, key, s.shares.of(rates), n)
 }
 
-// callPrimary makes the call decide asked for on the primary, bounded by
-// the timeout.
-func (s *Store) callPrimary(ctx context.Context, key string, rates ratelimit.Rates, n int64, check bool) (ratelimit.Decision, error) {
+// callPrimary makes the call op on the primary, bounded by the timeout.
+func (s *Store) callPrimary(ctx context.Context, key string, rates ratelimit.Rates, n int64, op op) (ratelimit.Decision, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if check {
-		return s.primary.(ratelimit.Checker).Check(ctx, key, rates, n)
-	}
-	return s.primary.Take(ctx, key, rates, n)
+	return op(ctx, s.primary, key, rates, n)
 }
 
 // bound returns ctx bounded by the timeout, unless its own deadline is
@@ -147,12 +153,14 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 
 // failed reports whether err, returned by the primary to a caller whose
 // context is ctx, is a failure of the primary the local store answers for:
-// not bad input, not a closed store, not the caller's own context ending.
+// not bad input, not a call the store does not support, not a closed store,
+// not the caller's own context ending.
 func failed(ctx context.Context, err error) bool {
 	return ctx.Err() == nil &&
 		!errors.Is(err, ratelimit.ErrInvalidArgument) &&
 		!errors.Is(err, ratelimit.ErrInvalidRate) &&
-		!errors.Is(err, ratelimit.ErrClosed)
+		!errors.Is(err, ratelimit.ErrClosed) &&
+		!errors.Is(err, errors.ErrUnsupported)
 }
 
 // now returns the time on the probe clock.

@@ -381,6 +381,16 @@ func TestUnsupported(t *testing.T) {
 	if err := bare.Reset(ctx, "k"); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Reset over a primary without Reset: %v", err)
 	}
+	// A call the primary does not support is not a failure: no switch.
+	if _, err := bare.Charge(ctx, "k", rs, 1); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Charge over a primary without Settler: %v", err)
+	}
+	if _, err := bare.TakeBlocking(ctx, "k", rs, 1, ratelimit.Block{For: time.Second}); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("TakeBlocking over a primary without Blocker: %v", err)
+	}
+	if bare.onLocal.Load() {
+		t.Error("an unsupported call switched to the local store")
+	}
 	p := newFake(t)
 	s, err := New(p, 1, WithLocal(takeOnly{newFake(t)}))
 	if err != nil {
