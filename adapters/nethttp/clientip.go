@@ -80,7 +80,7 @@ func TrustProxies(header string, proxies ...string) (IPOption, error) {
 	header = http.CanonicalHeaderKey(header)
 	ps := make([]netip.Prefix, len(proxies))
 	for i, raw := range proxies {
-		p, err := parseProxy(raw)
+		p, err := parsePrefix("trusted proxy", raw)
 		if err != nil {
 			return nil, err
 		}
@@ -103,8 +103,10 @@ func TrustProxies(header string, proxies ...string) (IPOption, error) {
 	}, nil
 }
 
-// parseProxy parses one proxy of TrustProxies.
-func parseProxy(raw string) (netip.Prefix, error) {
+// parsePrefix parses an address (that host alone) or a CIDR prefix,
+// surrounding spaces ignored, an IPv4-mapped one as the IPv4 one it maps;
+// the error names it as what, with the value.
+func parsePrefix(what, raw string) (netip.Prefix, error) {
 	v := strings.TrimSpace(raw)
 	var p netip.Prefix
 	var err error
@@ -118,11 +120,11 @@ func parseProxy(raw string) (netip.Prefix, error) {
 		}
 	}
 	if err != nil {
-		return p, fmt.Errorf("%w: trusted proxy %q is neither an IP address nor a CIDR prefix", ratelimit.ErrInvalidArgument, raw)
+		return p, fmt.Errorf("%w: %s %q is neither an IP address nor a CIDR prefix", ratelimit.ErrInvalidArgument, what, raw)
 	}
 	if m := p.Masked(); m != p {
-		return p, fmt.Errorf("%w: trusted proxy prefix %s has host bits set: write %s, or %s for the one address",
-			ratelimit.ErrInvalidArgument, p, m, p.Addr())
+		return p, fmt.Errorf("%w: %s prefix %s has host bits set: write %s, or %s for the one address",
+			ratelimit.ErrInvalidArgument, what, p, m, p.Addr())
 	}
 	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
@@ -158,19 +160,39 @@ func IPv6Prefix(bits int) IPOption {
 // middleware answers it 400). ClientIP panics when an option is nil or two
 // TrustProxies options name different headers.
 func ClientIP(opts ...IPOption) KeyFunc {
-	c := ipConfig{v6Bits: 64}
-	for _, o := range opts {
-		if o == nil {
-			panic("httplimit: ClientIP: nil IPOption")
-		}
-		o(&c)
-	}
+	c := newIPConfig("ClientIP", opts)
 	return c.key
 }
 
+// newIPConfig applies opts, panicking, naming fn, when one is nil.
+func newIPConfig(fn string, opts []IPOption) *ipConfig {
+	c := &ipConfig{v6Bits: 64}
+	for _, o := range opts {
+		if o == nil {
+			panic("httplimit: " + fn + ": nil IPOption")
+		}
+		o(c)
+	}
+	return c
+}
+
 func (c *ipConfig) key(r Request) (string, error) {
+	addr, host, err := c.client(r)
+	if err != nil {
+		return "", err
+	}
+	if host != "" && addr.Is4() && strings.IndexByte(host, ':') < 0 {
+		return host, nil // canonical already: no allocation
+	}
+	return c.format(addr), nil
+}
+
+// client returns the client's address: the peer's, or the one the trusted
+// peer forwarded. host is the peer as RemoteAddr wrote it when it was read
+// and addr is the peer's address, else "". A peer that is not an IP address
+// is an error wrapping [ratelimit.ErrInvalidArgument].
+func (c *ipConfig) client(r Request) (addr netip.Addr, host string, err error) {
 	var peer netip.Addr
-	var host string // the peer as RemoteAddr wrote it, when it was read
 	if p, ok := r.(addrPorter); ok {
 		peer = p.RemoteAddrPort().Addr().WithZone("").Unmap()
 	}
@@ -179,17 +201,15 @@ func (c *ipConfig) key(r Request) (string, error) {
 		host = hostOf(remote)
 		var ok bool
 		if peer, ok = parseIP(host); !ok {
-			return "", missing("peer address %q is not an IP address", remote)
+			return peer, "", missing("peer address %q is not an IP address", remote)
 		}
 	}
-	addr := peer
 	if len(c.trusted) > 0 && c.trusts(peer) {
-		addr = c.forwarded(r, peer)
+		if addr = c.forwarded(r, peer); addr != peer {
+			return addr, "", nil
+		}
 	}
-	if addr == peer && addr.Is4() && host != "" && strings.IndexByte(host, ':') < 0 {
-		return host, nil // canonical already: no allocation
-	}
-	return c.format(addr), nil
+	return peer, host, nil
 }
 
 // addrPorter is a [Request] that has its peer's address parsed already.

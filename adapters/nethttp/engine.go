@@ -116,6 +116,14 @@ func (e *Engine) decide(r Request, o *outcome) {
 		e.stop(r, o, http.StatusBadRequest, nil, err)
 		return
 	}
+	if c.lists != nil {
+		if allow, deny := c.lists.judge(r, key); deny {
+			e.stop(r, o, http.StatusForbidden, nil, nil)
+			return
+		} else if allow {
+			return
+		}
+	}
 	n := int64(1)
 	if c.cost != nil {
 		if n, err = c.cost(r); err == nil && n < 0 {
@@ -208,6 +216,8 @@ func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, 
 		}
 	case http.StatusBadRequest:
 		line = bodyBadRequest
+	case http.StatusForbidden:
+		line = bodyForbidden
 	case statusClientClosed:
 		line = bodyClosed
 	}
@@ -219,6 +229,7 @@ var (
 	bodyLimited     = []byte("rate limit exceeded\n")
 	bodyUnavailable = []byte("rate limiter unavailable\n")
 	bodyBadRequest  = []byte("request cannot be rate limited\n")
+	bodyForbidden   = []byte("forbidden\n")
 	bodyClosed      = []byte("client closed request\n")
 )
 

@@ -19,6 +19,7 @@ type config struct {
 	wait    time.Duration
 	onError func(Request, error)
 	reply   func(Request, int, ratelimit.Decision, error) Reply
+	lists   *lists // nil: none
 }
 
 func newConfig(opts []Option) config {
@@ -104,8 +105,9 @@ func WithErrorHook(f func(r Request, err error)) Option {
 
 // WithReply sets the response to a request that does not pass. f gets the
 // status the middleware would answer — 429 for a denial (d is the denying
-// Decision, err nil); 400 for a request that cannot be keyed or costed,
-// 499 or 503 for a failure (err the failure, d zero) — and returns the
+// Decision, err nil); 403 for a request a deny list holds ([WithLists]; d
+// zero, err nil); 400 for a request that cannot be keyed or costed, 499 or
+// 503 for a failure (err the failure, d zero) — and returns the
 // reply; a zero Status in it means that status, and a zero Reply the
 // default one. The rate-limit headers and Retry-After are set whatever it
 // returns.
@@ -117,4 +119,26 @@ func WithErrorHook(f func(r Request, err error)) Option {
 func WithReply(f func(r Request, status int, d ratelimit.Decision, err error) Reply) Option {
 	refuseNil("WithReply", f == nil)
 	return func(c *config) { c.reply = f }
+}
+
+// WithLists answers 403 Forbidden to every request that deny holds, and
+// lets every other request that allow holds through to the handler
+// uncounted — no limiter call, no rate-limit headers: deny wins. A list
+// holds a request by the client's address or by its key (see [List.Set]).
+// The client's address is resolved as [ClientIP] with opts resolves it:
+// give WithLists the [TrustProxies] option your key uses, so that a list
+// judges the client behind the proxy, not the proxy. A header from a peer
+// opts does not trust is never read, so a client cannot write its way onto
+// the allow list or off the deny list; a request whose peer is not an IP
+// address matches no prefix.
+//
+// The lists judge a request once it is keyed, before its cost: a request
+// that cannot be keyed gets 400 whatever they hold, and one that
+// [WithSkip] skips is not judged. Either list may be nil, holding nothing;
+// both nil, or a nil IPOption, panics. A 403 goes through [WithReply] like
+// the other replies; the default one is "forbidden", in plain text or JSON.
+func WithLists(allow, deny *List, opts ...IPOption) Option {
+	refuseNil("WithLists", allow == nil && deny == nil)
+	ls := &lists{allow: allow, deny: deny, ip: newIPConfig("WithLists", opts)}
+	return func(c *config) { c.lists = ls }
 }

@@ -246,6 +246,8 @@ func testNilOptions(t *testing.T, newHandler server) {
 		{"WithReply", func() { newHandler(t, l, httplimit.WithReply(nil)) }},
 		{"WithErrorHook", func() { newHandler(t, l, httplimit.WithErrorHook(nil)) }},
 		{"ClientIP", func() { newHandler(t, l, httplimit.WithKey(httplimit.ClientIP(nil))) }},
+		{"WithLists", func() { newHandler(t, l, httplimit.WithLists(nil, nil)) }},
+		{"WithLists", func() { newHandler(t, l, httplimit.WithLists(new(httplimit.List), nil, nil)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {

@@ -62,6 +62,12 @@ func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts 
 		{"BadCost", testBadCost},
 		{"ContextEnds", testContextEnds},
 		{"NilOptions", testNilOptions},
+		{"ListAllowed", testListAllowed},
+		{"ListDenied", testListDenied},
+		{"ListDenyWins", testListDenyWins},
+		{"ListKeys", testListKeys},
+		{"ListSpoofed", testListSpoofed},
+		{"ListSet", testListSet},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newHandler) })
 	}
