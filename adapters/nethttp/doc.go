@@ -28,6 +28,9 @@
 //
 // [WithErrorHook] sees every failure; [WithReply] writes any reply.
 //
+// [WithLists] takes an allow and a deny [List] of client addresses and keys:
+// a denied request gets 403 Forbidden, an allowed one passes uncounted.
+//
 // Behind a reverse proxy, the peer is the proxy: name it, and the one
 // header it sets, with [TrustProxies]. No other forwarding header is ever
 // read: the client writes those.

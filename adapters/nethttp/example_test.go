@@ -202,3 +202,61 @@ func ExampleTransport() {
 	// 200 OK
 	// true
 }
+
+// Behind nginx, the office network passes uncounted, one address and one
+// API key are refused, and the deny list grows while the server runs.
+func ExampleWithLists() {
+	// nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+	nginx, err := httplimit.TrustProxies("X-Forwarded-For", "10.0.0.2")
+	if err != nil {
+		log.Fatal(err)
+	}
+	allow, err := httplimit.NewList([]string{"198.51.100.0/24"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	deny, err := httplimit.NewList([]string{"203.0.113.66"}, []string{"203.0.113.99"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerMinute(1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := httplimit.Middleware(l,
+		httplimit.WithKey(httplimit.ClientIP(nginx)),
+		httplimit.WithLists(allow, deny, nginx), // the lists judge the client nginx forwarded
+	)(http.NotFoundHandler())
+
+	from := func(client string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "10.0.0.2:40000" // nginx
+		r.Header.Set("X-Forwarded-For", client)
+		h.ServeHTTP(w, r)
+		fmt.Print(client, " ", w.Code)
+		if v := w.Header().Get("X-RateLimit-Remaining"); v != "" {
+			fmt.Print(" remaining ", v)
+		}
+		fmt.Println()
+	}
+	from("198.51.100.7") // the office: no limit, no rate-limit headers
+	from("198.51.100.7")
+	from("203.0.113.66") // denied by address
+	from("203.0.113.99") // denied by key: ClientIP's key is the address
+	from("203.0.113.7")
+	from("203.0.113.7")
+
+	if err := deny.Set([]string{"203.0.113.66", "203.0.113.7"}, nil); err != nil {
+		log.Fatal(err)
+	}
+	from("203.0.113.7")
+	// Output:
+	// 198.51.100.7 404
+	// 198.51.100.7 404
+	// 203.0.113.66 403
+	// 203.0.113.99 403
+	// 203.0.113.7 404 remaining 0
+	// 203.0.113.7 429 remaining 0
+	// 203.0.113.7 403
+}

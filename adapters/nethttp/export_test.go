@@ -1,6 +1,12 @@
 package httplimit
 
-import "net/http"
+import (
+	"net/http"
+	"net/netip"
+)
 
 // NewRequest returns the Request of r, for the tests of key functions.
 func NewRequest(r *http.Request) Request { return request{r} }
+
+// ListHas reports whether l holds addr or key.
+func ListHas(l *List, addr netip.Addr, key string) bool { return l.load().has(addr, key) }
