@@ -11,9 +11,11 @@ import (
 
 // BenchmarkMiddleware times one request through the middleware over a
 // memory-store limiter whose limit it never reaches: with and without
-// headers, against the bare handler.
+// headers, and with an allow list (benchList's) that does not hold it,
+// against the bare handler.
 func BenchmarkMiddleware(b *testing.B) {
 	l := newLimiter(b, nil, ratelimit.PerSecond(1<<40))
+	allow, _ := benchList(b)
 	for _, c := range []struct {
 		name string
 		h    http.Handler
@@ -21,6 +23,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bare", discard},
 		{"limited", httplimit.Middleware(l)(discard)},
 		{"limited-no-headers", httplimit.Middleware(l, httplimit.WithHeaders(0))(discard)},
+		{"limited-lists", httplimit.Middleware(l, httplimit.WithLists(allow, nil))(discard)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)

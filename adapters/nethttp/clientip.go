@@ -201,7 +201,7 @@ func (c *ipConfig) client(r Request) (addr netip.Addr, host string, err error) {
 		host = hostOf(remote)
 		var ok bool
 		if peer, ok = parseIP(host); !ok {
-			return peer, "", missing("peer address %q is not an IP address", remote)
+			return netip.Addr{}, "", missing("peer address %q is not an IP address", remote)
 		}
 	}
 	if len(c.trusted) > 0 && c.trusts(peer) {
