@@ -177,9 +177,9 @@ func newIPConfig(fn string, opts []IPOption) *ipConfig {
 }
 
 func (c *ipConfig) key(r Request) (string, error) {
-	addr, host, err := c.client(r)
-	if err != nil {
-		return "", err
+	addr, host := c.client(r)
+	if !addr.IsValid() {
+		return "", missing("peer address %q is not an IP address", r.RemoteAddr())
 	}
 	if host != "" && addr.Is4() && strings.IndexByte(host, ':') < 0 {
 		return host, nil // canonical already: no allocation
@@ -188,28 +188,27 @@ func (c *ipConfig) key(r Request) (string, error) {
 }
 
 // client returns the client's address: the peer's, or the one the trusted
-// peer forwarded. host is the peer as RemoteAddr wrote it when it was read
-// and addr is the peer's address, else "". A peer that is not an IP address
-// is an error wrapping [ratelimit.ErrInvalidArgument].
-func (c *ipConfig) client(r Request) (addr netip.Addr, host string, err error) {
+// peer forwarded; the zero Addr when the peer is not an IP address. host is
+// the peer as RemoteAddr wrote it when it was read and addr is the peer's
+// address, else "".
+func (c *ipConfig) client(r Request) (addr netip.Addr, host string) {
 	var peer netip.Addr
 	if p, ok := r.(addrPorter); ok {
 		peer = p.RemoteAddrPort().Addr().WithZone("").Unmap()
 	}
 	if !peer.IsValid() {
-		remote := r.RemoteAddr()
-		host = hostOf(remote)
+		host = hostOf(r.RemoteAddr())
 		var ok bool
 		if peer, ok = parseIP(host); !ok {
-			return netip.Addr{}, "", missing("peer address %q is not an IP address", remote)
+			return netip.Addr{}, ""
 		}
 	}
 	if len(c.trusted) > 0 && c.trusts(peer) {
 		if addr = c.forwarded(r, peer); addr != peer {
-			return addr, "", nil
+			return addr, ""
 		}
 	}
-	return peer, host, nil
+	return peer, host
 }
 
 // addrPorter is a [Request] that has its peer's address parsed already.

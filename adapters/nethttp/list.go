@@ -118,7 +118,7 @@ func (ls *lists) judge(r Request, key string) (allow, deny bool) {
 	a, d := ls.allow.load(), ls.deny.load()
 	var addr netip.Addr // the zero Addr, matching no prefix, when unread
 	if a.hasPrefixes() || d.hasPrefixes() {
-		addr, _, _ = ls.ip.client(r)
+		addr, _ = ls.ip.client(r)
 	}
 	if d.has(addr, key) {
 		return false, true
