@@ -14,8 +14,8 @@ import (
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
-// Engine is the request logic the adapters share — key, cost, skip, the
-// limiter call, the headers, the reply to a denial or a failure — for
+// Engine is the request logic the adapters share — key, lists, cost, skip,
+// the limiter call, the headers, the reply to a denial or a failure — for
 // adapter authors: an adapter maps its framework's request onto a
 // [Request] and calls [Engine.Handle] or [Engine.Check]. Applications use
 // [Middleware] or their framework's package instead. An Engine is safe for

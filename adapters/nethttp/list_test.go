@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -118,6 +120,42 @@ func TestListPrefixes(t *testing.T) {
 			if got := httplimit.ListHas(l, a, ""); got != want {
 				t.Fatalf("round %d: %v held: %v, want %v (entries %q)", round, a, got, want, entries)
 			}
+		}
+	}
+}
+
+// TestWithListsOrder checks where the lists judge a request: after its
+// key, before its cost; and that a peer that is not an IP address matches
+// no prefix.
+func TestWithListsOrder(t *testing.T) {
+	deny, err := httplimit.NewList([]string{"0.0.0.0/0", "::/0"}, []string{"mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	costed := 0
+	cost := httplimit.WithCost(func(httplimit.Request) (int64, error) { costed++; return 1, nil })
+	h := httplimit.Middleware(newLimiter(t, nil, ratelimit.PerMinute(10)),
+		httplimit.WithKey(httplimit.Header("X-User")), cost, httplimit.WithLists(nil, deny))(discard)
+	for _, c := range []struct {
+		peer, user string
+		status     int
+		costed     int // the cost function's calls so far
+	}{
+		{"192.0.2.1:1", "ann", http.StatusForbidden, 0},
+		{"[2001:db8::1]:1", "ann", http.StatusForbidden, 0},
+		{"pipe", "mallory", http.StatusForbidden, 0},
+		{"pipe", "ann", http.StatusOK, 1},
+		{"192.0.2.1:1", "", http.StatusBadRequest, 1},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		r.RemoteAddr = c.peer
+		if c.user != "" {
+			r.Header.Set("X-User", c.user)
+		}
+		h.ServeHTTP(w, r)
+		if w.Code != c.status || costed != c.costed {
+			t.Errorf("%s as %q: status %d, cost function called %d times; want %d and %d", c.peer, c.user, w.Code, costed, c.status, c.costed)
 		}
 	}
 }
