@@ -2,6 +2,7 @@ package echolimit
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -46,7 +47,10 @@ func middleware(e *httplimit.Engine) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := requests.Get().(*request)
 			r.c = c
-			pass := e.Handle(c.Response(), r)
+			pass, p := e.Handle(c.Response(), r)
+			if p != nil {
+				return settle(c, r, p, next, &requests)
+			}
 			r.c = nil
 			requests.Put(r)
 			if !pass {
@@ -56,6 +60,46 @@ func middleware(e *httplimit.Engine) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// settle runs next, then settles p by its response, then puts r, the
+// request it was admitted as, back into requests.
+func settle(c echo.Context, r *request, p *httplimit.Pending, next echo.HandlerFunc, requests *sync.Pool) error {
+	resp := &response{c: c}
+	defer func() {
+		p.Settle(r, resp)
+		r.c = nil
+		requests.Put(r)
+	}()
+	resp.err = next(c)
+	resp.done = true
+	return resp.err
+}
+
+// response is the [httplimit.Response] of an echo request, read from
+// c.Response() once next has returned.
+type response struct {
+	c    echo.Context
+	err  error // next's
+	done bool  // next returned: it did not panic
+}
+
+func (r *response) Status() int {
+	res := r.c.Response()
+	switch {
+	case !r.done:
+		return http.StatusInternalServerError
+	case r.err == nil || res.Committed:
+		return res.Status
+	}
+	var he *echo.HTTPError
+	if errors.As(r.err, &he) {
+		return he.Code
+	}
+	return http.StatusInternalServerError
+}
+
+func (r *response) Written() int64            { return r.c.Response().Size }
+func (r *response) Header(name string) string { return r.c.Response().Header().Get(name) }
 
 // Context returns the [echo.Context] behind r, or nil when r is not a
 // request of this package's middleware. It lets a key, cost or skip function

@@ -53,13 +53,16 @@ func handler(e *httplimit.Engine) fiber.Handler {
 		r := requests.Get().(*request)
 		r.c = c
 		h := &c.Response().Header
-		pass, reply := e.Check(r, func(name string, value []byte) {
+		pass, reply, p := e.Check(r, func(name string, value []byte) {
 			// The names are canonical and the values hold no line breaks, so
 			// SetCanonical skips what Set would redo. It copies both, so
 			// neither the byte view of the name nor the value is written or
 			// kept.
 			h.SetCanonical(bytesOf(name), value)
 		})
+		if p != nil {
+			return settle(c, r, p, &requests)
+		}
 		r.c = nil
 		requests.Put(r)
 		if pass {

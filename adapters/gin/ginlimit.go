@@ -37,11 +37,35 @@ func LimitByIP(rates ...ratelimit.Rate) gin.HandlerFunc {
 
 func handler(e *httplimit.Engine) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !e.Handle(c.Writer, request{c}) {
+		pass, p := e.Handle(c.Writer, request{c})
+		switch {
+		case !pass:
 			c.Abort()
+		case p != nil:
+			resp := &response{c: c}
+			defer p.Settle(request{c}, resp)
+			c.Next()
+			resp.done = true
 		}
 	}
 }
+
+// response is the [httplimit.Response] of a gin request, read from
+// c.Writer once the rest of the chain has run.
+type response struct {
+	c    *gin.Context
+	done bool // the chain returned: it did not panic
+}
+
+func (r *response) Status() int {
+	if !r.done {
+		return http.StatusInternalServerError
+	}
+	return r.c.Writer.Status()
+}
+
+func (r *response) Written() int64            { return int64(max(r.c.Writer.Size(), 0)) }
+func (r *response) Header(name string) string { return r.c.Writer.Header().Get(name) }
 
 // Context returns the [gin.Context] behind r, or nil when r is not a request
 // of this package's middleware. It lets a key, cost or skip function read

@@ -28,13 +28,19 @@ type Engine struct {
 }
 
 // NewEngine returns the engine of [Middleware](l, opts...). It panics when
-// l, an option or an option's function is nil: that is a programming error,
-// not a request-time failure.
+// l, an option or an option's function is nil, or when [WithCountIf] or
+// [WithResponseCost] is given and l's store cannot refund and charge
+// ([ratelimit.Settler]): those are programming errors, not request-time
+// failures.
 func NewEngine(l *ratelimit.Limiter, opts ...Option) *Engine {
 	if l == nil {
 		panic("httplimit: nil limiter")
 	}
-	return &Engine{l: l, cfg: newConfig(opts)}
+	e := &Engine{l: l, cfg: newConfig(opts)}
+	if e.cfg.countIf != nil || e.cfg.respCost != nil {
+		mustSettle(l)
+	}
+	return e
 }
 
 // NewIPEngine returns the engine of [LimitByIP](rates...): a limiter
@@ -56,15 +62,18 @@ func NewIPEngine(rates ...ratelimit.Rate) *Engine {
 type outcome struct {
 	pass  bool // the request goes on to the handler
 	h     headers
-	reply Reply // when !pass
+	reply Reply    // when !pass
+	p     *Pending // when pass and the response settles the request
 }
 
 // Handle decides r and writes the outcome to w, for adapters whose
 // response is an http.ResponseWriter: the headers, replacing any of the
 // same name (with middlewares stacked, the innermost one's win), and, when
 // the request does not pass, the reply. It reports whether the request goes
-// on to the handler.
-func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
+// on to the handler, and, when the response settles the request
+// ([WithCountIf], [WithResponseCost]), the [Pending] to settle after the
+// handler (nil otherwise).
+func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool, p *Pending) {
 	var o outcome
 	e.decide(r, &o)
 	if o.h.n > 0 {
@@ -77,7 +86,7 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
 		w.WriteHeader(o.reply.Status)
 		w.Write(o.reply.Body)
 	}
-	return o.pass
+	return o.pass, o.p
 }
 
 // Check decides r for adapters that write responses their own way: it
@@ -85,9 +94,10 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool) {
 // value without line breaks and valid only until setHeader returns (a
 // buffer of the call's: copy it to keep it), and reports whether the
 // request goes on to the handler; when it does not, reply is the response
-// to write. The reply's Body may be shared: copy it, never write to it.
+// to write. When the response settles the request ([WithCountIf],
+// [WithResponseCost]), p is the [Pending] to settle after the handler. The reply's Body may be shared: copy it, never write to it.
 // Check allocates nothing for the headers.
-func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pass bool, reply Reply) {
+func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pass bool, reply Reply, p *Pending) {
 	// setHeader could keep the buffer it is shown, which therefore cannot
 	// be on the stack: the outcomes are pooled.
 	o, _ := e.outcomes.Get().(*outcome)
@@ -96,10 +106,10 @@ func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pa
 	}
 	e.decide(r, o)
 	o.h.visit(setHeader)
-	pass, reply = o.pass, o.reply
-	o.h.n, o.h.used, o.reply = 0, 0, Reply{}
+	pass, reply, p = o.pass, o.reply, o.p
+	o.h.n, o.h.used, o.reply, o.p = 0, 0, Reply{}, nil
 	e.outcomes.Put(o)
-	return pass, reply
+	return pass, reply, p
 }
 
 func (e *Engine) decide(r Request, o *outcome) {
@@ -160,6 +170,8 @@ func (e *Engine) decide(r Request, o *outcome) {
 	o.h.set(c.headers, &e.policies, &d, shadow)
 	if !d.Allowed {
 		e.stop(r, o, http.StatusTooManyRequests, &d, nil)
+	} else if c.countIf != nil || c.respCost != nil {
+		o.p = &Pending{e: e, key: key, d: d, n: n}
 	}
 }
 
@@ -188,8 +200,8 @@ const statusClientClosed = 499
 // stop makes o a reply of status: to the denial d, or to the failure err
 // (reported to the error hook).
 func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, err error) {
-	if err != nil && e.cfg.onError != nil {
-		e.cfg.onError(r, err)
+	if err != nil {
+		e.report(r, err)
 	}
 	o.pass = false
 	o.h.add(headerNoSniff, "nosniff")
@@ -222,6 +234,13 @@ func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, 
 		line = bodyClosed
 	}
 	o.reply = textOrJSON(r, status, line, retry)
+}
+
+// report hands err to the error hook, if any.
+func (e *Engine) report(r Request, err error) {
+	if e.cfg.onError != nil {
+		e.cfg.onError(r, err)
+	}
 }
 
 // The plain-text bodies, one line each, shared (never written to).

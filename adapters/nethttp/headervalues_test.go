@@ -84,7 +84,7 @@ func TestHeaderValues(t *testing.T) {
 			for run := range 2 {
 				var got strings.Builder
 				var names []string
-				pass, _ := e.Check(httplimit.NewRequest(r), func(name string, value []byte) {
+				pass, _, _ := e.Check(httplimit.NewRequest(r), func(name string, value []byte) {
 					got.WriteString(name + ": " + string(value) + "|")
 					names = append(names, name)
 				})
@@ -94,7 +94,7 @@ func TestHeaderValues(t *testing.T) {
 				// Handle writes the same headers (and, on a denial, the
 				// reply's Content-Type).
 				w := httptest.NewRecorder()
-				if pass := e.Handle(w, httplimit.NewRequest(r)); pass != c.d.Allowed {
+				if pass, _ := e.Handle(w, httplimit.NewRequest(r)); pass != c.d.Allowed {
 					t.Errorf("run %d: Handle: pass %v, want %v", run, pass, c.d.Allowed)
 				}
 				got.Reset()

@@ -51,7 +51,15 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.e.Handle(w, request{r}) {
+	pass, p := h.e.Handle(w, request{r})
+	switch {
+	case !pass:
+	case p == nil:
 		h.next.ServeHTTP(w, r)
+	default:
+		rw := &responseWriter{ResponseWriter: w}
+		defer p.Settle(request{r}, (*written)(rw))
+		h.next.ServeHTTP(rw, r)
+		rw.done = true
 	}
 }

@@ -147,7 +147,7 @@ func TestCheck(t *testing.T) {
 		{false, `Ratelimit-Policy: "1/min";q=1;w=60|Ratelimit: "1/min";r=0;t=61|X-Ratelimit-Limit: 1|X-Ratelimit-Remaining: 0|X-Ratelimit-Reset: 61|Retry-After: 61|X-Content-Type-Options: nosniff|`, 429, "rate limit exceeded\n"},
 	} {
 		var headers strings.Builder
-		pass, reply := e.Check(httplimit.NewRequest(r), func(name string, value []byte) { headers.WriteString(name + ": " + string(value) + "|") })
+		pass, reply, _ := e.Check(httplimit.NewRequest(r), func(name string, value []byte) { headers.WriteString(name + ": " + string(value) + "|") })
 		if pass != want.pass || headers.String() != want.headers || reply.Status != want.status || string(reply.Body) != want.body {
 			t.Errorf("request %d: pass %v, headers %s, reply %d %q; want %v, %s, %d %q",
 				i, pass, headers.String(), reply.Status, reply.Body, want.pass, want.headers, want.status, want.body)

@@ -20,6 +20,9 @@ type config struct {
 	onError func(Request, error)
 	reply   func(Request, int, ratelimit.Decision, error) Reply
 	lists   *lists // nil: none
+
+	countIf  func(Request, Response) bool
+	respCost func(Request, Response) (int64, error)
 }
 
 func newConfig(opts []Option) config {
@@ -141,4 +144,40 @@ func WithLists(allow, deny *List, opts ...IPOption) Option {
 	refuseNil("WithLists", allow == nil && deny == nil)
 	ls := &lists{allow: allow, deny: deny, ip: newIPConfig("WithLists", opts)}
 	return func(c *config) { c.lists = ls }
+}
+
+// WithCountIf counts only the requests whose response count says so, such
+// as [Failed] (only failed responses count: clients are limited in their
+// errors, never in their successes) or [Succeeded]. Each request is still
+// taken up front with its cost ([WithCost]), so that the limit holds among
+// concurrent requests and a key whose count is spent is denied; after the
+// handler, a request that does not count is refunded
+// ([ratelimit.Limiter.Refund]). A request skipped, denied, failed open or
+// not costed is neither counted nor refunded. The rate-limit headers tell
+// the key's standing at admission, before the refund. Settling is described
+// at [Pending.Settle]; the limiter's store must be a [ratelimit.Settler]
+// (the middleware panics when built otherwise). Default: every admitted
+// request counts. It panics when count is nil.
+func WithCountIf(count func(r Request, resp Response) bool) Option {
+	refuseNil("WithCountIf", count == nil)
+	return func(c *config) { c.countIf = count }
+}
+
+// WithResponseCost sets each admitted request's cost from its response,
+// once the handler has returned: bytes written, a header the handler set,
+// the status. The request is admitted up front with its cost ([WithCost],
+// default 1; give 0 to admit any request while the key is within its
+// limits), then settled: a larger response cost is charged
+// ([ratelimit.Limiter.Charge]), a smaller one refunded. A charge may
+// overdraw the key's rates: its next requests are then denied, with a
+// Retry-After telling when the excess has expired. A response cost that is
+// negative or an error, or a charge above the key's smallest limit, settles
+// nothing and goes to the error hook ([WithErrorHook]), as do the store's
+// failures. With [WithCountIf], a request that does not count is refunded
+// whole, whatever its response cost. The limiter's store must be a
+// [ratelimit.Settler] (the middleware panics when built otherwise).
+// Default: the cost is [WithCost]'s. It panics when cost is nil.
+func WithResponseCost(cost func(r Request, resp Response) (int64, error)) Option {
+	refuseNil("WithResponseCost", cost == nil)
+	return func(c *config) { c.respCost = cost }
 }

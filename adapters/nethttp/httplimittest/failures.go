@@ -248,6 +248,8 @@ func testNilOptions(t *testing.T, newHandler server) {
 		{"ClientIP", func() { newHandler(t, l, httplimit.WithKey(httplimit.ClientIP(nil))) }},
 		{"WithLists", func() { newHandler(t, l, httplimit.WithLists(nil, nil)) }},
 		{"WithLists", func() { newHandler(t, l, httplimit.WithLists(new(httplimit.List), nil, nil)) }},
+		{"WithCountIf", func() { newHandler(t, l, httplimit.WithCountIf(nil)) }},
+		{"WithResponseCost", func() { newHandler(t, l, httplimit.WithResponseCost(nil)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {

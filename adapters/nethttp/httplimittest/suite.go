@@ -33,8 +33,11 @@ import (
 // Run runs every case against an adapter. newHandler returns a handler
 // that serves, through the adapter's middleware over l with opts, GET / and
 // GET /r/{id} (in the framework's route syntax, mounted so that the
-// request's Route is that pattern), each answering 200 "ok". The handler
-// must hand each request's context and RemoteAddr to the middleware.
+// request's Route is that pattern), each answering 200 "ok", and GET /reply,
+// answering what [ParseAnswer] reads from its query through the
+// framework's own response API. The handler must hand each request's
+// context and RemoteAddr to the middleware, and let a handler's panic
+// reach its caller (no recovery).
 func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts ...httplimit.Option) http.Handler) {
 	t.Helper()
 	for _, c := range []struct {
@@ -68,6 +71,14 @@ func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts 
 		{"ListKeys", testListKeys},
 		{"ListSpoofed", testListSpoofed},
 		{"ListSet", testListSet},
+		{"CountOnlyFailed", testCountOnlyFailed},
+		{"CountOnlySucceeded", testCountOnlySucceeded},
+		{"ResponseSize", testResponseSize},
+		{"ResponseCost", testResponseCost},
+		{"NotSettled", testNotSettled},
+		{"SettleContext", testSettleContext},
+		{"SettleFailures", testSettleFailures},
+		{"NoSettler", testNoSettler},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newHandler) })
 	}
