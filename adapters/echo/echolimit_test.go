@@ -1,6 +1,7 @@
 package echolimit_test
 
 import (
+	"cmp"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -23,8 +24,41 @@ func TestSuite(t *testing.T) {
 		e.Use(echolimit.Middleware(l, opts...))
 		e.GET("/", ok)
 		e.GET("/r/:id", ok)
+		e.GET("/reply", reply)
 		return e
 	})
+}
+
+// reply is GET /reply: the answer httplimittest.ParseAnswer reads from the
+// query, an error as an echo.HTTPError.
+func reply(c echo.Context) error {
+	a := httplimittest.ParseAnswer(c.QueryParam)
+	if a.Panic {
+		panic("the handler panics")
+	}
+	if a.Error {
+		return echo.NewHTTPError(a.Status)
+	}
+	res := c.Response()
+	if a.Units != "" {
+		res.Header().Set("X-Units", a.Units)
+	}
+	status := cmp.Or(a.Status, http.StatusOK)
+	switch {
+	case a.Stream:
+		res.WriteHeader(status)
+		half := len(a.Body) / 2
+		for _, b := range [][]byte{a.Body[:half], a.Body[half:]} {
+			res.Write(b)
+			res.Flush()
+		}
+		return nil
+	case a.Body != nil:
+		return c.Blob(status, "application/octet-stream", a.Body)
+	case a.Status != 0:
+		return c.NoContent(status)
+	}
+	return nil
 }
 
 // newLimiter returns a limiter enforcing rates over a memory store whose

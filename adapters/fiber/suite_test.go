@@ -1,8 +1,11 @@
 package fiberlimit_test
 
 import (
+	"bytes"
 	"net/http"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/gorate/ratelimit"
 	fiberlimit "github.com/gorate/ratelimit/adapters/fiber"
@@ -19,8 +22,34 @@ func TestSuite(t *testing.T) {
 		mw := fiberlimit.Middleware(l, opts...)
 		app.Get("/", mw, ok)
 		app.Get("/r/:id", mw, ok)
+		app.Get("/reply", mw, reply)
 		return handlerOf(t, app)
 	})
+}
+
+// reply is GET /reply: the answer httplimittest.ParseAnswer reads from the
+// query, an error as a fiber.Error, a stream through SendStream.
+func reply(c *fiber.Ctx) error {
+	a := httplimittest.ParseAnswer(func(name string) string { return c.Query(name) })
+	if a.Panic {
+		panic("the handler panics")
+	}
+	if a.Error {
+		return fiber.NewError(a.Status)
+	}
+	if a.Units != "" {
+		c.Set("X-Units", a.Units)
+	}
+	if a.Status != 0 {
+		c.Status(a.Status)
+	}
+	switch {
+	case a.Stream:
+		return c.SendStream(bytes.NewReader(a.Body), len(a.Body))
+	case a.Body != nil:
+		return c.Send(a.Body)
+	}
+	return nil
 }
 
 func TestLimitByIP(t *testing.T) {

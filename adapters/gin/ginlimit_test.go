@@ -29,8 +29,35 @@ func TestSuite(t *testing.T) {
 		r.Use(ginlimit.Middleware(l, opts...))
 		r.GET("/", ok)
 		r.GET("/r/:id", ok)
+		r.GET("/reply", reply)
 		return r
 	})
+}
+
+// reply is GET /reply: the answer httplimittest.ParseAnswer reads from the
+// query.
+func reply(c *gin.Context) {
+	a := httplimittest.ParseAnswer(c.Query)
+	if a.Panic {
+		panic("the handler panics")
+	}
+	if a.Units != "" {
+		c.Header("X-Units", a.Units)
+	}
+	if a.Status != 0 {
+		c.Status(a.Status)
+	}
+	if !a.Stream {
+		if a.Body != nil {
+			c.Writer.Write(a.Body)
+		}
+		return
+	}
+	half := len(a.Body) / 2
+	for _, b := range [][]byte{a.Body[:half], a.Body[half:]} {
+		c.Writer.Write(b)
+		c.Writer.Flush()
+	}
 }
 
 // newLimiter returns a limiter enforcing rates over a memory store whose
