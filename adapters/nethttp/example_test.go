@@ -260,3 +260,63 @@ func ExampleWithLists() {
 	// 203.0.113.7 429 remaining 0
 	// 203.0.113.7 403
 }
+
+// Only failed responses count: a client may fetch as much as it likes, but
+// after 2 errors a minute it is denied.
+func ExampleWithCountIf() {
+	store, err := memorystore.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := ratelimit.New(store, ratelimit.PerMinute(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := httplimit.Middleware(l, httplimit.WithCountIf(httplimit.Failed))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("id") == "" {
+			http.Error(w, "no id", http.StatusBadRequest)
+		}
+	}))
+
+	for _, path := range []string{"/?id=1", "/?id=2", "/?id=3", "/", "/", "/?id=4"} {
+		show(h, "GET", path, "192.0.2.1:1000")
+	}
+	// Output:
+	// GET /?id=1 200
+	// GET /?id=2 200
+	// GET /?id=3 200
+	// GET / 400
+	// GET / 400
+	// GET /?id=4 429
+}
+
+// Each response costs the KiB it sent, against 100 KiB a minute. Admitted
+// at a cost of 0 while the client is within its limit, a request is
+// charged after the handler, and may overdraw: the next is denied until the
+// excess has expired.
+func ExampleWithResponseCost() {
+	store, err := memorystore.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := ratelimit.New(store, ratelimit.PerMinute(100)) // KiB
+	if err != nil {
+		log.Fatal(err)
+	}
+	kib := func(_ httplimit.Request, resp httplimit.Response) (int64, error) {
+		return (resp.Written() + 1023) / 1024, nil
+	}
+	zero := func(httplimit.Request) (int64, error) { return 0, nil }
+	h := httplimit.Middleware(l, httplimit.WithCost(zero), httplimit.WithResponseCost(kib))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write(make([]byte, 40<<10))
+	}))
+
+	for range 4 {
+		show(h, "GET", "/report", "192.0.2.1:1000", "X-RateLimit-Remaining")
+	}
+	// Output:
+	// GET /report 200 100
+	// GET /report 200 60
+	// GET /report 200 20
+	// GET /report 429 0
+}

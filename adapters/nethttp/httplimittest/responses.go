@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
@@ -147,7 +150,7 @@ func doPanic(t *testing.T, h http.Handler, path string) {
 // responses, the 11th overdrawing, and denies the 11th's successor until
 // the excess has expired.
 func testResponseSize(t *testing.T, newHandler server) {
-	l, _ := newLimiter(t, ratelimit.PerMinute(100))
+	l, clock := newLimiter(t, ratelimit.PerMinute(100))
 	h := newHandler(t, l, httplimit.WithCost(zero), httplimit.WithResponseCost(kib))
 	for i := range 11 {
 		r := do(t, h, "/reply?size=10240")
@@ -157,7 +160,38 @@ func testResponseSize(t *testing.T, newHandler server) {
 		}
 	}
 	do(t, h, "/reply?size=10240").want(t, http.StatusTooManyRequests, "Retry-After", "61")
-	do(t, h, "/reply").want(t, http.StatusTooManyRequests)
+	clock.Advance(60 * time.Second)
+	do(t, h, "/reply").want(t, http.StatusTooManyRequests, "Retry-After", "1")
+	clock.Advance(time.Millisecond)
+	do(t, h, "/reply").want(t, http.StatusOK, "X-Ratelimit-Remaining", "100")
+}
+
+// testCountIfConcurrent checks that the requests WithCountIf lets through
+// are taken up front: of 40 concurrent failing requests against 10/min, 10
+// are served and 30 denied.
+func testCountIfConcurrent(t *testing.T, newHandler server) {
+	l, _ := newLimiter(t, ratelimit.PerMinute(10))
+	h := newHandler(t, l, httplimit.WithCountIf(httplimit.Failed))
+	var wg sync.WaitGroup
+	var failed, denied atomic.Int64
+	for range 40 {
+		wg.Go(func() {
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/reply?status=500", nil)
+			req.RemoteAddr = "192.0.2.1:1234"
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			switch w.Code {
+			case http.StatusInternalServerError:
+				failed.Add(1)
+			case http.StatusTooManyRequests:
+				denied.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 10 || denied.Load() != 30 {
+		t.Errorf("40 concurrent failing requests at 10/min: %d served, %d denied; want 10 and 30", failed.Load(), denied.Load())
+	}
 }
 
 // testResponseCost checks a response cost from a header the handler set,

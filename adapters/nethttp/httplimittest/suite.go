@@ -73,6 +73,7 @@ func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts 
 		{"ListSet", testListSet},
 		{"CountOnlyFailed", testCountOnlyFailed},
 		{"CountOnlySucceeded", testCountOnlySucceeded},
+		{"CountIfConcurrent", testCountIfConcurrent},
 		{"ResponseSize", testResponseSize},
 		{"ResponseCost", testResponseCost},
 		{"NotSettled", testNotSettled},
