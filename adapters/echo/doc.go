@@ -17,6 +17,12 @@
 // proxies to trust), and [Context] gives a custom key function the
 // [echo.Context] behind a Request.
 //
+// The [httplimit.Response] of [httplimit.WithCountIf] and
+// [httplimit.WithResponseCost] is read from c.Response() once next has
+// returned; an error next returned before the response was committed
+// counts as its [echo.HTTPError]'s code, or 500 (echo's error handler
+// writes it later), with no bytes written.
+//
 // A denied request is answered by the middleware itself, which returns nil:
 // echo's HTTP error handler does not see it, so the response is the same as
 // that of the other adapters.

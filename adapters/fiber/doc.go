@@ -11,6 +11,14 @@
 // middleware, so the four answer alike. This package only maps a
 // *fiber.Ctx onto an [httplimit.Request] and writes the outcome.
 //
+// The [httplimit.Response] of [httplimit.WithCountIf] and
+// [httplimit.WithResponseCost] is read from c.Response() once the rest of
+// the chain has returned: the body's length (Send, Write, SendString), a
+// body stream's size (SendStream with a size, SendFile), or -1 for a
+// stream of no set size, which is never read to find out; an error the
+// chain returned counts as its [fiber.Error]'s code, or 500, as fiber's
+// default error handler maps it.
+//
 // Three fiber particulars:
 //
 //   - fasthttp reuses request buffers after a handler returns, and the

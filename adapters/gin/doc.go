@@ -16,7 +16,9 @@
 // route pattern ([gin.Context.FullPath], "/users/:id"), its RemoteAddr the
 // peer's address (not [gin.Context.ClientIP]: [httplimit.ClientIP] decides
 // which proxies to trust), and [Context] gives a custom key function the
-// [gin.Context] behind a Request.
+// [gin.Context] behind a Request. The [httplimit.Response] of
+// [httplimit.WithCountIf] and [httplimit.WithResponseCost] is read from
+// c.Writer once the rest of the chain has run: its status and size.
 //
 // The middleware costs what the [httplimit] middleware does, one
 // allocation per admitted request (the header values), and adds none of its

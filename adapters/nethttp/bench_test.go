@@ -11,8 +11,8 @@ import (
 
 // BenchmarkMiddleware times one request through the middleware over a
 // memory-store limiter whose limit it never reaches: with and without
-// headers, and with an allow list (benchList's) that does not hold it,
-// against the bare handler.
+// headers, with an allow list (benchList's) that does not hold it, and
+// counted or costed by the response, against the bare handler.
 func BenchmarkMiddleware(b *testing.B) {
 	l := newLimiter(b, nil, ratelimit.PerSecond(1<<40))
 	allow, _ := benchList(b)
@@ -24,6 +24,12 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"limited", httplimit.Middleware(l)(discard)},
 		{"limited-no-headers", httplimit.Middleware(l, httplimit.WithHeaders(0))(discard)},
 		{"limited-lists", httplimit.Middleware(l, httplimit.WithLists(allow, nil))(discard)},
+		// Settled by the response: counted as taken (nothing to settle),
+		// refunded (a success under Failed), charged (1 byte beyond the
+		// unit taken up front).
+		{"count-succeeded", httplimit.Middleware(l, httplimit.WithCountIf(httplimit.Succeeded))(discard)},
+		{"count-failed-refund", httplimit.Middleware(l, httplimit.WithCountIf(httplimit.Failed))(discard)},
+		{"response-cost-charge", httplimit.Middleware(l, httplimit.WithResponseCost(written))(discard)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -36,3 +42,6 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// written is a response cost: the bytes written.
+func written(_ httplimit.Request, resp httplimit.Response) (int64, error) { return resp.Written(), nil }

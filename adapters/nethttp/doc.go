@@ -31,6 +31,14 @@
 // [WithLists] takes an allow and a deny [List] of client addresses and keys:
 // a denied request gets 403 Forbidden, an allowed one passes uncounted.
 //
+// A request can also be counted or costed by its response, once the
+// handler has returned: [WithCountIf] counts only some responses (only
+// [Failed] ones, say), [WithResponseCost] sets the cost from the
+// [Response] (bytes written, a header the handler set). The request is
+// still taken up front, and settled after the handler: refunded when it
+// does not count, charged or refunded the difference of its response cost
+// ([Pending.Settle]).
+//
 // Behind a reverse proxy, the peer is the proxy: name it, and the one
 // header it sets, with [TrustProxies]. No other forwarding header is ever
 // read: the client writes those.
@@ -40,5 +48,5 @@
 //
 // The middleware allocates one value per admitted request beyond what the
 // handler does (a block holding the header values); a skipped request,
-// none.
+// none. A request settled by its response costs a few more.
 package httplimit

@@ -137,4 +137,3 @@ func TestSettleTimeout(t *testing.T) {
 		}
 	})
 }
-

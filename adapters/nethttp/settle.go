@@ -54,7 +54,8 @@ type Pending struct {
 
 // Settle settles p's request r by its response resp, as [WithCountIf] and
 // [WithResponseCost] say, in the caller's goroutine: an adapter calls it
-// after the handler, deferred so that a panicking handler is settled too.
+// after the handler, deferred so that a panicking handler is settled too
+// (resp's Status then 500).
 // The store calls run under r's context without its cancellation
 // (context.WithoutCancel), for at most 5 seconds; their failures, and a
 // response cost's, go to the error hook ([WithErrorHook]).

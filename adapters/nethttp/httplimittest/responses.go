@@ -93,13 +93,17 @@ func (s *settleSpy) count(ctx context.Context) {
 }
 
 // testCountOnlyFailed is the judged case: counting only failed responses
-// against 3/min, 100 successes all pass, then 3 failures pass, and the
-// request after them is denied.
+// against 3/min, 100 successes (half of them writing nothing) all pass,
+// then 3 failures pass, and the request after them is denied.
 func testCountOnlyFailed(t *testing.T, newHandler server) {
 	l, _ := newLimiter(t, ratelimit.PerMinute(3))
 	h := newHandler(t, l, httplimit.WithCountIf(httplimit.Failed))
 	for i := range 100 {
-		if r := do(t, h, "/reply?status=200&size=2"); r.status != http.StatusOK {
+		path := "/reply?status=200&size=2"
+		if i%2 == 1 {
+			path = "/reply" // writes nothing: a 200
+		}
+		if r := do(t, h, path); r.status != http.StatusOK {
 			t.Fatalf("success %d: status %d, want 200", i+1, r.status)
 		}
 	}
@@ -203,7 +207,7 @@ func testResponseCost(t *testing.T, newHandler server) {
 	h := newHandler(t, l, httplimit.WithCost(costHeader), httplimit.WithResponseCost(units))
 	cost := func(n string) func(*http.Request) { return header("X-Cost", n) }
 	do(t, h, "/reply?units=2", cost("5")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "5", "X-Units", "2") // 3 refunded
-	do(t, h, "/reply?units=4", cost("1")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "7")                // 3 charged
+	do(t, h, "/reply?units=4", cost("1")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "7")                 // 3 charged
 	do(t, h, "/reply?units=4", cost("4")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
 	do(t, h, "/reply?units=0", cost("0")).want(t, http.StatusOK, "X-Ratelimit-Remaining", "0")
 	do(t, h, "/reply?units=1", cost("1")).want(t, http.StatusTooManyRequests)
