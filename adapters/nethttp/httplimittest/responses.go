@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,25 +174,9 @@ func testResponseSize(t *testing.T, newHandler server) {
 func testCountIfConcurrent(t *testing.T, newHandler server) {
 	l, _ := newLimiter(t, ratelimit.PerMinute(10))
 	h := newHandler(t, l, httplimit.WithCountIf(httplimit.Failed))
-	var wg sync.WaitGroup
-	var failed, denied atomic.Int64
-	for range 40 {
-		wg.Go(func() {
-			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/reply?status=500", nil)
-			req.RemoteAddr = "192.0.2.1:1234"
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			switch w.Code {
-			case http.StatusInternalServerError:
-				failed.Add(1)
-			case http.StatusTooManyRequests:
-				denied.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() != 10 || denied.Load() != 30 {
-		t.Errorf("40 concurrent failing requests at 10/min: %d served, %d denied; want 10 and 30", failed.Load(), denied.Load())
+	failed, denied := concurrently(t, h, "/reply?status=500", http.StatusInternalServerError)
+	if failed != 10 || denied != 30 {
+		t.Errorf("40 concurrent failing requests at 10/min: %d served, %d denied; want 10 and 30", failed, denied)
 	}
 }
 

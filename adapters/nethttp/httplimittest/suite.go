@@ -330,28 +330,35 @@ func testWait(t *testing.T, newHandler server) {
 
 func testConcurrent(t *testing.T, newHandler server) {
 	l, _ := newLimiter(t, ratelimit.PerSecond(10))
-	h := newHandler(t, l)
+	ok, denied := concurrently(t, newHandler(t, l), "/", http.StatusOK)
+	if ok != 10 || denied != 30 {
+		t.Errorf("40 concurrent requests at 10/s: %d admitted, %d denied; want 10 and 30", ok, denied)
+	}
+}
+
+// concurrently sends 40 requests GET path through h at once and returns
+// how many were answered status and how many 429.
+func concurrently(t *testing.T, h http.Handler, path string, status int) (served, denied int64) {
+	t.Helper()
 	var wg sync.WaitGroup
-	var ok, denied atomic.Int64
+	var s, d atomic.Int64
 	for range 40 {
 		wg.Go(func() {
-			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
 			req.RemoteAddr = "192.0.2.1:1234"
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
 			io.Copy(io.Discard, w.Body)
 			switch w.Code {
-			case http.StatusOK:
-				ok.Add(1)
+			case status:
+				s.Add(1)
 			case http.StatusTooManyRequests:
-				denied.Add(1)
+				d.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	if ok.Load() != 10 || denied.Load() != 30 {
-		t.Errorf("40 concurrent requests at 10/s: %d admitted, %d denied; want 10 and 30", ok.Load(), denied.Load())
-	}
+	return s.Load(), d.Load()
 }
 
 func testHeaderModes(t *testing.T, newHandler server) {
