@@ -37,7 +37,7 @@ func NewEngine(l *ratelimit.Limiter, opts ...Option) *Engine {
 		panic("httplimit: nil limiter")
 	}
 	e := &Engine{l: l, cfg: newConfig(opts)}
-	if e.cfg.countIf != nil || e.cfg.respCost != nil {
+	if e.cfg.settles() {
 		mustSettle(l)
 	}
 	return e
@@ -94,9 +94,10 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool, p *Pending
 // value without line breaks and valid only until setHeader returns (a
 // buffer of the call's: copy it to keep it), and reports whether the
 // request goes on to the handler; when it does not, reply is the response
-// to write. When the response settles the request ([WithCountIf],
-// [WithResponseCost]), p is the [Pending] to settle after the handler. The reply's Body may be shared: copy it, never write to it.
-// Check allocates nothing for the headers.
+// to write. The reply's Body may be shared: copy it, never write to it.
+// When the response settles the request ([WithCountIf],
+// [WithResponseCost]), p is the [Pending] to settle after the handler (nil
+// otherwise). Check allocates nothing for the headers.
 func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pass bool, reply Reply, p *Pending) {
 	// setHeader could keep the buffer it is shown, which therefore cannot
 	// be on the stack: the outcomes are pooled.
@@ -170,7 +171,7 @@ func (e *Engine) decide(r Request, o *outcome) {
 	o.h.set(c.headers, &e.policies, &d, shadow)
 	if !d.Allowed {
 		e.stop(r, o, http.StatusTooManyRequests, &d, nil)
-	} else if c.countIf != nil || c.respCost != nil {
+	} else if c.settles() {
 		o.p = &Pending{e: e, key: key, d: d, n: n}
 	}
 }

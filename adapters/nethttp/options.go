@@ -25,6 +25,9 @@ type config struct {
 	respCost func(Request, Response) (int64, error)
 }
 
+// settles reports whether requests are settled by their responses.
+func (c *config) settles() bool { return c.countIf != nil || c.respCost != nil }
+
 func newConfig(opts []Option) config {
 	c := config{key: ClientIP(), headers: HeadersIETF | HeadersXRateLimit}
 	for _, o := range opts {
@@ -152,12 +155,13 @@ func WithLists(allow, deny *List, opts ...IPOption) Option {
 // taken up front with its cost ([WithCost]), so that the limit holds among
 // concurrent requests and a key whose count is spent is denied; after the
 // handler, a request that does not count is refunded
-// ([ratelimit.Limiter.Refund]). A request skipped, denied, failed open or
-// not costed is neither counted nor refunded. The rate-limit headers tell
-// the key's standing at admission, before the refund. Settling is described
-// at [Pending.Settle]; the limiter's store must be a [ratelimit.Settler]
-// (the middleware panics when built otherwise). Default: every admitted
-// request counts. It panics when count is nil.
+// ([ratelimit.Limiter.Refund]). A request the limiter took nothing for
+// (skipped, denied, failed open, answered 400) is never settled. The
+// rate-limit headers tell the key's standing at admission, before the
+// refund. Settling is described at [Pending.Settle]; the limiter's store
+// must be a [ratelimit.Settler] (the middleware panics when built
+// otherwise). Default: every admitted request counts. It panics when count
+// is nil.
 func WithCountIf(count func(r Request, resp Response) bool) Option {
 	refuseNil("WithCountIf", count == nil)
 	return func(c *config) { c.countIf = count }

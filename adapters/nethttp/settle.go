@@ -43,8 +43,8 @@ const settleTimeout = 5 * time.Second
 
 // Pending is a request the engine admitted whose count or cost waits for
 // its response ([WithCountIf], [WithResponseCost]): the adapter runs the
-// handler, then calls [Pending.Settle] once. A nil *Pending settles
-// nothing.
+// handler, then calls [Pending.Settle] once, from one goroutine. A nil
+// *Pending settles nothing.
 type Pending struct {
 	e   *Engine
 	key string
