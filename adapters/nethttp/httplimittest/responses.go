@@ -272,3 +272,39 @@ func testNoSettler(t *testing.T, newHandler server) {
 		}()
 	}
 }
+
+// testResponseSeen pins what WithCountIf's predicate sees of each response,
+// alike in every adapter.
+func testResponseSeen(t *testing.T, newHandler server) {
+	type seen struct {
+		status int
+		size   int64
+		units  string
+	}
+	var got seen
+	l, _ := newLimiter(t, ratelimit.PerSecond(100))
+	h := newHandler(t, l, httplimit.WithCountIf(func(_ httplimit.Request, resp httplimit.Response) bool {
+		got = seen{resp.Status(), resp.Written(), resp.Header("X-Units")}
+		return true
+	}))
+	for _, c := range []struct {
+		query string
+		want  seen
+	}{
+		{"", seen{200, 0, ""}}, // writes nothing
+		{"status=404&size=5&units=3", seen{404, 5, "3"}},
+		{"status=503&error=1", seen{503, 0, ""}},
+		{"size=2048&stream=1", seen{200, 2048, ""}},
+		{"panic=1", seen{500, 0, ""}},
+	} {
+		got = seen{}
+		if c.want.status == 500 {
+			doPanic(t, h, "/reply?"+c.query)
+		} else {
+			do(t, h, "/reply?"+c.query)
+		}
+		if got != c.want {
+			t.Errorf("GET /reply?%s: seen as %+v, want %+v", c.query, got, c.want)
+		}
+	}
+}

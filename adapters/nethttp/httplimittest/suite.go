@@ -74,6 +74,7 @@ func Run(t *testing.T, newHandler func(t *testing.T, l *ratelimit.Limiter, opts 
 		{"CountOnlyFailed", testCountOnlyFailed},
 		{"CountOnlySucceeded", testCountOnlySucceeded},
 		{"CountIfConcurrent", testCountIfConcurrent},
+		{"ResponseSeen", testResponseSeen},
 		{"ResponseSize", testResponseSize},
 		{"ResponseCost", testResponseCost},
 		{"NotSettled", testNotSettled},
