@@ -136,6 +136,9 @@ func (e *Engine) decide(r Request, o *outcome) {
 		}
 	}
 	n := int64(1)
+	if c.respCost != nil {
+		n = 0 // paid once the response is known
+	}
 	if c.cost != nil {
 		if n, err = c.cost(r); err == nil && n < 0 {
 			err = fmt.Errorf("%w: cost %d is negative", ratelimit.ErrInvalidArgument, n)

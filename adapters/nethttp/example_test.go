@@ -291,9 +291,9 @@ func ExampleWithCountIf() {
 }
 
 // Each response costs the KiB it sent, against 100 KiB a minute. Admitted
-// at a cost of 0 while the client is within its limit, a request is
-// charged after the handler, and may overdraw: the next is denied until the
-// excess has expired.
+// while the client is within its limit (nothing is taken up front), a
+// request is charged after the handler, and may overdraw: the next is
+// denied until the excess has expired.
 func ExampleWithResponseCost() {
 	store, err := memorystore.New()
 	if err != nil {
@@ -306,8 +306,7 @@ func ExampleWithResponseCost() {
 	kib := func(_ httplimit.Request, resp httplimit.Response) (int64, error) {
 		return (resp.Written() + 1023) / 1024, nil
 	}
-	zero := func(httplimit.Request) (int64, error) { return 0, nil }
-	h := httplimit.Middleware(l, httplimit.WithCost(zero), httplimit.WithResponseCost(kib))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := httplimit.Middleware(l, httplimit.WithResponseCost(kib))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Write(make([]byte, 40<<10))
 	}))
 

@@ -169,9 +169,11 @@ func WithCountIf(count func(r Request, resp Response) bool) Option {
 
 // WithResponseCost sets each admitted request's cost from its response,
 // once the handler has returned: bytes written, a header the handler set,
-// the status. The request is admitted up front with its cost ([WithCost],
-// default 1; give 0 to admit any request while the key is within its
-// limits), then settled: a larger response cost is charged
+// the status. The request is admitted up front with its cost ([WithCost];
+// by default 0 here: admitted while the key is not overdrawn, and paid in
+// full once its response is known, so that requests in flight are not
+// counted until they end — give WithCost an estimate to count them from the
+// start), then settled: a larger response cost is charged
 // ([ratelimit.Limiter.Charge]), a smaller one refunded. A charge may
 // overdraw the key's rates: its next requests are then denied, with a
 // Retry-After telling when the excess has expired. A response cost that is
@@ -180,7 +182,8 @@ func WithCountIf(count func(r Request, resp Response) bool) Option {
 // failures. With [WithCountIf], a request that does not count is refunded
 // whole, whatever its response cost. The limiter's store must be a
 // [ratelimit.Settler] (the middleware panics when built otherwise).
-// Default: the cost is [WithCost]'s. It panics when cost is nil.
+// Default: the cost is the one admitted up front. It panics when cost is
+// nil.
 func WithResponseCost(cost func(r Request, resp Response) (int64, error)) Option {
 	refuseNil("WithResponseCost", cost == nil)
 	return func(c *config) { c.respCost = cost }

@@ -49,9 +49,8 @@ func units(_ httplimit.Request, resp httplimit.Response) (int64, error) {
 	return strconv.ParseInt(resp.Header("X-Units"), 10, 64)
 }
 
-// zero is an up-front cost of 0: admitted while the key is within its
-// limits, the whole cost charged after the handler.
-func zero(httplimit.Request) (int64, error) { return 0, nil }
+// one is an up-front cost of 1, the default but with WithResponseCost.
+func one(httplimit.Request) (int64, error) { return 1, nil }
 
 // settleSpy is a memory store that counts the settlements asked of it and
 // those whose context was live and bounded; when down, its takes fail.
@@ -148,12 +147,12 @@ func doPanic(t *testing.T, h http.Handler, path string) {
 }
 
 // testResponseSize is the judged case: a response cost of 10 KiB against
-// 100 KiB/min (a cost per KiB; admitted up front at 0) serves 11
-// responses, the 11th overdrawing, and denies the 11th's successor until
-// the excess has expired.
+// 100 KiB/min (a cost per KiB, paid once the response is known: nothing
+// up front by default) serves 11 responses, the 11th overdrawing, and
+// denies the 11th's successor until the excess has expired.
 func testResponseSize(t *testing.T, newHandler server) {
 	l, clock := newLimiter(t, ratelimit.PerMinute(100))
-	h := newHandler(t, l, httplimit.WithCost(zero), httplimit.WithResponseCost(kib))
+	h := newHandler(t, l, httplimit.WithResponseCost(kib))
 	for i := range 11 {
 		r := do(t, h, "/reply?size=10240")
 		r.want(t, http.StatusOK, "X-Ratelimit-Remaining", strconv.Itoa(100-10*i))
@@ -195,8 +194,8 @@ func testResponseCost(t *testing.T, newHandler server) {
 	do(t, h, "/reply?units=1", cost("1")).want(t, http.StatusTooManyRequests)
 
 	l, _ = newLimiter(t, ratelimit.PerMinute(3))
-	h = newHandler(t, l, httplimit.WithCost(zero), httplimit.WithResponseCost(kib))
-	do(t, h, "/reply").want(t, http.StatusOK) // writes nothing: 0 KiB
+	h = newHandler(t, l, httplimit.WithResponseCost(kib)) // nothing up front
+	do(t, h, "/reply").want(t, http.StatusOK)             // writes nothing: 0 KiB
 	do(t, h, "/reply?size=2048&stream=1").want(t, http.StatusOK, "X-Ratelimit-Remaining", "3")
 	do(t, h, "/reply").want(t, http.StatusOK, "X-Ratelimit-Remaining", "1")
 }
@@ -208,7 +207,7 @@ func testNotSettled(t *testing.T, newHandler server) {
 	spy := &settleSpy{Store: s}
 	l := limiter(t, spy, ratelimit.PerMinute(1))
 	skip := httplimit.WithSkip(func(r httplimit.Request) bool { return r.Path() == "/" })
-	h := newHandler(t, l, skip, httplimit.WithCountIf(httplimit.Succeeded), httplimit.WithResponseCost(kib))
+	h := newHandler(t, l, skip, httplimit.WithCost(one), httplimit.WithCountIf(httplimit.Succeeded), httplimit.WithResponseCost(kib))
 	do(t, h, "/").want(t, http.StatusOK)
 	do(t, h, "/reply?status=200&size=1").want(t, http.StatusOK) // counted, 1 KiB: cost as taken
 	do(t, h, "/reply?status=500").want(t, http.StatusTooManyRequests)
@@ -237,11 +236,11 @@ func testSettleContext(t *testing.T, newHandler server) {
 
 // testSettleFailures checks that a response cost's error, a negative one,
 // and a charge the store refuses (above the smallest limit) go to the
-// error hook and settle nothing.
+// error hook and settle nothing: the unit taken up front stays taken.
 func testSettleFailures(t *testing.T, newHandler server) {
 	l, _ := newLimiter(t, ratelimit.PerMinute(5))
 	var invalid []bool // each error the hook saw: whether it wraps ErrInvalidArgument
-	h := newHandler(t, l, httplimit.WithResponseCost(units), httplimit.WithErrorHook(func(_ httplimit.Request, err error) {
+	h := newHandler(t, l, httplimit.WithCost(one), httplimit.WithResponseCost(units), httplimit.WithErrorHook(func(_ httplimit.Request, err error) {
 		invalid = append(invalid, errors.Is(err, ratelimit.ErrInvalidArgument))
 	}))
 	do(t, h, "/reply?units=x").want(t, http.StatusOK, "X-Ratelimit-Remaining", "4")
