@@ -5,20 +5,20 @@
 // [Open] opens a file (WAL, busy_timeout 5s, synchronous=NORMAL), or a
 // private in-memory database for [Memory]; [New] uses a *sql.DB the caller
 // opened. Either returns a [Store], a [ratelimit.Store] that also
-// implements [ratelimit.Checker] and [ratelimit.Resetter]. The rates come
-// with each call, so one Store (one table) serves any number of limiters
-// and plans.
+// implements [ratelimit.Checker], [ratelimit.Resetter] and
+// [ratelimit.Settler]. The rates come with each call, so one Store (one
+// table) serves any number of limiters and plans.
 //
-// Each take is one BEGIN IMMEDIATE transaction: it reads the key's rows,
-// decides in Go with package core, and writes under SQLite's write lock,
-// which no other connection of any process holds meanwhile; a process
-// killed mid-transaction leaves the file intact and the lock free. A call
-// waits for another connection's lock for at most the busy timeout, and
-// never past the end of its context, whose error it then wraps: a locked
-// database is an error, never a denial. Takes are stamped with
-// [core.WallClock] in Unix milliseconds by default, the one clock every
-// process of a host shares. Old rows are deleted in short batches by a
-// background sweeper.
+// Each take, refund and charge is one BEGIN IMMEDIATE transaction: it reads
+// the key's rows, decides in Go with package core, and writes under
+// SQLite's write lock, which no other connection of any process holds
+// meanwhile; a process killed mid-transaction leaves the file intact and
+// the lock free. A call waits for another connection's lock for at most the
+// busy timeout, and never past the end of its context, whose error it then
+// wraps: a locked database is an error, never a denial. Takes are stamped
+// with [core.WallClock] in Unix milliseconds by default, the one clock
+// every process of a host shares. Old rows are deleted in short batches by
+// a background sweeper.
 //
 // The default algorithm, [ratelimit.SlidingWindowLog], keeps one row per
 // admitted take, about 100 bytes on disk. [WithAlgorithm] trades it for

@@ -81,3 +81,22 @@ func ExampleWithAlgorithm() {
 	// true 0
 	// false true
 }
+
+func ExampleStore_Refund() {
+	store, err := sqlitestore.Open(sqlitestore.Memory)
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	rates := ratelimit.Rates{ratelimit.PerMinute(3)}
+	// An upload is admitted with an estimate of 3 units and turns out to
+	// have used 1: the other 2 go back to the key.
+	d, _ := store.Take(ctx, "uploads", rates, 3)
+	fmt.Println(d.Allowed, d.Remaining)
+	d, _ = store.Refund(ctx, "uploads", rates, d, 2)
+	fmt.Println(d.Allowed, d.Remaining)
+	// Output:
+	// true 0
+	// true 2
+}

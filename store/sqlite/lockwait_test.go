@@ -24,10 +24,11 @@ const (
 
 // TestLockWaitBoundedByContext has another process hold the file's write
 // lock (BEGIN IMMEDIATE) for longer than the callers' deadline of 300ms.
-// Take and Reset under each algorithm return within 1s (not after the 5s
-// busy timeout) an error wrapping context.DeadlineExceeded, never a denial,
-// while Check, which only reads, goes on; once the lock is free, takes work
-// and find that the failed ones counted nothing.
+// Take, Reset, Charge and Refund under each algorithm return within 1s
+// (not after the 5s busy timeout) an error wrapping
+// context.DeadlineExceeded, never a denial, while Check, which only reads,
+// goes on; once the lock is free, takes work and find that the failed ones
+// (the charges included) counted nothing.
 func TestLockWaitBoundedByContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "locked.db")
 	rates := mustRates(t, ratelimit.PerHour(2))
@@ -47,6 +48,12 @@ func TestLockWaitBoundedByContext(t *testing.T) {
 			}},
 			call{"Reset " + string(algorithms[i]), func(ctx context.Context) (ratelimit.Decision, error) {
 				return ratelimit.Decision{}, s.Reset(ctx, "k")
+			}},
+			call{"Charge " + string(algorithms[i]), func(ctx context.Context) (ratelimit.Decision, error) {
+				return s.Charge(ctx, "k", rates, 1)
+			}},
+			call{"Refund " + string(algorithms[i]), func(ctx context.Context) (ratelimit.Decision, error) {
+				return s.Refund(ctx, "k", rates, ratelimit.Decision{Allowed: true, At: time.Now().UnixMilli()}, 1)
 			}},
 		)
 	}

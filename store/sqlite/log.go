@@ -23,20 +23,18 @@ func (s *Store) decideLog(ctx context.Context, d *ratelimit.Decision, op, key st
 			if err := w.load(ctx, rates, key, now); err != nil {
 				return err
 			}
-			if write && w.found && w.expires < w.newest+span {
-				// A longer largest interval than the key's rows were kept
-				// for: keep them for it.
-				if _, err := sess.extend.ExecContext(ctx, span, key, span); err != nil {
+			if write {
+				if err := w.keep(ctx, key, span); err != nil {
 					return err
 				}
-				w.expires = max(w.expires, w.newest+span)
 			}
 			core.DecideLog(d, rates, now, n, w)
 			if w.err != nil {
 				return w.err
 			}
 			if write && d.Allowed {
-				return w.insert(ctx, key, now, n, span)
+				d.At = w.stamp(now)
+				return w.insert(ctx, key, d.At, n, span)
 			}
 			return nil
 		})
@@ -139,14 +137,37 @@ func (w *window) NthNewest(k int64) (int64, bool) {
 	return ts, true
 }
 
-// insert stores n units under key after load, appended after the newest
-// row: stamped at now, or at the newest row's stamp if now is earlier, and
-// kept for span milliseconds after it, or as long as the newest row.
-func (w *window) insert(ctx context.Context, key string, now, n, span int64) error {
-	var before, ts, expires int64 = 0, now, now + span
+// keep makes the key's rows, after load, count for at least span
+// milliseconds after their stamps, when they were kept for less: the
+// largest interval of a take that writes.
+func (w *window) keep(ctx context.Context, key string, span int64) error {
+	if !w.found || w.expires >= w.newest+span {
+		return nil
+	}
+	if _, err := w.sess.extend.ExecContext(ctx, span, key, span); err != nil {
+		return err
+	}
+	w.expires = max(w.expires, w.newest+span)
+	return nil
+}
+
+// stamp returns the stamp of units stored at now after load: now, or the
+// newest row's stamp if now is earlier, so that a key's stamps never go
+// back.
+func (w *window) stamp(now int64) int64 {
 	if w.found {
-		before, ts = w.total, max(now, w.newest)
-		expires = max(ts+span, w.expires)
+		return max(now, w.newest)
+	}
+	return now
+}
+
+// insert stores n units under key after load, stamped at ts (see stamp)
+// after the newest row, and kept for span milliseconds after it, or as long
+// as the newest row.
+func (w *window) insert(ctx context.Context, key string, ts, n, span int64) error {
+	var before, expires int64 = 0, ts + span
+	if w.found {
+		before, expires = w.total, max(ts+span, w.expires)
 	}
 	_, err := w.sess.insert.ExecContext(ctx, key, before, ts, n, expires)
 	return err

@@ -22,19 +22,22 @@ import (
 // from the environment, opens the file, prints "ready", waits for a line on
 // stdin, then takes: for a duration (helperRun) or a number of times
 // (helperCount), over helperKeys keys, one unit at a time, pausing
-// helperPause between takes if set. It prints "admitted <stamp>" for each
-// admitted unit when helperPrint is set (the store's clock as read inside
-// the take's transaction), and "done <takes> <nanoseconds>" at the end.
+// helperPause between takes if set, and refunding every other admitted
+// unit at once if helperRefund is set. It prints "admitted <stamp>" for
+// each admitted unit when helperPrint is set (the store's clock as read
+// inside the take's transaction), "settled <admitted> <refunded>" when
+// helperRefund is, and "done <takes> <nanoseconds>" at the end.
 const (
-	helperEnv   = "SQLITESTORE_TEST_HELPER" // the database path; set only in a child
-	helperRate  = "SQLITESTORE_TEST_RATE"   // e.g. "50/s"
-	helperKeys  = "SQLITESTORE_TEST_KEYS"
-	helperRun   = "SQLITESTORE_TEST_RUN"
-	helperCount = "SQLITESTORE_TEST_COUNT"
-	helperPrint = "SQLITESTORE_TEST_PRINT"
-	helperPause = "SQLITESTORE_TEST_PAUSE" // between takes, e.g. "2ms"
-	helperAlg   = "SQLITESTORE_TEST_ALG"   // the algorithm; unset means the log
-	helperHold  = "SQLITESTORE_TEST_HOLD"  // set: hold a lock instead, "go", "read" or a duration (see runHolder)
+	helperEnv    = "SQLITESTORE_TEST_HELPER" // the database path; set only in a child
+	helperRate   = "SQLITESTORE_TEST_RATE"   // e.g. "50/s"
+	helperKeys   = "SQLITESTORE_TEST_KEYS"
+	helperRun    = "SQLITESTORE_TEST_RUN"
+	helperCount  = "SQLITESTORE_TEST_COUNT"
+	helperPrint  = "SQLITESTORE_TEST_PRINT"
+	helperPause  = "SQLITESTORE_TEST_PAUSE"  // between takes, e.g. "2ms"
+	helperAlg    = "SQLITESTORE_TEST_ALG"    // the algorithm; unset means the log
+	helperHold   = "SQLITESTORE_TEST_HOLD"   // set: hold a lock instead, "go", "read" or a duration (see runHolder)
+	helperRefund = "SQLITESTORE_TEST_REFUND" // set: refund every other admitted unit
 )
 
 func TestHelperProcess(t *testing.T) {
@@ -75,6 +78,7 @@ func runHelper(path string) error {
 	count, _ := strconv.Atoi(os.Getenv(helperCount))
 	pause, _ := time.ParseDuration(os.Getenv(helperPause))
 	print := os.Getenv(helperPrint) != ""
+	refund := os.Getenv(helperRefund) != ""
 	clock := &lastClock{}
 	s, err := sqlitestore.Open(path, sqlitestore.WithClock(clock), sqlitestore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
 	if err != nil {
@@ -94,9 +98,10 @@ func runHelper(path string) error {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	n := 0
+	n, admitted, refunded := 0, 0, 0
 	for ; (count > 0 && n < count) || (count == 0 && time.Since(start) < run); n++ {
-		d, err := s.Take(ctx, names[n%len(names)], rates, 1)
+		key := names[n%len(names)]
+		d, err := s.Take(ctx, key, rates, 1)
 		if err != nil {
 			return err
 		}
@@ -104,9 +109,21 @@ func runHelper(path string) error {
 			fmt.Fprintln(out, "admitted", clock.last.Load())
 			out.Flush() // a killed child has told all it admitted
 		}
+		if d.Allowed {
+			admitted++
+		}
+		if d.Allowed && refund && admitted%2 == 1 {
+			if _, err := s.Refund(ctx, key, rates, d, 1); err != nil {
+				return err
+			}
+			refunded++
+		}
 		if pause > 0 {
 			time.Sleep(pause)
 		}
+	}
+	if refund {
+		fmt.Fprintln(out, "settled", admitted, refunded)
 	}
 	fmt.Fprintln(out, "done", n, time.Since(start).Nanoseconds())
 	return nil

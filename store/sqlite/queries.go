@@ -77,6 +77,7 @@ type queries struct {
 	// schema creates the table; the other statements are those of the
 	// store's algorithm.
 	schema, columnsOf, nth, insert, extend, reset, sweep string
+	stamped, unstamp, shift                              string // the log's refund
 	get, set                                             string // the state table's, for GCRA and the counter
 	data                                                 templateData
 }
@@ -106,7 +107,8 @@ func newQueries(table string, alg algorithm) (queries, error) {
 	if alg == algLog {
 		q.table, q.columns = table, []string{"key", "before", "ts", "weight", "expires"}
 		files = append(files, file{&q.schema, "schema.sql"}, file{&q.nth, "nth.sql"}, file{&q.insert, "insert.sql"},
-			file{&q.extend, "extend.sql"}, file{&q.reset, "reset.sql"}, file{&q.sweep, "sweep.sql"})
+			file{&q.extend, "extend.sql"}, file{&q.reset, "reset.sql"}, file{&q.sweep, "sweep.sql"},
+			file{&q.stamped, "stamped.sql"}, file{&q.unstamp, "unstamp.sql"}, file{&q.shift, "shift.sql"})
 	} else {
 		q.table, q.columns = state, []string{"key", "state", "idle_at"}
 		files = append(files, file{&q.schema, "state_schema.sql"}, file{&q.get, "state_get.sql"}, file{&q.set, "state_set.sql"},

@@ -37,6 +37,7 @@ type session struct {
 
 	begin, beginRead, commit, rollback *sql.Stmt
 	nth, insert, extend, reset, sweep  *sql.Stmt // the algorithm's
+	stamped, unstamp, shift            *sql.Stmt // the log's refund
 	get, set                           *sql.Stmt // the state table's, for GCRA and the counter
 	// windows[n] is the log's window query for n rates, prepared on first
 	// use.
@@ -106,7 +107,8 @@ func (s *session) setup(ctx context.Context, alg algorithm) error {
 		{&s.reset, q.reset}, {&s.sweep, q.sweep},
 	}
 	if alg == algLog {
-		stmts = append(stmts, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.extend, q.extend})
+		stmts = append(stmts, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.extend, q.extend},
+			prepared{&s.stamped, q.stamped}, prepared{&s.unstamp, q.unstamp}, prepared{&s.shift, q.shift})
 	} else {
 		stmts = append(stmts, prepared{&s.get, q.get}, prepared{&s.set, q.set})
 	}

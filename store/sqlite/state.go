@@ -130,15 +130,23 @@ func (s *Store) decideState(ctx context.Context, d *ratelimit.Decision, op, key 
 			if err := st.Decide(d, rates, now, n, take); err != nil || !take {
 				return err
 			}
-			var err error
-			if idle := st.IdleAt(); idle <= now {
-				if st.found {
-					_, err = sess.reset.ExecContext(ctx, key)
-				}
-			} else if enc := st.encode(); !st.found || !bytes.Equal(enc, st.raw) {
-				_, err = sess.set.ExecContext(ctx, key, enc, idle)
-			}
-			return err
+			return st.save(ctx, sess, key, now)
 		})
 	})
+}
+
+// save writes key's state after a change at now, inside the change's
+// write transaction: deleted if it counts nothing at now (a key with no
+// row decides as one whose state counts nothing), written if it differs
+// from the row read.
+func (c *keyState) save(ctx context.Context, sess *session, key string, now int64) error {
+	var err error
+	if idle := c.IdleAt(); idle <= now {
+		if c.found {
+			_, err = sess.reset.ExecContext(ctx, key)
+		}
+	} else if enc := c.encode(); !c.found || !bytes.Equal(enc, c.raw) {
+		_, err = sess.set.ExecContext(ctx, key, enc, idle)
+	}
+	return err
 }

@@ -22,10 +22,11 @@ import (
 // ([WithAlgorithm]), a key is one row holding the rates it was last taken
 // under and the algorithm's numbers for each.
 //
-// Processes that open the same file share its limits exactly: each take is
-// one BEGIN IMMEDIATE transaction that reads the key's rows, decides with
-// package core and writes under SQLite's write lock, which no other
-// connection of any process holds meanwhile.
+// Processes that open the same file share its limits exactly: each take
+// (and each refund or charge, [Store.Refund]) is one BEGIN IMMEDIATE
+// transaction that reads the key's rows, decides with package core and
+// writes under SQLite's write lock, which no other connection of any
+// process holds meanwhile.
 //
 // A Store runs every statement on one connection of its database, prepared
 // once; the connection is handed from goroutine to goroutine, since SQLite
@@ -61,6 +62,7 @@ var (
 	_ ratelimit.Store    = (*Store)(nil)
 	_ ratelimit.Checker  = (*Store)(nil)
 	_ ratelimit.Resetter = (*Store)(nil)
+	_ ratelimit.Settler  = (*Store)(nil)
 )
 
 const (
@@ -131,9 +133,10 @@ func newStore(db *sql.DB, own bool, opts []Option) (*Store, error) {
 // IMMEDIATE transaction, and returns the decision, stamped with the store's
 // clock read inside the transaction. Under the log the units are stored at
 // that stamp, or at the key's newest stamp if the clock reads earlier (a
-// wall clock stepped back), so that a key's stamps never go back; the
-// key's rows are kept for at least the largest interval of its last take
-// of n > 0 after their stamp. Under GCRA and the counter, the key's row
+// wall clock stepped back), so that a key's stamps never go back, and an
+// admitted take's At is the stamp they are stored at (what [Store.Refund]
+// finds them by); the key's rows are kept for at least the largest
+// interval of its last take of n > 0 after their stamp. Under GCRA and the counter, the key's row
 // keeps its state with the rates it was kept under, and a take under other
 // rates carries it over as [ratelimit.Store] says.
 //
