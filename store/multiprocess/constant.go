@@ -190,47 +190,71 @@ func (m *mapping) writeCopy(p unsafe.Pointer, c int64, st *constState) {
 // takeConst is take for a constant-state algorithm; the caller holds the
 // lock and validated rates and n.
 func (s *Store) takeConst(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool) error {
-	st := &s.st
-	slot, free, found, err := s.find(k)
+	c, err := s.loadConst(k, rates, now)
 	if err != nil {
 		return err
 	}
-	changed := false
-	if found {
-		if bad := s.m.loadState(s.m.slot(slot), st, now); bad != "" {
-			return s.errDamaged(slot, k.key, bad)
-		}
-		changed = !equal(st.Rates, rates)
-	} else {
-		if err := core.Validate(st.Algorithm, rates); err != nil {
-			return fmt.Errorf("mpstore: %w", err)
-		}
-		st.fresh(rates)
-	}
 	// With a check too: the state decided on is the scratch one, which
 	// is saved only below.
-	if err := st.Decide(d, rates, now, n, true); err != nil {
+	if err := s.st.Decide(d, rates, now, n, true); err != nil {
 		return fmt.Errorf("mpstore: %w", err)
 	}
-	if !take || !(changed || d.Allowed && n > 0) {
+	if !take || !(c.changed || d.Allowed && n > 0) {
 		return nil
 	}
-	if !found {
+	return s.storeConst(k, c, now)
+}
+
+// constKey is where loadConst found a key's state.
+type constKey struct {
+	slot, free int64 // the key's slot if found, else find's free slot
+	found      bool
+	changed    bool // the key's state is kept under other rates
+}
+
+// loadConst reads key k's state into s.st, or makes s.st a state with no
+// history under rates when k has no slot.
+func (s *Store) loadConst(k *keyForm, rates ratelimit.Rates, now int64) (constKey, error) {
+	st := &s.st
+	slot, free, found, err := s.find(k)
+	c := constKey{slot: slot, free: free, found: found}
+	if err != nil {
+		return c, err
+	}
+	if found {
+		if bad := s.m.loadState(s.m.slot(slot), st, now); bad != "" {
+			return c, s.errDamaged(slot, k.key, bad)
+		}
+		c.changed = !equal(st.Rates, rates)
+		return c, nil
+	}
+	if err := core.Validate(st.Algorithm, rates); err != nil {
+		return c, fmt.Errorf("mpstore: %w", err)
+	}
+	st.fresh(rates)
+	return c, nil
+}
+
+// storeConst makes s.st key k's state, where loadConst found it at now: in
+// a slot claimed for it, or in its own.
+func (s *Store) storeConst(k *keyForm, c constKey, now int64) error {
+	if !c.found {
 		// A slot is taken only to store, with its first state written
 		// before it is published. claim's sweep reads states into
 		// s.scan, never into st.
-		if slot, err = s.claim(k, free, now); err != nil {
+		slot, err := s.claim(k, c.free, now)
+		if err != nil {
 			return err
 		}
-		s.m.initState(s.m.slot(slot), st)
+		s.m.initState(s.m.slot(slot), &s.st)
 		s.publish(slot, k)
 		return nil
 	}
-	if changed {
+	if c.changed {
 		// The carried state may count nothing sooner than the hint says.
 		s.m.forgetIdleHint()
 	}
-	s.m.saveState(s.m.slot(slot), st)
+	s.m.saveState(s.m.slot(c.slot), &s.st)
 	return nil
 }
 

@@ -138,3 +138,74 @@ func TestIdleHint(t *testing.T) {
 	clock.Set(1102)
 	take(t, s, "f", rates, 1)
 }
+
+// TestRefundCrashPoints cuts a refund short at each of its crash points,
+// as a process killed there would be: before its change is committed (the
+// journal's pairs written, or a constant state's scratch copy), the refund
+// is wholly absent; once committed (the journal's first word written), the
+// next lock holder writes the rest, and the refund is wholly there. A twin
+// store that refunds uncut says what the whole refund leaves. The log's
+// refunds take units out of an entry older than the newest: some (the
+// later totals move) or all (the later entries move too).
+func TestRefundCrashPoints(t *testing.T) {
+	tests := []struct {
+		name    string
+		alg     ratelimit.Algorithm
+		point   string
+		n       int64 // units refunded of the take of 3 at 0
+		present bool  // the refund is there after the crash
+	}{
+		{"log journal, some", ratelimit.SlidingWindowLog, pointJournal, 2, false},
+		{"log journal, all", ratelimit.SlidingWindowLog, pointJournal, 3, false},
+		{"log replay, some", ratelimit.SlidingWindowLog, pointReplay, 2, true},
+		{"log replay, all", ratelimit.SlidingWindowLog, pointReplay, 3, true},
+		{"GCRA state", ratelimit.GCRA, pointState, 2, false},
+		{"counter state", ratelimit.SlidingWindowCounter, pointState, 2, false},
+	}
+	rates := mustRates(t, "6/s")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(func() { crashHook = nil })
+			clock := core.NewFakeClock(0)
+			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
+			twin := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
+			var taken ratelimit.Decision
+			for _, st := range []*Store{s, twin} {
+				clock.Set(0)
+				taken = take(t, st, "k", rates, 3)
+				clock.Set(5)
+				take(t, st, "k", rates, 1)
+				take(t, st, "other", rates, 2)
+			}
+			clock.Set(10)
+			before := take(t, s, "k", rates, 0)
+			whole, err := twin.Refund(t.Context(), "k", rates, taken, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := crashAt(tt.point, 0)
+			if got := tryCrash(func() { s.Refund(t.Context(), "k", rates, taken, tt.n) }); got != tt.point {
+				t.Fatalf("crashed at %q, want %q", got, tt.point)
+			}
+			stop()
+			want := before
+			if tt.present {
+				want = whole
+			}
+			if d := take(t, s, "k", rates, 0); d != want {
+				t.Fatalf("Take(0) after the crash = %v, want %v", d, want)
+			}
+			if tt.present {
+				// From here on, the store and its twin agree.
+				for _, n := range []int64{1, 6, 1} {
+					if d, w := take(t, s, "k", rates, n), take(t, twin, "k", rates, n); d != w {
+						t.Fatalf("Take(%d) = %v, the twin's %v", n, d, w)
+					}
+				}
+			}
+			if d := take(t, s, "other", rates, 0); d.Remaining != 4 {
+				t.Fatalf("another key after the crash: %v, want 4 left", d)
+			}
+		})
+	}
+}

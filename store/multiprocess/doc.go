@@ -4,8 +4,10 @@
 //
 // [Open] returns a [Store], a [ratelimit.Store] that keeps every key's
 // exact sliding-window log ([ratelimit.SlidingWindowLog], the default
-// algorithm of every store) inside the file. Rates come with each take, so
-// one file serves every limiter of the processes that open it:
+// algorithm of every store) inside the file, and also implements
+// [ratelimit.Checker], [ratelimit.Resetter] and [ratelimit.Settler]. Rates
+// come with each take, so one file serves every limiter of the processes
+// that open it:
 //
 //	store, err := mpstore.Open("/dev/shm/myapp.ratelimit")
 //	...
@@ -13,12 +15,14 @@
 //
 // Each call holds the file's flock(2) lock for a few microseconds; the
 // kernel drops it when the holder dies, and every change to the file
-// commits with a single 8-byte store, so a process killed at any
-// instruction neither wedges nor corrupts the others. Capacity is fixed
-// when the file is created: key slots ([WithMaxKeys]), and log entries
-// ([WithMaxEntries]) or rates ([WithMaxRates]) per key; idle keys give up
-// their slots, a new key that finds no room fails with [ErrFull], and
-// rates a slot cannot hold are an error, never a wrong decision.
+// commits with a single 8-byte store (a refund that moves many words of a
+// log commits them through a journal, which the next holder finishes), so a
+// process killed at any instruction neither wedges nor corrupts the others.
+// Capacity is fixed when the file is created: key slots ([WithMaxKeys]),
+// and log entries ([WithMaxEntries]) or rates ([WithMaxRates]) per key;
+// idle keys give up their slots, a new key that finds no room fails with
+// [ErrFull], and rates a slot cannot hold are an error, never a wrong
+// decision.
 //
 // The file cannot fail the process either. [Open] reserves the file's
 // whole size on the file system (fallocate(2), or zeros written where the

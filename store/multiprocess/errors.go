@@ -9,8 +9,9 @@ import (
 
 // ErrFull reports that a [Store] has no room for a take it would admit: a
 // new key arrived while every key slot held a key whose state still counts
-// ([WithMaxKeys]). Nothing is admitted: the store never forgets a unit
-// that still counts.
+// ([WithMaxKeys]), or a charge found every log entry of its key inside
+// the window ([WithMaxEntries], [Store.Charge]). Nothing is admitted or
+// charged: the store never forgets a unit that still counts.
 //
 // [Open] returns it too, with the file system's error (ENOSPC) also
 // wrapped, when the file system cannot hold the whole file: the file's
@@ -32,12 +33,16 @@ var ErrFull = errors.New("ratelimit: mpstore: full")
 // a valid list that [core.Validate] accepts, with a GCRA remainder below
 // its limit, an arrival time no further ahead than its limit allows (plus
 // 100 years, for a clock stepped back), a counter's window aligned and no
-// more than 100 years ahead, its counts within exact arithmetic. [Open]
-// returns it for a store file whose size is not its header's.
+// more than 100 years ahead, its counts within exact arithmetic. Every
+// call under the log also checks the journal (see [Store.Refund]): its
+// count within its room, every pair it holds writing a word of the key
+// slots. [Open] returns it for a store file whose size is not its
+// header's.
 //
 // A call that returns it admitted nothing and stored no unit; the key
 // stays refused (Take, Check and Reset alike) until the file is replaced,
-// while keys whose probe does not pass the damaged slot go on. What passes
+// while keys whose probe does not pass the damaged slot go on; a damaged
+// journal refuses every call. What passes
 // the checks is taken at face value: a log timestamp changed to another
 // that keeps the log in order, a kept interval, a GCRA arrival time moved
 // earlier, a counter window's start moved by whole intervals, a stored

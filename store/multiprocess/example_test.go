@@ -71,3 +71,27 @@ func ExampleWithAlgorithm() {
 	// true 60000
 	// false 60000
 }
+
+func ExampleStore_Refund() {
+	dir, err := os.MkdirTemp("", "mpstore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := mpstore.Open(filepath.Join(dir, "limits"))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	rates := ratelimit.Rates{ratelimit.PerMinute(3)}
+	// A job is admitted with an estimate of 3 units and turns out to have
+	// used 1: the other 2 go back to the key, for every process.
+	d, _ := store.Take(ctx, "reports", rates, 3)
+	fmt.Println(d.Allowed, d.Remaining)
+	d, _ = store.Refund(ctx, "reports", rates, d, 2)
+	fmt.Println(d.Allowed, d.Remaining)
+	// Output:
+	// true 0
+	// true 2
+}

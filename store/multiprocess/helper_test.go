@@ -179,6 +179,41 @@ func runHelper(role, path, rateList, arg string) error {
 			return err
 		}
 		fmt.Println("took", d.Allowed, time.Since(start).Microseconds())
+	case "settle":
+		// Take one unit of "hot" in a loop for arg milliseconds from the
+		// start time the parent sends, refunding at once seven of every
+		// eight units admitted, and print how many were admitted and
+		// refunded.
+		run, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return err
+		}
+		fmt.Println("ready")
+		var start int64
+		if !in.Scan() {
+			return fmt.Errorf("no start time")
+		}
+		if _, err := fmt.Sscan(in.Text(), &start); err != nil {
+			return err
+		}
+		time.Sleep(time.Until(time.UnixMilli(start)))
+		admitted, refunded := 0, 0
+		for time.Now().UnixMilli() < start+run {
+			d, err := s.Take(ctx, "hot", rates, 1)
+			if err != nil {
+				return err
+			}
+			if !d.Allowed {
+				continue
+			}
+			if admitted++; admitted%8 != 0 {
+				if _, err := s.Refund(ctx, "hot", rates, d, 1); err != nil {
+					return err
+				}
+				refunded++
+			}
+		}
+		fmt.Println("settled", admitted, refunded)
 	case "bench":
 		// Take arg ("count keys") times, over that many keys, when the
 		// parent says go.

@@ -12,6 +12,8 @@ import (
 //
 //	header  4096 bytes: magic, layout version, algorithm, capacities and
 //	        the idle hint
+//	journal under the log only: a count word, then 2*maxEntries pairs
+//	        {offset, value} (see journal.go)
 //	index   maxKeys words, one per slot: indexEmpty, indexReleased, or the
 //	        hash of the slot's key with the top bit set (in use)
 //	slots   maxKeys slots of slotSize bytes each
@@ -35,7 +37,7 @@ import (
 // last; everything after it starts as zeros.
 const (
 	magic         = 0x31_54_53_50_4d_52_4c_47 // "GLRMPST1" read little-endian
-	layoutVersion = 2
+	layoutVersion = 3
 	headerSize    = 4096
 
 	hMagic      = 0
@@ -65,6 +67,8 @@ type layout struct {
 	maxEntries int64 // 0 under a constant-state algorithm
 	maxRates   int64 // 0 under the log
 	ringLen    int64 // maxEntries + 1: ring[tail] holds the total
+	journalOff int64 // under the log: the journal's count word, then its pairs
+	journalCap int64 // pairs the journal holds: 2*maxEntries under the log, else 0
 	keyLen     int64 // the longest key stored as is, rounded up to 8
 	nameSize   int64 // the key record: a length word and keyLen bytes
 	indexOff   int64
@@ -86,6 +90,10 @@ func newLayout(cfg config) (layout, error) {
 	}
 	l.nameSize = 8 + l.keyLen
 	l.indexOff = headerSize
+	if l.alg == algLog {
+		l.journalOff, l.journalCap = headerSize, 2*int64(cfg.maxEntries)
+		l.indexOff = roundUp(l.journalOff+8+16*l.journalCap, 64)
+	}
 	l.slotsOff = roundUp(l.indexOff+8*l.maxKeys, 64)
 	if l.alg == algLog {
 		l.maxEntries = int64(cfg.maxEntries)

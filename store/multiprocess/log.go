@@ -35,7 +35,11 @@ type entry struct {
 //   - a merge into the newest entry is one store of the total;
 //   - dropping entries that left the window is one store of head;
 //   - keep and wmax are single words, and wmax only grows, before the
-//     entry it bounds is committed.
+//     entry it bounds is committed;
+//   - a refund, which moves the totals of the entries after the one it
+//     takes units from (and those entries, when it empties it), writes
+//     every word it changes into the journal, committed by one store of
+//     its count (see journal.go).
 //
 // A process killed at any instruction thus leaves either the old state or
 // the new one, never a mix, and the next lock holder needs no repair. The
@@ -246,6 +250,44 @@ func (l *slotLog) drop(bound int64) {
 	if s := l.since(bound); l.bad == "" && s != l.head {
 		l.setHead(s)
 	}
+}
+
+// refund removes n units stamped at at, fewer if fewer remain, in one
+// commit through the journal: the running totals of the later entries
+// move down by the units removed, and when it empties the entry the later
+// entries move down one place, so that every entry holds a unit. It
+// reports whether it removed any. A log found damaged on the way (l.bad)
+// is left as it is.
+func (l *slotLog) refund(at, n int64) bool {
+	if n == 0 || l.empty() || at < l.tsLo || at > l.tsHi {
+		return false
+	}
+	e := l.since(at)
+	if l.bad != "" || e == l.tail || l.tsAt(e) != at {
+		return false
+	}
+	lo, hi := l.beforeAt(e), l.beforeAt(e+1)
+	r := min(n, hi-lo)
+	j := journal{m: l.m}
+	if r < hi-lo {
+		for s := e + 1; s <= l.tail; s++ {
+			j.set(&l.at(s).before, l.beforeAt(s)-r)
+		}
+	} else {
+		for s := e; s+1 < l.tail; s++ {
+			j.set(&l.at(s).ts, l.tsAt(s+1))
+			j.set(&l.at(s).before, l.beforeAt(s+1)-r)
+		}
+		j.set(&l.at(l.tail-1).before, l.bHi-r)
+		j.set(l.word(lTail), l.tail-1)
+	}
+	if l.bad != "" {
+		return false
+	}
+	j.commit()
+	l.tail = *l.word(lTail)
+	l.bounds()
+	return true
 }
 
 // idle reports whether the log holds no unit its key's last take counts.

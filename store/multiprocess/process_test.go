@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorate/ratelimit"
 )
 
 // TestCrossProcessExact has 4 processes hammer one key of one file with
@@ -160,4 +162,56 @@ func hammerProcesses(t *testing.T, procs int, run int64) []int64 {
 		t.Fatal("nothing admitted")
 	}
 	return stamps
+}
+
+// TestCrossProcessRefund has 2 processes take one unit at a time from one
+// key at 2000 per 1000h (nothing is emitted or expires meanwhile) for
+// 300ms from a common start, refunding seven of every eight units they
+// are admitted, under each algorithm. The units admitted minus those
+// refunded never exceed the limit, and the key's standing counts each of
+// them exactly, none lost to a refund or take of the other process. Under
+// GCRA each refund falls short by the time since its take, so one unit
+// less may fit.
+func TestCrossProcessRefund(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 2 processes for 300ms per algorithm")
+	}
+	const limit = 2000
+	rates := mustRates(t, "2000/1000h")
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Setenv(envAlg, string(alg))
+			path := tempPath(t)
+			s := openTest(t, path, WithAlgorithm(alg), WithMaxEntries(helperEntries))
+			helpers := []*helper{
+				startHelper(t, "settle", path, rates.String(), "300"),
+				startHelper(t, "settle", path, rates.String(), "300"),
+			}
+			for _, h := range helpers {
+				h.expect(t, "ready")
+			}
+			start := time.Now().UnixMilli() + 100
+			for _, h := range helpers {
+				h.send(t, fmt.Sprint(start))
+			}
+			var admitted, refunded int64
+			for i, h := range helpers {
+				var a, r int64
+				if _, err := fmt.Sscan(h.expect(t, "settled "), &a, &r); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("process %d: %d admitted, %d refunded", i, a, r)
+				admitted, refunded = admitted+a, refunded+r
+			}
+			held := admitted - refunded
+			d := take(t, s, "hot", rates, 0)
+			least := limit - held
+			if alg == ratelimit.GCRA {
+				least--
+			}
+			if held > limit || d.Remaining > limit-held || d.Remaining < least {
+				t.Fatalf("%d admitted, %d refunded, standing %v; want at most %d held, and the standing to count them", admitted, refunded, d, limit)
+			}
+		})
+	}
 }

@@ -25,8 +25,8 @@ import (
 // that the goroutines of one process queue there rather than in the
 // kernel; the wait for it is not bounded by the context. The kernel drops
 // the lock of a process that dies, and every change commits with one
-// 8-byte store, so a worker killed at any point never wedges or corrupts
-// the others.
+// 8-byte store (a log's refund through a journal, see [Store.Refund]), so
+// a worker killed at any point never wedges or corrupts the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
 // [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
@@ -64,6 +64,7 @@ var (
 	_ ratelimit.Store    = (*Store)(nil)
 	_ ratelimit.Checker  = (*Store)(nil)
 	_ ratelimit.Resetter = (*Store)(nil)
+	_ ratelimit.Settler  = (*Store)(nil)
 	_ io.Closer          = (*Store)(nil)
 )
 
@@ -115,7 +116,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 
 // Take takes n units under key against rates, all or none, and returns the
 // decision, at the store's clock's reading (see [ratelimit.Store]). n = 0
-// consumes nothing and reports the key's standing.
+// consumes nothing and reports the key's standing. Under the log, an
+// admitted take's At is the time its units are stored at: the reading, or
+// the key's newest unit's time if that is later (see [Store]), which
+// [Store.Refund] finds them by.
 //
 // It fails, admitting nothing, with an error wrapping
 // [ratelimit.ErrInvalidArgument] for a negative n or rates the file cannot
@@ -203,14 +207,7 @@ func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates
 		if !take || !d.Allowed || n == 0 {
 			return nil
 		}
-		if slot, err = s.claim(k, free, now); err != nil {
-			return err
-		}
-		l.bind(&s.m, slot)
-		l.reset(keep)
-		s.publish(slot, k)
-		l.add(now, n, rates.Smallest().Limit)
-		return nil
+		return s.claimLog(k, free, now, keep, n, rates.Smallest().Limit)
 	}
 	core.DecideLog(d, rates, now, n, l)
 	if l.bad != "" {
@@ -219,34 +216,69 @@ func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates
 	if !take {
 		return nil
 	}
+	s.keepFor(l, keep)
+	if !d.Allowed || n == 0 {
+		return nil
+	}
+	at, room := s.stamp(l, now)
+	if l.bad != "" {
+		return s.errDamaged(slot, k.key, l.bad)
+	}
+	if !room {
+		// Sound entries have distinct milliseconds and at least one unit
+		// each: no more than fits (see fits) are in the window of a take
+		// that is admitted.
+		return s.errDamaged(slot, k.key, fmt.Sprintf("its ring holds %d entries inside the last %dms, more than %v admits", l.len(), keep, rates.Largest()))
+	}
+	l.add(at, n, rates.Smallest().Limit)
+	d.At = at
+	return nil
+}
+
+// claimLog gives key k, which has no slot, one (free, from find, or one
+// released at now), and stores n units in it at now, kept for keep ms,
+// with limit the most units one entry holds.
+func (s *Store) claimLog(k *keyForm, free, now, keep, n, limit int64) error {
+	slot, err := s.claim(k, free, now)
+	if err != nil {
+		return err
+	}
+	l := &s.log
+	l.bind(&s.m, slot)
+	l.reset(keep)
+	s.publish(slot, k)
+	l.add(now, n, limit)
+	return nil
+}
+
+// keepFor keeps l's units for keep ms from now on, the largest interval
+// of the key's last take.
+func (s *Store) keepFor(l *slotLog, keep int64) {
 	if keep != l.keep {
 		if keep < l.keep {
 			s.m.forgetIdleHint() // the key may go idle sooner than the hint says
 		}
 		l.setKeep(keep)
 	}
-	if !d.Allowed || n == 0 {
-		return nil
-	}
+}
+
+// stamp returns the time units taken at now are stored at in l: now, or
+// the newest entry's time if that is later (a wall clock stepped back),
+// so that the key's entries stay in time order. When the ring has no room
+// for a new entry, it first drops the entries that count for no rate any
+// more (older than l.keep); room reports whether there is room then. A
+// log found damaged on the way (l.bad) is left as it is.
+func (s *Store) stamp(l *slotLog, now int64) (at int64, room bool) {
 	newest, ok := l.newest()
-	at := now
+	at = now
 	if ok && newest > now {
-		at = newest // the key's units stay in time order
+		at = newest
 	}
-	if l.len() >= s.m.lay.maxEntries && (!ok || at != newest) {
-		// Entries older than the window count for no rate any more.
-		l.drop(now - keep)
-		if l.bad != "" {
-			return s.errDamaged(slot, k.key, l.bad)
-		}
-		if l.len() >= s.m.lay.maxEntries {
-			// Sound entries have distinct milliseconds and at least one
-			// unit each: no more than fits (see fits) are in the window.
-			return s.errDamaged(slot, k.key, fmt.Sprintf("its ring holds %d entries inside the last %dms, more than %v admits", l.len(), keep, rates.Largest()))
-		}
+	if l.len() < s.m.lay.maxEntries || (ok && at == newest) {
+		return at, true
 	}
-	l.add(at, n, rates.Smallest().Limit)
-	return nil
+	l.drop(now - l.keep)
+	return at, l.len() < s.m.lay.maxEntries
 }
 
 // Reset forgets key: its slot is released, and its next take starts with
@@ -275,7 +307,8 @@ func (s *Store) Reset(_ context.Context, key string) (err error) {
 }
 
 // lock takes the store's lock: the mutex, then the file lock. It checks
-// that the file still has its header. Until unlock, a fault on the mapping
+// that the file still has its header, and writes the change its journal
+// holds, if any. Until unlock, a fault on the mapping
 // panics (see fault.go): every caller defers unlock right after a lock
 // that succeeded.
 func (s *Store) lock() (err error) {
@@ -297,6 +330,12 @@ func (s *Store) lock() (err error) {
 	}()
 	if *s.m.at(hMagic) != magic {
 		return fmt.Errorf("%w: %s: its header is gone (the file was emptied or overwritten)", ErrDamaged, s.path)
+	}
+	if s.lay.journalCap > 0 && *s.m.at(s.lay.journalOff) != 0 {
+		// A change committed by a process killed before it was written.
+		if bad := s.m.replay(); bad != "" {
+			return fmt.Errorf("%w: %s: %s", ErrDamaged, s.path, bad)
+		}
 	}
 	held = true
 	return nil
