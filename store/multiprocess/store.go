@@ -308,9 +308,9 @@ func (s *Store) Reset(_ context.Context, key string) (err error) {
 
 // lock takes the store's lock: the mutex, then the file lock. It checks
 // that the file still has its header, and writes the change its journal
-// holds, if any. Until unlock, a fault on the mapping
-// panics (see fault.go): every caller defers unlock right after a lock
-// that succeeded.
+// holds, if any. Until unlock, a fault on the mapping panics (see
+// fault.go): every caller defers unlock right after a lock that
+// succeeded.
 func (s *Store) lock() (err error) {
 	s.mu.Lock()
 	if s.closed {
