@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"math"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -108,7 +109,12 @@ func (w *window) refund(ctx context.Context, key string, at, n int64) error {
 			return err
 		}
 	}
-	_, err := w.sess.shift.ExecContext(ctx, removed, key, hi.Int64)
+	// Two passes (see shift.sql): a running total is never negative
+	// otherwise.
+	if _, err := w.sess.shift.ExecContext(ctx, removed, key, hi.Int64, int64(math.MaxInt64)); err != nil {
+		return err
+	}
+	_, err := w.sess.shift.ExecContext(ctx, 0, key, int64(math.MinInt64), 0)
 	return err
 }
 
