@@ -22,12 +22,16 @@ const maxExact = 1 << 53
 // go-redis hook may keep a command, and its arguments, after Process. It
 // also carries the call through the Store's batcher (see batch.go).
 type call struct {
-	// args: EVALSHA sha 1 key op time n rates, as the scripts read them.
-	args  [8]any
+	// args: EVALSHA sha 1 key op time n rates, and the refunded take's
+	// time at for a refund, as the scripts read them; argv is the part of
+	// args sent.
+	args  [9]any
+	argv  []any
 	key   string
 	rates string
 	now   int64
 	n     int64
+	at    int64
 
 	cmd      *redis.StringCmd
 	res      reply
@@ -43,16 +47,16 @@ type call struct {
 }
 
 // decide runs the Store's script for n units under key against rates: op is
-// "take" or "check", as the scripts read it (boxed at the call site, where
-// it is a constant).
-func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+// "take", "check", "refund" (of a take at at) or "charge", as the scripts
+// read it (boxed at the call site, where it is a constant).
+func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.Rates, n, at int64) (ratelimit.Decision, error) {
 	if n < 0 {
 		return ratelimit.Decision{}, fmt.Errorf("%w: redisstore: n %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
 	if s.closed.Load() {
 		return ratelimit.Decision{}, errClosed
 	}
-	c, err := s.newCall(op, key, rates, n)
+	c, err := s.newCall(op, key, rates, n, at)
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
@@ -71,6 +75,7 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 		Remaining:  r[2],
 		RetryAfter: ratelimit.Never,
 		ResetAfter: time.Duration(r[4]) * time.Millisecond,
+		At:         r[5],
 	}
 	if r[3] >= 0 {
 		d.RetryAfter = time.Duration(r[3]) * time.Millisecond
@@ -78,9 +83,10 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 	return d, nil
 }
 
-// newCall returns the call of op for n units under key against rates, its
-// time read from the Store's clock (when it has one), after checking them.
-func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n int64) (*call, error) {
+// newCall returns the call of op for n units under key against rates (and
+// for a refund, of the take at at), its time read from the Store's clock
+// (when it has one), after checking them.
+func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n, at int64) (*call, error) {
 	packed, err := s.pack(rates)
 	if err != nil {
 		return nil, err
@@ -88,7 +94,12 @@ func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n int64) (*ca
 	// A weight above the smallest limit never fits; any such weight gives
 	// the same decision, so the script sees one it holds exactly.
 	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1)}
-	c.args = [8]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
+	c.args = [9]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
+	c.argv = c.args[:8]
+	if op == "refund" {
+		c.at = at
+		c.args[8], c.argv = &c.at, c.args[:]
+	}
 	if s.clock != nil {
 		if c.now = s.clock.Now(); c.now > maxExact || c.now < -maxExact {
 			return nil, fmt.Errorf("%w: redisstore: clock reading %d is beyond ±2^53 ms", ratelimit.ErrInvalidArgument, c.now)
@@ -125,13 +136,13 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 // send sends c alone into c.res, with no bound but ctx's and the
 // client's.
 func (s *Store) send(ctx context.Context, c *call) error {
-	c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+	c.cmd = redis.NewStringCmd(ctx, c.argv...)
 	err := s.client.Process(ctx, c.cmd)
 	if err != nil && noScript(err) {
 		// Not cached on the server (a restart or SCRIPT FLUSH): EVAL
 		// caches it again.
 		c.args[0], c.args[1] = "eval", s.src
-		c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+		c.cmd = redis.NewStringCmd(ctx, c.argv...)
 		err = s.client.Process(ctx, c.cmd)
 	}
 	if err != nil {
@@ -146,7 +157,7 @@ func (s *Store) send(ctx context.Context, c *call) error {
 func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	pipe := s.client.Pipeline()
 	for _, c := range calls {
-		c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+		c.cmd = redis.NewStringCmd(ctx, c.argv...)
 		_ = pipe.Process(ctx, c.cmd) // queues it
 	}
 	_, _ = pipe.Exec(ctx) // each command holds its own error
@@ -154,7 +165,7 @@ func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	for _, c := range calls {
 		if err := c.cmd.Err(); err != nil && noScript(err) {
 			c.args[0], c.args[1] = "eval", s.src
-			c.cmd = redis.NewStringCmd(ctx, c.args[:]...)
+			c.cmd = redis.NewStringCmd(ctx, c.argv...)
 			_ = pipe.Process(ctx, c.cmd)
 			again++
 		}
@@ -174,8 +185,9 @@ func (s *Store) sendAll(ctx context.Context, calls []*call) {
 func noScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
 // reply is the decision a script returns: allowed (0 or 1), rate index
-// (1-based), remaining, retry-after in ms (-1 for never), reset-after in ms.
-type reply [5]int64
+// (1-based), remaining, retry-after in ms (-1 for never), reset-after in
+// ms, and the script's time in ms.
+type reply [6]int64
 
 var errReply = errors.New("unexpected reply from the script")
 

@@ -8,7 +8,8 @@
 -- state (SET with PX, to expire when both windows of every rate have
 -- passed; deleted if that is already so) when it admits units, when a roll
 -- moved a stored window, or when it carried the state to changed rates; a
--- check writes nothing. A decision is thus TIME, GET and at most one SET.
+-- refund or a charge stores the changed state; a check writes nothing. A
+-- decision is thus TIME, GET and at most one SET.
 
 local changed
 raw, changed = load(24, function(s) return s end) -- the counter keeps its units
@@ -27,6 +28,30 @@ local function roll(i, interval)
     return ws, cur, 0, true
   end
   return ws, 0, 0, true
+end
+
+-- refund is core's State.Refund for rate i: the weight units of a take at
+-- at taken off the window that holds at, if it is the current or the
+-- previous one.
+local function refund(i, _, interval, at)
+  local start, prev, cur = roll(i, interval)
+  if at >= start then
+    cur = cur - math.min(weight, cur)
+  elseif at >= start - interval then
+    prev = prev - math.min(weight, prev)
+  end
+  return struct.pack('<i8i8i8', start, prev, cur)
+end
+
+-- charge is core's State.Charge for rate i: the weight units added to the
+-- current window.
+local function charge(i, _, interval)
+  local start, prev, cur = roll(i, interval)
+  return struct.pack('<i8i8i8', start, prev, cur + weight)
+end
+
+if settling then
+  raw, changed = settle(changed, refund, charge)
 end
 
 local allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
@@ -129,4 +154,4 @@ if take and (admit or changed or (moved and raw)) then
   end
   store(out, idle)
 end
-return struct.pack('<i8i8i8i8i8', allowed, rate, remaining, retry, reset)
+return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

@@ -14,14 +14,19 @@
 -- total (the newest run's after) minus the before of the window's first
 -- member, and the k-th newest unit is found by its running total.
 --
--- ARGV: "take" or "check"; the time in ms, or "" for the server's clock
--- (TIME); the weight n; the rates, each packed as two little-endian 8-byte
--- integers (limit, interval in ms), by ascending interval. Returns allowed
--- (0 or 1), the deciding rate's index (1-based), remaining, retry-after in
--- ms (-1 for never) and reset-after in ms, packed as five little-endian
--- 8-byte integers (a bulk reply costs the server less than an array). It
--- needs Redis 5 or later, whose scripts replicate their effects, so that
--- reading TIME before a write is allowed.
+-- ARGV: the operation, "take", "check", "refund" or "charge"; the time in
+-- ms, or "" for the server's clock (TIME); the weight n; the rates, each
+-- packed as two little-endian 8-byte integers (limit, interval in ms), by
+-- ascending interval; for a refund, the refunded take's time in ms.
+-- Returns allowed (0 or 1), the deciding rate's index (1-based),
+-- remaining, retry-after in ms (-1 for never), reset-after in ms and the
+-- time t of the decision in ms, packed as six little-endian 8-byte
+-- integers (a bulk reply costs the server less than an array). A refund
+-- removes n units of the run stamped at the take's time (fewer if it holds
+-- fewer), moving the totals of the later runs down; a charge stores n
+-- units as an admitted take does, whatever the limits; then both decide as
+-- a check of 0 units. It needs Redis 5 or later, whose scripts replicate
+-- their effects, so that reading TIME before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
@@ -34,7 +39,9 @@
 -- as "%.17g", its exact decimal form; a number concatenated into a string
 -- (as for an exclusive bound) goes through num, since Lua's own conversion
 -- keeps only 14 digits.
-local key, take, weight, rates = KEYS[1], ARGV[1] == 'take', tonumber(ARGV[3]), ARGV[4]
+local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
+local charge = op == 'charge'
+local take = op == 'take' or charge -- a charge writes as an admitted take
 local pack, unpack = struct.pack, struct.unpack
 local header = '>I8I8i8i8'
 local nrates = #rates / 16
@@ -99,13 +106,17 @@ local function find(u)
   return m, stamp(m)
 end
 
--- The newest run's member (nm) and stamp (nts), and the log's total.
-local nm = redis.call('ZRANGE', key, -1, -1)[1]
-local nts, total = nil, 0
-if nm then
-  local _
-  _, total, nts = unpack('>I8I8i8', nm)
+-- The newest run's member (nm) and stamp (nts), and the log's total, read
+-- by newest.
+local nm, nts, total
+local function newest()
+  nm, nts, total = redis.call('ZRANGE', key, -1, -1)[1], nil, 0
+  if nm then
+    local _
+    _, total, nts = unpack('>I8I8i8', nm)
+  end
 end
+newest()
 
 local server = ARGV[2] == ''
 local t
@@ -119,59 +130,95 @@ else
   t = tonumber(ARGV[2])
 end
 
-local never = -1
-local allowed, deciding, remaining, retry = true, 0, -1, 0
-for i = 1, nrates do
-  local limit, interval = rate(i)
-  local since = t - interval
-  local left, first = limit, nil
-  if nts and nts >= since then
-    first = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'LIMIT', 0, 1)[1]
-    left = limit - (total - bef(first))
+-- refund removes weight units of the run stamped at, or all it holds if
+-- fewer, and moves the totals of the later runs down by as many: each
+-- rewritten member is added before its old one goes, so the set is empty
+-- only if the run was all it held.
+local function refund(at)
+  local m = redis.call('ZRANGEBYSCORE', key, at, at)[1]
+  if not m then
+    return
   end
-  if left < weight then
-    if allowed then
-      allowed, deciding, remaining = false, i, math.max(left, 0)
-    end
-    local wait = never
-    if weight <= limit then
-      -- bound: the (limit-weight)-th newest unit, usually in the window's
-      -- first run.
-      local k = limit - weight
-      local u, ts = total - 1 - k, nil
-      if k == 0 then
-        ts = nts
-      elseif bef(first) <= u and u < aft(first) then
-        ts = stamp(first)
-      else
-        local _
-        _, ts = find(u)
-      end
-      if ts then
-        wait = math.max(ts + interval - t + 1, 1)
-      end
-    end
-    if wait == never or retry == never then
-      retry = never
-    elseif wait > retry then
-      retry = wait
-    end
-  elseif allowed and (remaining < 0 or left - weight < remaining) then
-    deciding, remaining = i, left - weight
+  local b, a = bef(m), aft(m)
+  local r = math.min(weight, a - b)
+  for _, l in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. num(at), '+inf')) do
+    local ts = stamp(l)
+    redis.call('ZADD', key, ts, entry(bef(l) - r, aft(l) - r, ts, recorded(l)))
+    redis.call('ZREM', key, l)
   end
+  if r < a - b then
+    redis.call('ZADD', key, at, entry(b, a - r, at, recorded(m)))
+  end
+  redis.call('ZREM', key, m)
+  newest()
 end
 
+if op == 'refund' then
+  local at = tonumber(ARGV[5])
+  if weight > 0 and at <= t then
+    refund(at)
+  end
+  weight = 0
+end
+
+local never = -1
+
+-- judge decides on weight units at t as core.DecideLog does: it returns
+-- allowed, the deciding rate's index, remaining and retry-after.
+local function judge(weight)
+  local allowed, deciding, remaining, retry = true, 0, -1, 0
+  for i = 1, nrates do
+    local limit, interval = rate(i)
+    local since = t - interval
+    local left, first = limit, nil
+    if nts and nts >= since then
+      first = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'LIMIT', 0, 1)[1]
+      left = limit - (total - bef(first))
+    end
+    if left < weight then
+      if allowed then
+        allowed, deciding, remaining = false, i, math.max(left, 0)
+      end
+      local wait = never
+      if weight <= limit then
+        -- bound: the (limit-weight)-th newest unit, usually in the window's
+        -- first run.
+        local k = limit - weight
+        local u, ts = total - 1 - k, nil
+        if k == 0 then
+          ts = nts
+        elseif bef(first) <= u and u < aft(first) then
+          ts = stamp(first)
+        else
+          local _
+          _, ts = find(u)
+        end
+        if ts then
+          wait = math.max(ts + interval - t + 1, 1)
+        end
+      end
+      if wait == never or retry == never then
+        retry = never
+      elseif wait > retry then
+        retry = wait
+      end
+    elseif allowed and (remaining < 0 or left - weight < remaining) then
+      deciding, remaining = i, left - weight
+    end
+  end
+  return allowed, deciding, remaining, retry
+end
+
+-- A charge judges nothing before it stores its units.
+local allowed, deciding, remaining, retry = true, 0, -1, 0
+if not charge then
+  allowed, deciding, remaining, retry = judge(weight)
+end
 local admit = allowed and weight > 0
 local last = nts -- the newest stamp once the take is done
 if admit and (last == nil or t > last) then
   last = t
 end
-local reset = 0
-if last then
-  local _, interval = rate(deciding)
-  reset = math.max(last + interval - t + 1, 0)
-end
-
 if take and last then
   local _, largest = rate(nrates)
   local moved = nm == nil or recorded(nm) ~= largest -- the largest interval changed
@@ -229,4 +276,14 @@ if take and last then
     redis.call('PEXPIREAT', key, at)
   end
 end
-return pack('<i8i8i8i8i8', allowed and 1 or 0, deciding, remaining, retry, reset)
+if charge then
+  -- the key's standing after the charge
+  newest()
+  allowed, deciding, remaining, retry = judge(0)
+end
+local reset = 0
+if last then
+  local _, interval = rate(deciding)
+  reset = math.max(last + interval - t + 1, 0)
+end
+return pack('<i8i8i8i8i8i8', allowed and 1 or 0, deciding, remaining, retry, reset, t)

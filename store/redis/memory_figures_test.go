@@ -49,11 +49,11 @@ func TestMemoryFigures(t *testing.T) {
 	run := func(s *Store, keys []string) {
 		pipelined(ctx, t, c, func(queue func(redis.Cmder)) {
 			for _, key := range keys {
-				call, err := s.newCall("take", key, rates, weight)
+				call, err := s.newCall("take", key, rates, weight, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
-				queue(redis.NewStringCmd(ctx, call.args[:]...))
+				queue(redis.NewStringCmd(ctx, call.argv...))
 			}
 		})
 	}

@@ -3,21 +3,26 @@
 --
 -- KEYS[1] is one key's state: the rates it was kept under, packed as ARGV[4]
 -- packs them, followed by each rate's state (see each script); no key is a
--- key with no history. ARGV: "take" or "check"; the time in ms, or "" for
--- the server's clock (TIME); the weight n; the rates, each packed as two
--- little-endian 8-byte integers (limit, interval in ms), by ascending
--- interval. Both scripts return allowed (0 or 1), the deciding rate's index
--- (1-based), remaining, retry-after in ms (-1 for never) and reset-after in
--- ms, packed as five little-endian 8-byte integers (a bulk reply costs the
--- server less than an array).
+-- key with no history. ARGV: the operation, "take", "check", "refund" or
+-- "charge"; the time in ms, or "" for the server's clock (TIME); the weight
+-- n; the rates, each packed as two little-endian 8-byte integers (limit,
+-- interval in ms), by ascending interval; for a refund, the refunded take's
+-- time in ms. Both scripts return allowed (0 or 1), the deciding rate's
+-- index (1-based), remaining, retry-after in ms (-1 for never), reset-after
+-- in ms and the time t of the decision in ms, packed as six little-endian
+-- 8-byte integers (a bulk reply costs the server less than an array). A
+-- refund or a charge changes the state as core.State's Refund or Charge
+-- does, then decides and stores as a take of 0 units.
 --
 -- This part reads the time into t, the state into raw and the number of
--- rates into n, and defines load and store. Every number stays below 2^53
--- (limit × interval <= 2^53 is checked by the Store), so Lua's doubles
--- compute exactly what the Go core does: for 0 <= x < 2^53 and y >= 1,
--- x % y is exact, and so is the quotient (x - x % y) / y. The decisions are
--- inlined, with no closure and no table, since they are the hot path.
-local key, take, weight, rates = KEYS[1], ARGV[1] == 'take', tonumber(ARGV[3]), ARGV[4]
+-- rates into n, and defines load, settle and store. Every number stays
+-- below 2^53 (limit × interval <= 2^53 is checked by the Store), so Lua's
+-- doubles compute exactly what the Go core does: for 0 <= x < 2^53 and
+-- y >= 1, x % y is exact, and so is the quotient (x - x % y) / y. The
+-- decisions are inlined, with no closure and no table, since they are the
+-- hot path.
+local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
+local take, settling = op == 'take', op == 'refund' or op == 'charge'
 local n = #rates / 16
 local server = ARGV[2] == ''
 local t
@@ -65,6 +70,30 @@ local function load(size, carry)
     out = out .. s
   end
   return out, true
+end
+
+-- settle makes a refund or a charge (op) of weight units on the state raw,
+-- as load returned it, given changed, load's second value: refund or
+-- charge (i, limit, interval, at) returns rate i's state after it, at the
+-- time of the refunded take. It returns the state and whether it changed,
+-- and leaves a take of 0 units to report the key's standing and store the
+-- state. A refund of a key with no history or of a take stamped after t,
+-- and a settlement of 0 units, change nothing.
+local function settle(changed, refund, charge)
+  local at, change = tonumber(ARGV[5]), refund
+  if op == 'charge' then
+    change = charge
+  end
+  if weight > 0 and (change == charge or (raw and at <= t)) then
+    local out = rates
+    for i = 1, n do
+      local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
+      out = out .. change(i, limit, interval, at)
+    end
+    raw, changed = out, true
+  end
+  take, weight = true, 0
+  return raw, changed
 end
 
 -- store writes the state out (the call's rates, then each rate's state), to

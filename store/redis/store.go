@@ -95,14 +95,14 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 // [core.Validate] refuses, or a limit beyond 2^53, an error wrapping
 // [ratelimit.ErrInvalidRate].
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
-	return s.decide(ctx, "take", key, rates, n)
+	return s.decide(ctx, "take", key, rates, n, 0)
 }
 
 // Check returns the decision Take would return for n units under key
 // against rates, and consumes nothing: it writes nothing to the server.
 // Its errors are Take's.
 func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
-	return s.decide(ctx, "check", key, rates, n)
+	return s.decide(ctx, "check", key, rates, n, 0)
 }
 
 // Reset deletes key's state: afterwards key has no history under any
