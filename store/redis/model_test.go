@@ -50,6 +50,20 @@ func (m *modelLog) insert(ts, n, largest int64) {
 	m.total += n
 }
 
+// refund removes n units stamped at, fewer if fewer are, as log.lua does:
+// the total drops by as many, and restarts from 0 once the log is empty.
+func (m *modelLog) refund(at, n int64) {
+	i, found := slices.BinarySearch(m.ts, at)
+	j := i
+	for found && j < len(m.ts) && m.ts[j] == at && int64(j-i) < n {
+		j++
+	}
+	m.ts = slices.Delete(m.ts, i, j)
+	if m.total -= int64(j - i); len(m.ts) == 0 {
+		m.total = 0
+	}
+}
+
 // randomRates returns a valid rate list of one to four rates over a few
 // odd intervals, so that lists often share intervals with other limits,
 // emission intervals have fractions and windows do not align.
@@ -96,7 +110,10 @@ func step(rng *rand.Rand, rs ratelimit.Rates, now int64, back bool) int64 {
 // order) under rate lists that change at random: the log to core.DecideLog
 // over a one-slot-per-unit log, GCRA and the counter to a core.State, which
 // carries state across the changes. Checks come between the takes, and
-// must neither differ from the core's nor change what follows.
+// must neither differ from the core's nor change what follows; refunds of
+// earlier takes (each at most once, under the rates of the moment, so
+// after takes out of order and changed rates too) and charges come after
+// some takes, each held to the model's standing after it.
 func TestModel(t *testing.T) {
 	c := newClient(t)
 	for _, alg := range algorithms {
@@ -119,6 +136,36 @@ func TestModel(t *testing.T) {
 				}
 				return d
 			}
+			// settle refunds n units of the take at at (refund) or charges
+			// n units in the model, and returns the standing after it.
+			settle := func(rs ratelimit.Rates, now, at, n int64, refund bool) ratelimit.Decision {
+				var d ratelimit.Decision
+				if alg == ratelimit.SlidingWindowLog {
+					switch {
+					case refund && at <= now:
+						log.refund(at, n)
+					case !refund && n > 0:
+						log.insert(now, n, rs.Largest().IntervalMillis())
+					}
+					core.DecideLog(&d, rs, now, 0, log)
+					return d
+				}
+				var err error
+				if refund {
+					err = state.Refund(rs, now, at, n)
+				} else {
+					err = state.Charge(rs, now, n)
+				}
+				if err == nil {
+					err = state.Decide(&d, rs, now, 0, true)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+			type taken struct{ at, n int64 }
+			var open []taken // admitted takes not refunded yet
 			rs, now := lists[0], start
 			for i := range 3000 {
 				if rng.IntN(3) == 0 {
@@ -134,8 +181,29 @@ func TestModel(t *testing.T) {
 					}
 				}
 				want := decide(rs, now, n, true)
-				if got, err := s.Take(t.Context(), "k", rs, n); err != nil || got != want {
+				got, err := s.Take(t.Context(), "k", rs, n)
+				if err != nil || got != want {
 					t.Fatalf("step %d: Take(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
+				}
+				if got.Allowed && n > 0 {
+					open = append(open, taken{got.At, n})
+				}
+				switch k := rng.IntN(8); {
+				case k < 2 && len(open) > 0:
+					j := rng.IntN(len(open))
+					tk := open[j]
+					open = slices.Delete(open, j, j+1)
+					n := min(1+rng.Int64N(tk.n), rs[0].Limit)
+					want := settle(rs, now, tk.at, n, true)
+					if got, err := s.Refund(t.Context(), "k", rs, ratelimit.Decision{At: tk.at}, n); err != nil || got != want {
+						t.Fatalf("step %d: Refund(%v, n=%d of a take at +%d) at +%d = %v, %v;\nwant %v", i, rs, n, tk.at-start, now-start, got, err, want)
+					}
+				case k == 2:
+					n := rng.Int64N(rs[0].Limit + 1)
+					want := settle(rs, now, 0, n, false)
+					if got, err := s.Charge(t.Context(), "k", rs, n); err != nil || got != want {
+						t.Fatalf("step %d: Charge(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
+					}
 				}
 			}
 		})
