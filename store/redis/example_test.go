@@ -65,6 +65,43 @@ func ExampleWithAlgorithm() {
 	// Output: allowed by 10/s: 6 left, reset in 400ms
 }
 
+// Refunding the requests that succeed counts only the failures: here 2
+// failed logins a minute per user, however many succeed.
+func ExampleStore_Refund() {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+
+	store, err := redisstore.New(client, redisstore.WithPrefix("example:"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Reset(ctx, "login:ann")
+	limiter, err := ratelimit.New(store, ratelimit.PerMinute(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, succeeds := range []bool{true, true, true, false, false, false} {
+		d, err := limiter.Allow(ctx, "login:ann")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(d.Allowed)
+		if d.Allowed && succeeds {
+			if _, err := limiter.Refund(ctx, "login:ann", d, 1); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	// Output:
+	// true
+	// true
+	// true
+	// true
+	// true
+	// false
+}
+
 // A Cluster client works the same: each key's state is in one slot. It
 // needs a Cluster, so it has no output to check: it only compiles.
 func ExampleNew_cluster() {

@@ -196,7 +196,7 @@ type hungCall struct {
 }
 
 // hungCalls returns a take under each algorithm, one with batching off,
-// and a check and a reset, on c.
+// and a check, a refund, a charge and a reset, on c.
 func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	t.Helper()
 	rs := mustRates(t, ratelimit.PerSecond(1_000_000))
@@ -225,6 +225,11 @@ func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	}
 	return append(calls,
 		hungCall{"Check", func(ctx context.Context) error { _, err := s.Check(ctx, "hung", rs, 1); return err }},
+		hungCall{"Refund", func(ctx context.Context) error {
+			_, err := s.Refund(ctx, "hung", rs, ratelimit.Decision{Allowed: true, At: 1}, 1)
+			return err
+		}},
+		hungCall{"Charge", func(ctx context.Context) error { _, err := s.Charge(ctx, "hung", rs, 1); return err }},
 		hungCall{"Reset", func(ctx context.Context) error { return s.Reset(ctx, "hung") }},
 	)
 }

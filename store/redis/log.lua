@@ -23,9 +23,9 @@
 -- time t of the decision in ms, packed as six little-endian 8-byte
 -- integers (a bulk reply costs the server less than an array). A refund
 -- removes n units of the run stamped at the take's time (fewer if it holds
--- fewer), moving the totals of the later runs down; a charge stores n
--- units as an admitted take does, whatever the limits; then both decide as
--- a check of 0 units. It needs Redis 5 or later, whose scripts replicate
+-- fewer), moving the totals of the later runs down, then decides and
+-- stores as a take of 0 units; a charge stores n units as an admitted take
+-- does, whatever the limits, then decides as a check of 0 units. It needs Redis 5 or later, whose scripts replicate
 -- their effects, so that reading TIME before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME, one
@@ -117,6 +117,7 @@ local function newest()
   end
 end
 newest()
+local prev = nts -- the newest stamp before the call
 
 local server = ARGV[2] == ''
 local t
@@ -158,7 +159,7 @@ if op == 'refund' then
   if weight > 0 and at <= t then
     refund(at)
   end
-  weight = 0
+  take, weight = true, 0
 end
 
 local never = -1
@@ -259,8 +260,9 @@ if take and last then
   end
   -- The key must outlive its newest unit by the largest interval, and no
   -- more than by the margin besides. Stamps are cut in periods of one
-  -- margin; the first write whose newest stamp falls in a period, or that
-  -- changes the largest interval, sets the key to expire the largest
+  -- margin; the first write whose newest stamp falls in a period (a
+  -- take's, or the older one a refund leaves), or that changes the
+  -- largest interval, sets the key to expire the largest
   -- interval after the period's end, so later writes of the period need no
   -- PEXPIREAT: the key outlives each of them by more than the interval and
   -- by at most the interval plus the margin. Under a given time the expiry
@@ -272,7 +274,7 @@ if take and last then
   local at = (period + 1) * margin + largest
   if not server then
     redis.call('PEXPIRE', key, math.max(at - t, 60000))
-  elseif moved or admit and period ~= math.floor(nts / margin) then
+  elseif moved or period ~= math.floor(prev / margin) then
     redis.call('PEXPIREAT', key, at)
   end
 end

@@ -8,8 +8,6 @@ import (
 	"github.com/gorate/ratelimit/core"
 )
 
-var _ ratelimit.Settler = (*Store)(nil)
-
 // Refund gives back n units of the take of key that taken reports, under
 // rates, as [ratelimit.Settler] says, in one script run atomically on the
 // server's clock (or the one of [WithClock]), like Take: under the log, n

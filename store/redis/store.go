@@ -15,23 +15,25 @@ import (
 // shares the server shares the limits exactly, and a million keys cost no
 // Go objects. It serves any rates, passed with each call.
 //
-// Each decision is a Lua script sent by EVALSHA (EVAL when the server
-// answers NOSCRIPT) that reads the server's clock, decides as package core
-// does and stores the result, atomically since Redis runs one script at a
-// time: a lone decision is one round trip, and concurrent ones share
-// round trips, pipelined in batches (see the package doc). Under the default log a key's state is a sorted set
-// with one member per millisecond that admitted units; under GCRA and the
-// sliding-window counter, a string holding the rates it was kept under and
-// a few numbers per rate, carried to new rates as [ratelimit.Store] says.
-// Limits, intervals and clock readings must stay within 2^53, Lua's exact
-// integers.
+// Each decision (a take's, a check's, a refund's or a charge's) is a Lua
+// script sent by EVALSHA (EVAL when the server answers NOSCRIPT) that
+// reads the server's clock, decides as package core does and stores the
+// result, atomically since Redis runs one script at a time: a lone
+// decision is one round trip, and concurrent ones share round trips,
+// pipelined in batches (see the package doc). Under the default log a
+// key's state is a sorted set with one member per millisecond that
+// admitted units; under GCRA and the sliding-window counter, a string
+// holding the rates it was kept under and a few numbers per rate, carried
+// to new rates as [ratelimit.Store] says. Limits, intervals and clock
+// readings must stay within 2^53, Lua's exact integers.
 //
 // Keys expire on their own: a log's key after its newest unit's largest
-// interval (of the rates of the key's last take) plus at most max(10ms, 1%
-// of that interval); a GCRA or counter key when its state counts nothing.
-// Keys may hold any bytes: a key's Redis key is prefix{h}key, h a 64-bit
-// hash of the key as the Cluster hash tag, so each key's state is in one
-// slot, and the Redis key spells the whole key, so no two keys share state.
+// interval (of the rates of the key's last take, refund or charge) plus at
+// most max(10ms, 1% of that interval); a GCRA or counter key when its
+// state counts nothing. Keys may hold any bytes: a key's Redis key is
+// prefix{h}key, h a 64-bit hash of the key as the Cluster hash tag, so
+// each key's state is in one slot, and the Redis key spells the whole key,
+// so no two keys share state.
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
@@ -58,6 +60,7 @@ var (
 	_ ratelimit.Store    = (*Store)(nil)
 	_ ratelimit.Checker  = (*Store)(nil)
 	_ ratelimit.Resetter = (*Store)(nil)
+	_ ratelimit.Settler  = (*Store)(nil)
 )
 
 // New returns a Store on client: a *redis.Client, *redis.ClusterClient,
