@@ -22,16 +22,13 @@ const maxExact = 1 << 53
 // go-redis hook may keep a command, and its arguments, after Process. It
 // also carries the call through the Store's batcher (see batch.go).
 type call struct {
-	// args: EVALSHA sha 1 key op time n rates, and the refunded take's
-	// time at for a refund, as the scripts read them; argv is the part of
-	// args sent.
+	// args: EVALSHA sha 1 key op time n rates, and for a refund the
+	// refunded take's time, as the scripts read them (see argv).
 	args  [9]any
-	argv  []any
 	key   string
 	rates string
 	now   int64
 	n     int64
-	at    int64
 
 	cmd      *redis.StringCmd
 	res      reply
@@ -95,10 +92,8 @@ func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n, at int64) 
 	// the same decision, so the script sees one it holds exactly.
 	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1)}
 	c.args = [9]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
-	c.argv = c.args[:8]
 	if op == "refund" {
-		c.at = at
-		c.args[8], c.argv = &c.at, c.args[:]
+		c.args[8] = at
 	}
 	if s.clock != nil {
 		if c.now = s.clock.Now(); c.now > maxExact || c.now < -maxExact {
@@ -133,16 +128,24 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 	return b.String(), nil
 }
 
+// argv returns c's command: args, without the last unless c is a refund.
+func (c *call) argv() []any {
+	if c.args[8] == nil {
+		return c.args[:8]
+	}
+	return c.args[:]
+}
+
 // send sends c alone into c.res, with no bound but ctx's and the
 // client's.
 func (s *Store) send(ctx context.Context, c *call) error {
-	c.cmd = redis.NewStringCmd(ctx, c.argv...)
+	c.cmd = redis.NewStringCmd(ctx, c.argv()...)
 	err := s.client.Process(ctx, c.cmd)
 	if err != nil && noScript(err) {
 		// Not cached on the server (a restart or SCRIPT FLUSH): EVAL
 		// caches it again.
 		c.args[0], c.args[1] = "eval", s.src
-		c.cmd = redis.NewStringCmd(ctx, c.argv...)
+		c.cmd = redis.NewStringCmd(ctx, c.argv()...)
 		err = s.client.Process(ctx, c.cmd)
 	}
 	if err != nil {
@@ -157,7 +160,7 @@ func (s *Store) send(ctx context.Context, c *call) error {
 func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	pipe := s.client.Pipeline()
 	for _, c := range calls {
-		c.cmd = redis.NewStringCmd(ctx, c.argv...)
+		c.cmd = redis.NewStringCmd(ctx, c.argv()...)
 		_ = pipe.Process(ctx, c.cmd) // queues it
 	}
 	_, _ = pipe.Exec(ctx) // each command holds its own error
@@ -165,7 +168,7 @@ func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	for _, c := range calls {
 		if err := c.cmd.Err(); err != nil && noScript(err) {
 			c.args[0], c.args[1] = "eval", s.src
-			c.cmd = redis.NewStringCmd(ctx, c.argv...)
+			c.cmd = redis.NewStringCmd(ctx, c.argv()...)
 			_ = pipe.Process(ctx, c.cmd)
 			again++
 		}

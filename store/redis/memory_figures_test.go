@@ -53,7 +53,7 @@ func TestMemoryFigures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				queue(redis.NewStringCmd(ctx, call.argv...))
+				queue(redis.NewStringCmd(ctx, call.argv()...))
 			}
 		})
 	}
