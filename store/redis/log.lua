@@ -25,8 +25,9 @@
 -- removes n units of the run stamped at the take's time (fewer if it holds
 -- fewer), moving the totals of the later runs down, then decides and
 -- stores as a take of 0 units; a charge stores n units as an admitted take
--- does, whatever the limits, then decides as a check of 0 units. It needs Redis 5 or later, whose scripts replicate
--- their effects, so that reading TIME before a write is allowed.
+-- does, whatever the limits, then decides as a check of 0 units. It needs
+-- Redis 5 or later, whose scripts replicate their effects, so that reading
+-- TIME before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the

@@ -84,16 +84,16 @@ local function settle(changed, refund, charge)
   if op == 'charge' then
     change = charge
   end
-  if weight > 0 and (change == charge or (raw and at <= t)) then
-    local out = rates
+  local out = raw
+  if weight > 0 and (op == 'charge' or (raw and at <= t)) then
+    out, changed = rates, true
     for i = 1, n do
       local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
       out = out .. change(i, limit, interval, at)
     end
-    raw, changed = out, true
   end
   take, weight = true, 0
-  return raw, changed
+  return out, changed
 end
 
 -- store writes the state out (the call's rates, then each rate's state), to
