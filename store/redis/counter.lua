@@ -30,27 +30,28 @@ local function roll(i, interval)
   return ws, 0, 0, true
 end
 
--- refund is core's State.Refund for rate i: the weight units of a take at
--- at taken off the window that holds at, if it is the current or the
--- previous one.
-local function refund(i, _, interval, at)
-  local start, prev, cur = roll(i, interval)
-  if at >= start then
-    cur = cur - math.min(weight, cur)
-  elseif at >= start - interval then
-    prev = prev - math.min(weight, prev)
-  end
-  return struct.pack('<i8i8i8', start, prev, cur)
-end
-
--- charge is core's State.Charge for rate i: the weight units added to the
--- current window.
-local function charge(i, _, interval)
-  local start, prev, cur = roll(i, interval)
-  return struct.pack('<i8i8i8', start, prev, cur + weight)
-end
-
+-- A refund or a charge: its functions are made only then (see gcra.lua).
 if settling then
+  -- refund is core's State.Refund for rate i: the weight units of a take at
+  -- at taken off the window that holds at, if it is the current or the
+  -- previous one.
+  local function refund(i, _, interval, at)
+    local start, prev, cur = roll(i, interval)
+    if at >= start then
+      cur = cur - math.min(weight, cur)
+    elseif at >= start - interval then
+      prev = prev - math.min(weight, prev)
+    end
+    return struct.pack('<i8i8i8', start, prev, cur)
+  end
+
+  -- charge is core's State.Charge for rate i: the weight units added to the
+  -- current window.
+  local function charge(i, _, interval)
+    local start, prev, cur = roll(i, interval)
+    return struct.pack('<i8i8i8', start, prev, cur + weight)
+  end
+
   raw, changed = settle(changed, refund, charge)
 end
 

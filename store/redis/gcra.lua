@@ -21,70 +21,72 @@ local function carry(s, old, limit, interval)
   return struct.pack('<i8i8', t + (w - r) / limit, r)
 end
 
--- add is core's gcraAdd: tat, rem advanced by w emission intervals (the
--- decision below inlines it).
-local function add(tat, rem, w, limit, interval)
-  local x = w * interval
-  local r = x % limit
-  tat, rem = tat + (x - r) / limit, rem + r
-  if rem >= limit then
-    tat, rem = tat + 1, rem - limit
-  end
-  return tat, rem
-end
-
--- after is core's gcraAfter: how far tat, rem lie after t, in 1/limit ms,
--- or 0 if they do not.
-local function after(tat, rem, limit)
-  if tat < t then
-    return 0
-  end
-  return (tat - t) * limit + rem
-end
-
--- state returns rate i's TAT and Rem, zeros for no history.
-local function state(i)
-  if not raw then
-    return 0, 0
-  end
-  local tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
-  return tat, rem
-end
-
--- refund is core's gcraRefund: rate i's state with the weight units of a
--- take at at given back, the part of them not yet emitted at t, at most
--- the time the state lies after t (when that is within an interval, where
--- the products are exact).
-local function refund(i, limit, interval, at)
-  local tat, rem = state(i)
-  local etat, erem = add(at, 0, weight, limit, interval)
-  local back = after(etat, erem, limit)
-  if tat - t <= interval then
-    back = math.min(back, after(tat, rem, limit))
-  end
-  if back > 0 then
-    local r = back % limit
-    tat, rem = tat - (back - r) / limit, rem - r
-    if rem < 0 then
-      tat, rem = tat - 1, rem + limit
-    end
-  end
-  return struct.pack('<i8i8', tat, rem)
-end
-
--- charge is core's State.Charge for rate i: the weight units added after
--- the state, or after t if its TAT has passed.
-local function charge(i, limit, interval)
-  local tat, rem = state(i)
-  if tat < t then
-    tat, rem = t, 0
-  end
-  return struct.pack('<i8i8', add(tat, rem, weight, limit, interval))
-end
-
 local changed
 raw, changed = load(16, carry)
+-- A refund or a charge: its functions are made only then, since Lua makes
+-- a closure each time a script runs its definition.
 if settling then
+  -- add is core's gcraAdd: tat, rem advanced by w emission intervals (the
+  -- decision below inlines it).
+  local function add(tat, rem, w, limit, interval)
+    local x = w * interval
+    local r = x % limit
+    tat, rem = tat + (x - r) / limit, rem + r
+    if rem >= limit then
+      tat, rem = tat + 1, rem - limit
+    end
+    return tat, rem
+  end
+
+  -- after is core's gcraAfter: how far tat, rem lie after t, in 1/limit ms,
+  -- or 0 if they do not.
+  local function after(tat, rem, limit)
+    if tat < t then
+      return 0
+    end
+    return (tat - t) * limit + rem
+  end
+
+  -- state returns rate i's TAT and Rem, zeros for no history.
+  local function state(i)
+    if not raw then
+      return 0, 0
+    end
+    local tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
+    return tat, rem
+  end
+
+  -- refund is core's gcraRefund: rate i's state with the weight units of a
+  -- take at at given back, the part of them not yet emitted at t, at most
+  -- the time the state lies after t (when that is within an interval, where
+  -- the products are exact).
+  local function refund(i, limit, interval, at)
+    local tat, rem = state(i)
+    local etat, erem = add(at, 0, weight, limit, interval)
+    local back = after(etat, erem, limit)
+    if tat - t <= interval then
+      back = math.min(back, after(tat, rem, limit))
+    end
+    if back > 0 then
+      local r = back % limit
+      tat, rem = tat - (back - r) / limit, rem - r
+      if rem < 0 then
+        tat, rem = tat - 1, rem + limit
+      end
+    end
+    return struct.pack('<i8i8', tat, rem)
+  end
+
+  -- charge is core's State.Charge for rate i: the weight units added after
+  -- the state, or after t if its TAT has passed.
+  local function charge(i, limit, interval)
+    local tat, rem = state(i)
+    if tat < t then
+      tat, rem = t, 0
+    end
+    return struct.pack('<i8i8', add(tat, rem, weight, limit, interval))
+  end
+
   raw, changed = settle(changed, refund, charge)
 end
 

@@ -132,33 +132,26 @@ else
   t = tonumber(ARGV[2])
 end
 
--- refund removes weight units of the run stamped at, or all it holds if
--- fewer, and moves the totals of the later runs down by as many: each
--- rewritten member is added before its old one goes, so the set is empty
--- only if the run was all it held.
-local function refund(at)
-  local m = redis.call('ZRANGEBYSCORE', key, at, at)[1]
-  if not m then
-    return
-  end
-  local b, a = bef(m), aft(m)
-  local r = math.min(weight, a - b)
-  for _, l in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. num(at), '+inf')) do
-    local ts = stamp(l)
-    redis.call('ZADD', key, ts, entry(bef(l) - r, aft(l) - r, ts, recorded(l)))
-    redis.call('ZREM', key, l)
-  end
-  if r < a - b then
-    redis.call('ZADD', key, at, entry(b, a - r, at, recorded(m)))
-  end
-  redis.call('ZREM', key, m)
-  newest()
-end
-
+-- A refund removes weight units of the run stamped at the take's time, or
+-- all it holds if fewer, and moves the totals of the later runs down by as
+-- many: each rewritten member is added before its old one goes, so the set
+-- is empty only if the run was all it held. Then it is a take of 0 units.
 if op == 'refund' then
   local at = tonumber(ARGV[5])
-  if weight > 0 and at <= t then
-    refund(at)
+  local m = weight > 0 and at <= t and redis.call('ZRANGEBYSCORE', key, at, at)[1]
+  if m then
+    local b, a = bef(m), aft(m)
+    local r = math.min(weight, a - b)
+    for _, l in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. num(at), '+inf')) do
+      local ts = stamp(l)
+      redis.call('ZADD', key, ts, entry(bef(l) - r, aft(l) - r, ts, recorded(l)))
+      redis.call('ZREM', key, l)
+    end
+    if r < a - b then
+      redis.call('ZADD', key, at, entry(b, a - r, at, recorded(m)))
+    end
+    redis.call('ZREM', key, m)
+    newest()
   end
   take, weight = true, 0
 end

@@ -78,22 +78,27 @@ end
 -- time of the refunded take. It returns the state and whether it changed,
 -- and leaves a take of 0 units to report the key's standing and store the
 -- state. A refund of a key with no history or of a take stamped after t,
--- and a settlement of 0 units, change nothing.
-local function settle(changed, refund, charge)
-  local at, change = tonumber(ARGV[5]), refund
-  if op == 'charge' then
-    change = charge
-  end
-  local out = raw
-  if weight > 0 and (op == 'charge' or (raw and at <= t)) then
-    out, changed = rates, true
-    for i = 1, n do
-      local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
-      out = out .. change(i, limit, interval, at)
+-- and a settlement of 0 units, change nothing. It is made only for a
+-- refund or a charge: Lua makes a closure each time a script runs its
+-- definition.
+local settle
+if settling then
+  settle = function(changed, refund, charge)
+    local at, change = tonumber(ARGV[5]), refund
+    if op == 'charge' then
+      change = charge
     end
+    local out = raw
+    if weight > 0 and (op == 'charge' or (raw and at <= t)) then
+      out, changed = rates, true
+      for i = 1, n do
+        local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
+        out = out .. change(i, limit, interval, at)
+      end
+    end
+    take, weight = true, 0
+    return out, changed
   end
-  take, weight = true, 0
-  return out, changed
 end
 
 -- store writes the state out (the call's rates, then each rate's state), to
