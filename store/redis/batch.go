@@ -156,22 +156,20 @@ func (s *Store) runAlone(ctx context.Context, c *call) {
 // outcome and promotes the next batch.
 func (s *Store) runBatch(ctx context.Context, bt *batch) {
 	var (
-		deadline time.Time
+		deadline int64
 		all      = true // every call has a deadline
 	)
 	for _, c := range bt.calls {
-		if c.deadline.IsZero() {
+		if c.deadline == 0 {
 			all = false
 			break
 		}
-		if c.deadline.After(deadline) {
-			deadline = c.deadline
-		}
+		deadline = max(deadline, c.deadline)
 	}
 	ctx = context.WithoutCancel(ctx)
 	var cancel context.CancelFunc
 	if all {
-		ctx, cancel = context.WithDeadline(ctx, deadline)
+		ctx, cancel = context.WithDeadline(ctx, time.Unix(0, deadline))
 	} else {
 		ctx, cancel = context.WithCancel(ctx)
 	}

@@ -22,18 +22,21 @@ const maxExact = 1 << 53
 // go-redis hook may keep a command, and its arguments, after Process. It
 // also carries the call through the Store's batcher (see batch.go).
 type call struct {
-	// args: EVALSHA sha 1 key op time n rates, and for a refund the
-	// refunded take's time, as the scripts read them (see argv).
-	args  [9]any
+	// args: EVALSHA sha 1 key op time n rates, as the scripts read them;
+	// a refund adds the refunded take's time, at (see argv).
+	args  [8]any
 	key   string
 	rates string
 	now   int64
 	n     int64
+	at    int64
 
 	cmd      *redis.StringCmd
 	res      reply
 	err      error
-	deadline time.Time // the caller's context's, zero if none
+	// deadline is the caller's context's in Unix nanoseconds, 0 if none
+	// (a time.Time would take the call to a larger size class).
+	deadline int64
 
 	// ready receives once the call has its outcome, and before, once
 	// the call is made a batch's leader; made only for a call that may
@@ -57,7 +60,9 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
-	c.deadline, _ = ctx.Deadline()
+	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl.UnixNano()
+	}
 	if err := s.run(ctx, c); err != nil {
 		return ratelimit.Decision{}, opError(op.(string), key, err)
 	}
@@ -90,11 +95,8 @@ func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n, at int64) 
 	}
 	// A weight above the smallest limit never fits; any such weight gives
 	// the same decision, so the script sees one it holds exactly.
-	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1)}
-	c.args = [9]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
-	if op == "refund" {
-		c.args[8] = at
-	}
+	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1), at: at}
+	c.args = [8]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
 	if s.clock != nil {
 		if c.now = s.clock.Now(); c.now > maxExact || c.now < -maxExact {
 			return nil, fmt.Errorf("%w: redisstore: clock reading %d is beyond ±2^53 ms", ratelimit.ErrInvalidArgument, c.now)
@@ -128,10 +130,11 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 	return b.String(), nil
 }
 
-// argv returns c's command: args, without the last unless c is a refund.
+// argv returns c's command: args, and for a refund at (in a slice of its
+// own, so that a take's call carries no room for it).
 func (c *call) argv() []any {
-	if c.args[8] == nil {
-		return c.args[:8]
+	if c.args[4] == "refund" {
+		return append(c.args[:len(c.args):len(c.args)], &c.at)
 	}
 	return c.args[:]
 }
