@@ -31,9 +31,9 @@ type call struct {
 	n     int64
 	at    int64
 
-	cmd      *redis.StringCmd
-	res      reply
-	err      error
+	cmd *redis.StringCmd
+	res reply
+	err error
 	// deadline is the caller's context's in Unix nanoseconds, 0 if none
 	// (a time.Time would take the call to a larger size class).
 	deadline int64
