@@ -82,24 +82,30 @@ func TestShardsRounded(t *testing.T) {
 }
 
 // TestSweepNoAllocs checks that a take of a held key which sweeps its shard
-// allocates nothing, however many idle keys the sweep drops.
+// allocates nothing, however many idle keys the sweep drops. The count is
+// the process's, so that another goroutine's allocation (a test's left
+// over) may add to it: the fewest of a few tries is the take's.
 func TestSweepNoAllocs(t *testing.T) {
-	clock := core.NewFakeClock(0)
-	s := newTestStore(t, WithClock(clock), WithShards(1))
-	ctx, rates, hour := t.Context(), MustRates(t, ratelimit.PerSecond(5)), MustRates(t, ratelimit.PerHour(5))
-	s.Take(ctx, "held", hour, 1)
-	for i := range 1000 {
-		s.Take(ctx, fmt.Sprint("k", i), rates, 1)
+	fewest := uint64(1 << 63)
+	for range 5 {
+		clock := core.NewFakeClock(0)
+		s := newTestStore(t, WithClock(clock), WithShards(1))
+		ctx, rates, hour := t.Context(), MustRates(t, ratelimit.PerSecond(5)), MustRates(t, ratelimit.PerHour(5))
+		s.Take(ctx, "held", hour, 1)
+		for i := range 1000 {
+			s.Take(ctx, fmt.Sprint("k", i), rates, 1)
+		}
+		clock.Set(5000)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s.Take(ctx, "held", hour, 1)
+		runtime.ReadMemStats(&after)
+		if n := KeyCount(s); n != 1 {
+			t.Fatalf("%d keys after the sweep, want 1", n)
+		}
+		fewest = min(fewest, after.Mallocs-before.Mallocs)
 	}
-	clock.Set(5000)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	s.Take(ctx, "held", hour, 1)
-	runtime.ReadMemStats(&after)
-	if n := KeyCount(s); n != 1 {
-		t.Fatalf("%d keys after the sweep, want 1", n)
-	}
-	if a := after.Mallocs - before.Mallocs; a != 0 {
-		t.Fatalf("a take that swept 1000 idle keys allocated %d times, want 0", a)
+	if fewest != 0 {
+		t.Fatalf("a take that swept 1000 idle keys allocated %d times, want 0", fewest)
 	}
 }
