@@ -1,0 +1,178 @@
+package grpclimit
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/gorate/ratelimit"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
+)
+
+// UnaryServerInterceptor returns a unary server interceptor that limits
+// each call with l before its handler runs, with the request logic of
+// [httplimit]: opts key the call (default [httplimit.ClientIP]: the peer's
+// IP address), cost it, skip it, wait for it and judge it by lists as they
+// do an HTTP request (see the package doc for how a call maps onto an
+// [httplimit.Request]). The rate-limit state is sent as header metadata; a
+// call that does not pass gets the status error the package doc lists and
+// never reaches its handler. The call's context bounds the limiter call.
+// The interceptor is safe for concurrent use. It panics when l, an option
+// or an option's function is nil.
+func UnaryServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.UnaryServerInterceptor {
+	g := newGuard(l, opts)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		md, err := g.check(newCall(ctx, info.FullMethod))
+		if md != nil {
+			grpc.SetHeader(ctx, md) // fails only outside a server's call: nothing to tell
+		}
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamServerInterceptor returns a stream server interceptor that limits
+// the opening of each stream with l, as [UnaryServerInterceptor] limits a
+// unary call: a stream that does not pass ends with the status error
+// before its handler runs. The messages of an admitted stream are not
+// counted; [StreamMessageInterceptor] counts them. It panics when l, an
+// option or an option's function is nil.
+func StreamServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.StreamServerInterceptor {
+	g := newGuard(l, opts)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		md, err := g.check(newCall(ss.Context(), info.FullMethod))
+		if md != nil {
+			ss.SetHeader(md) // fails only once headers are sent: nothing to tell
+		}
+		if err != nil {
+			return err
+		}
+		return handler(srv, ss)
+	}
+}
+
+// StreamMessageInterceptor returns a stream server interceptor that limits
+// each message a stream receives with l: once a message has arrived, the
+// handler's RecvMsg admits it as [UnaryServerInterceptor] admits a call
+// (keyed, costed and skipped by opts, which see the stream's call), and
+// returns the status error instead of the message when it does not pass.
+// The rate-limit state of a message that does not pass is sent as trailer
+// metadata. Chain it after [StreamServerInterceptor] to limit both the
+// opening and the messages. It panics when l, an option or an option's
+// function is nil.
+func StreamMessageInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.StreamServerInterceptor {
+	g := newGuard(l, opts)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &messages{ServerStream: ss, g: g, c: newCall(ss.Context(), info.FullMethod)})
+	}
+}
+
+// messages is a server stream whose received messages are limited.
+type messages struct {
+	grpc.ServerStream
+	g *guard
+	c *call // reused: a stream's RecvMsg calls never run concurrently
+}
+
+func (s *messages) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	s.c.status, s.c.d, s.c.err = 0, ratelimit.Decision{}, nil
+	md, err := s.g.check(s.c)
+	if err != nil && md != nil {
+		s.SetTrailer(md)
+	}
+	return err
+}
+
+// OnlyMethods returns an option that limits only the calls of the named
+// full methods ("/package.Service/Method") and lets every other call
+// through uncounted: a per-method limit is an interceptor of its own, over
+// a limiter of its own, chained with the others
+// ([grpc.ChainUnaryInterceptor]). It is [httplimit.WithSkip] of the calls
+// whose method is not named, so it replaces, and is replaced by, any other
+// WithSkip given after it. It panics when no method is named.
+func OnlyMethods(methods ...string) httplimit.Option {
+	if len(methods) == 0 {
+		panic("grpclimit: OnlyMethods()")
+	}
+	named := make(map[string]bool, len(methods))
+	for _, m := range methods {
+		named[m] = true
+	}
+	return httplimit.WithSkip(func(r httplimit.Request) bool { return !named[r.Path()] })
+}
+
+// guard is the engine behind an interceptor.
+type guard struct{ e *httplimit.Engine }
+
+func newGuard(l *ratelimit.Limiter, opts []httplimit.Option) *guard {
+	all := make([]httplimit.Option, len(opts), len(opts)+1)
+	copy(all, opts)
+	return &guard{e: httplimit.NewEngine(l, append(all, httplimit.WithReply(reply))...)}
+}
+
+// check decides c: it returns the rate-limit metadata to send (nil: none)
+// and, when c does not pass, its status error.
+func (g *guard) check(c *call) (metadata.MD, error) {
+	var md metadata.MD
+	pass, _ := g.e.Check(c, func(name string, value []byte) {
+		if name == "X-Content-Type-Options" {
+			return // an HTTP body's header: a gRPC reply has no body to sniff
+		}
+		if md == nil {
+			md = make(metadata.MD, 6)
+		}
+		md[strings.ToLower(name)] = []string{string(value)}
+	})
+	if pass {
+		return md, nil
+	}
+	return md, c.statusError()
+}
+
+// The messages of the status errors.
+const (
+	msgLimited     = "rate limit exceeded"
+	msgUnavailable = "rate limiter unavailable"
+	msgBadRequest  = "call cannot be rate limited"
+	msgForbidden   = "forbidden"
+	msgCanceled    = "call cancelled while rate limited"
+)
+
+// statusError returns the status error of a call that did not pass, from
+// the HTTP status the engine answered.
+func (c *call) statusError() error {
+	switch c.status {
+	case 429:
+		st := status.New(codes.ResourceExhausted, msgLimited)
+		if c.d.RetryAfter != ratelimit.Never && c.d.RetryAfter > 0 {
+			delay := (c.d.RetryAfter + time.Millisecond - 1).Truncate(time.Millisecond)
+			if withInfo, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}); err == nil {
+				st = withInfo
+			}
+		}
+		return st.Err()
+	case 400:
+		return status.Error(codes.InvalidArgument, msgBadRequest+": "+c.err.Error())
+	case 403:
+		return status.Error(codes.PermissionDenied, msgForbidden)
+	case 499:
+		return status.Error(codes.Canceled, msgCanceled)
+	}
+	if errors.Is(c.ctx.Err(), context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, msgUnavailable)
+	}
+	return status.Error(codes.Unavailable, msgUnavailable)
+}
