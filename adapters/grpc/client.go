@@ -120,10 +120,11 @@ func (c *Client) waitHold(ctx context.Context, key string) error {
 	if !held {
 		return nil
 	}
-	if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
-		return status.Errorf(codes.ResourceExhausted, "grpclimit: %s held back for %v by the server's RetryInfo, past the call's deadline", key, until.Sub(now))
+	wait := until.Sub(now)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return status.Errorf(codes.ResourceExhausted, "grpclimit: %s held back for %v by the server's RetryInfo, past the call's deadline", key, wait)
 	}
-	t := time.NewTimer(until.Sub(now))
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:
