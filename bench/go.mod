@@ -1,6 +1,6 @@
 module github.com/gorate/ratelimit/bench
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/go-chi/httprate v0.16.1
@@ -12,13 +12,14 @@ require (
 	github.com/prometheus/client_golang v1.23.2
 	github.com/sethvargo/go-limiter v0.7.1
 	github.com/valyala/fasthttp v1.51.0
-	golang.org/x/time v0.14.0
+	golang.org/x/time v0.16.0
 )
 
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.4 // indirect
 	github.com/klauspost/compress v1.18.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
 	github.com/mattn/go-colorable v0.1.13 // indirect
@@ -35,13 +36,17 @@ require (
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	google.golang.org/protobuf v1.36.8 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261123191846-1e707ab9fbc2 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/gorate/ratelimit/adapters/fiber v0.0.0-00010101000000-000000000000
+	github.com/gorate/ratelimit/adapters/grpc v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/store/redis v0.0.0-00010101000000-000000000000
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -50,9 +55,9 @@ require (
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/ulule/limiter/v3 v3.11.2
 	go.uber.org/atomic v1.11.0 // indirect
-	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/sys v0.35.0 // indirect
-	golang.org/x/text v0.29.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
 )
 
 replace github.com/gorate/ratelimit => ../
@@ -64,3 +69,5 @@ replace github.com/gorate/ratelimit/store/redis => ../store/redis
 replace github.com/gorate/ratelimit/adapters/fiber => ../adapters/fiber
 
 replace github.com/gorate/ratelimit/telemetry/prometheus => ../telemetry/prometheus
+
+replace github.com/gorate/ratelimit/adapters/grpc => ../adapters/grpc

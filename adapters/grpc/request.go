@@ -2,7 +2,9 @@ package grpclimit
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -17,7 +19,8 @@ import (
 type call struct {
 	ctx    context.Context
 	method string
-	md     metadata.MD
+	md     metadata.MD // read from ctx when a header is first asked for
+	mdRead bool
 
 	// Filled in by reply when the call does not pass.
 	status int
@@ -26,8 +29,17 @@ type call struct {
 }
 
 func newCall(ctx context.Context, method string) *call {
-	md, _ := metadata.FromIncomingContext(ctx)
-	return &call{ctx: ctx, method: method, md: md}
+	return &call{ctx: ctx, method: method}
+}
+
+// metadata returns the call's incoming metadata, read once: reading it
+// copies it.
+func (c *call) metadata() metadata.MD {
+	if !c.mdRead {
+		c.md, _ = metadata.FromIncomingContext(c.ctx)
+		c.mdRead = true
+	}
+	return c.md
 }
 
 func (c *call) Context() context.Context { return c.ctx }
@@ -43,14 +55,14 @@ func (c *call) Route() string { return c.method }
 
 // Header returns the first value of the named metadata key (in any case).
 func (c *call) Header(name string) string {
-	if vs := c.md.Get(name); len(vs) > 0 {
+	if vs := c.metadata().Get(name); len(vs) > 0 {
 		return vs[0]
 	}
 	return ""
 }
 
 // HeaderValues returns every value of the named metadata key.
-func (c *call) HeaderValues(name string) []string { return c.md.Get(name) }
+func (c *call) HeaderValues(name string) []string { return c.metadata().Get(name) }
 
 // Query returns "": a gRPC call has no query.
 func (c *call) Query(string) string { return "" }
@@ -61,6 +73,21 @@ func (c *call) RemoteAddr() string {
 		return p.Addr.String()
 	}
 	return ""
+}
+
+// RemoteAddrPort returns the peer's address, parsed, or the zero AddrPort
+// when it is not an IP address: [httplimit.ClientIP] reads it instead of
+// parsing RemoteAddr.
+func (c *call) RemoteAddrPort() netip.AddrPort {
+	p, ok := peer.FromContext(c.ctx)
+	if !ok || p.Addr == nil {
+		return netip.AddrPort{}
+	}
+	if ta, ok := p.Addr.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(p.Addr.String())
+	return ap
 }
 
 // HTTPRequest returns nil: a gRPC call has no *http.Request.

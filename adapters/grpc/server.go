@@ -126,20 +126,73 @@ func newGuard(l *ratelimit.Limiter, opts []httplimit.Option) *guard {
 // check decides c: it returns the rate-limit metadata to send (nil: none)
 // and, when c does not pass, its status error.
 func (g *guard) check(c *call) (metadata.MD, error) {
-	var md metadata.MD
-	pass, _ := g.e.Check(c, func(name string, value []byte) {
-		if name == "X-Content-Type-Options" {
-			return // an HTTP body's header: a gRPC reply has no body to sniff
-		}
-		if md == nil {
-			md = make(metadata.MD, 6)
-		}
-		md[strings.ToLower(name)] = []string{string(value)}
-	})
+	var h collected
+	pass, _ := g.e.Check(c, h.add)
+	md := h.metadata()
 	if pass {
 		return md, nil
 	}
 	return md, c.statusError()
+}
+
+// collected are the headers the engine set for a call, their values in one
+// buffer.
+type collected struct {
+	n     int
+	names [8]string
+	ends  [8]int
+	buf   [160]byte
+	used  int
+}
+
+func (h *collected) add(name string, value []byte) {
+	if name == "X-Content-Type-Options" || h.n == len(h.names) || h.used+len(value) > len(h.buf) {
+		return // an HTTP body's header: a gRPC reply has no body to sniff
+	}
+	h.names[h.n] = lower(name)
+	h.used += copy(h.buf[h.used:], value)
+	h.ends[h.n] = h.used
+	h.n++
+}
+
+// metadata returns the headers as metadata, or nil when there are none, at
+// the cost of the map and two blocks: the values' bytes and their slices.
+func (h *collected) metadata() metadata.MD {
+	if h.n == 0 {
+		return nil
+	}
+	s := string(h.buf[:h.used])
+	vs := make([]string, h.n)
+	md := make(metadata.MD, h.n)
+	lo := 0
+	for i := range h.n {
+		vs[i] = s[lo:h.ends[i]]
+		lo = h.ends[i]
+		md[h.names[i]] = vs[i : i+1 : i+1]
+	}
+	return md
+}
+
+// lower returns the metadata key of a header the engine sets: its name in
+// lower case.
+func lower(name string) string {
+	switch name {
+	case "Ratelimit-Policy":
+		return "ratelimit-policy"
+	case "Ratelimit":
+		return "ratelimit"
+	case "X-Ratelimit-Limit":
+		return "x-ratelimit-limit"
+	case "X-Ratelimit-Remaining":
+		return "x-ratelimit-remaining"
+	case "X-Ratelimit-Reset":
+		return "x-ratelimit-reset"
+	case "Retry-After":
+		return "retry-after"
+	case "X-Ratelimit-Shadow":
+		return "x-ratelimit-shadow"
+	}
+	return strings.ToLower(name)
 }
 
 // The messages of the status errors.
