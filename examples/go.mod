@@ -1,6 +1,6 @@
 module github.com/gorate/ratelimit/examples
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/gin-gonic/gin v1.11.0
@@ -59,13 +59,15 @@ require (
 	go.uber.org/mock v0.5.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/arch v0.20.0 // indirect
-	golang.org/x/crypto v0.46.0 // indirect
-	golang.org/x/mod v0.30.0 // indirect
-	golang.org/x/net v0.48.0 // indirect
-	golang.org/x/sync v0.19.0 // indirect
-	golang.org/x/text v0.32.0 // indirect
-	golang.org/x/tools v0.39.0 // indirect
-	google.golang.org/protobuf v1.36.9 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261123191846-1e707ab9fbc2 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 require (
@@ -74,13 +76,14 @@ require (
 	github.com/gorate/ratelimit/adapters/echo v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/adapters/fiber v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/adapters/gin v0.0.0-00010101000000-000000000000
+	github.com/gorate/ratelimit/adapters/grpc v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/store/postgres v0.0.0-00010101000000-000000000000
 	github.com/gorate/ratelimit/store/redis v0.0.0-00010101000000-000000000000
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/ncruces/go-strftime v1.0.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/exp v0.0.0-20251023183803-a4bb9ffd2546 // indirect
-	golang.org/x/sys v0.39.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 	modernc.org/libc v1.67.6 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
@@ -104,3 +107,5 @@ replace github.com/gorate/ratelimit/adapters/gin => ../adapters/gin
 replace github.com/gorate/ratelimit/adapters/echo => ../adapters/echo
 
 replace github.com/gorate/ratelimit/telemetry/prometheus => ../telemetry/prometheus
+
+replace github.com/gorate/ratelimit/adapters/grpc => ../adapters/grpc

@@ -47,7 +47,7 @@ func TestReplace(t *testing.T) {
 
 // TestPattern: the -bench pattern selects every section's benchmarks.
 func TestPattern(t *testing.T) {
-	if got, want := benchPattern(), "^(Benchmark(OneKey|Weight5|10kKeys)|BenchmarkRedis|BenchmarkPostgres|Benchmark(HTTP|Fiber)|BenchmarkObserver)"; got != want {
+	if got, want := benchPattern(), "^(Benchmark(OneKey|Weight5|10kKeys)|BenchmarkRedis|BenchmarkPostgres|Benchmark(HTTP|Fiber)|BenchmarkGRPC|BenchmarkObserver)"; got != want {
 		t.Fatalf("benchPattern() = %q, want %q", got, want)
 	}
 }

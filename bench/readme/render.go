@@ -23,6 +23,8 @@ var sections = []section{
 		"Takes on a local PostgreSQL at its default durability."},
 	{"HTTP middleware", `^Benchmark(HTTP|Fiber)`,
 		"A request through the middleware, all headers on, against a bare handler and each framework's own limiter."},
+	{"gRPC interceptors", `^BenchmarkGRPC`,
+		"A unary call through the server interceptor, called as the server calls it, all metadata on, against none and go-grpc-middleware's ratelimit interceptor over `golang.org/x/time/rate` (one limiter for every call, and one per peer)."},
 	{"Observers", `^BenchmarkObserver`,
 		"A limiter over the memory store with no observer, a no-op observer and the Prometheus observer."},
 }
