@@ -135,10 +135,18 @@ type harness struct {
 	opts  []grpc.DialOption
 }
 
-// serve starts a server of the test service with opts, stopped when t ends.
+// serve starts a server of the test service with opts on a peerListener,
+// stopped when t ends.
 func serve(t *testing.T, opts ...grpc.ServerOption) *harness {
 	t.Helper()
 	lis := peerListener{bufconn.Listen(1 << 16)}
+	serveOn(t, lis, opts...)
+	return &harness{lis: lis, conns: make(map[string]*grpc.ClientConn)}
+}
+
+// serveOn starts a server of the test service with opts on lis, stopped
+// when t ends.
+func serveOn(t *testing.T, lis net.Listener, opts ...grpc.ServerOption) {
 	s := grpc.NewServer(opts...)
 	s.RegisterService(&echoDesc, struct{}{})
 	done := make(chan struct{})
@@ -150,7 +158,6 @@ func serve(t *testing.T, opts ...grpc.ServerOption) *harness {
 		s.Stop()
 		<-done
 	})
-	return &harness{lis: lis, conns: make(map[string]*grpc.ClientConn)}
 }
 
 // conn returns a client connection from peer, with the harness's dial

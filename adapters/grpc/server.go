@@ -101,8 +101,8 @@ func (s *messages) RecvMsg(m any) error {
 // through uncounted: a per-method limit is an interceptor of its own, over
 // a limiter of its own, chained with the others
 // ([grpc.ChainUnaryInterceptor]). It is [httplimit.WithSkip] of the calls
-// whose method is not named, so it replaces, and is replaced by, any other
-// WithSkip given after it. It panics when no method is named.
+// whose method is not named: of it and another WithSkip, the one given
+// last applies. It panics when no method is named.
 func OnlyMethods(methods ...string) httplimit.Option {
 	if len(methods) == 0 {
 		panic("grpclimit: OnlyMethods()")

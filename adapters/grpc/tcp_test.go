@@ -26,23 +26,13 @@ func TestTCP(t *testing.T) {
 	clientIP := httplimit.ClientIP()
 	var mu sync.Mutex
 	var keys []string
-	s := grpc.NewServer(grpc.UnaryInterceptor(grpclimit.UnaryServerInterceptor(l, httplimit.WithKey(func(r httplimit.Request) (string, error) {
+	serveOn(t, lis, grpc.UnaryInterceptor(grpclimit.UnaryServerInterceptor(l, httplimit.WithKey(func(r httplimit.Request) (string, error) {
 		k, err := clientIP(r)
 		mu.Lock()
 		keys = append(keys, k)
 		mu.Unlock()
 		return k, err
 	}))))
-	s.RegisterService(&echoDesc, struct{}{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Serve(lis)
-	}()
-	t.Cleanup(func() {
-		s.Stop()
-		<-done
-	})
 	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
