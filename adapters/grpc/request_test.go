@@ -19,8 +19,8 @@ func TestRequest(t *testing.T) {
 	l, _ := newLimiter(t, ratelimit.PerSecond(1))
 	type seen struct {
 		method, path, route, query, remote, user string
-		users                                     []string
-		httpRequest                               bool
+		users                                    []string
+		httpRequest                              bool
 	}
 	got := make(chan seen, 2)
 	key := func(r httplimit.Request) (string, error) {
