@@ -24,6 +24,13 @@
 // metadata is never read. [httplimit.WithReply] has no effect: a gRPC call
 // is answered with a status.
 //
+// [httplimit.WithCountIf] and [httplimit.WithResponseCost] settle a call
+// once its handler has returned (a stream: once the stream has ended, for
+// its opening and each of its messages), by an [httplimit.Response] whose
+// Status is the HTTP status of the call's gRPC code (OK 200, NotFound 404,
+// …; google.rpc.Code's mapping), whose Written is -1 and which has no
+// headers: [httplimit.Failed] counts the calls that end with an error.
+//
 // A limited call gets the rate-limit state as header metadata (trailer
 // metadata for a message [StreamMessageInterceptor] refuses), with the
 // names and values the HTTP adapters write, in lower case: ratelimit-policy

@@ -50,7 +50,12 @@ func say(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerI
 	if err := dec(in); err != nil {
 		return nil, err
 	}
-	h := func(_ context.Context, req any) (any, error) { return answer(req.(*wrapperspb.StringValue)), nil }
+	h := func(_ context.Context, req any) (any, error) {
+		if v := req.(*wrapperspb.StringValue).GetValue(); v != "hi" {
+			return nil, status.Error(codes.NotFound, v)
+		}
+		return answer(req.(*wrapperspb.StringValue)), nil
+	}
 	if ic == nil {
 		return h(ctx, in)
 	}
@@ -213,7 +218,8 @@ func callUnary(ctx context.Context, cc *grpc.ClientConn) result {
 	return newResult(md, out, err)
 }
 
-// callStream opens Chat over cc, sends one message and receives one.
+// callStream opens Chat over cc, sends one message, receives one and then
+// the stream's end.
 func callStream(ctx context.Context, cc *grpc.ClientConn) result {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -227,6 +233,12 @@ func callStream(ctx context.Context, cc *grpc.ClientConn) result {
 	}
 	cs.CloseSend()
 	err = cs.RecvMsg(out)
+	if err == nil {
+		// The status: the server's interceptors have returned.
+		if err = cs.RecvMsg(new(wrapperspb.StringValue)); errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
 	md, _ := cs.Header()
 	return newResult(md, out, err)
 }

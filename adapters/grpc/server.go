@@ -30,12 +30,16 @@ import (
 func UnaryServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.UnaryServerInterceptor {
 	g := newGuard(l, opts)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		md, err := g.check(newCall(ctx, info.FullMethod))
+		c := newCall(ctx, info.FullMethod)
+		md, p, err := g.check(c)
 		if md != nil {
 			grpc.SetHeader(ctx, md) // fails only outside a server's call: nothing to tell
 		}
 		if err != nil {
 			return nil, err
+		}
+		if p != nil {
+			return settled(c, p, func() (any, error) { return handler(ctx, req) })
 		}
 		return handler(ctx, req)
 	}
@@ -50,11 +54,16 @@ func UnaryServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc
 func StreamServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.StreamServerInterceptor {
 	g := newGuard(l, opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		md, err := g.check(newCall(ss.Context(), info.FullMethod))
+		c := newCall(ss.Context(), info.FullMethod)
+		md, p, err := g.check(c)
 		if md != nil {
 			ss.SetHeader(md) // fails only once headers are sent: nothing to tell
 		}
 		if err != nil {
+			return err
+		}
+		if p != nil {
+			_, err = settled(c, p, func() (any, error) { return nil, handler(srv, ss) })
 			return err
 		}
 		return handler(srv, ss)
@@ -73,15 +82,18 @@ func StreamServerInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grp
 func StreamMessageInterceptor(l *ratelimit.Limiter, opts ...httplimit.Option) grpc.StreamServerInterceptor {
 	g := newGuard(l, opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return handler(srv, &messages{ServerStream: ss, g: g, c: newCall(ss.Context(), info.FullMethod)})
+		s := &messages{ServerStream: ss, g: g, c: newCall(ss.Context(), info.FullMethod)}
+		_, err := settled(s.c, s, func() (any, error) { return nil, handler(srv, s) })
+		return err
 	}
 }
 
 // messages is a server stream whose received messages are limited.
 type messages struct {
 	grpc.ServerStream
-	g *guard
-	c *call // reused: a stream's RecvMsg calls never run concurrently
+	g       *guard
+	c       *call                // reused: a stream's RecvMsg calls never run concurrently
+	pending []*httplimit.Pending // the messages to settle when the stream ends
 }
 
 func (s *messages) RecvMsg(m any) error {
@@ -89,11 +101,38 @@ func (s *messages) RecvMsg(m any) error {
 		return err
 	}
 	s.c.status, s.c.d, s.c.err = 0, ratelimit.Decision{}, nil
-	md, err := s.g.check(s.c)
+	md, p, err := s.g.check(s.c)
 	if err != nil && md != nil {
 		s.SetTrailer(md)
 	}
+	if p != nil {
+		s.pending = append(s.pending, p)
+	}
 	return err
+}
+
+// Settle settles the stream's messages by the stream's response.
+func (s *messages) Settle(r httplimit.Request, resp httplimit.Response) {
+	for _, p := range s.pending {
+		p.Settle(r, resp)
+	}
+}
+
+// settler is what settled settles: an [httplimit.Pending], or a stream's
+// messages.
+type settler interface {
+	Settle(httplimit.Request, httplimit.Response)
+}
+
+// settled runs handler and then settles p by the call's outcome: its
+// status code, or Unknown (HTTP 500) when handler panics (the panic goes
+// on).
+func settled(c *call, p settler, handler func() (any, error)) (any, error) {
+	code := codes.Unknown
+	defer func() { p.Settle(c, response{code}) }()
+	resp, err := handler()
+	code = status.Code(err)
+	return resp, err
 }
 
 // OnlyMethods returns an option that limits only the calls of the named
@@ -123,16 +162,18 @@ func newGuard(l *ratelimit.Limiter, opts []httplimit.Option) *guard {
 	return &guard{e: httplimit.NewEngine(l, append(all, httplimit.WithReply(reply))...)}
 }
 
-// check decides c: it returns the rate-limit metadata to send (nil: none)
-// and, when c does not pass, its status error.
-func (g *guard) check(c *call) (metadata.MD, error) {
+// check decides c: it returns the rate-limit metadata to send (nil: none),
+// the Pending to settle after the handler when the call passes and its
+// response settles it (nil otherwise), and, when c does not pass, its
+// status error.
+func (g *guard) check(c *call) (metadata.MD, *httplimit.Pending, error) {
 	var h collected
-	pass, _ := g.e.Check(c, h.add)
+	pass, _, p := g.e.Check(c, h.add)
 	md := h.metadata()
 	if pass {
-		return md, nil
+		return md, p, nil
 	}
-	return md, c.statusError()
+	return md, nil, c.statusError()
 }
 
 // collected are the headers the engine set for a call, their values in one
