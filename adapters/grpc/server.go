@@ -176,23 +176,35 @@ func (g *guard) check(c *call) (metadata.MD, *httplimit.Pending, error) {
 	return md, nil, c.statusError()
 }
 
-// collected are the headers the engine set for a call, their values in one
-// buffer.
+// collected are the headers the engine set for a call (at most 8), their
+// values in one buffer: buf, or, for values longer than rates ever make
+// them, a copy on the heap.
 type collected struct {
 	n     int
 	names [8]string
 	ends  [8]int
-	buf   [160]byte
-	used  int
+	buf   [192]byte
+	used  int    // the bytes of buf in use
+	big   []byte // the values, once they outgrow buf
 }
 
 func (h *collected) add(name string, value []byte) {
-	if name == "X-Content-Type-Options" || h.n == len(h.names) || h.used+len(value) > len(h.buf) {
+	if name == "X-Content-Type-Options" {
 		return // an HTTP body's header: a gRPC reply has no body to sniff
 	}
 	h.names[h.n] = lower(name)
-	h.used += copy(h.buf[h.used:], value)
+	switch {
+	case h.big != nil:
+		h.big = append(h.big, value...)
+	case h.used+len(value) > len(h.buf):
+		h.big = append(append(make([]byte, 0, 2*len(h.buf)), h.buf[:h.used]...), value...)
+	default:
+		h.used += copy(h.buf[h.used:], value)
+	}
 	h.ends[h.n] = h.used
+	if h.big != nil {
+		h.ends[h.n] = len(h.big)
+	}
 	h.n++
 }
 
@@ -203,6 +215,9 @@ func (h *collected) metadata() metadata.MD {
 		return nil
 	}
 	s := string(h.buf[:h.used])
+	if h.big != nil {
+		s = string(h.big)
+	}
 	vs := make([]string, h.n)
 	md := make(metadata.MD, h.n)
 	lo := 0
