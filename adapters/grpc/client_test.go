@@ -94,6 +94,9 @@ func TestClientHoldsBack(t *testing.T) {
 	if n := reached.Load(); n != 3 {
 		t.Errorf("%d calls reached the server, want 3", n)
 	}
+	if n := grpclimit.Holds(c); n != 0 {
+		t.Errorf("%d keys held once the hold passed, want 0: the call that found it passed drops it", n)
+	}
 }
 
 // TestClientWaitsOutHold runs on the real clock: a call made during a
@@ -150,11 +153,36 @@ func TestClientLimiter(t *testing.T) {
 // TestClientStream: a stream whose message is refused with a RetryInfo
 // holds the stream's method back.
 func TestClientStream(t *testing.T) {
+	cc, _ := streamDenied(t, nil)
+	// Say is not held, holds being per key (the method by default): the
+	// server refuses it, the limit per client being spent.
+	if r := callUnary(shortly(t), cc); r.retry <= 0 {
+		t.Errorf("Say: %v, want the server's refusal with a RetryInfo", r.err)
+	}
+}
+
+// TestClientSharedKey: the unary and stream interceptors share their
+// holds: under one key, a stream's refusal holds unary calls back.
+func TestClientSharedKey(t *testing.T) {
+	cc, reached := streamDenied(t, func(context.Context, string) string { return "svc" })
+	r := callUnary(shortly(t), cc)
+	r.want(t, codes.ResourceExhausted)
+	r.wantRetry(t, -1) // the client's own refusal
+	if n := reached.Load(); n != 0 {
+		t.Errorf("%d unary calls reached the server, want 0", n)
+	}
+}
+
+// streamDenied opens a stream through a Client keyed by key whose second
+// message the server refuses with a RetryInfo, checks that the stream's
+// method is then held back, and returns the connection.
+func streamDenied(t *testing.T, key func(context.Context, string) string) (*grpc.ClientConn, *atomic.Int64) {
+	t.Helper()
 	l, _ := newLimiter(t, ratelimit.PerMinute(1))
 	clock := &fakeNow{t: time.Unix(start, 0)}
-	c := grpclimit.NewClient(nil, nil)
+	c := grpclimit.NewClient(nil, key)
 	grpclimit.SetNow(c, clock.now)
-	cc, _ := clientHarness(t, l, c)
+	cc, reached := clientHarness(t, l, c)
 	cs, err := cc.NewStream(t.Context(), &chatDesc, methodChat)
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +199,5 @@ func TestClientStream(t *testing.T) {
 	if _, err := cc.NewStream(shortly(t), &chatDesc, methodChat); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("opening a held stream: %v, want ResourceExhausted at once", err)
 	}
-	// Say is not held, holds being per key (the method by default): the
-	// server refuses it, the limit per client being spent.
-	if r := callUnary(shortly(t), cc); r.retry <= 0 {
-		t.Errorf("Say: %v, want the server's refusal with a RetryInfo", r.err)
-	}
+	return cc, reached
 }
