@@ -142,15 +142,15 @@ func hammer(t *testing.T, s *pgstore.Store, table string, rates ratelimit.Rates,
 			var mine []int64
 			var end int64
 			for start := time.Now(); time.Since(start) < run; {
-				d, ts, err := pgstore.TakeAt(t.Context(), s, "hot", rates, 1)
+				d, err := s.Take(t.Context(), "hot", rates, 1)
 				if err != nil {
 					t.Errorf("Take: %v", err)
 					return
 				}
 				if d.Allowed {
-					mine = append(mine, ts)
+					mine = append(mine, d.At)
 				}
-				end = ts
+				end = d.At
 			}
 			mu.Lock()
 			admitted, last = append(admitted, mine...), max(last, end)

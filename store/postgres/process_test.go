@@ -77,14 +77,14 @@ func runHelper(table string) error {
 	}
 	var last int64
 	for start := time.Now(); time.Since(start) < run; {
-		d, ts, err := pgstore.TakeAt(ctx, s, "hot", rates, 1)
+		d, err := s.Take(ctx, "hot", rates, 1)
 		if err != nil {
 			return err
 		}
 		if d.Allowed {
-			fmt.Fprintln(out, "admitted", ts)
+			fmt.Fprintln(out, "admitted", d.At)
 		}
-		last = ts
+		last = d.At
 	}
 	fmt.Fprintln(out, "last", last)
 	fmt.Fprintln(out, "done")

@@ -12,7 +12,7 @@ import (
 
 // maxTable is the longest table name: PostgreSQL cuts identifiers at 63
 // bytes, and the names of the state table, the indexes and the functions
-// add a suffix to the table's (at most "_take_state", 11 bytes).
+// add a suffix to the table's (at most "_settle_state", 13 bytes).
 const maxTable = 48
 
 //go:embed sql/*.sql
@@ -45,9 +45,10 @@ func literal(s string) string { return "'" + s + "'" }
 
 // queries are the SQL texts of a Store, made for its table.
 type queries struct {
-	migrateLock, schemaCheck, schema, stateSchema string // the migration
-	take, takeState, reset                        string // the functions
-	callTake, callTakeState, callReset            string // their calls
+	migrateLock, schemaCheck, schema, stateSchema string   // the migration
+	functions                                     []string // each after those it calls
+	callTake, callTakeState, callReset            string   // their calls
+	callSettle, callSettleState                   string
 	sweepLog, sweepState                          string
 }
 
@@ -55,7 +56,8 @@ type queries struct {
 func newQueries(table string) (queries, error) {
 	data := struct {
 		Table, State, KeyTSIndex, ExpiresIndex, StateIdleIndex string
-		Take, TakeState, Reset, LockPrefix, MigratePrefix      string
+		Take, TakeState, Settle, SettleState, IdleAt, Reset    string
+		LockPrefix, MigratePrefix                              string
 	}{
 		Table:          quote(table),
 		State:          quote(table + "_state"),
@@ -64,26 +66,42 @@ func newQueries(table string) (queries, error) {
 		StateIdleIndex: quote(table + "_state_idle"),
 		Take:           quote(table + "_take"),
 		TakeState:      quote(table + "_take_state"),
+		Settle:         quote(table + "_settle"),
+		SettleState:    quote(table + "_settle_state"),
+		IdleAt:         quote(table + "_idle_at"),
 		Reset:          quote(table + "_reset"),
 		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
-	var q queries
+	q := queries{functions: make([]string, 6)}
+	for i, name := range []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql"} {
+		if err := render(&q.functions[i], name, data); err != nil {
+			return q, err
+		}
+	}
 	for _, f := range []struct {
 		dst  *string
 		name string
 	}{
 		{&q.migrateLock, "migrate_lock.sql"}, {&q.schemaCheck, "schema_check.sql"},
 		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"},
-		{&q.take, "take.sql"}, {&q.takeState, "take_state.sql"}, {&q.reset, "reset.sql"},
 		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callReset, "call_reset.sql"},
+		{&q.callSettle, "call_settle.sql"}, {&q.callSettleState, "call_settle_state.sql"},
 		{&q.sweepLog, "sweep_log.sql"}, {&q.sweepState, "sweep_state.sql"},
 	} {
-		var b strings.Builder
-		if err := templates.ExecuteTemplate(&b, f.name, data); err != nil {
-			return q, fmt.Errorf("pgstore: rendering %s: %w", f.name, err)
+		if err := render(f.dst, f.name, data); err != nil {
+			return q, err
 		}
-		*f.dst = b.String()
 	}
 	return q, nil
+}
+
+// render renders the SQL file name with data into dst.
+func render(dst *string, name string, data any) error {
+	var b strings.Builder
+	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+		return fmt.Errorf("pgstore: rendering %s: %w", name, err)
+	}
+	*dst = b.String()
+	return nil
 }

@@ -114,7 +114,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s and %s, or choose another table with WithTable",
 				missing[0], quote(table), quote(table+"_state"))
 		}
-		for _, q := range []string{s.q.schema, s.q.stateSchema, s.q.take, s.q.takeState, s.q.reset} {
+		for _, q := range append([]string{s.q.schema, s.q.stateSchema}, s.q.functions...) {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
@@ -143,7 +143,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // the call then touches nothing.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	_, err := s.call(ctx, &d, "take", key, rates, n, true)
+	err := s.call(ctx, &d, "take", key, rates, n, 0)
 	return d, err
 }
 
@@ -153,7 +153,7 @@ func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n i
 // errors are Take's.
 func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	_, err := s.call(ctx, &d, "check", key, rates, n, false)
+	err := s.call(ctx, &d, "check", key, rates, n, 0)
 	return d, err
 }
 
@@ -182,48 +182,64 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// call checks its input and runs the take function of the Store's
-// algorithm, filling d from its result; it returns the time the take was
-// judged at.
-func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n int64, take bool) (int64, error) {
+// call checks its input and runs the function of the Store's algorithm for
+// op, filling d from its result: "take" or "check" of n units, "refund" of
+// n units of a take at at, or "charge" of n units.
+func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64) error {
 	if n < 0 {
-		return 0, fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
+		return fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
 	if s.closed.Load() {
-		return 0, errClosed
+		return errClosed
 	}
 	intervals, limits, err := s.arrays(rates)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var now any // NULL: the server's clock
 	if s.clock != nil {
 		now = s.clock.Now()
 	}
 	var row pgx.Row
-	if s.alg == 0 {
-		row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, take, s.async)
-	} else {
-		row = s.pool.QueryRow(ctx, s.q.callTakeState, storedKey(key), s.alg, n, now, intervals, limits, take, s.async)
+	switch op {
+	case "take", "check":
+		if s.alg == 0 {
+			row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, op == "take", s.async)
+		} else {
+			row = s.pool.QueryRow(ctx, s.q.callTakeState, storedKey(key), s.alg, n, now, intervals, limits, op == "take", s.async)
+		}
+	default:
+		if err := core.ValidateSettle(rates, n); err != nil {
+			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
+		}
+		var taken any // NULL: a charge
+		if op == "refund" {
+			taken = at
+		}
+		if s.alg == 0 {
+			row = s.pool.QueryRow(ctx, s.q.callSettle, storedKey(key), n, now, taken, intervals, limits, s.async)
+		} else {
+			row = s.pool.QueryRow(ctx, s.q.callSettleState, storedKey(key), s.alg, n, now, taken, intervals, limits, s.async)
+		}
 	}
 	var (
-		rate                        int32
-		remaining, retry, reset, ts int64
+		rate                    int32
+		remaining, retry, reset int64
 	)
-	if err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &ts); err != nil {
+	if err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At); err != nil {
 		*d = ratelimit.Decision{}
-		return 0, opError(op, key, err)
+		return opError(op, key, err)
 	}
 	if rate < 0 || int(rate) >= len(rates) {
 		*d = ratelimit.Decision{}
-		return 0, errBadRate(rate)
+		return errBadRate(rate)
 	}
 	d.Rate, d.Remaining, d.ResetAfter = rates[rate], remaining, millis(reset)
 	d.RetryAfter = millis(retry)
 	if retry < 0 {
 		d.RetryAfter = ratelimit.Never
 	}
-	return ts, nil
+	return nil
 }
 
 // arrays returns the intervals (in milliseconds) and limits of rates, the
