@@ -75,10 +75,61 @@ func (m *model) decide(t *testing.T, rates ratelimit.Rates, now, n int64, take b
 	}
 	m.log = keep
 	if d.Allowed && n > 0 {
-		i, _ := slices.BinarySearchFunc(m.log.ts, now+1, func(a, b int64) int { return int(min(max(a-b, -1), 1)) })
-		m.log.ts, m.log.n = slices.Insert(m.log.ts, i, now), slices.Insert(m.log.n, i, n)
+		m.log.insert(now, n)
 	}
 	return d
+}
+
+// insert adds a row of n units at now, after the rows stamped at or before
+// now.
+func (l *modelLog) insert(now, n int64) {
+	i, _ := slices.BinarySearchFunc(l.ts, now+1, func(a, b int64) int { return int(min(max(a-b, -1), 1)) })
+	l.ts, l.n = slices.Insert(l.ts, i, now), slices.Insert(l.n, i, n)
+}
+
+// refund gives back n units of a take at at, at now, and returns the key's
+// standing after it, as the store must: under the log, it cuts the log as a
+// take of 0 units does, then removes n of the units of the rows stamped at
+// at, newest row first, unless at is after now.
+func (m *model) refund(t *testing.T, rates ratelimit.Rates, now, at, n int64) ratelimit.Decision {
+	t.Helper()
+	if m.alg != ratelimit.SlidingWindowLog {
+		if err := m.state.Refund(rates, now, at, n); err != nil {
+			t.Fatal(err)
+		}
+		return m.decide(t, rates, now, 0, false)
+	}
+	m.decide(t, rates, now, 0, true)
+	for i := len(m.log.ts) - 1; i >= 0 && n > 0 && at <= now; i-- {
+		if m.log.ts[i] != at {
+			continue
+		}
+		cut := min(n, m.log.n[i])
+		m.log.n[i] -= cut
+		n -= cut
+		if m.log.n[i] == 0 {
+			m.log.ts, m.log.n = slices.Delete(m.log.ts, i, i+1), slices.Delete(m.log.n, i, i+1)
+		}
+	}
+	return m.decide(t, rates, now, 0, false)
+}
+
+// charge takes n units at now whatever rates allow, and returns the key's
+// standing after them, as the store must: under the log, a take that cuts
+// the log and stores the units.
+func (m *model) charge(t *testing.T, rates ratelimit.Rates, now, n int64) ratelimit.Decision {
+	t.Helper()
+	if m.alg != ratelimit.SlidingWindowLog {
+		if err := m.state.Charge(rates, now, n); err != nil {
+			t.Fatal(err)
+		}
+		return m.decide(t, rates, now, 0, false)
+	}
+	m.decide(t, rates, now, 0, true)
+	if n > 0 {
+		m.log.insert(now, n)
+	}
+	return m.decide(t, rates, now, 0, false)
 }
 
 // mustRates makes rates or fails t.
@@ -109,10 +160,12 @@ func rateLists(t testing.TB) []ratelimit.Rates {
 // TestModelAgreement holds every decision of each algorithm to the Go
 // model's (core.DecideLog over a log cut to each take's largest interval,
 // core.State), on random sequences of takes and checks of weights 0 to
-// limit+1 on a few keys, at times that mostly go forward but also jump far
-// ahead and go back (negative times too: the counter's floor modulo), with
-// random changes of the rates between takes (limits raised and lowered,
-// intervals added and dropped) and the odd Reset.
+// limit+1, refunds of admitted takes and charges on a few keys, at times
+// that mostly go forward but also jump far ahead and go back (negative
+// times too: the counter's floor modulo; a refund of a take stamped after
+// the time; a charge stamped before the log's newest row), with random
+// changes of the rates between calls (limits raised and lowered, intervals
+// added and dropped) and the odd Reset.
 func TestModelAgreement(t *testing.T) {
 	seeds := 3
 	if s := os.Getenv("PGSTORE_MODEL_SEEDS"); s != "" {
@@ -130,6 +183,12 @@ func TestModelAgreement(t *testing.T) {
 				keys := []string{"a", "b", "c"}
 				models := map[string]*model{}
 				history := map[string][]string{} // each key's last calls, for a failure's message
+				type taken struct {
+					key string
+					d   ratelimit.Decision
+					n   int64
+				}
+				var open []taken // admitted takes not refunded yet
 				current := map[string]ratelimit.Rates{}
 				for _, k := range keys {
 					models[k], current[k] = newModel(alg), lists[rng.IntN(len(lists))]
@@ -153,7 +212,14 @@ func TestModelAgreement(t *testing.T) {
 						now = max(now, 0)
 					}
 					clock.Set(now)
+					r := rng.IntN(100)
 					k := keys[rng.IntN(len(keys))]
+					var tk taken // the take to refund
+					if r >= 20 && r < 32 && len(open) > 0 {
+						i := rng.IntN(len(open))
+						tk, k = open[i], open[i].key
+						open = slices.Delete(open, i, i+1)
+					}
 					if rng.IntN(10) == 0 {
 						current[k] = lists[rng.IntN(len(lists))]
 					}
@@ -163,23 +229,40 @@ func TestModelAgreement(t *testing.T) {
 					if h := history[k]; len(h) > 0 {
 						what = fmt.Sprintf("after\n\t%s\n%s", strings.Join(h[max(len(h)-8, 0):], "\n\t"), what)
 					}
-					switch r := rng.IntN(100); {
+					switch {
 					case r < 2:
 						if err := s.Reset(t.Context(), k); err != nil {
 							t.Fatalf("%s: Reset: %v", what, err)
 						}
 						models[k] = newModel(alg)
 						history[k] = append(history[k], fmt.Sprintf("reset at %d", now))
-					case r < 25:
+					case r < 20:
 						want := m.decide(t, rates, now, n, false)
 						if got, err := s.Check(t.Context(), k, rates, n); err != nil || got != want {
 							t.Fatalf("%s: Check = %v, %v; want %v", what, got, err, want)
 						}
 						history[k] = append(history[k], fmt.Sprintf("check %d at %d under %v: %v", n, now, rates, want))
+					case tk.n > 0:
+						n = min(1+rng.Int64N(tk.n), rates.Smallest().Limit)
+						want := m.refund(t, rates, now, tk.d.At, n)
+						if got, err := s.Refund(t.Context(), k, rates, tk.d, n); err != nil || got != want {
+							t.Fatalf("%s: Refund of %d units of the take at %d = %v, %v; want %v", what, n, tk.d.At, got, err, want)
+						}
+						history[k] = append(history[k], fmt.Sprintf("refund %d of the take at %d, at %d under %v: %v", n, tk.d.At, now, rates, want))
+					case r < 40:
+						n = min(n, rates.Smallest().Limit)
+						want := m.charge(t, rates, now, n)
+						if got, err := s.Charge(t.Context(), k, rates, n); err != nil || got != want {
+							t.Fatalf("%s: Charge = %v, %v; want %v", what, got, err, want)
+						}
+						history[k] = append(history[k], fmt.Sprintf("charge %d at %d under %v: %v", n, now, rates, want))
 					default:
 						want := m.decide(t, rates, now, n, true)
 						if got, err := s.Take(t.Context(), k, rates, n); err != nil || got != want {
 							t.Fatalf("%s: Take = %v, %v; want %v", what, got, err, want)
+						}
+						if want.Allowed && n > 0 {
+							open = append(open, taken{k, want, n})
 						}
 						history[k] = append(history[k], fmt.Sprintf("take %d at %d under %v: %v", n, now, rates, want))
 					}

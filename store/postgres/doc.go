@@ -4,10 +4,16 @@
 //
 // [New] creates the tables, their indexes and PL/pgSQL functions if need
 // be (idempotently, safely when several processes start at once) and
-// returns a [Store]. Its Take, Check and Reset are each one statement
-// calling one of those functions; the rates come with every call, so one
-// table serves any number of limiters and plans, and a key's rates may
-// change from one call to the next with the rules of [ratelimit.Store].
+// returns a [Store]. Its Take, Check, Reset, Refund and Charge are each
+// one statement calling one of those functions; the rates come with every
+// call, so one table serves any number of limiters and plans, and a key's
+// rates may change from one call to the next with the rules of
+// [ratelimit.Store]. Every Decision carries the time it was decided at
+// (its At), which names a take to Refund ([ratelimit.Settler]): a refund
+// or a charge runs, in one transaction under the key's advisory lock, a
+// take of 0 units (or, for a charge under the log, of the units whatever
+// the limits), its change to the key's state, and a check of 0 units for
+// the key's standing, all at one time.
 //
 // Under the default algorithm, the exact sliding-window log, a key's state
 // is one row per admitted take with its weight. A take locks the key with

@@ -117,3 +117,36 @@ func ExampleWithClock() {
 	// denied by 2/s: 0 left, retry in 401ms, reset in 701ms
 	// allowed by 2/s: 0 left, reset in 1.001s
 }
+
+// A Decision names the take it reports, by its At (the server's time of
+// the take), so that units of it can be given back: here a job reserved 5
+// units, used 2, and returns the other 3.
+func ExampleStore_Refund() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, exampleDSN)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+
+	store, err := pgstore.New(ctx, pool, pgstore.WithTable(exampleTable))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	defer store.Reset(ctx, "job:9")
+	rates := ratelimit.Rates{ratelimit.PerMinute(10)}
+	d, err := store.Take(ctx, "job:9", rates, 5)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Allowed, d.Remaining)
+	d, err = store.Refund(ctx, "job:9", rates, d, 3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Allowed, d.Remaining)
+	// Output:
+	// true 5
+	// true 8
+}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,12 +138,20 @@ func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 }
 
 // dropSQL returns the statements that remove table, its state table and its
-// functions, of this version and the earlier one.
+// functions, of this version and the earlier ones.
 func dropSQL(table string) string {
-	q := `"` + table
-	return `DROP FUNCTION IF EXISTS ` + q + `_take"; DROP FUNCTION IF EXISTS ` + q + `_take_state"; DROP FUNCTION IF EXISTS ` + q + `_reset"; ` +
-		`DROP FUNCTION IF EXISTS ` + q + `_acquire"; DROP FUNCTION IF EXISTS ` + q + `_decide"; ` +
-		`DROP TABLE IF EXISTS ` + q + `"; DROP TABLE IF EXISTS ` + q + `_state"`
+	return dropFunctionsSQL(table, "take", "take_state", "settle", "settle_state", "idle_at", "reset", "acquire", "decide") +
+		`DROP TABLE IF EXISTS "` + table + `"; DROP TABLE IF EXISTS "` + table + `_state"`
+}
+
+// dropFunctionsSQL returns the statements that remove table's functions
+// of the given suffixes.
+func dropFunctionsSQL(table string, suffixes ...string) string {
+	var b strings.Builder
+	for _, f := range suffixes {
+		fmt.Fprintf(&b, `DROP FUNCTION IF EXISTS "%s_%s"; `, table, f)
+	}
+	return b.String()
 }
 
 // newStore returns a Store on a fresh table of pool, closed and dropped at

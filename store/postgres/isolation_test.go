@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -14,8 +15,9 @@ import (
 // connection (by calling the take function inside it), under the log and
 // under GCRA: takes on key B go on at once; under GCRA a denial of A and a
 // check of A (which write nothing) answer at once too; and an admitted take
-// on A (and under the log a check of A) waits for the lock (bounded by its
-// context) instead of being denied, then counts the held take.
+// on A (and under the log a check of A), a refund and a charge of A wait
+// for the lock (bounded by their context) instead of being denied, then
+// the take counts the held take.
 func TestKeysIsolated(t *testing.T) {
 	pool := sharedPool(t)
 	for _, c := range []struct {
@@ -66,6 +68,18 @@ func TestKeysIsolated(t *testing.T) {
 			defer cancel()
 			if d, err := s.Take(short, "A", rates, 1); err == nil {
 				t.Fatalf("Take A while held = %v; want it to wait, then fail with its context", d)
+			}
+			for what, f := range map[string]func(context.Context) (ratelimit.Decision, error){
+				"Refund": func(ctx context.Context) (ratelimit.Decision, error) {
+					return s.Refund(ctx, "A", rates, ratelimit.Decision{Allowed: true, Rate: rates[0], At: time.Now().UnixMilli()}, 1)
+				},
+				"Charge": func(ctx context.Context) (ratelimit.Decision, error) { return s.Charge(ctx, "A", rates, 1) },
+			} {
+				short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				if d, err := f(short); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("%s A while held = %v, %v; want it to wait for the lock, then fail with its context", what, d, err)
+				}
 			}
 			if c.alg == ratelimit.SlidingWindowLog {
 				short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)

@@ -29,6 +29,41 @@ func TestNewAgain(t *testing.T) {
 	}
 }
 
+// TestNewUpgrades runs New, for each algorithm, on tables with rows whose
+// functions are those of the version before Refund and Charge (take,
+// take_state, reset; here of this version) or none: it makes this
+// version's and keeps every row, so that a take made before it is refunded
+// after it, named by its At.
+func TestNewUpgrades(t *testing.T) {
+	pool := sharedPool(t)
+	rates := mustRates(t, ratelimit.PerHour(2))
+	for _, alg := range algorithms {
+		for _, dropped := range [][]string{
+			{"settle", "settle_state", "idle_at"},
+			{"take", "take_state", "reset", "settle", "settle_state", "idle_at"},
+		} {
+			t.Run(fmt.Sprintf("%s/without %v", alg, dropped), func(t *testing.T) {
+				s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
+				ctx := t.Context()
+				taken, err := s.Take(ctx, "k", rates, 2)
+				if err != nil || !taken.Allowed {
+					t.Fatalf("Take = %v, %v", taken, err)
+				}
+				if _, err := pool.Exec(ctx, dropFunctionsSQL(table, dropped...)); err != nil {
+					t.Fatal(err)
+				}
+				again := newStoreOn(t, pool, table, pgstore.WithAlgorithm(alg))
+				if d, err := again.Take(ctx, "k", rates, 1); err != nil || d.Allowed {
+					t.Fatalf("Take after New = %v, %v; want denied (rows kept)", d, err)
+				}
+				if d, err := again.Refund(ctx, "k", rates, taken, 1); err != nil || !d.Allowed || d.Remaining != 1 {
+					t.Fatalf("Refund of 1 unit of the take before New = %v, %v; want allowed, 1 left", d, err)
+				}
+			})
+		}
+	}
+}
+
 // oldSchema is the schema of the version before rates came with each call:
 // names, per-unit item names, no expiry per row, no rates per state row.
 const oldSchema = `

@@ -6,8 +6,6 @@ import (
 	"github.com/gorate/ratelimit"
 )
 
-var _ ratelimit.Settler = (*Store)(nil)
-
 // Refund gives back n units of the take of key that taken reports, named
 // by its At, under rates, with the rules of [ratelimit.Settler], in one
 // round trip: one call of a PL/pgSQL function that, in one transaction,

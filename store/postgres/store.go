@@ -16,8 +16,8 @@ import (
 // Store is a [ratelimit.Store] over tables of a PostgreSQL database: every
 // key's state is a few rows, so a million keys cost no Go objects, and
 // every process and host that uses the same table shares its limits
-// exactly. It also implements [ratelimit.Checker], [ratelimit.Resetter] and
-// [io.Closer].
+// exactly. It also implements [ratelimit.Checker], [ratelimit.Resetter],
+// [ratelimit.Settler] and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
@@ -42,6 +42,7 @@ var (
 	_ ratelimit.Store            = (*Store)(nil)
 	_ ratelimit.Checker          = (*Store)(nil)
 	_ ratelimit.Resetter         = (*Store)(nil)
+	_ ratelimit.Settler          = (*Store)(nil)
 	_ interface{ Close() error } = (*Store)(nil)
 )
 
@@ -135,7 +136,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // keys never wait for each other; takes on one key wait for each other
 // (bounded by ctx), so contention never causes a false denial. The log
 // reads the clock under the key's lock and, at the server's clock, never
-// stamps a take before the key's newest row.
+// stamps a take before the key's newest row. The Decision's At is the time
+// the take was judged at (under the log, its units' stamp): the server's
+// clock in Unix milliseconds, or the [WithClock] clock's reading.
 //
 // n = 0 consumes nothing and reports the key's standing; a negative n is an
 // error wrapping [ratelimit.ErrInvalidArgument]. Empty rates, or rates
