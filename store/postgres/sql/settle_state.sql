@@ -7,10 +7,10 @@
 --
 -- It takes the key's advisory lock first (held to the end of the
 -- transaction: the writes of takes on the key come before or after the
--- whole call), then runs the take function for 0 units, which reads the
--- clock, carries the state to the rates and rolls the counter's windows,
--- and writes that. It reads the row so made (a row of another algorithm
--- or none is no history) and, per rate:
+-- whole call), reads the clock, then runs the take function for 0 units at
+-- that time, which carries the state to the rates and rolls the counter's
+-- windows, and writes that. It reads the row so made (a row of another
+-- algorithm or none is no history) and, per rate:
 --   - a GCRA refund moves the TAT back by the part of the take not yet
 --     emitted (from p_at + n emission intervals back to now), at most the
 --     part of the TAT after now, and nothing when p_at lies after now;
@@ -53,7 +53,12 @@ DECLARE
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtextextended({{.LockPrefix}} || encode(p_key, 'hex'), 0)),
 		CASE WHEN p_async THEN set_config('synchronous_commit', 'off', true) END;
-	SELECT t.ts INTO v_now FROM {{.TakeState}}(p_key, p_alg, 0, p_now, p_intervals, p_limits, true, p_async) AS t;
+	v_now := COALESCE(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+	-- core.State's Refund of a take after now carries the state but rolls
+	-- no window: then the counter's take is at a time before every window
+	-- (carrying the counter is the same at any time).
+	PERFORM {{.TakeState}}(p_key, p_alg, 0, CASE WHEN p_alg = 2 AND p_at > v_now THEN -4611686018427387904 ELSE v_now END,
+		p_intervals, p_limits, true, p_async);
 	SELECT s.alg, s.intervals, s.limits, s.state INTO v_alg, v_intervals, v_limits, v_state
 	FROM {{.State}} AS s WHERE s.key = p_key;
 	IF NOT FOUND OR v_alg <> p_alg OR v_intervals <> p_intervals OR v_limits <> p_limits
