@@ -15,7 +15,7 @@ import (
 // it, the Decision a take of 0 units would return, at that same time.
 // Under the log it removes n of the units of the rows stamped at taken.At,
 // fewer if fewer remain (rows the log no longer holds give nothing back).
-// A key the store does not hold has nothing to give back, and gets no row.
+// A key the store does not hold has nothing to give back.
 //
 // Its errors are Take's, and an error wrapping
 // [ratelimit.ErrInvalidArgument] when n is more than the smallest limit of
