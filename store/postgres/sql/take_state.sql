@@ -99,7 +99,7 @@ BEGIN
 	-- The clock after the read: no earlier than any take the state holds.
 	v_now := COALESCE(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 	o_found := v_found; o_alg := v_alg; o_intervals := v_intervals; o_limits := v_limits; o_state := v_state;
-	v_write := false; v_reset := 0;
+	v_write := false; v_reset := 0; v_idle := -9223372036854775808;
 	IF NOT v_found OR v_alg IS DISTINCT FROM p_alg
 		OR cardinality(v_limits) IS DISTINCT FROM cardinality(v_intervals)
 		OR cardinality(v_state) IS DISTINCT FROM cardinality(v_intervals) * v_width THEN
@@ -183,6 +183,12 @@ BEGIN
 		IF allowed AND p_n > 0 AND p_take THEN
 			v_write := true; v_state := v_next;
 		END IF;
+		IF v_write THEN
+			-- core.State's IdleAt
+			FOR i IN 1 .. v_n LOOP
+				v_idle := greatest(v_idle, v_state[2*i-1] + least(v_state[2*i], 1));
+			END LOOP;
+		END IF;
 	ELSE
 		-- core's counterDecide
 		FOR i IN 1 .. v_n LOOP
@@ -255,10 +261,26 @@ BEGIN
 				v_state[3*i] := v_state[3*i] + p_n;
 			END LOOP;
 		END IF;
+		IF v_write THEN
+			-- core.State's IdleAt
+			FOR i IN 1 .. v_n LOOP
+				IF v_state[3*i] > 0 THEN
+					v_idle := greatest(v_idle, v_state[3*i-2] + 2*p_intervals[i]);
+				ELSIF v_state[3*i-1] > 0 THEN
+					v_idle := greatest(v_idle, v_state[3*i-2] + p_intervals[i]);
+				END IF;
+			END LOOP;
+		END IF;
 	END IF;
 
 	EXIT WHEN NOT (v_write AND p_take); -- nothing to write: decided on a committed state
 	v_new := v_state;
+	-- idle_at is rounded up to a whole second, so that most updates leave
+	-- every indexed column as it was and stay on their page (HOT): no index
+	-- entry per update. The sweeper drops a row up to a second later.
+	IF v_idle > -9223372036854775808 AND ((v_idle % 1000) + 1000) % 1000 > 0 THEN
+		v_idle := v_idle - ((v_idle % 1000) + 1000) % 1000 + 1000;
+	END IF;
 	IF NOT v_locked THEN
 		PERFORM pg_advisory_xact_lock(hashtextextended({{.LockPrefix}} || encode(p_key, 'hex'), 0)),
 			CASE WHEN p_async THEN set_config('synchronous_commit', 'off', true) END;
@@ -273,7 +295,6 @@ BEGIN
 			OR v_state IS DISTINCT FROM o_state;
 		CONTINUE WHEN v_reread;
 	END IF;
-	v_idle := {{.IdleAt}}(p_alg, p_intervals, v_new);
 	UPDATE {{.State}} SET alg = p_alg, intervals = p_intervals, limits = p_limits, state = v_new, idle_at = v_idle
 	WHERE key = p_key;
 	IF NOT FOUND THEN
