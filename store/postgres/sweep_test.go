@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"cmp"
 	"fmt"
 	"testing"
 	"time"
@@ -191,6 +192,57 @@ func TestSweeper(t *testing.T) {
 			}
 			clock.Advance(time.Hour)
 			waitFor(t, "the sweeper", func() bool { return rowCount(t, pool, rows, "") == 0 })
+		})
+	}
+}
+
+// TestSettledIdleAt: under GCRA and the counter, a charge and a refund
+// keep the key's idle_at as a take does (core.State's IdleAt, rounded up
+// to a whole second), so that the sweeper deletes the row once it counts
+// nothing, and not before.
+func TestSettledIdleAt(t *testing.T) {
+	pool := sharedPool(t)
+	rates := mustRates(t, ratelimit.PerSecond(4), ratelimit.PerMinute(10))
+	for _, alg := range []ratelimit.Algorithm{ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			ctx := t.Context()
+			clock := core.NewFakeClock(1_000_500)
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
+			m := core.State{Algorithm: alg}
+			var want int64
+			check := func(what string, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				want = (m.IdleAt() + 999) / 1000 * 1000
+				var got int64
+				q := fmt.Sprintf(`SELECT idle_at FROM %q WHERE key = 'k'`, table+"_state")
+				if err := pool.QueryRow(ctx, q).Scan(&got); err != nil || got != want {
+					t.Fatalf("idle_at after %s = %d, %v; want %d", what, got, err, want)
+				}
+			}
+			_, err := s.Charge(ctx, "k", rates, 3)
+			check("Charge", cmp.Or(err, m.Charge(rates, clock.Now(), 3)))
+			clock.Advance(100 * time.Millisecond)
+			taken, err := s.Take(ctx, "k", rates, 1)
+			var d ratelimit.Decision
+			check("Take", cmp.Or(err, m.Decide(&d, rates, clock.Now(), 1, true)))
+			clock.Advance(50 * time.Millisecond)
+			_, err = s.Refund(ctx, "k", rates, taken, 1)
+			check("Refund", cmp.Or(err, m.Refund(rates, clock.Now(), taken.At, 1)))
+			for _, c := range []struct {
+				at   int64
+				rows int
+			}{{want - 1, 1}, {want, 0}} {
+				clock.Set(c.at)
+				if _, err := pgstore.Sweep(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+				if n := rowCount(t, pool, table+"_state", "k"); n != c.rows {
+					t.Fatalf("%d rows after a sweep at %d (idle_at %d), want %d", n, c.at, want, c.rows)
+				}
+			}
 		})
 	}
 }
