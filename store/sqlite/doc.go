@@ -5,8 +5,8 @@
 // [Open] opens a file (WAL, busy_timeout 5s, synchronous=NORMAL), or a
 // private in-memory database for [Memory]; [New] uses a *sql.DB the caller
 // opened. Either returns a [Store], a [ratelimit.Store] that also
-// implements [ratelimit.Checker], [ratelimit.Resetter] and
-// [ratelimit.Settler]. The rates come with each call, so one Store (one
+// implements [ratelimit.Checker], [ratelimit.Resetter], [ratelimit.Settler]
+// and [ratelimit.Blocker]. The rates come with each call, so one Store (one
 // table) serves any number of limiters and plans.
 //
 // Each take, refund and charge is one BEGIN IMMEDIATE transaction: it reads
@@ -26,7 +26,10 @@
 // [ratelimit.SlidingWindowCounter], one row per key in a table of their own
 // (the table's name plus _gcra or _counter) holding the rates it was kept
 // under, the algorithm's numbers, and the time it stops counting, so that
-// the sweeper deletes idle keys through an index.
+// the sweeper deletes idle keys through an index. Blocks
+// ([Store.TakeBlocking]) are kept in the same transaction as the take, one
+// row per blocked key in a table of their own (the store's table's name
+// plus _block), until the sweeper deletes them once they no longer matter.
 //
 // Keys are always bound as parameters, never written into SQL, so any
 // string works; the table name ([WithTable]) must be an identifier and is

@@ -12,9 +12,11 @@ import (
 
 // decideLog is decide under the sliding-window log: in one transaction, a
 // write one for a take of n > 0, read the key's log, decide with
-// core.DecideLog and store the units if admitted. span is the largest
-// interval of rates, in milliseconds.
-func (s *Store) decideLog(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, span, n int64, take bool) error {
+// core.DecideLog and store the units if admitted. Under a block b, the
+// key's block state is read too, a blocked key's take is decided as a
+// check, and the decision is judged under b. span is the largest interval
+// of rates, in milliseconds.
+func (s *Store) decideLog(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, span, n int64, take bool, b *ratelimit.Block) error {
 	write := take && n > 0
 	return s.do(ctx, op, &key, func(sess *session) (bool, error) {
 		return sess.tx(ctx, write, func(ctx context.Context) error {
@@ -22,6 +24,13 @@ func (s *Store) decideLog(ctx context.Context, d *ratelimit.Decision, op, key st
 			now := s.clock.Now()
 			if err := w.load(ctx, rates, key, now); err != nil {
 				return err
+			}
+			write := write
+			if b != nil {
+				if err := sess.blk.load(ctx, sess, key); err != nil {
+					return err
+				}
+				write = write && !sess.blk.Blocks(now)
 			}
 			if write {
 				if err := w.keep(ctx, key, span); err != nil {
@@ -34,7 +43,12 @@ func (s *Store) decideLog(ctx context.Context, d *ratelimit.Decision, op, key st
 			}
 			if write && d.Allowed {
 				d.At = w.stamp(now)
-				return w.insert(ctx, key, d.At, n, span)
+				if err := w.insert(ctx, key, d.At, n, span); err != nil {
+					return err
+				}
+			}
+			if b != nil {
+				return sess.blk.judge(ctx, sess, d, *b, key, now, n)
 			}
 			return nil
 		})

@@ -22,7 +22,8 @@ func TestQueryPlans(t *testing.T) {
 		}
 		defer s.Close()
 		q := &s.q
-		tests := []statement{{"reset", q.reset, 1}, {"sweep", q.sweep, 2}}
+		tests := []statement{{"reset", q.reset, 1}, {"sweep", q.sweep, 2},
+			{"block get", q.blockGet, 1}, {"block set", q.blockSet, 6}, {"block reset", q.blockReset, 1}, {"block sweep", q.blockSweep, 2}}
 		if s.alg == algLog {
 			window, err := q.window(3)
 			if err != nil {

@@ -23,10 +23,12 @@ import (
 // stdin, then takes: for a duration (helperRun) or a number of times
 // (helperCount), over helperKeys keys, one unit at a time, pausing
 // helperPause between takes if set, and refunding every other admitted
-// unit at once if helperRefund is set. It prints "admitted <stamp>" for
-// each admitted unit when helperPrint is set (the store's clock as read
-// inside the take's transaction), "settled <admitted> <refunded>" when
-// helperRefund is, and "done <takes> <nanoseconds>" at the end.
+// unit at once if helperRefund is set, under a block of helperBlock if set
+// (TakeBlocking). It prints "admitted <stamp>" for each admitted unit when
+// helperPrint is set (the store's clock as read inside the take's
+// transaction), "settled <admitted> <refunded>" when helperRefund is, and
+// "done <takes> <nanoseconds>" at the end, followed by the number of
+// blocked denials when helperBlock is set.
 const (
 	helperEnv    = "SQLITESTORE_TEST_HELPER" // the database path; set only in a child
 	helperRate   = "SQLITESTORE_TEST_RATE"   // e.g. "50/s"
@@ -38,6 +40,7 @@ const (
 	helperAlg    = "SQLITESTORE_TEST_ALG"    // the algorithm; unset means the log
 	helperHold   = "SQLITESTORE_TEST_HOLD"   // set: hold a lock instead, "go", "read" or a duration (see runHolder)
 	helperRefund = "SQLITESTORE_TEST_REFUND" // set: refund every other admitted unit
+	helperBlock  = "SQLITESTORE_TEST_BLOCK"  // set: take under a block this long, e.g. "1h"
 )
 
 func TestHelperProcess(t *testing.T) {
@@ -79,6 +82,14 @@ func runHelper(path string) error {
 	pause, _ := time.ParseDuration(os.Getenv(helperPause))
 	print := os.Getenv(helperPrint) != ""
 	refund := os.Getenv(helperRefund) != ""
+	var block *ratelimit.Block
+	if v := os.Getenv(helperBlock); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		block = &ratelimit.Block{For: d}
+	}
 	clock := &lastClock{}
 	s, err := sqlitestore.Open(path, sqlitestore.WithClock(clock), sqlitestore.WithAlgorithm(ratelimit.Algorithm(os.Getenv(helperAlg))))
 	if err != nil {
@@ -98,12 +109,20 @@ func runHelper(path string) error {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	n, admitted, refunded := 0, 0, 0
+	n, admitted, refunded, blocked := 0, 0, 0, 0
 	for ; (count > 0 && n < count) || (count == 0 && time.Since(start) < run); n++ {
 		key := names[n%len(names)]
-		d, err := s.Take(ctx, key, rates, 1)
+		var d ratelimit.Decision
+		if block != nil {
+			d, err = s.TakeBlocking(ctx, key, rates, 1, *block)
+		} else {
+			d, err = s.Take(ctx, key, rates, 1)
+		}
 		if err != nil {
 			return err
+		}
+		if d.Blocked {
+			blocked++
 		}
 		if d.Allowed && print {
 			fmt.Fprintln(out, "admitted", clock.last.Load())
@@ -125,7 +144,11 @@ func runHelper(path string) error {
 	if refund {
 		fmt.Fprintln(out, "settled", admitted, refunded)
 	}
-	fmt.Fprintln(out, "done", n, time.Since(start).Nanoseconds())
+	if block != nil {
+		fmt.Fprintln(out, "done", n, time.Since(start).Nanoseconds(), blocked)
+	} else {
+		fmt.Fprintln(out, "done", n, time.Since(start).Nanoseconds())
+	}
 	return nil
 }
 

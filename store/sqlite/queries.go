@@ -74,36 +74,51 @@ type queries struct {
 	// must have, in order.
 	table   string
 	columns []string
-	// schema creates the table; the other statements are those of the
-	// store's algorithm.
-	schema, columnsOf, nth, insert, extend, reset, sweep string
-	stamped, unstamp, shift                              string // the log's refund
-	get, set                                             string // the state table's, for GCRA and the counter
-	data                                                 templateData
+	// blockTable is the table of the store's blocks, unquoted: table's
+	// name plus _block; blockColumns are the columns it must have.
+	blockTable   string
+	blockColumns []string
+	// schema creates the table, blockSchema the block table; the other
+	// statements are those of the store's algorithm, then the block
+	// table's.
+	schema, blockSchema, columnsOf, nth, insert, extend, reset, sweep string
+	stamped, unstamp, shift                                           string // the log's refund
+	get, set                                                          string // the state table's, for GCRA and the counter
+	blockGet, blockSet, blockReset, blockSweep                        string
+	data                                                              templateData
 }
 
 type templateData struct {
 	Table, KeyTSIndex, ExpiresIndex, StateTable, StateIdleIndex string
+	BlockTable, BlockIdleIndex                                  string
 	Rates                                                       []struct{}
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted,
 // and alg, whose state table (for a constant-state algorithm) is
-// table_gcra or table_counter.
+// table_gcra or table_counter. The block table is the store's table (the
+// log's or the state table) plus _block.
 func newQueries(table string, alg algorithm) (queries, error) {
 	state := table + "_gcra"
 	if alg == algCounter {
 		state = table + "_counter"
 	}
+	blocks := table + "_block"
+	if alg != algLog {
+		blocks = state + "_block"
+	}
 	q := queries{data: templateData{
 		Table: quote(table), KeyTSIndex: quote(table + "_key_ts"), ExpiresIndex: quote(table + "_expires"),
 		StateTable: quote(state), StateIdleIndex: quote(state + "_idle_at"),
+		BlockTable: quote(blocks), BlockIdleIndex: quote(blocks + "_idle_at"),
 	}}
+	q.blockTable, q.blockColumns = blocks, []string{"key", "until_at", "level", "denials", "since", "idle_at"}
 	type file struct {
 		dst  *string
 		name string
 	}
-	files := []file{{&q.columnsOf, "columns.sql"}}
+	files := []file{{&q.columnsOf, "columns.sql"}, {&q.blockSchema, "block_schema.sql"}, {&q.blockGet, "block_get.sql"},
+		{&q.blockSet, "block_set.sql"}, {&q.blockReset, "block_reset.sql"}, {&q.blockSweep, "block_sweep.sql"}}
 	if alg == algLog {
 		q.table, q.columns = table, []string{"key", "before", "ts", "weight", "expires"}
 		files = append(files, file{&q.schema, "schema.sql"}, file{&q.nth, "nth.sql"}, file{&q.insert, "insert.sql"},

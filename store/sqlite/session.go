@@ -39,6 +39,8 @@ type session struct {
 	nth, insert, extend, reset, sweep  *sql.Stmt // the algorithm's
 	stamped, unstamp, shift            *sql.Stmt // the log's refund
 	get, set                           *sql.Stmt // the state table's, for GCRA and the counter
+	blockGet, blockSet, blockReset     *sql.Stmt // the block table's
+	blockSweep                         *sql.Stmt
 	// windows[n] is the log's window query for n rates, prepared on first
 	// use.
 	windows []*sql.Stmt
@@ -48,6 +50,8 @@ type session struct {
 	log window
 	// st is the state of the take in progress, likewise.
 	st keyState
+	// blk is the block state of the take in progress under a block.
+	blk blockRow
 }
 
 // defaultBusyTimeout bounds how long a take waits for another connection's
@@ -105,6 +109,7 @@ func (s *session) setup(ctx context.Context, alg algorithm) error {
 	stmts := []prepared{
 		{&s.begin, "BEGIN IMMEDIATE"}, {&s.beginRead, "BEGIN"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"},
 		{&s.reset, q.reset}, {&s.sweep, q.sweep},
+		{&s.blockGet, q.blockGet}, {&s.blockSet, q.blockSet}, {&s.blockReset, q.blockReset}, {&s.blockSweep, q.blockSweep},
 	}
 	if alg == algLog {
 		stmts = append(stmts, prepared{&s.nth, q.nth}, prepared{&s.insert, q.insert}, prepared{&s.extend, q.extend},
@@ -153,19 +158,25 @@ func (s *session) window(ctx context.Context, n int) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// createSchema creates the store's table and indexes if they do not exist,
-// in one write transaction, so that processes starting together never see
-// half a schema. A table of that name with other columns (another
-// program's, or one laid out by an earlier version of this package) is an
-// error wrapping [ratelimit.ErrInvalidArgument]: the store neither reads
-// nor changes it.
+// createSchema creates the store's table, its block table and their
+// indexes if they do not exist, in one write transaction, so that processes
+// starting together never see half a schema. A table of either name with
+// other columns (another program's, or one laid out by an earlier version
+// of this package) is an error wrapping [ratelimit.ErrInvalidArgument]: the
+// store neither reads nor changes it.
 func (s *session) createSchema(ctx context.Context) error {
 	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	err := s.checkColumns(ctx)
+	err := s.checkColumns(ctx, s.q.table, s.q.columns)
+	if err == nil {
+		err = s.checkColumns(ctx, s.q.blockTable, s.q.blockColumns)
+	}
 	if err == nil {
 		_, err = s.conn.ExecContext(ctx, s.q.schema)
+	}
+	if err == nil {
+		_, err = s.conn.ExecContext(ctx, s.q.blockSchema)
 	}
 	if err != nil {
 		s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
@@ -175,10 +186,10 @@ func (s *session) createSchema(ctx context.Context) error {
 	return err
 }
 
-// checkColumns reports whether the store's table, if it exists, has the
-// columns the store keeps.
-func (s *session) checkColumns(ctx context.Context) error {
-	rows, err := s.conn.QueryContext(ctx, s.q.columnsOf, s.q.table)
+// checkColumns reports whether table, if it exists, has the columns the
+// store keeps in it, want.
+func (s *session) checkColumns(ctx context.Context, table string, want []string) error {
+	rows, err := s.conn.QueryContext(ctx, s.q.columnsOf, table)
 	if err != nil {
 		return err
 	}
@@ -194,9 +205,9 @@ func (s *session) checkColumns(ctx context.Context) error {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
-	if len(cols) > 0 && !slices.Equal(cols, s.q.columns) {
+	if len(cols) > 0 && !slices.Equal(cols, want) {
 		return fmt.Errorf("%w: table %s has columns (%s), not this store's (%s): it was made by another program or an earlier version of this package; drop it, or give the store another table (WithTable)",
-			ratelimit.ErrInvalidArgument, quote(s.q.table), strings.Join(cols, ", "), strings.Join(s.q.columns, ", "))
+			ratelimit.ErrInvalidArgument, quote(table), strings.Join(cols, ", "), strings.Join(want, ", "))
 	}
 	return nil
 }

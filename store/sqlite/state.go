@@ -118,8 +118,10 @@ func (c *keyState) load(ctx context.Context, get *sql.Stmt, key string) error {
 // the row back if the take changed the state (admitted units, rates carried
 // over to new ones, a counter's windows rolled forward). A state that
 // counts nothing any more is deleted rather than written: a key with no
-// row decides as one whose state counts nothing.
-func (s *Store) decideState(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n int64, take bool) error {
+// row decides as one whose state counts nothing. Under a block b, the
+// key's block state is read too, a blocked key's take is decided as a
+// check, and the decision is judged under b.
+func (s *Store) decideState(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n int64, take bool, b *ratelimit.Block) error {
 	return s.do(ctx, op, &key, func(sess *session) (bool, error) {
 		return sess.tx(ctx, take, func(ctx context.Context) error {
 			st := &sess.st
@@ -127,10 +129,25 @@ func (s *Store) decideState(ctx context.Context, d *ratelimit.Decision, op, key 
 				return err
 			}
 			now := s.clock.Now()
-			if err := st.Decide(d, rates, now, n, take); err != nil || !take {
+			take := take
+			if b != nil {
+				if err := sess.blk.load(ctx, sess, key); err != nil {
+					return err
+				}
+				take = take && !sess.blk.Blocks(now)
+			}
+			if err := st.Decide(d, rates, now, n, take); err != nil {
 				return err
 			}
-			return st.save(ctx, sess, key, now)
+			if take {
+				if err := st.save(ctx, sess, key, now); err != nil {
+					return err
+				}
+			}
+			if b != nil {
+				return sess.blk.judge(ctx, sess, d, *b, key, now, n)
+			}
+			return nil
 		})
 	})
 }

@@ -76,8 +76,10 @@ const (
 // New returns a Store over db, a database opened with the modernc.org/sqlite
 // driver. It creates the store's table and its
 // indexes if they do not exist ([WithTable]; default [DefaultTable]), or
-// the algorithm's state table. A table of that name with other columns (one
-// made by an earlier version of this package included) is an error wrapping
+// the algorithm's state table, and the block table beside it (its name
+// plus _block), which it adds to a database an earlier version made. A
+// table of either name with other columns (one made by an earlier version
+// of this package included) is an error wrapping
 // [ratelimit.ErrInvalidArgument]: the Store neither reads nor changes it.
 // Options: [WithAlgorithm], [WithTable], [WithClock].
 //
@@ -149,7 +151,7 @@ func newStore(db *sql.DB, own bool, opts []Option) (*Store, error) {
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: a Decision is too large to return
 	// from a local without a copy.
-	err = s.decide(ctx, &d, "take", key, rates, n, true)
+	err = s.decide(ctx, &d, "take", key, rates, n, true, nil)
 	return
 }
 
@@ -157,16 +159,23 @@ func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n i
 // stores nothing; it reads in a plain (deferred) transaction, which waits
 // for no writer in WAL mode. Its errors are Take's.
 func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
-	err = s.decide(ctx, &d, "check", key, rates, n, false)
+	err = s.decide(ctx, &d, "check", key, rates, n, false, nil)
 	return
 }
 
-// Reset forgets key: its rows are deleted, and its next take starts with
-// no history under any rates. Resetting a key with no history does nothing.
+// Reset forgets key: its rows and its block ([Store.TakeBlocking]) are
+// deleted in one write transaction, and its next take starts with no
+// history under any rates, unblocked. Resetting a key with no history does
+// nothing. The wait for the lock is bounded as Take's.
 func (s *Store) Reset(ctx context.Context, key string) error {
 	return s.do(ctx, "reset", &key, func(sess *session) (bool, error) {
-		_, err := sess.reset.ExecContext(ctx, key)
-		return isBadConn(err), err
+		return sess.tx(ctx, true, func(ctx context.Context) error {
+			if _, err := sess.reset.ExecContext(ctx, key); err != nil {
+				return err
+			}
+			_, err := sess.blockReset.ExecContext(ctx, key)
+			return err
+		})
 	})
 }
 
@@ -195,16 +204,16 @@ func (s *Store) Close() error {
 }
 
 // decide checks the arguments of a take or a check and runs it under the
-// store's algorithm.
-func (s *Store) decide(ctx context.Context, d *ratelimit.Decision, op string, key string, rates ratelimit.Rates, n int64, take bool) error {
+// store's algorithm, and under the block b when it is not nil (a take's).
+func (s *Store) decide(ctx context.Context, d *ratelimit.Decision, op string, key string, rates ratelimit.Rates, n int64, take bool, b *ratelimit.Block) error {
 	span, err := checkArgs(s.alg, rates, n)
 	if err != nil {
 		return opError(op, &key, err)
 	}
 	if s.alg == algLog {
-		err = s.decideLog(ctx, d, op, key, rates, span, n, take)
+		err = s.decideLog(ctx, d, op, key, rates, span, n, take, b)
 	} else {
-		err = s.decideState(ctx, d, op, key, rates, n, take)
+		err = s.decideState(ctx, d, op, key, rates, n, take, b)
 	}
 	if err != nil {
 		*d = ratelimit.Decision{}
@@ -286,19 +295,29 @@ func (s *Store) sweeper(ctx context.Context) {
 // sweepBatch rows, each its own short transaction, so that takes from
 // every process go on between them: under the log the rows that expired
 // before now; under GCRA and the counter the rows of the keys whose state
-// counts nothing at now. Decisions never depend on it.
+// counts nothing at now; then the block rows idle at now. Decisions never
+// depend on it.
 func (s *Store) sweep(ctx context.Context, now int64) error {
-	for {
-		var rows int64
-		err := s.do(ctx, "sweep", nil, func(sess *session) (bool, error) {
-			res, err := sess.sweep.ExecContext(ctx, now, sweepBatch)
-			if err == nil {
-				rows, err = res.RowsAffected()
+	for _, stmt := range []func(*session) *sql.Stmt{
+		func(sess *session) *sql.Stmt { return sess.sweep },
+		func(sess *session) *sql.Stmt { return sess.blockSweep },
+	} {
+		for {
+			var rows int64
+			err := s.do(ctx, "sweep", nil, func(sess *session) (bool, error) {
+				res, err := stmt(sess).ExecContext(ctx, now, sweepBatch)
+				if err == nil {
+					rows, err = res.RowsAffected()
+				}
+				return isBadConn(err), err
+			})
+			if err != nil {
+				return err
 			}
-			return isBadConn(err), err
-		})
-		if err != nil || rows < sweepBatch {
-			return err
+			if rows < sweepBatch {
+				break
+			}
 		}
 	}
+	return nil
 }

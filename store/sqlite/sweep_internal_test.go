@@ -168,3 +168,43 @@ func TestLongerIntervalKeepsRows(t *testing.T) {
 	step(5000, "a", both, 1, false) // the hour still counts 4
 	step(5000, "b", both, 2, true)  // b's old units left at its last take's interval
 }
+
+// TestBlockSweep checks that the sweep deletes a key's block row from its
+// Idle on and not before, for every algorithm: a blocked key's at the end
+// of its block plus its length (the next block would no longer escalate),
+// a key's with a denial counted toward a block at the end of the count's
+// window.
+func TestBlockSweep(t *testing.T) {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			clock := core.NewFakeClock(0)
+			s := openSwept(t, clock, WithAlgorithm(alg))
+			ctx := t.Context()
+			rates := ratelimit.Rates{{Limit: 1, Interval: time.Second}}
+			blockNow := ratelimit.Block{For: 10 * time.Second}
+			blockLater := ratelimit.Block{For: 10 * time.Second, After: 3, Within: 5 * time.Second}
+			for _, take := range []struct {
+				key string
+				b   ratelimit.Block
+			}{{"now", blockNow}, {"now", blockNow}, {"later", blockLater}, {"later", blockLater}} {
+				if _, err := s.TakeBlocking(ctx, take.key, rates, 1, take.b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows := func() int64 {
+				return scalar(t, s, `SELECT count(*) FROM "`+s.q.blockTable+`"`)
+			}
+			for _, step := range []struct {
+				at   int64
+				want int64
+			}{{4999, 2}, {5000, 1}, {19999, 1}, {20000, 0}} {
+				if err := s.sweep(ctx, step.at); err != nil {
+					t.Fatal(err)
+				}
+				if got := rows(); got != step.want {
+					t.Fatalf("%d block rows after a sweep at %d, want %d", got, step.at, step.want)
+				}
+			}
+		})
+	}
+}
