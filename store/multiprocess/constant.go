@@ -67,6 +67,7 @@ func (a algorithm) stateWords() int64 {
 // take of unchanged rates allocates nothing.
 type constState struct {
 	core.State
+	blk     core.BlockState // the key's block, kept with its state
 	rates   ratelimit.Rates
 	gcra    []core.GCRAState
 	counter []core.CounterState
@@ -84,7 +85,7 @@ func newConstState(alg algorithm, maxRates int) constState {
 // fresh makes st a key with no history under rates (validated by the
 // caller), without allocating: what core.State carries no state to.
 func (st *constState) fresh(rates ratelimit.Rates) {
-	st.Rates = rates
+	st.Rates, st.blk = rates, core.BlockState{}
 	if st.Algorithm == ratelimit.GCRA {
 		st.GCRA = st.gcra[:len(rates)]
 		clear(st.GCRA)
@@ -152,7 +153,7 @@ func (m *mapping) loadState(p unsafe.Pointer, st *constState, now int64) string 
 	} else {
 		st.Counter = st.counter[:n]
 	}
-	return ""
+	return readBlock(unsafe.Pointer(m.stateWord(p, c, m.lay.blockWord)), &st.blk, now)
 }
 
 // saveState makes st the state of the slot at p: written into the scratch
@@ -185,21 +186,33 @@ func (m *mapping) writeCopy(p unsafe.Pointer, c int64, st *constState) {
 			*m.stateWord(p, c, j+2), *m.stateWord(p, c, j+3), *m.stateWord(p, c, j+4) = s.Start, s.Prev, s.Cur
 		}
 	}
+	writeBlock(unsafe.Pointer(m.stateWord(p, c, m.lay.blockWord)), &st.blk)
 }
 
-// takeConst is take for a constant-state algorithm; the caller holds the
-// lock and validated rates and n.
-func (s *Store) takeConst(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool) error {
+// takeConst is take for a constant-state algorithm, under the block b if
+// it is not nil; the caller holds the lock and validated rates and n.
+func (s *Store) takeConst(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool, b *ratelimit.Block) error {
 	c, err := s.loadConst(k, rates, now)
 	if err != nil {
 		return err
 	}
 	// With a check too: the state decided on is the scratch one, which
-	// is saved only below.
-	if err := s.st.Decide(d, rates, now, n, true); err != nil {
+	// is saved only below. A blocked key's take is judged as a check.
+	st := &s.st
+	take = take && (b == nil || !st.blk.Blocks(now))
+	if err := st.Decide(d, rates, now, n, true); err != nil {
 		return fmt.Errorf("mpstore: %w", err)
 	}
-	if !take || !(c.changed || d.Allowed && n > 0) {
+	judged := false
+	if b != nil {
+		was := st.blk
+		if st.blk.Judge(d, *b, now, n); st.blk != was {
+			// Saved with the state, in the same commit.
+			s.blockChanged(&was, &st.blk)
+			judged = true
+		}
+	}
+	if !take || !(c.changed || d.Allowed && n > 0 || judged) {
 		return nil
 	}
 	return s.storeConst(k, c, now)
@@ -278,7 +291,7 @@ func (s *Store) slotIdle(i, now int64) (bool, int64) {
 	if s.m.loadState(s.m.slot(i), st, now) != "" {
 		return false, maxTime
 	}
-	if at := st.IdleAt(); at > now {
+	if at := max(st.IdleAt(), st.blk.Idle); at > now {
 		return false, at
 	}
 	return true, 0

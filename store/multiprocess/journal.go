@@ -5,13 +5,14 @@ import (
 	"unsafe"
 )
 
-// The journal makes a change of many words one commit, for the one change
-// a single store cannot make: a refund that takes units out of a log
-// entry older than the newest, which moves the running totals of every
-// later entry (and, when it empties the entry, the later entries
-// themselves). It lies after the header, under the log only: a count word,
-// then room for 2*maxEntries pairs {offset in the file, value}, enough for
-// any refund (see slotLog.refund).
+// The journal makes a change of many words one commit, for the changes a
+// single store cannot make: a refund that takes units out of a log entry
+// older than the newest, which moves the running totals of every later
+// entry (and, when it empties the entry, the later entries themselves),
+// and a change of a log slot's block (see block.go). It lies after the
+// header, under the log only: a count word, then room for
+// max(2*maxEntries, blockWords) pairs {offset in the file, value}, enough
+// for any refund (see slotLog.refund) and any block.
 //
 // The crash-safety invariant: a count of 0 means no change is pending, and
 // the pairs are scratch; a count n > 0 means the change the first n pairs

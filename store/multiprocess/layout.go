@@ -12,8 +12,8 @@ import (
 //
 //	header  4096 bytes: magic, layout version, algorithm, capacities and
 //	        the idle hint
-//	journal under the log only: a count word, then 2*maxEntries pairs
-//	        {offset, value} (see journal.go)
+//	journal under the log only: a count word, then max(2*maxEntries, 5)
+//	        pairs {offset, value} (see journal.go)
 //	index   maxKeys words, one per slot: indexEmpty, indexReleased, or the
 //	        hash of the slot's key with the top bit set (in use)
 //	slots   maxKeys slots of slotSize bytes each
@@ -24,6 +24,8 @@ import (
 //	head, tail  sequence numbers: the log is the entries [head, tail)
 //	keep        the largest interval, in ms, of the key's last take
 //	wmax        no entry holds more units
+//	block       the key's block (see block.go): 5 words, changed through
+//	            the journal
 //	ring        maxEntries+1 entries {ts, before int64}, at seq % len
 //
 // and a slot of a constant-state algorithm (GCRA, the counter; see
@@ -31,7 +33,8 @@ import (
 //
 //	selector    int64: which of the two copies is the state
 //	copies      two copies of the state: a count of rates, then maxRates
-//	            records {limit, interval ms, state words}
+//	            records {limit, interval ms, state words}, then the key's
+//	            block (5 words)
 //
 // The header is written once, by the process that creates the file, magic
 // last; everything after it starts as zeros.
@@ -57,7 +60,8 @@ const (
 	lTail  = 8
 	lKeep  = 16
 	lWMax  = 24
-	lWords = 32
+	lBlock = 32 // blockWords words
+	lWords = lBlock + 8*blockWords
 )
 
 // layout is where things are in a file of given capacities.
@@ -68,17 +72,18 @@ type layout struct {
 	maxRates   int64 // 0 under the log
 	ringLen    int64 // maxEntries + 1: ring[tail] holds the total
 	journalOff int64 // under the log: the journal's count word, then its pairs
-	journalCap int64 // pairs the journal holds: 2*maxEntries under the log, else 0
+	journalCap int64 // pairs the journal holds: max(2*maxEntries, blockWords) under the log, else 0
 	keyLen     int64 // the longest key stored as is, rounded up to 8
 	nameSize   int64 // the key record: a length word and keyLen bytes
 	indexOff   int64
 	slotsOff   int64
 	slotSize   int64
-	logOff     int64 // within a slot: head, tail, keep, wmax
+	logOff     int64 // within a slot: head, tail, keep, wmax, block
 	ringOff    int64 // within a slot
 	stateOff   int64 // within a slot: the selector, then the two copies
 	stride     int64 // words of one rate's record in a copy
-	copyLen    int64 // bytes of one copy of the state
+	copyLen    int64 // bytes of one copy of the state, its block included
+	blockWord  int64 // the word of a copy where its block starts
 	size       int64 // of the file
 }
 
@@ -91,7 +96,7 @@ func newLayout(cfg config) (layout, error) {
 	l.nameSize = 8 + l.keyLen
 	l.indexOff = headerSize
 	if l.alg == algLog {
-		l.journalOff, l.journalCap = headerSize, 2*int64(cfg.maxEntries)
+		l.journalOff, l.journalCap = headerSize, max(2*int64(cfg.maxEntries), blockWords)
 		l.indexOff = roundUp(l.journalOff+8+16*l.journalCap, 64)
 	}
 	l.slotsOff = roundUp(l.indexOff+8*l.maxKeys, 64)
@@ -105,7 +110,8 @@ func newLayout(cfg config) (layout, error) {
 		l.maxRates = int64(cfg.maxRates)
 		l.stride = 2 + l.alg.stateWords()
 		l.stateOff = l.nameSize
-		l.copyLen = 8 + 8*l.stride*l.maxRates
+		l.blockWord = 1 + l.stride*l.maxRates
+		l.copyLen = 8*l.blockWord + 8*blockWords
 		l.slotSize = roundUp(l.stateOff+8+2*l.copyLen, 64)
 	}
 	l.size = l.slotsOff + l.maxKeys*l.slotSize // no overflow: both are < 1<<33

@@ -215,9 +215,10 @@ func (l *slotLog) setKeep(keep int64) {
 }
 
 // reset empties a slot that is not published in the index, keeping units
-// for keep ms.
+// for keep ms, with no block.
 func (l *slotLog) reset(keep int64) {
 	*l.word(lHead), *l.word(lTail), *l.word(lKeep), *l.word(lWMax) = 0, 0, keep, 0
+	writeBlock(l.block(), &core.BlockState{})
 	l.head, l.tail, l.keep, l.wmax = 0, 0, keep, 0
 	l.at(0).before = 0
 	l.bLo, l.bHi, l.bad = 0, 0, ""
@@ -290,10 +291,18 @@ func (l *slotLog) refund(at, n int64) bool {
 	return true
 }
 
-// idle reports whether the log holds no unit its key's last take counts.
-func (l *slotLog) idle(now int64) bool {
-	newest, ok := l.newest()
-	return !ok || newest < now-l.keep
+// idleAt returns when the slot's key becomes idle: its log holds no unit
+// its last take counts, and its block ([core.BlockState].Idle) no longer
+// matters.
+func (l *slotLog) idleAt() int64 {
+	at := (*[blockWords]int64)(l.block())[4]
+	if newest, ok := l.newest(); ok {
+		if newest >= maxTime-l.keep {
+			return maxTime
+		}
+		at = max(at, newest+l.keep+1)
+	}
+	return at
 }
 
 // emptyLog is the log of a key that has no slot.

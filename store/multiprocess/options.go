@@ -130,8 +130,9 @@ func WithMaxKeyLen(n int) Option {
 
 // WithMaxEntries sets how many entries the log ([ratelimit.SlidingWindowLog])
 // keeps per key: an entry is the units admitted in one millisecond, and
-// costs 16 bytes of each slot, which also holds 32 bytes of log header and
-// the key (a slot is 8384 bytes with the defaults). A key's rates need at
+// costs 16 bytes of each slot, which also holds 72 bytes of log header
+// (the key's block included) and the key (a slot is 8448 bytes with the
+// defaults). A key's rates need at
 // most min(limit, interval in ms + 1) entries of their longest rate: a take
 // whose rates need more is an error wrapping [ratelimit.ErrInvalidArgument]
 // naming both numbers. Default: [DefaultMaxEntries]; at most 4194304.
@@ -143,8 +144,8 @@ func WithMaxEntries(n int) Option {
 // WithMaxRates sets how many rates per key a slot holds state for under
 // [ratelimit.GCRA] (64 bytes per rate: two copies of the rate and its
 // state) or [ratelimit.SlidingWindowCounter] (80 bytes per rate); a slot
-// also holds the key and 24 bytes (a slot is 448 bytes under GCRA with the
-// defaults). A take with more rates is an error wrapping
+// also holds the key and 104 bytes, the key's block in each copy included
+// (a slot is 512 bytes under GCRA with the defaults). A take with more rates is an error wrapping
 // [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxRates]; at most 64.
 // Unused under the log, which takes any number of rates.
 func WithMaxRates(n int) Option {

@@ -133,7 +133,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
 	// Named results written in place: copying a returned Decision costs
 	// more than the rest of a take.
-	err = s.op(&d, key, rates, n, true)
+	err = s.op(&d, key, rates, n, true, nil)
 	return
 }
 
@@ -142,12 +142,12 @@ func (s *Store) Take(_ context.Context, key string, rates ratelimit.Rates, n int
 // errors are Take's, but for ErrFull: a key with no slot is judged as a
 // key with no history.
 func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n int64) (d ratelimit.Decision, err error) {
-	err = s.op(&d, key, rates, n, false)
+	err = s.op(&d, key, rates, n, false, nil)
 	return
 }
 
-// op is Take (take) or Check into d.
-func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool) (err error) {
+// op is Take (take) or Check into d, under the block b if it is not nil.
+func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool, b *ratelimit.Block) (err error) {
 	if n < 0 {
 		return fmt.Errorf("%w: mpstore: weight %d for %q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
@@ -161,9 +161,9 @@ func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n i
 	defer s.unlock(&err, d)
 	now := s.clock.Now()
 	if s.alg != algLog {
-		return s.takeConst(d, &k, rates, n, now, take)
+		return s.takeConst(d, &k, rates, n, now, take, b)
 	}
-	return s.takeLog(d, &k, rates, n, now, take)
+	return s.takeLog(d, &k, rates, n, now, take, b)
 }
 
 // fits reports whether rates are a list the store can hold: sorted by
@@ -194,7 +194,7 @@ func (s *Store) fits(rates ratelimit.Rates) error {
 }
 
 // takeLog is op under the log; the caller holds the lock.
-func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool) error {
+func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates, n, now int64, take bool, b *ratelimit.Block) error {
 	slot, free, found, err := s.find(k)
 	if err != nil {
 		return err
@@ -202,13 +202,32 @@ func (s *Store) takeLog(d *ratelimit.Decision, k *keyForm, rates ratelimit.Rates
 	keep := rates.Largest().IntervalMillis()
 	l := &s.log
 	if !found {
-		// Judge against an empty log, and take a slot only to store.
+		// Judge against an empty log, and take a slot only to store. A
+		// key with no slot has no block, and an empty log denies only
+		// what no wait cures, which b does not count.
 		core.DecideLog(d, rates, now, n, emptyLog{})
 		if !take || !d.Allowed || n == 0 {
 			return nil
 		}
 		return s.claimLog(k, free, now, keep, n, rates.Smallest().Limit)
 	}
+	if b == nil {
+		return s.takeFound(d, slot, k, rates, n, now, keep, take)
+	}
+	var blk core.BlockState
+	if bad := readBlock(l.block(), &blk, now); bad != "" {
+		return s.errDamaged(slot, k.key, bad)
+	}
+	if err := s.takeFound(d, slot, k, rates, n, now, keep, take && !blk.Blocks(now)); err != nil {
+		return err
+	}
+	s.judgeLog(d, b, blk, now, n)
+	return nil
+}
+
+// takeFound is takeLog for a key found in slot, bound to s.log.
+func (s *Store) takeFound(d *ratelimit.Decision, slot int64, k *keyForm, rates ratelimit.Rates, n, now, keep int64, take bool) error {
+	l := &s.log
 	core.DecideLog(d, rates, now, n, l)
 	if l.bad != "" {
 		return s.errDamaged(slot, k.key, l.bad)

@@ -417,9 +417,9 @@ func TestSlotSizes(t *testing.T) {
 		opts       []Option
 		want, plus int64 // bytes of a slot with the defaults; per entry or rate more (before rounding to 64)
 	}{
-		{ratelimit.SlidingWindowLog, []Option{WithMaxEntries(DefaultMaxEntries + 4)}, 8384, 16},
-		{ratelimit.GCRA, []Option{WithMaxRates(DefaultMaxRates + 4)}, 448, 64},
-		{ratelimit.SlidingWindowCounter, []Option{WithMaxRates(DefaultMaxRates + 4)}, 512, 80},
+		{ratelimit.SlidingWindowLog, []Option{WithMaxEntries(DefaultMaxEntries + 4)}, 8448, 16},
+		{ratelimit.GCRA, []Option{WithMaxRates(DefaultMaxRates + 4)}, 512, 64},
+		{ratelimit.SlidingWindowCounter, []Option{WithMaxRates(DefaultMaxRates + 4)}, 576, 80},
 	}
 	for _, tt := range tests {
 		lay := func(opts ...Option) layout {

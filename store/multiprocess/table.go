@@ -164,11 +164,11 @@ func (s *Store) sweep(now int64) {
 		if l.bad != "" {
 			continue // it stays
 		}
-		if l.idle(now) {
+		if at := l.idleAt(); now >= at {
 			s.release(i)
 			released = true
-		} else if newest, _ := l.newest(); newest < maxTime-l.keep {
-			next = min(next, newest+l.keep+1)
+		} else {
+			next = min(next, at)
 		}
 	}
 	if released {
