@@ -214,6 +214,37 @@ func runHelper(role, path, rateList, arg string) error {
 			}
 		}
 		fmt.Println("settled", admitted, refunded)
+	case "block":
+		// Take one unit of "hot" arg times under a block of an hour, from
+		// the start time the parent sends, and print how many were
+		// admitted and how many blocked.
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return err
+		}
+		fmt.Println("ready")
+		var start int64
+		if !in.Scan() {
+			return fmt.Errorf("no start time")
+		}
+		if _, err := fmt.Sscan(in.Text(), &start); err != nil {
+			return err
+		}
+		time.Sleep(time.Until(time.UnixMilli(start)))
+		admitted, blocked := 0, 0
+		for range n {
+			d, err := s.TakeBlocking(ctx, "hot", rates, 1, ratelimit.Block{For: time.Hour})
+			if err != nil {
+				return err
+			}
+			if d.Allowed {
+				admitted++
+			}
+			if d.Blocked {
+				blocked++
+			}
+		}
+		fmt.Println("blocked", admitted, blocked)
 	case "bench":
 		// Take arg ("count keys") times, over that many keys, when the
 		// parent says go.
