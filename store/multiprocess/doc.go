@@ -5,7 +5,9 @@
 // [Open] returns a [Store], a [ratelimit.Store] that keeps every key's
 // exact sliding-window log ([ratelimit.SlidingWindowLog], the default
 // algorithm of every store) inside the file, and also implements
-// [ratelimit.Checker], [ratelimit.Resetter] and [ratelimit.Settler]. Rates
+// [ratelimit.Checker], [ratelimit.Resetter], [ratelimit.Settler] and
+// [ratelimit.Blocker] (a key's block is kept in its slot, committed with
+// the take that sets it, see [Store.TakeBlocking]). Rates
 // come with each take, so one file serves every limiter of the processes
 // that open it:
 //
@@ -16,8 +18,9 @@
 // Each call holds the file's flock(2) lock for a few microseconds; the
 // kernel drops it when the holder dies, and every change to the file
 // commits with a single 8-byte store (a refund that moves many words of a
-// log commits them through a journal, which the next holder finishes), so a
-// process killed at any instruction neither wedges nor corrupts the others.
+// log, or a change of a log's block, commits them through a journal, which
+// the next holder finishes), so a process killed at any instruction neither
+// wedges nor corrupts the others.
 // Capacity is fixed when the file is created: key slots ([WithMaxKeys]),
 // and log entries ([WithMaxEntries]) or rates ([WithMaxRates]) per key;
 // idle keys give up their slots, a new key that finds no room fails with

@@ -25,8 +25,9 @@ import (
 // that the goroutines of one process queue there rather than in the
 // kernel; the wait for it is not bounded by the context. The kernel drops
 // the lock of a process that dies, and every change commits with one
-// 8-byte store (a log's refund through a journal, see [Store.Refund]), so
-// a worker killed at any point never wedges or corrupts the others.
+// 8-byte store (a log's refund or block through a journal, see
+// [Store.Refund] and [Store.TakeBlocking]), so a worker killed at any
+// point never wedges or corrupts the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
 // [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
@@ -301,7 +302,7 @@ func (s *Store) stamp(l *slotLog, now int64) (at int64, room bool) {
 }
 
 // Reset forgets key: its slot is released, and its next take starts with
-// no history. A key with no slot is left as it is. It fails with an error
+// no history and no block ([Store.TakeBlocking]). A key with no slot is left as it is. It fails with an error
 // wrapping [ErrDamaged] when the file was truncated or key's slot, or the
 // index on the way to it, fails its checks; the key then stays as it is.
 func (s *Store) Reset(_ context.Context, key string) (err error) {
