@@ -17,7 +17,10 @@ import (
 // selector's one store. A slot claimed for a key starts with a zero block,
 // and a slot is released only once its block is idle too, so a key keeps
 // its block until Reset releases its slot.
-const blockWords = 5
+const (
+	blockWords = 5
+	bIdle      = 4 // the word of Idle
+)
 
 var _ ratelimit.Blocker = (*Store)(nil)
 
@@ -54,8 +57,11 @@ func readBlock(p unsafe.Pointer, b *core.BlockState, now int64) string {
 }
 
 // writeBlock writes b at p.
-func writeBlock(p unsafe.Pointer, b *core.BlockState) {
-	*(*[blockWords]int64)(p) = [blockWords]int64{b.Until, b.Level, b.Denials, b.Since, b.Idle}
+func writeBlock(p unsafe.Pointer, b *core.BlockState) { *(*[blockWords]int64)(p) = wordsOf(b) }
+
+// wordsOf returns b's words, in the order of the file.
+func wordsOf(b *core.BlockState) [blockWords]int64 {
+	return [blockWords]int64{b.Until, b.Level, b.Denials, b.Since, b.Idle}
 }
 
 // block returns where the log's block is.
@@ -65,7 +71,7 @@ func (l *slotLog) block() unsafe.Pointer { return unsafe.Add(l.lw, lBlock) }
 func (l *slotLog) setBlock(b *core.BlockState) {
 	j := journal{m: l.m}
 	w := (*[blockWords]int64)(l.block())
-	for i, v := range [blockWords]int64{b.Until, b.Level, b.Denials, b.Since, b.Idle} {
+	for i, v := range wordsOf(b) {
 		j.set(&w[i], v)
 	}
 	j.commit()

@@ -194,13 +194,7 @@ func TestCrossProcessBlock(t *testing.T) {
 				startHelper(t, "block", path, rates.String(), fmt.Sprint(takes)),
 				startHelper(t, "block", path, rates.String(), fmt.Sprint(takes)),
 			}
-			for _, h := range helpers {
-				h.expect(t, "ready")
-			}
-			start := time.Now().UnixMilli() + 100
-			for _, h := range helpers {
-				h.send(t, fmt.Sprint(start))
-			}
+			start := startTogether(t, helpers)
 			var admitted, blocked int
 			for i, h := range helpers {
 				var a, bl int

@@ -188,15 +188,10 @@ func runHelper(role, path, rateList, arg string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Println("ready")
-		var start int64
-		if !in.Scan() {
-			return fmt.Errorf("no start time")
-		}
-		if _, err := fmt.Sscan(in.Text(), &start); err != nil {
+		start, err := awaitStart(in)
+		if err != nil {
 			return err
 		}
-		time.Sleep(time.Until(time.UnixMilli(start)))
 		admitted, refunded := 0, 0
 		for time.Now().UnixMilli() < start+run {
 			d, err := s.Take(ctx, "hot", rates, 1)
@@ -222,15 +217,9 @@ func runHelper(role, path, rateList, arg string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Println("ready")
-		var start int64
-		if !in.Scan() {
-			return fmt.Errorf("no start time")
-		}
-		if _, err := fmt.Sscan(in.Text(), &start); err != nil {
+		if _, err := awaitStart(in); err != nil {
 			return err
 		}
-		time.Sleep(time.Until(time.UnixMilli(start)))
 		admitted, blocked := 0, 0
 		for range n {
 			d, err := s.TakeBlocking(ctx, "hot", rates, 1, ratelimit.Block{For: time.Hour})
@@ -268,6 +257,35 @@ func runHelper(role, path, rateList, arg string) error {
 		return fmt.Errorf("unknown role %q", role)
 	}
 	return nil
+}
+
+// awaitStart prints "ready", reads the start time the parent sends (Unix
+// milliseconds) and sleeps until then.
+func awaitStart(in *bufio.Scanner) (int64, error) {
+	fmt.Println("ready")
+	var start int64
+	if !in.Scan() {
+		return 0, fmt.Errorf("no start time")
+	}
+	if _, err := fmt.Sscan(in.Text(), &start); err != nil {
+		return 0, err
+	}
+	time.Sleep(time.Until(time.UnixMilli(start)))
+	return start, nil
+}
+
+// startTogether waits for every helper's "ready", sends them all one start
+// time 100ms ahead, and returns it.
+func startTogether(t testing.TB, helpers []*helper) int64 {
+	t.Helper()
+	for _, h := range helpers {
+		h.expect(t, "ready")
+	}
+	start := time.Now().UnixMilli() + 100
+	for _, h := range helpers {
+		h.send(t, fmt.Sprint(start))
+	}
+	return start
 }
 
 // recordingClock is the wall clock, keeping its last reading: a helper's

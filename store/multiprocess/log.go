@@ -295,7 +295,7 @@ func (l *slotLog) refund(at, n int64) bool {
 // its last take counts, and its block ([core.BlockState].Idle) no longer
 // matters.
 func (l *slotLog) idleAt() int64 {
-	at := (*[blockWords]int64)(l.block())[4]
+	at := (*[blockWords]int64)(l.block())[bIdle]
 	if newest, ok := l.newest(); ok {
 		if newest >= maxTime-l.keep {
 			return maxTime

@@ -187,13 +187,7 @@ func TestCrossProcessRefund(t *testing.T) {
 				startHelper(t, "settle", path, rates.String(), "300"),
 				startHelper(t, "settle", path, rates.String(), "300"),
 			}
-			for _, h := range helpers {
-				h.expect(t, "ready")
-			}
-			start := time.Now().UnixMilli() + 100
-			for _, h := range helpers {
-				h.send(t, fmt.Sprint(start))
-			}
+			startTogether(t, helpers)
 			var admitted, refunded int64
 			for i, h := range helpers {
 				var a, r int64

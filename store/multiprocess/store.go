@@ -302,9 +302,10 @@ func (s *Store) stamp(l *slotLog, now int64) (at int64, room bool) {
 }
 
 // Reset forgets key: its slot is released, and its next take starts with
-// no history and no block ([Store.TakeBlocking]). A key with no slot is left as it is. It fails with an error
-// wrapping [ErrDamaged] when the file was truncated or key's slot, or the
-// index on the way to it, fails its checks; the key then stays as it is.
+// no history and no block ([Store.TakeBlocking]). A key with no slot is
+// left as it is. It fails with an error wrapping [ErrDamaged] when the
+// file was truncated or key's slot, or the index on the way to it, fails
+// its checks; the key then stays as it is.
 func (s *Store) Reset(_ context.Context, key string) (err error) {
 	k := newKeyForm(key, s.lay.keyLen)
 	if err = s.lock(); err != nil {
