@@ -23,7 +23,8 @@ const maxExact = 1 << 53
 // also carries the call through the Store's batcher (see batch.go).
 type call struct {
 	// args: EVALSHA sha 1 key op time n rates, as the scripts read them;
-	// a refund adds the refunded take's time, at (see argv).
+	// a refund adds the refunded take's time, at, and a block's op is its
+	// *blockArgs (see argv).
 	args  [8]any
 	key   string
 	rates string
@@ -48,7 +49,8 @@ type call struct {
 
 // decide runs the Store's script for n units under key against rates: op is
 // "take", "check", "refund" (of a take at at) or "charge", as the scripts
-// read it (boxed at the call site, where it is a constant).
+// read it (boxed at the call site, where it is a constant), or a block's
+// *blockArgs.
 func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.Rates, n, at int64) (ratelimit.Decision, error) {
 	if n < 0 {
 		return ratelimit.Decision{}, fmt.Errorf("%w: redisstore: n %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
@@ -64,15 +66,16 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 		c.deadline = dl.UnixNano()
 	}
 	if err := s.run(ctx, c); err != nil {
-		return ratelimit.Decision{}, opError(op.(string), key, err)
+		return ratelimit.Decision{}, opError(opName(op), key, err)
 	}
 	r := &c.res
 	i := int(r[1]) - 1
 	if i < 0 || i >= len(rates) {
-		return ratelimit.Decision{}, opError(op.(string), key, errReply)
+		return ratelimit.Decision{}, opError(opName(op), key, errReply)
 	}
 	d := ratelimit.Decision{
 		Allowed:    r[0] == 1,
+		Blocked:    r[0] == 2,
 		Rate:       rates[i],
 		Remaining:  r[2],
 		RetryAfter: ratelimit.Never,
@@ -97,6 +100,9 @@ func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n, at int64) 
 	// the same decision, so the script sees one it holds exactly.
 	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1), at: at}
 	c.args = [8]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
+	if b, ok := op.(*blockArgs); ok {
+		b.key = s.blockKey(c.key)
+	}
 	if s.clock != nil {
 		if c.now = s.clock.Now(); c.now > maxExact || c.now < -maxExact {
 			return nil, fmt.Errorf("%w: redisstore: clock reading %d is beyond ±2^53 ms", ratelimit.ErrInvalidArgument, c.now)
@@ -131,12 +137,26 @@ func (s *Store) pack(rates ratelimit.Rates) (string, error) {
 }
 
 // argv returns c's command: args, and for a refund at (in a slice of its
-// own, so that a take's call carries no room for it).
+// own, so that a take's call carries no room for it); a block's is its
+// own (see blockArgs.argv).
 func (c *call) argv() []any {
-	if c.args[4] == "refund" {
-		return append(c.args[:len(c.args):len(c.args)], &c.at)
+	switch op := c.args[4].(type) {
+	case *blockArgs:
+		return op.argv(c)
+	case string:
+		if op == "refund" {
+			return append(c.args[:len(c.args):len(c.args)], &c.at)
+		}
 	}
 	return c.args[:]
+}
+
+// opName returns the name of op, decide's.
+func opName(op any) string {
+	if _, ok := op.(*blockArgs); ok {
+		return "block"
+	}
+	return op.(string)
 }
 
 // send sends c alone into c.res, with no bound but ctx's and the
@@ -190,9 +210,9 @@ func (s *Store) sendAll(ctx context.Context, calls []*call) {
 // script it does not hold.
 func noScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT") }
 
-// reply is the decision a script returns: allowed (0 or 1), rate index
-// (1-based), remaining, retry-after in ms (-1 for never), reset-after in
-// ms, and the script's time in ms.
+// reply is the decision a script returns: allowed (0 or 1, or 2 for a
+// blocked key's denial), rate index (1-based), remaining, retry-after in
+// ms (-1 for never), reset-after in ms, and the script's time in ms.
 type reply [6]int64
 
 var errReply = errors.New("unexpected reply from the script")

@@ -155,4 +155,7 @@ if take and (admit or changed or (moved and raw)) then
   end
   store(out, idle)
 end
+if blocking then
+  allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)
+end
 return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

@@ -175,4 +175,7 @@ elseif take and changed then
   end
   store(raw, idle)
 end
+if blocking then
+  allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)
+end
 return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

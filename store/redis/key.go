@@ -20,6 +20,14 @@ package redisstore
 // so that under one prefix the three algorithms' keys never collide (the
 // byte after the prefix tells them apart), whatever the keys, while a key's
 // Redis keys share its hash tag, hence its slot.
+//
+// A key's block state (see block.lua) lives beside its state, a "b" after
+// the algorithm's mark:
+//
+//	prefix + "b{" + h + "}" + key,   prefix + "gb{" ...   or   prefix + "cb{" ...
+//
+// again in the key's slot, and apart from every state key, since what
+// precedes the first brace tells them apart.
 
 import "strings"
 
@@ -43,4 +51,11 @@ func (s *Store) key(key string) string {
 	b.WriteByte('}')
 	b.WriteString(key)
 	return b.String()
+}
+
+// blockKey returns the Redis key of the block state beside k, a Redis key
+// of the Store's.
+func (s *Store) blockKey(k string) string {
+	i := len(s.prefix) + len(s.mark)
+	return k[:i] + "b" + k[i:]
 }

@@ -131,6 +131,9 @@ if server then
 else
   t = tonumber(ARGV[2])
 end
+if blocking then
+  take = unblocked(t) -- a blocked key's take is judged as a check
+end
 
 -- A refund removes weight units of the run stamped at the take's time, or
 -- all it holds if fewer, and moves the totals of the later runs down by as
@@ -282,4 +285,8 @@ if last then
   local _, interval = rate(deciding)
   reset = math.max(last + interval - t + 1, 0)
 end
-return pack('<i8i8i8i8i8i8', allowed and 1 or 0, deciding, remaining, retry, reset, t)
+local flag = allowed and 1 or 0
+if blocking then
+  flag, remaining, retry, reset = judgeblock(t, weight, flag, remaining, retry, reset)
+end
+return pack('<i8i8i8i8i8i8', flag, deciding, remaining, retry, reset, t)

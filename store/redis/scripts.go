@@ -9,12 +9,12 @@ import (
 //go:embed *.lua
 var luaFiles embed.FS
 
-// The scripts' texts: the log's, and GCRA's and the counter's, each
-// state.lua followed by its own file.
+// The scripts' texts: block.lua followed by log.lua for the log, and by
+// state.lua and its own file for GCRA and the counter.
 var (
-	logSource     = concat("log.lua")
-	gcraSource    = concat("state.lua", "gcra.lua")
-	counterSource = concat("state.lua", "counter.lua")
+	logSource     = concat("block.lua", "log.lua")
+	gcraSource    = concat("block.lua", "state.lua", "gcra.lua")
+	counterSource = concat("block.lua", "state.lua", "counter.lua")
 )
 
 // script returns the text of algorithm a's script and the mark a's keys

@@ -33,6 +33,9 @@ if server then
 else
   t = tonumber(ARGV[2])
 end
+if blocking then
+  take = unblocked(t) -- a blocked key's take is judged as a check
+end
 local raw = redis.call('GET', key)
 
 -- load returns the state as kept under the call's rates, and whether it

@@ -108,14 +108,16 @@ func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n 
 	return s.decide(ctx, "check", key, rates, n, 0)
 }
 
-// Reset deletes key's state: afterwards key has no history under any
-// rates. A failure is an error wrapping [ErrServer].
+// Reset deletes key's state and its block (see [Store.TakeBlocking]):
+// afterwards key has no history under any rates, and is not blocked. A
+// failure is an error wrapping [ErrServer].
 func (s *Store) Reset(ctx context.Context, key string) error {
 	if s.closed.Load() {
 		return errClosed
 	}
 	del := func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.client.Del(ctx, s.key(key)).Err()
+		k := s.key(key)
+		return struct{}{}, s.client.Del(ctx, k, s.blockKey(k)).Err()
 	}
 	var err error
 	if unbounded(ctx) {
