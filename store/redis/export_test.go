@@ -13,3 +13,6 @@ func Queued(s *Store) int {
 	defer s.batch.mu.Unlock()
 	return len(s.batch.queue)
 }
+
+// BlockKey returns the Redis key of key's block state in s.
+func BlockKey(s *Store, key string) string { return s.blockKey(s.key(key)) }

@@ -64,6 +64,35 @@ func (m *modelLog) refund(at, n int64) {
 	}
 }
 
+// model is what TestModel holds a store's script to: the log's decisions
+// are core.DecideLog's over a modelLog, GCRA's and the counter's a
+// core.State's.
+type model struct {
+	alg   ratelimit.Algorithm
+	log   *modelLog
+	state *core.State
+}
+
+func newModel(alg ratelimit.Algorithm) *model {
+	return &model{alg: alg, log: &modelLog{}, state: &core.State{Algorithm: alg}}
+}
+
+// decide returns the decision on a take (or with take false, a check) of n
+// units under rs at now, and keeps what a take admits.
+func (m *model) decide(t *testing.T, rs ratelimit.Rates, now, n int64, take bool) ratelimit.Decision {
+	t.Helper()
+	var d ratelimit.Decision
+	if m.alg == ratelimit.SlidingWindowLog {
+		core.DecideLog(&d, rs, now, n, m.log)
+		if take && d.Allowed && n > 0 {
+			m.log.insert(now, n, rs.Largest().IntervalMillis())
+		}
+	} else if err := m.state.Decide(&d, rs, now, n, take); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // randomRates returns a valid rate list of one to four rates over a few
 // odd intervals, so that lists often share intervals with other limits,
 // emission intervals have fractions and windows do not align.
@@ -123,18 +152,10 @@ func TestModel(t *testing.T) {
 			clock := core.NewFakeClock(start)
 			s := newStore(t, c, redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
 			lists := []ratelimit.Rates{randomRates(rng), randomRates(rng), randomRates(rng), randomRates(rng)}
-			log, state := &modelLog{}, &core.State{Algorithm: alg}
+			m := newModel(alg)
+			log, state := m.log, m.state
 			decide := func(rs ratelimit.Rates, now, n int64, take bool) ratelimit.Decision {
-				var d ratelimit.Decision
-				if alg == ratelimit.SlidingWindowLog {
-					core.DecideLog(&d, rs, now, n, log)
-					if take && d.Allowed && n > 0 {
-						log.insert(now, n, rs.Largest().IntervalMillis())
-					}
-				} else if err := state.Decide(&d, rs, now, n, take); err != nil {
-					t.Fatal(err)
-				}
-				return d
+				return m.decide(t, rs, now, n, take)
 			}
 			// settle refunds n units of the take at at (refund) or charges
 			// n units in the model, and returns the standing after it.

@@ -1,0 +1,119 @@
+package redisstore_test
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
+	redisstore "github.com/gorate/ratelimit/store/redis"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestBlockRestart holds the case across a restart: at 5/min with a
+// 10 min block, the 6th take is blocked with RetryAfter exactly 10 min; a
+// new Store, through a new client, over the same server and prefix finds
+// the key still blocked a minute later, 9 min to go; its Reset deletes the
+// state and the block, and the next take is admitted.
+func TestBlockRestart(t *testing.T) {
+	rs := mustRates(t, per(5, time.Minute))
+	b := ratelimit.Block{For: 10 * time.Minute}
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			clock := core.NewFakeClock(1_000_000)
+			first, prefix := prefixedStore(t, newClient(t), redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
+			for i := range 6 {
+				d, err := first.TakeBlocking(t.Context(), "k", rs, 1, b)
+				if err != nil || d.Allowed != (i < 5) || d.Blocked != (i == 5) || (i == 5 && d.RetryAfter != 10*time.Minute) {
+					t.Fatalf("take %d = %v (blocked %v), %v; want the 6th blocked for 10m", i+1, d, d.Blocked, err)
+				}
+			}
+			first.Close()
+
+			c := newClient(t)
+			second, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Minute)
+			if d, err := second.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Blocked || d.RetryAfter != 9*time.Minute {
+				t.Fatalf("after the restart: %v (blocked %v), %v; want blocked for 9m more", d, d.Blocked, err)
+			}
+			if err := second.Reset(t.Context(), "k"); err != nil {
+				t.Fatal(err)
+			}
+			if n := c.Exists(t.Context(), redisstore.BlockKey(second, "k")).Val(); n != 0 {
+				t.Fatal("the block's key outlived Reset")
+			}
+			if d, err := second.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Allowed || d.Blocked {
+				t.Fatalf("after Reset: %v, %v; want allowed", d, err)
+			}
+		})
+	}
+}
+
+// TestBlockExpiry checks that, under the server's clock, a block's key
+// expires exactly at the state's Idle: a minute after the first of After
+// denials (the count's window), twice the block's length after a block
+// begins (its end, then as long again, within which the next would
+// escalate); and that Take and a take not denied write no block key.
+func TestBlockExpiry(t *testing.T) {
+	c := newClient(t)
+	rs := mustRates(t, per(1, time.Hour))
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			s := newStore(t, c, redisstore.WithAlgorithm(alg))
+			key := redisstore.BlockKey(s, "k")
+			b := ratelimit.Block{For: 10 * time.Minute, After: 2, Within: time.Minute}
+			expiry := func() int64 {
+				t.Helper()
+				at, err := c.Do(t.Context(), "PEXPIRETIME", key).Int64()
+				if err != nil {
+					t.Fatalf("PEXPIRETIME: %v", err)
+				}
+				return at
+			}
+			if d, err := s.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Allowed {
+				t.Fatalf("first take = %v, %v", d, err)
+			}
+			if d, err := s.Take(t.Context(), "k", rs, 1); err != nil || d.Allowed {
+				t.Fatalf("Take = %v, %v; want denied", d, err)
+			}
+			if at := expiry(); at != -2 {
+				t.Fatalf("block key expiry %d without a counted denial; want no key", at)
+			}
+			d, err := s.TakeBlocking(t.Context(), "k", rs, 1, b)
+			if err != nil || d.Allowed || d.Blocked {
+				t.Fatalf("first denial = %v, %v", d, err)
+			}
+			if at, want := expiry(), d.At+time.Minute.Milliseconds(); at != want {
+				t.Fatalf("after one denial the block key expires at %d, want %d (At + Within)", at, want)
+			}
+			if d, err = s.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Blocked {
+				t.Fatalf("second denial = %v, %v; want blocked", d, err)
+			}
+			if at, want := expiry(), d.At+2*b.For.Milliseconds(); at != want {
+				t.Fatalf("once blocked the block key expires at %d, want %d (At + 2 × For)", at, want)
+			}
+		})
+	}
+}
+
+// blockState reads key's block state in s, as block.lua packs it, or the
+// zero state if there is none.
+func blockState(t *testing.T, c redis.UniversalClient, s *redisstore.Store, key string) core.BlockState {
+	t.Helper()
+	raw, err := c.Get(t.Context(), redisstore.BlockKey(s, key)).Bytes()
+	if err == redis.Nil {
+		return core.BlockState{}
+	}
+	if err != nil || len(raw) != 40 {
+		t.Fatalf("block state %q, %v; want 40 bytes", raw, err)
+	}
+	var f [5]int64
+	for i := range f {
+		f[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+	}
+	return core.BlockState{Until: f[0], Level: f[1], Denials: f[2], Since: f[3], Idle: f[4]}
+}
