@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	redisstore "github.com/gorate/ratelimit/store/redis"
@@ -63,5 +64,18 @@ func BenchmarkTakeParallel32(b *testing.B) {
 				}
 			}
 		})
+	})
+}
+
+// BenchmarkTakeBlocking times one TakeBlocking after another of a key its
+// rates admit: Take's round trip, with the key's block state read.
+func BenchmarkTakeBlocking(b *testing.B) {
+	block := ratelimit.Block{For: time.Minute}
+	benchStores(b, func(b *testing.B, s *redisstore.Store, rates ratelimit.Rates) {
+		for b.Loop() {
+			if _, err := s.TakeBlocking(b.Context(), "key", rates, 1, block); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

@@ -2,9 +2,10 @@
 // github.com/redis/go-redis/v9: exact across every process and host that
 // shares the server, on a single node, a Sentinel group or a Cluster.
 //
-// [New] returns a [Store], a [ratelimit.Store] (with Check, Reset, and
-// Refund and Charge, a [ratelimit.Settler]) for any number of limiters:
-// the rates come with each call.
+// [New] returns a [Store], a [ratelimit.Store] (with Check, Reset,
+// Refund and Charge, a [ratelimit.Settler], and TakeBlocking, a
+// [ratelimit.Blocker], whose blocks are kept on the server beside the
+// keys' state) for any number of limiters: the rates come with each call.
 //
 //	store, err := redisstore.New(client)
 //	limiter, err := ratelimit.New(store, ratelimit.PerSecond(10), ratelimit.PerHour(1000))
@@ -15,8 +16,8 @@
 // key whatever the traffic, for limits like 1000/hour on a million clients,
 // where a log would hold a billion entries.
 //
-// Each decision, a refund's and a charge's too, is one embedded Lua
-// script, sent by EVALSHA (and by EVAL when the server answers NOSCRIPT, as
+// Each decision, a refund's, a charge's and a blocked take's too, is one
+// embedded Lua script, sent by EVALSHA (and by EVAL when the server answers NOSCRIPT, as
 // after a restart), that reads the server's clock, applies the algorithm's
 // rules exactly as package core does and stores the result atomically; the
 // Decision's At is the server's clock when it decided. Time comes from the server, so

@@ -14,11 +14,12 @@
 -- total (the newest run's after) minus the before of the window's first
 -- member, and the k-th newest unit is found by its running total.
 --
--- ARGV: the operation, "take", "check", "refund" or "charge"; the time in
--- ms, or "" for the server's clock (TIME); the weight n; the rates, each
--- packed as two little-endian 8-byte integers (limit, interval in ms), by
--- ascending interval; for a refund, the refunded take's time in ms.
--- Returns allowed (0 or 1), the deciding rate's index (1-based),
+-- ARGV: the operation, "take", "check", "refund", "charge" or "block" (a
+-- take under a block, see block.lua); the time in ms, or "" for the
+-- server's clock (TIME); the weight n; the rates, each packed as two
+-- little-endian 8-byte integers (limit, interval in ms), by ascending
+-- interval; for a refund, the refunded take's time in ms. Returns allowed
+-- (0 or 1; 2 for a blocked key), the deciding rate's index (1-based),
 -- remaining, retry-after in ms (-1 for never), reset-after in ms and the
 -- time t of the decision in ms, packed as six little-endian 8-byte
 -- integers (a bulk reply costs the server less than an array). A refund

@@ -15,9 +15,9 @@ import (
 // shares the server shares the limits exactly, and a million keys cost no
 // Go objects. It serves any rates, passed with each call.
 //
-// Each decision (a take's, a check's, a refund's or a charge's) is a Lua
-// script sent by EVALSHA (EVAL when the server answers NOSCRIPT) that
-// reads the server's clock, decides as package core does and stores the
+// Each decision (a take's, a check's, a refund's, a charge's or a take's
+// under a block) is a Lua script sent by EVALSHA (EVAL when the server
+// answers NOSCRIPT) that reads the server's clock, decides as package core does and stores the
 // result, atomically since Redis runs one script at a time: a lone
 // decision is one round trip, and concurrent ones share round trips,
 // pipelined in batches (see the package doc). Under the default log a
