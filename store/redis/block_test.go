@@ -57,7 +57,9 @@ func TestBlockRestart(t *testing.T) {
 // expires exactly at the state's Idle: a minute after the first of After
 // denials (the count's window), twice the block's length after a block
 // begins (its end, then as long again, within which the next would
-// escalate); and that Take and a take not denied write no block key.
+// escalate), unmoved by takes while blocked; that Take and a take not
+// denied write no block key; and that under a given time the key lives a
+// minute on the server's clock.
 func TestBlockExpiry(t *testing.T) {
 	c := newClient(t)
 	rs := mustRates(t, per(1, time.Hour))
@@ -93,10 +95,28 @@ func TestBlockExpiry(t *testing.T) {
 			if d, err = s.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Blocked {
 				t.Fatalf("second denial = %v, %v; want blocked", d, err)
 			}
-			if at, want := expiry(), d.At+2*b.For.Milliseconds(); at != want {
+			at := expiry()
+			if want := d.At + 2*b.For.Milliseconds(); at != want {
 				t.Fatalf("once blocked the block key expires at %d, want %d (At + 2 × For)", at, want)
 			}
+			if d, err = s.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil || !d.Blocked {
+				t.Fatalf("take while blocked = %v, %v; want blocked", d, err)
+			}
+			if again := expiry(); again != at {
+				t.Fatalf("a take while blocked moved the expiry from %d to %d; want it written only by a counted denial", at, again)
+			}
 		})
+	}
+	// Under a given time, a minute at least on the server's clock.
+	s := newStore(t, c, redisstore.WithClock(core.NewFakeClock(0)))
+	b := ratelimit.Block{For: time.Millisecond}
+	for range 2 {
+		if _, err := s.TakeBlocking(t.Context(), "k", rs, 1, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ttl := c.PTTL(t.Context(), redisstore.BlockKey(s, "k")).Val(); ttl <= 59*time.Second || ttl > time.Minute {
+		t.Fatalf("under a given time a 1ms block's key lives %v; want a minute", ttl)
 	}
 }
 

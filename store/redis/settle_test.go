@@ -64,8 +64,8 @@ func TestSettleExpiry(t *testing.T) {
 }
 
 // TestSettleNoScript flushes a private server's scripts after a take: a
-// refund and a charge, sent by EVALSHA, load the script again by EVAL and
-// settle.
+// refund, a charge and a take under a block (each with arguments of its
+// own), sent by EVALSHA, load the script again by EVAL and decide.
 func TestSettleNoScript(t *testing.T) {
 	_, c := privateServer(t, redis.Options{})
 	ctx := t.Context()
@@ -83,6 +83,9 @@ func TestSettleNoScript(t *testing.T) {
 		}{
 			{"Refund", func() (ratelimit.Decision, error) { return s.Refund(ctx, "k", rs, d, 4) }, 10},
 			{"Charge", func() (ratelimit.Decision, error) { return s.Charge(ctx, "k", rs, 3) }, 7},
+			{"TakeBlocking", func() (ratelimit.Decision, error) {
+				return s.TakeBlocking(ctx, "k", rs, 1, ratelimit.Block{For: time.Minute})
+			}, 6},
 		} {
 			if err := c.ScriptFlush(ctx).Err(); err != nil {
 				t.Fatal(err)

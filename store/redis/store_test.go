@@ -15,8 +15,10 @@ import (
 // TestKeys checks the key scheme: the three algorithms keep one key's state
 // under three Redis keys of one hash slot, prefix{h}key (a sorted set),
 // prefixg{h}key and prefixc{h}key (strings of 16 + 16 and 16 + 24 bytes
-// for one rate), that cannot collide whatever the key, and a reset of one
-// leaves the others alone.
+// for one rate), and its block state beside them, prefixb{h}key,
+// prefixgb{h}key and prefixcb{h}key (strings of 40 bytes), that cannot
+// collide whatever the key, and a reset of one algorithm's leaves the
+// others alone.
 func TestKeys(t *testing.T) {
 	c := newClient(t)
 	prefix := uniquePrefix(t, c)
@@ -42,10 +44,15 @@ func TestKeys(t *testing.T) {
 				t.Fatalf("%s: second Take(%q) = %v, %v; want denied", alg, key, d, err)
 			}
 		}
+		for _, alg := range algorithms {
+			if d, err := stores[alg].TakeBlocking(ctx, key, rs, 1, ratelimit.Block{For: time.Hour}); err != nil || !d.Blocked {
+				t.Fatalf("%s: TakeBlocking(%q) = %v, %v; want blocked (another algorithm's block leaked in)", alg, key, d, err)
+			}
+		}
 	}
 	found := keysOf(t, c, prefix+"*")
-	if len(found) != 3*len(keys) {
-		t.Fatalf("%d keys, want %d: %q", len(found), 3*len(keys), found)
+	if len(found) != 6*len(keys) {
+		t.Fatalf("%d keys, want %d: %q", len(found), 6*len(keys), found)
 	}
 	tags := map[string]int{}
 	for _, k := range found {
@@ -55,15 +62,17 @@ func TestKeys(t *testing.T) {
 		case strings.HasPrefix(rest, "{") && typ == "zset":
 		case strings.HasPrefix(rest, "g{") && typ == "string" && c.StrLen(ctx, k).Val() == 32:
 		case strings.HasPrefix(rest, "c{") && typ == "string" && c.StrLen(ctx, k).Val() == 40:
+		case (strings.HasPrefix(rest, "b{") || strings.HasPrefix(rest, "gb{") || strings.HasPrefix(rest, "cb{")) &&
+			typ == "string" && c.StrLen(ctx, k).Val() == 40:
 		default:
-			t.Fatalf("key %q of type %s: want prefix{…}key (zset), prefixg{…}key or prefixc{…}key (strings of 32 or 40 bytes)", k, typ)
+			t.Fatalf("key %q of type %s: want prefix{…}key (zset), prefixg{…}key or prefixc{…}key (strings of 32 or 40 bytes), or prefix[g|c]b{…}key (40 bytes)", k, typ)
 		}
 		i := strings.IndexByte(k, '{')
 		tags[k[i:i+18]]++
 	}
 	for tag, n := range tags {
-		if n != 3 {
-			t.Fatalf("hash tag %s holds %d keys, want the 3 of one key", tag, n)
+		if n != 6 {
+			t.Fatalf("hash tag %s holds %d keys, want the 6 of one key", tag, n)
 		}
 	}
 	if err := stores[ratelimit.GCRA].Reset(ctx, "n"); err != nil {
@@ -74,6 +83,9 @@ func TestKeys(t *testing.T) {
 	}
 	if d, _ := stores[ratelimit.SlidingWindowLog].Take(ctx, "n", rs, 1); d.Allowed {
 		t.Fatal("log after GCRA's Reset: allowed")
+	}
+	if d, _ := stores[ratelimit.SlidingWindowLog].TakeBlocking(ctx, "n", rs, 0, ratelimit.Block{For: time.Hour}); !d.Blocked {
+		t.Fatal("log after GCRA's Reset: not blocked")
 	}
 }
 
