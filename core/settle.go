@@ -34,12 +34,20 @@ func ValidateSettle(rates ratelimit.Rates, n int64) error {
 //     at + n emission intervals has passed.
 //
 // A time at after now (another clock's reading) gives back nothing. n is
-// checked by [ValidateSettle]. The store reports the key's standing after a
-// refund with [State.Decide] and n = 0.
-func (s *State) Refund(rates ratelimit.Rates, now, at, n int64) error {
-	if err := s.settle(rates, now, n); err != nil || at > now {
+// checked by [ValidateSettle]. Refund writes into d the key's standing
+// after it: the decision on a take of 0 units at now.
+func (s *State) Refund(d *ratelimit.Decision, rates ratelimit.Rates, now, at, n int64) error {
+	if err := s.settle(rates, now, n); err != nil {
 		return err
 	}
+	if at <= now {
+		s.refund(rates, now, at, n)
+	}
+	return s.Decide(d, rates, now, 0, true)
+}
+
+// refund is Refund's change of s, once s holds one entry per rate.
+func (s *State) refund(rates ratelimit.Rates, now, at, n int64) {
 	for i, r := range rates {
 		limit, interval := r.Limit, r.IntervalMillis()
 		if s.Algorithm == ratelimit.GCRA {
@@ -55,7 +63,6 @@ func (s *State) Refund(rates ratelimit.Rates, now, at, n int64) error {
 		}
 		s.Counter[i] = c
 	}
-	return nil
 }
 
 // Charge takes n units under s at now whatever the limits: a take's excess
@@ -63,11 +70,18 @@ func (s *State) Refund(rates ratelimit.Rates, now, at, n int64) error {
 // decisions are denials until the excess has expired (the counter's
 // windows have moved on, or GCRA's theoretical arrival time is within an
 // interval of the time again), as after a lowered limit. n is checked by
-// [ValidateSettle].
-func (s *State) Charge(rates ratelimit.Rates, now, n int64) error {
+// [ValidateSettle]. Charge writes into d the key's standing after it, as
+// Refund does: not allowed while a rate is overdrawn.
+func (s *State) Charge(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) error {
 	if err := s.settle(rates, now, n); err != nil {
 		return err
 	}
+	s.charge(rates, now, n)
+	return s.Decide(d, rates, now, 0, true)
+}
+
+// charge is Charge's change of s, once s holds one entry per rate.
+func (s *State) charge(rates ratelimit.Rates, now, n int64) {
 	for i, r := range rates {
 		limit, interval := r.Limit, r.IntervalMillis()
 		if s.Algorithm == ratelimit.GCRA {
@@ -82,7 +96,6 @@ func (s *State) Charge(rates ratelimit.Rates, now, n int64) error {
 		c.Cur += n
 		s.Counter[i] = c
 	}
-	return nil
 }
 
 // settle checks n and moves s to rates for a refund or a charge at now.

@@ -75,7 +75,7 @@ func TestRefundNeverMoreRoom(t *testing.T) {
 				now := at + rng.Int64N(2*rates.Largest().IntervalMillis())
 				n := 1 + rng.Int64N(steps[a].n)
 				before := *clone(&s)
-				if err := s.Refund(rates, now, steps[a].at, n); err != nil {
+				if err := s.Refund(new(ratelimit.Decision), rates, now, steps[a].at, n); err != nil {
 					t.Fatal(err)
 				}
 				// The same admissions but A's: each was admitted with A
@@ -115,13 +115,13 @@ func TestRefundExact(t *testing.T) {
 			if err := s.Decide(&d, rates, now, 3, true); err != nil || !d.Allowed {
 				t.Fatalf("%s: take at %d: %v, %v", alg, now, d, err)
 			}
-			if err := s.Refund(rates, now, now, 3); err != nil {
+			if err := s.Refund(new(ratelimit.Decision), rates, now, now, 3); err != nil {
 				t.Fatal(err)
 			}
 			if got := room(t, s, rates, now); got != 4 {
 				t.Fatalf("%s: room after a refund at %d = %d, want 4", alg, now, got)
 			}
-			if err := s.Refund(rates, now, now, 4); err != nil {
+			if err := s.Refund(new(ratelimit.Decision), rates, now, now, 4); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -146,7 +146,7 @@ func TestCharge(t *testing.T) {
 		if err := s.Decide(&d, rates, 0, 4, true); err != nil || !d.Allowed {
 			t.Fatalf("%s: %v, %v", tt.alg, d, err)
 		}
-		if err := s.Charge(rates, 0, 3); err != nil {
+		if err := s.Charge(new(ratelimit.Decision), rates, 0, 3); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Decide(&d, rates, 0, 0, true); err != nil || d.Allowed || d.Remaining != 0 {
@@ -164,10 +164,10 @@ func TestSettleBadInput(t *testing.T) {
 	rates := ratelimit.Rates{{Limit: 4, Interval: time.Second}, {Limit: 10, Interval: time.Minute}}
 	for _, n := range []int64{-1, 5} {
 		s := core.State{Algorithm: ratelimit.GCRA}
-		if err := s.Refund(rates, 0, 0, n); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+		if err := s.Refund(new(ratelimit.Decision), rates, 0, 0, n); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 			t.Errorf("Refund(n=%d): err = %v, want ErrInvalidArgument", n, err)
 		}
-		if err := s.Charge(rates, 0, n); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+		if err := s.Charge(new(ratelimit.Decision), rates, 0, n); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 			t.Errorf("Charge(n=%d): err = %v, want ErrInvalidArgument", n, err)
 		}
 		if s.Rates != nil {

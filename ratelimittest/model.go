@@ -38,12 +38,14 @@ func (m *model) take(rates ratelimit.Rates, now, n int64) (d ratelimit.Decision)
 
 // refund gives back n units taken at at, at now under rates, as
 // ratelimit.Settler says, and returns the key's standing after it.
-func (m *model) refund(rates ratelimit.Rates, now, at, n int64) ratelimit.Decision {
+func (m *model) refund(rates ratelimit.Rates, now, at, n int64) (d ratelimit.Decision) {
 	if m.alg != ratelimit.SlidingWindowLog {
-		if err := m.state.Refund(rates, now, at, n); err != nil {
+		if err := m.state.Refund(&d, rates, now, at, n); err != nil {
 			panic(err)
 		}
-	} else if at <= now {
+		return d
+	}
+	if at <= now {
 		i, found := slices.BinarySearch(m.units, at)
 		j := i
 		for found && j < len(m.units) && m.units[j] == at && int64(j-i) < n {
@@ -56,15 +58,15 @@ func (m *model) refund(rates ratelimit.Rates, now, at, n int64) ratelimit.Decisi
 
 // charge takes n units at now whatever rates allow, and returns the key's
 // standing after them.
-func (m *model) charge(rates ratelimit.Rates, now, n int64) ratelimit.Decision {
+func (m *model) charge(rates ratelimit.Rates, now, n int64) (d ratelimit.Decision) {
 	if m.alg != ratelimit.SlidingWindowLog {
-		if err := m.state.Charge(rates, now, n); err != nil {
+		if err := m.state.Charge(&d, rates, now, n); err != nil {
 			panic(err)
 		}
-	} else {
-		i, _ := slices.BinarySearch(m.units, now+1)
-		m.units = slices.Insert(m.units, i, slices.Repeat([]int64{now}, int(n))...)
+		return d
 	}
+	i, _ := slices.BinarySearch(m.units, now+1)
+	m.units = slices.Insert(m.units, i, slices.Repeat([]int64{now}, int(n))...)
 	return m.take(rates, now, 0)
 }
 

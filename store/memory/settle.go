@@ -69,14 +69,14 @@ func (l *unitLog) settle(d *ratelimit.Decision, rates ratelimit.Rates, now, at, 
 	if c := l.cst; c != nil {
 		changed = !sameSlice(c.Rates, rates) && !slices.Equal(c.Rates, rates)
 		if charge {
-			err = c.Charge(rates, now, n)
+			err = c.Charge(d, rates, now, n)
 		} else {
-			err = c.Refund(rates, now, at, n)
+			err = c.Refund(d, rates, now, at, n)
 		}
 		if err != nil {
 			return false, fmt.Errorf("memorystore: %w", err)
 		}
-		return changed, c.Decide(d, rates, now, 0, true)
+		return changed, nil
 	}
 	if !sameSlice(l.rates, rates) {
 		if err := validateLog(l.rates, rates); err != nil {

@@ -120,12 +120,9 @@ func (s *Store) settleConst(d *ratelimit.Decision, k *keyForm, rates ratelimit.R
 	}
 	st := &s.st
 	if charge {
-		err = st.Charge(rates, now, n)
+		err = st.Charge(d, rates, now, n)
 	} else {
-		err = st.Refund(rates, now, at, n)
-	}
-	if err == nil {
-		err = st.Decide(d, rates, now, 0, true)
+		err = st.Refund(d, rates, now, at, n)
 	}
 	if err != nil {
 		return fmt.Errorf("mpstore: %w", err)

@@ -94,10 +94,11 @@ func (l *modelLog) insert(now, n int64) {
 func (m *model) refund(t *testing.T, rates ratelimit.Rates, now, at, n int64) ratelimit.Decision {
 	t.Helper()
 	if m.alg != ratelimit.SlidingWindowLog {
-		if err := m.state.Refund(rates, now, at, n); err != nil {
+		var d ratelimit.Decision
+		if err := m.state.Refund(&d, rates, now, at, n); err != nil {
 			t.Fatal(err)
 		}
-		return m.decide(t, rates, now, 0, false)
+		return d
 	}
 	m.decide(t, rates, now, 0, true)
 	for i := len(m.log.ts) - 1; i >= 0 && n > 0 && at <= now; i-- {
@@ -120,10 +121,11 @@ func (m *model) refund(t *testing.T, rates ratelimit.Rates, now, at, n int64) ra
 func (m *model) charge(t *testing.T, rates ratelimit.Rates, now, n int64) ratelimit.Decision {
 	t.Helper()
 	if m.alg != ratelimit.SlidingWindowLog {
-		if err := m.state.Charge(rates, now, n); err != nil {
+		var d ratelimit.Decision
+		if err := m.state.Charge(&d, rates, now, n); err != nil {
 			t.Fatal(err)
 		}
-		return m.decide(t, rates, now, 0, false)
+		return d
 	}
 	m.decide(t, rates, now, 0, true)
 	if n > 0 {

@@ -222,15 +222,15 @@ func TestSettledIdleAt(t *testing.T) {
 					t.Fatalf("idle_at after %s = %d, %v; want %d", what, got, err, want)
 				}
 			}
+			var d ratelimit.Decision
 			_, err := s.Charge(ctx, "k", rates, 3)
-			check("Charge", cmp.Or(err, m.Charge(rates, clock.Now(), 3)))
+			check("Charge", cmp.Or(err, m.Charge(&d, rates, clock.Now(), 3)))
 			clock.Advance(100 * time.Millisecond)
 			taken, err := s.Take(ctx, "k", rates, 1)
-			var d ratelimit.Decision
 			check("Take", cmp.Or(err, m.Decide(&d, rates, clock.Now(), 1, true)))
 			clock.Advance(50 * time.Millisecond)
 			_, err = s.Refund(ctx, "k", rates, taken, 1)
-			check("Refund", cmp.Or(err, m.Refund(rates, clock.Now(), taken.At, 1)))
+			check("Refund", cmp.Or(err, m.Refund(&d, rates, clock.Now(), taken.At, 1)))
 			for _, c := range []struct {
 				at   int64
 				rows int

@@ -173,12 +173,9 @@ func TestModel(t *testing.T) {
 				}
 				var err error
 				if refund {
-					err = state.Refund(rs, now, at, n)
+					err = state.Refund(&d, rs, now, at, n)
 				} else {
-					err = state.Charge(rs, now, n)
-				}
-				if err == nil {
-					err = state.Decide(&d, rs, now, 0, true)
+					err = state.Charge(&d, rs, now, n)
 				}
 				if err != nil {
 					t.Fatal(err)

@@ -131,12 +131,9 @@ func (s *Store) settleState(ctx context.Context, d *ratelimit.Decision, op, key 
 			now := s.clock.Now()
 			var err error
 			if charge {
-				err = st.Charge(rates, now, n)
+				err = st.Charge(d, rates, now, n)
 			} else {
-				err = st.Refund(rates, now, at, n)
-			}
-			if err == nil {
-				err = st.Decide(d, rates, now, 0, true)
+				err = st.Refund(d, rates, now, at, n)
 			}
 			if err != nil {
 				return err
