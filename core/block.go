@@ -7,7 +7,7 @@ import (
 )
 
 // BlockState is one key's block under a [ratelimit.Block], for stores that
-// decide in Go; Lua and SQL stores mirror it. The zero value is a key never
+// decide in Go; the Redis store's Lua mirrors it. The zero value is a key never
 // blocked, with no denial counted; a store may persist the fields as they
 // are and load them back, and drop the state from Idle on.
 //
