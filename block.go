@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,8 +22,10 @@ import (
 //
 // [Limiter.Reset] unblocks a key at once: it forgets the key's block, the
 // denials counted toward the next one, and the key's units, so that its
-// next take is admitted. The zero value blocks nothing; [New] refuses it. A Block{For: 10 *
-// time.Minute} blocks a key for ten minutes at its first denial.
+// next take is admitted. A Block{For: 10 * time.Minute} blocks a key for
+// ten minutes at its first denial. The zero Block blocks no key on its own:
+// a limiter made with it keeps only the blocks set by [Limiter.Block], such
+// as the delays a server asks of an outbound client.
 type Block struct {
 	// For is how long a block lasts: a whole number of milliseconds from
 	// 1ms to [MaxInterval].
@@ -46,18 +50,17 @@ type Block struct {
 func (b Block) apply(c *config) { c.block = &b }
 
 // Validate reports whether every store can keep b, naming the first bad
-// field in an error that wraps [ErrInvalidArgument]. [New] and every
-// [Blocker] call it.
+// field in an error that wraps [ErrInvalidArgument]. The zero Block is
+// valid. [New] and every [Blocker] call it.
 func (b Block) Validate() error {
-	whole := func(d time.Duration) bool {
-		return d >= time.Millisecond && d%time.Millisecond == 0 && d <= MaxInterval
-	}
 	switch {
-	case !whole(b.For):
+	case b == Block{}:
+		return nil
+	case !wholeMillis(b.For):
 		return errorf(ErrInvalidArgument, "block for %v: the length must be a whole number of milliseconds from 1ms to 100 years", b.For)
 	case b.After < 0:
 		return errorf(ErrInvalidArgument, "block after %d denials: the count is negative", b.After)
-	case b.After > 1 && !whole(b.Within):
+	case b.After > 1 && !wholeMillis(b.Within):
 		return errorf(ErrInvalidArgument, "block after %d denials within %v: the window must be a whole number of milliseconds from 1ms to 100 years", b.After, b.Within)
 	case b.After <= 1 && b.Within != 0:
 		return errorf(ErrInvalidArgument, "block within %v: a window needs a count of denials above 1", b.Within)
@@ -65,10 +68,16 @@ func (b Block) Validate() error {
 		return errorf(ErrInvalidArgument, "block factor %d is negative", b.Factor)
 	case b.Max != 0 && b.Factor <= 1:
 		return errorf(ErrInvalidArgument, "block for at most %v: a cap needs a factor above 1", b.Max)
-	case b.Max != 0 && (!whole(b.Max) || b.Max < b.For):
+	case b.Max != 0 && (!wholeMillis(b.Max) || b.Max < b.For):
 		return errorf(ErrInvalidArgument, "block for at most %v: the cap must be a whole number of milliseconds from the length %v to 100 years", b.Max, b.For)
 	}
 	return nil
+}
+
+// wholeMillis reports whether d is a whole number of milliseconds from 1ms
+// to [MaxInterval], the lengths a store keeps.
+func wholeMillis(d time.Duration) bool {
+	return d >= time.Millisecond && d%time.Millisecond == 0 && d <= MaxInterval
 }
 
 // Blocker is implemented by stores that can block keys ([Block]).
@@ -82,7 +91,42 @@ func (b Block) Validate() error {
 // apart from the key's units: Take and [Checker] do not see them, and
 // [Resetter] forgets them with the units, which is how a key is unblocked.
 // b must pass [Block.Validate]; otherwise the error wraps
+// [ErrInvalidArgument]. The zero b counts no denial: only Block blocks
+// the key.
+//
+// Block blocks key for d from the store's clock, in the same way: until
+// then TakeBlocking denies it whatever its block b. A key blocked longer
+// already stays blocked as long. A block set by Block escalates no later
+// block: the key's escalation stays as it was. d must be a whole number of
+// milliseconds from 1ms to [MaxInterval]; otherwise the error wraps
 // [ErrInvalidArgument].
 type Blocker interface {
 	TakeBlocking(ctx context.Context, key string, rates Rates, n int64, b Block) (Decision, error)
+	Block(ctx context.Context, key string, d time.Duration) error
+}
+
+// Block blocks key for d from the store's clock, in every process that
+// shares the store: until then the limiter denies key's takes with
+// [Decision].Blocked and a RetryAfter exact to the block's end, as after a
+// denial under its [Block] option. A key blocked longer already stays
+// blocked as long, and [Limiter.Reset] lifts the block. It bans a key, or
+// holds back the calls a server asked to delay (httplimit's Transport does).
+// d is rounded up to a whole millisecond.
+//
+// The limiter must have been made with a Block option (the zero Block keeps
+// blocks without blocking keys on its own) over a store that implements
+// [Blocker]; otherwise the error wraps [errors.ErrUnsupported]. d must be
+// above 0 and at most [MaxInterval]; otherwise the error wraps
+// [ErrInvalidArgument]. After Close, the error wraps [ErrClosed].
+func (l *Limiter) Block(ctx context.Context, key string, d time.Duration) error {
+	if l.blocker == nil {
+		return fmt.Errorf("ratelimit: the limiter keeps no blocks (make it with a Block option): %w", errors.ErrUnsupported)
+	}
+	if err := l.refuse(key, 0); err != nil {
+		return err
+	}
+	if d <= 0 || d > MaxInterval {
+		return errorf(ErrInvalidArgument, "block %q for %v: the length must be above 0 and at most 100 years", key, d)
+	}
+	return l.blocker.Block(ctx, l.prefix+key, (d + time.Millisecond - 1).Truncate(time.Millisecond))
 }

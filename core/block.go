@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gorate/ratelimit"
@@ -43,18 +44,19 @@ func (s *BlockState) Blocks(now int64) bool { return s.Level > 0 && now < s.Unti
 // Judge finishes d, the decision on a take of n units at now under b: the
 // decision of a check (consuming nothing) when s blocks at now, of a take
 // otherwise. While blocked, d becomes the block's denial. Otherwise a denial
-// is counted, unless n is 0 or no wait can cure it (RetryAfter
-// [ratelimit.Never]), and when it completes b.After denials the key is
-// blocked from now: for b.For, or escalated by b.Factor when the block
-// begins less than the previous block's length after its end, up to b.Max.
-// d then becomes the block's denial. b must pass [ratelimit.Block.Validate].
+// is counted, unless n is 0, no wait can cure it (RetryAfter
+// [ratelimit.Never]) or b is the zero Block, and when it completes b.After
+// denials the key is blocked from now: for b.For, or escalated by b.Factor
+// when the block begins less than the previous block's length after its
+// end and before Idle, up to b.Max. d then becomes the block's denial. b
+// must pass [ratelimit.Block.Validate].
 func (s *BlockState) Judge(d *ratelimit.Decision, b ratelimit.Block, now, n int64) {
 	if s.Blocks(now) {
 		blocked(d, s.Until-now)
 		return
 	}
-	if d.Allowed || n == 0 || d.RetryAfter == ratelimit.Never {
-		return
+	if d.Allowed || n == 0 || d.RetryAfter == ratelimit.Never || b.For == 0 {
+		return // nothing to count, or (the zero b) nothing counts
 	}
 	within := msOf(b.Within)
 	if b.After > 1 {
@@ -67,7 +69,7 @@ func (s *BlockState) Judge(d *ratelimit.Decision, b ratelimit.Block, now, n int6
 		}
 		s.Denials = 0
 	}
-	if s.Level > 0 && now < s.Until+blockLength(b, s.Level) {
+	if s.Level > 0 && now < s.Until+blockLength(b, s.Level) && now < s.Idle {
 		s.Level = min(s.Level+1, maxLevel)
 	} else {
 		s.Level = 1
@@ -76,6 +78,31 @@ func (s *BlockState) Judge(d *ratelimit.Decision, b ratelimit.Block, now, n int6
 	s.Until = now + length
 	s.Idle = s.Until + length // no denial counts any more
 	blocked(d, length)
+}
+
+// Hold blocks the key from now for d milliseconds, unless it is blocked
+// longer already ([ratelimit.Blocker].Block). It leaves the escalation as
+// it was: a key never blocked gets level 1, so that it [BlockState.Blocks],
+// and Idle moves no later than the hold's end, so that once the hold is
+// over the next block escalates only as an earlier block made it.
+func (s *BlockState) Hold(now, d int64) {
+	if s.Blocks(now) && s.Until >= now+d {
+		return
+	}
+	s.Level = max(s.Level, 1)
+	s.Until = now + d
+	s.Idle = max(s.Idle, s.Until)
+}
+
+// BlockMillis returns d, the length of a block set by
+// [ratelimit.Blocker].Block, in milliseconds, or an error wrapping
+// [ratelimit.ErrInvalidArgument] when d is not a whole number of
+// milliseconds from 1ms to [ratelimit.MaxInterval].
+func BlockMillis(d time.Duration) (int64, error) {
+	if d < time.Millisecond || d%time.Millisecond != 0 || d > ratelimit.MaxInterval {
+		return 0, fmt.Errorf("%w: block for %v: the length must be a whole number of milliseconds from 1ms to 100 years", ratelimit.ErrInvalidArgument, d)
+	}
+	return msOf(d), nil
 }
 
 // blockLength returns the length in milliseconds of a block at level (from

@@ -198,12 +198,73 @@ func testBlockConcurrent(t *testing.T, e *env) {
 	}
 }
 
+// block blocks key for d at ms with the store's Block.
+func (e *env) block(key string, ms int64, d time.Duration) {
+	e.t.Helper()
+	e.at(ms)
+	if err := e.blocker().Block(e.t.Context(), key, d); err != nil {
+		e.t.Fatalf("Block(%q, %v) at t=%d: %v", key, d, ms, err)
+	}
+}
+
+// testBlockFor holds Blocker.Block: a key is blocked for the time given,
+// to the millisecond, under any block (the zero Block, which blocks no key
+// on its own, too); a longer block stands against a shorter one and a
+// longer one extends it; Take does not see it, Reset lifts it, a block it
+// sets escalates no later block, and a bad length is refused.
+func testBlockFor(t *testing.T, e *env) {
+	rs := rates(t, per(1, time.Second))
+	zero := ratelimit.Block{}
+	e.block("k", 0, 2*time.Second)
+	e.runBlock("k", rs, zero, []blockStep{
+		{ms: 0, n: 1, blocked: true, retry: 2 * time.Second},
+		{ms: 1999, n: 0, blocked: true, retry: time.Millisecond},
+		{ms: 2000, n: 1, allowed: true},
+		{ms: 2001, n: 1}, // the zero Block blocks nothing on its own
+		{ms: 2002, n: 1},
+	})
+	e.block("k", 10_000, 10*time.Second)
+	e.block("k", 10_001, time.Second)
+	e.runBlock("k", rs, zero, []blockStep{{ms: 10_002, n: 1, blocked: true, retry: 9998 * time.Millisecond}})
+	e.block("k", 10_003, 20*time.Second)
+	e.runBlock("k", rs, zero, []blockStep{{ms: 10_004, n: 1, blocked: true, retry: 19_999 * time.Millisecond}})
+	if d, err := e.store.Take(t.Context(), "k", rs, 1); err != nil || !d.Allowed || d.Blocked {
+		t.Fatalf("Take of a key blocked by Block = %v, %v; want allowed: Take does not see blocks", d, err)
+	}
+	if r, ok := e.store.(ratelimit.Resetter); ok {
+		if err := r.Reset(t.Context(), "k"); err != nil {
+			t.Fatal(err)
+		}
+		e.runBlock("k", rs, zero, []blockStep{{ms: 10_005, n: 1, allowed: true}})
+	}
+
+	// Under an escalating block, a block set by Block escalates nothing:
+	// the first block after it lasts For.
+	b := ratelimit.Block{For: time.Minute, Factor: 2}
+	e.block("e", 100_000, time.Second)
+	e.runBlock("e", rs, b, []blockStep{
+		{ms: 100_999, n: 1, blocked: true, retry: time.Millisecond},
+		{ms: 101_000, n: 1, allowed: true},
+		{ms: 101_001, n: 1, blocked: true, retry: time.Minute},
+		// and it does not cut short a block that escalation made longer
+	})
+	e.block("e", 102_000, time.Second)
+	e.runBlock("e", rs, b, []blockStep{{ms: 102_001, n: 1, blocked: true, retry: 59 * time.Second}})
+
+	for _, d := range []time.Duration{0, -time.Second, time.Microsecond, 1500 * time.Microsecond, ratelimit.MaxInterval + time.Millisecond} {
+		e.at(200_000)
+		if err := e.blocker().Block(t.Context(), "bad", d); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Fatalf("Block for %v: error %v; want ErrInvalidArgument", d, err)
+		}
+	}
+	e.runBlock("bad", rs, zero, []blockStep{{ms: 200_001, n: 1, allowed: true}})
+}
+
 // testBlockBadInput refuses a bad block, changing nothing.
 func testBlockBadInput(t *testing.T, e *env) {
 	s := e.blocker()
 	rs := rates(t, per(1, time.Minute))
 	for _, b := range []ratelimit.Block{
-		{},
 		{For: time.Microsecond},
 		{For: ratelimit.MaxInterval + time.Millisecond},
 		{For: time.Second, After: -1},

@@ -58,6 +58,7 @@ var cases = []struct {
 	{"BlockEscalate", false, testBlockEscalate},
 	{"BlockConcurrent", false, testBlockConcurrent},
 	{"BlockBadInput", false, testBlockBadInput},
+	{"BlockFor", false, testBlockFor},
 }
 
 // env is one case's store, on a fake clock the case moves.

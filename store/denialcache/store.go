@@ -171,6 +171,19 @@ func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Ra
 	})
 }
 
+// Block blocks key for d in the inner store, as [ratelimit.Blocker] says,
+// and keeps the cache: a block only denies more, so every cached denial
+// still holds. If the inner
+// store does not implement [ratelimit.Blocker], the error wraps
+// [errors.ErrUnsupported].
+func (s *Store) Block(ctx context.Context, key string, d time.Duration) error {
+	bl, ok := s.inner.(ratelimit.Blocker)
+	if !ok {
+		return fmt.Errorf("denialcache: the store (%T) cannot block keys: %w", s.inner, errors.ErrUnsupported)
+	}
+	return bl.Block(ctx, key, d)
+}
+
 // settler returns the inner store as a ratelimit.Settler.
 func (s *Store) settler() (ratelimit.Settler, error) {
 	st, ok := s.inner.(ratelimit.Settler)

@@ -57,6 +57,10 @@ func (c *counting) TakeBlocking(ctx context.Context, key string, rates ratelimit
 	return c.Store.(ratelimit.Blocker).TakeBlocking(ctx, key, rates, n, b)
 }
 
+func (c *counting) Block(ctx context.Context, key string, d time.Duration) error {
+	return c.Store.(ratelimit.Blocker).Block(ctx, key, d)
+}
+
 // setup returns a cache over a memory store of algorithm alg, the counting
 // store between them, and the fake clock both read.
 func setup(t *testing.T, alg ratelimit.Algorithm, opts ...denialcache.Option) (*denialcache.Store, *counting, *core.FakeClock) {

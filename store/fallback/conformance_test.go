@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -33,6 +34,7 @@ func (down) Charge(context.Context, string, ratelimit.Rates, int64) (ratelimit.D
 func (down) TakeBlocking(context.Context, string, ratelimit.Rates, int64, ratelimit.Block) (ratelimit.Decision, error) {
 	return ratelimit.Decision{}, errDown
 }
+func (down) Block(context.Context, string, time.Duration) error { return errDown }
 
 // The store is a conforming store on its primary, and on its local store
 // alone (one instance: the share is the rates themselves).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gorate/ratelimit"
 )
@@ -72,4 +73,35 @@ func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Ra
 		}
 		return bl.TakeBlocking(ctx, key, rates, n, b)
 	})
+}
+
+// Block blocks key for d, as [ratelimit.Blocker] says, on the local store
+// and, unless the primary is failing, on the primary, so that the block
+// holds whichever store decides next. A primary that fails the call leaves
+// the block on the local store, which decides from then on, as Take does:
+// no error is returned for it. Each store called must implement
+// [ratelimit.Blocker]; otherwise the error wraps [errors.ErrUnsupported].
+// After Close it returns an error wrapping [ratelimit.ErrClosed].
+func (s *Store) Block(ctx context.Context, key string, d time.Duration) error {
+	if s.closed.Load() {
+		return fmt.Errorf("fallback: key %q: %w", key, ratelimit.ErrClosed)
+	}
+	block := func(ctx context.Context, st ratelimit.Store) error {
+		bl, ok := st.(ratelimit.Blocker)
+		if !ok {
+			return fmt.Errorf("fallback: the store (%T) cannot block keys: %w", st, errors.ErrUnsupported)
+		}
+		return bl.Block(ctx, key, d)
+	}
+	if err := block(ctx, s.local); err != nil || s.onLocal.Load() {
+		return err
+	}
+	pctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := block(pctx, s.primary)
+	if err != nil && failed(ctx, err) {
+		s.toLocal(ctx, err)
+		return nil
+	}
+	return err
 }

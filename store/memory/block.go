@@ -3,6 +3,7 @@ package memorystore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -68,4 +69,34 @@ func (l *unitLog) judge(d *ratelimit.Decision, b ratelimit.Block, now, n int64) 
 		l.blk = new(core.BlockState)
 	}
 	l.blk.Judge(d, b, now, n)
+}
+
+// Block blocks key for d from the store's clock, as [ratelimit.Blocker]
+// says. A key the store does not hold yet takes room as a first take does:
+// the error wraps [ErrTooManyKeys] when none is left. A d that is not a
+// whole number of milliseconds from 1ms to [ratelimit.MaxInterval] is an
+// error wrapping [ratelimit.ErrInvalidArgument].
+func (s *Store) Block(_ context.Context, key string, d time.Duration) error {
+	ms, err := core.BlockMillis(d)
+	if err != nil {
+		return fmt.Errorf("memorystore: key %q: %w", key, err)
+	}
+	sh, h := s.locate(key)
+	now := s.clock.Now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if now >= sh.sweepAt {
+		s.sweep(sh, now)
+	}
+	log := sh.lookup(key, h)
+	if log == nil {
+		if log, err = s.admit(sh, key, h, nil, now); err != nil {
+			return err
+		}
+	}
+	if log.blk == nil {
+		log.blk = new(core.BlockState)
+	}
+	log.blk.Hold(log.stamp(now), ms)
+	return nil
 }

@@ -226,6 +226,14 @@ func (s *Store) add(sh *shard, key string, h uint64, rates ratelimit.Rates, now 
 	if err := core.Validate(s.alg, rates); err != nil {
 		return nil, fmt.Errorf("memorystore: %w", err)
 	}
+	return s.admit(sh, key, h, rates, now)
+}
+
+// admit adds key with no history to sh for a first take at now against
+// rates (nil for a key blocked before any take), making room if the store
+// is full; the error wraps ErrTooManyKeys when it cannot. sh.mu must be
+// held; admit may release and take it again.
+func (s *Store) admit(sh *shard, key string, h uint64, rates ratelimit.Rates, now int64) (*unitLog, error) {
 	log, err := s.create(sh, key, h, rates, now)
 	if err == errFull {
 		// Make room in every shard, holding none of their locks but one at
@@ -288,7 +296,9 @@ func lower(a *atomic.Int64, v int64) {
 // held.
 func (sh *shard) rerated(rates ratelimit.Rates, now int64) {
 	sh.idleAt = min(sh.idleAt, now+1)
-	sh.span = max(sh.span, rates.Largest().IntervalMillis())
+	if len(rates) > 0 { // none for a key blocked before its first take
+		sh.span = max(sh.span, rates.Largest().IntervalMillis())
+	}
 	sh.schedule()
 }
 
