@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -54,9 +55,38 @@ func (r *blockRow) load(ctx context.Context, sess *session, key string) error {
 // after now, so it is never deleted here: the sweeper does that.
 func (r *blockRow) judge(ctx context.Context, sess *session, d *ratelimit.Decision, b ratelimit.Block, key string, now, n int64) error {
 	r.Judge(d, b, now, n)
+	return r.save(ctx, sess, key)
+}
+
+// save writes r back as key's row if it changed since load.
+func (r *blockRow) save(ctx context.Context, sess *session, key string) error {
 	if r.BlockState == r.read {
 		return nil
 	}
 	_, err := sess.blockSet.ExecContext(ctx, key, r.Until, r.Level, r.Denials, r.Since, r.Idle)
 	return err
+}
+
+// Block blocks key for d from the store's clock, as [ratelimit.Blocker]
+// says, in one BEGIN IMMEDIATE transaction, so that every process that
+// opens the file sees the block: it reads the key's block row, moves it on
+// with [core.BlockState.Hold] and writes it back. The row is kept and
+// deleted as TakeBlocking's are. The errors are Take's, and one wrapping
+// [ratelimit.ErrInvalidArgument] for a d that is not a whole number of
+// milliseconds from 1ms to [ratelimit.MaxInterval].
+func (s *Store) Block(ctx context.Context, key string, d time.Duration) error {
+	ms, err := core.BlockMillis(d)
+	if err != nil {
+		return opError("block", &key, err)
+	}
+	return s.do(ctx, "block", &key, func(sess *session) (bool, error) {
+		return sess.tx(ctx, true, func(ctx context.Context) error {
+			r := &sess.blk
+			if err := r.load(ctx, sess, key); err != nil {
+				return err
+			}
+			r.Hold(s.clock.Now(), ms)
+			return r.save(ctx, sess, key)
+		})
+	})
 }

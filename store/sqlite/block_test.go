@@ -16,7 +16,8 @@ import (
 // TestBlockRestart holds the case across a restart, for every
 // algorithm: at 5/min with a 10 min block, the 6th take is blocked with a
 // RetryAfter of exactly 10 min; a store opened anew on the file finds the
-// key still blocked with the time left; Reset lifts the block at once.
+// key still blocked with the time left, as it finds a key blocked by
+// Block; Reset lifts the block at once.
 func TestBlockRestart(t *testing.T) {
 	rates := mustRates(t, per(5, time.Minute))
 	b := ratelimit.Block{For: 10 * time.Minute}
@@ -35,6 +36,9 @@ func TestBlockRestart(t *testing.T) {
 			if err != nil || d.Allowed || !d.Blocked || d.RetryAfter != 10*time.Minute {
 				t.Fatalf("6th take = %v (blocked %v), %v; want blocked for 10m", d, d.Blocked, err)
 			}
+			if err := s.Block(ctx, "held", time.Hour); err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -44,6 +48,10 @@ func TestBlockRestart(t *testing.T) {
 			d, err = s.TakeBlocking(ctx, "k", rates, 1, b)
 			if err != nil || d.Allowed || !d.Blocked || d.RetryAfter != 7*time.Minute {
 				t.Fatalf("take after the restart = %v (blocked %v), %v; want blocked for 7m more", d, d.Blocked, err)
+			}
+			d, err = s.TakeBlocking(ctx, "held", rates, 1, ratelimit.Block{})
+			if err != nil || d.Allowed || !d.Blocked || d.RetryAfter != 57*time.Minute {
+				t.Fatalf("take of a key held by Block after the restart = %v (blocked %v), %v; want blocked for 57m more", d, d.Blocked, err)
 			}
 			if err := s.Reset(ctx, "k"); err != nil {
 				t.Fatal(err)
