@@ -2,45 +2,52 @@ package grpclimit
 
 import (
 	"context"
-	"sync"
+	"errors"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/internal/hold"
 )
 
 // Client limits the calls a gRPC client makes: before each call it waits
 // for its limiter ([ratelimit.Limiter.Wait], bounded by the call's
-// context), and when a call fails with codes.ResourceExhausted carrying an
-// errdetails.RetryInfo, it holds back every later call under the same key
-// until the server's retry delay has passed. Its interceptors ([Client.Unary],
+// context), and it holds back every later call under the same key for as
+// long as a server asks: a call that fails with codes.ResourceExhausted
+// carrying an errdetails.RetryInfo asks for its retry delay, and a call
+// whose header or trailer metadata carries a "ratelimit" field (the IETF
+// RateLimit field, as [UnaryServerInterceptor] sends it) with a quota of no
+// units left, "x";r=0;t=3, asks for its t seconds. The longest delay asked
+// for holds, at most a day. Its interceptors ([Client.Unary],
 // [Client.Stream]) share those holds.
 //
-// The holds live in this process only: one time per key held back, a key's
-// entry dropped by the first call that finds it passed. A call held back
-// waits, bounded by its context; one whose deadline comes before the hold
-// ends fails at once with codes.ResourceExhausted and is not sent.
+// When the limiter keeps blocks (made with a [ratelimit.Block] option; the
+// zero Block is enough), a hold is a block of the key in its store
+// ([ratelimit.Limiter.Block]): every process sharing the store holds back
+// together. Otherwise, and with no limiter, the key is held back in this
+// Client only, which keeps a key's hold until a call finds it passed (at
+// most twice the keys held back at once, plus a thousand). A call held
+// back waits, bounded by its context; one whose deadline comes before the
+// hold ends fails at once with codes.ResourceExhausted and is not sent.
 //
 // A Client is safe for concurrent use; the zero Client is not usable: call
 // [NewClient].
 type Client struct {
-	l   *ratelimit.Limiter
-	key func(ctx context.Context, method string) string
-	now func() time.Time
-
-	mu    sync.Mutex
-	holds map[string]time.Time
+	l     *ratelimit.Limiter
+	key   func(ctx context.Context, method string) string
+	holds *hold.Holds
 }
 
 // NewClient returns a Client that waits for l (nil: no limiter, only the
-// server's RetryInfo holds calls back) under key(ctx, method) for each call
+// server's delays hold calls back) under key(ctx, method) for each call
 // (nil: the full method, "/package.Service/Method").
 func NewClient(l *ratelimit.Limiter, key func(ctx context.Context, method string) string) *Client {
-	return &Client{l: l, key: key, now: time.Now, holds: make(map[string]time.Time)}
+	return &Client{l: l, key: key, holds: hold.New(l)}
 }
 
 // Unary returns the client's unary client interceptor
@@ -51,8 +58,9 @@ func (c *Client) Unary() grpc.UnaryClientInterceptor {
 		if err != nil {
 			return err
 		}
-		err = invoker(ctx, method, req, reply, cc, opts...)
-		c.after(key, err)
+		var header, trailer metadata.MD
+		err = invoker(ctx, method, req, reply, cc, append(opts, grpc.Header(&header), grpc.Trailer(&trailer))...)
+		c.after(ctx, key, err, header, trailer)
 		return err
 	}
 }
@@ -60,7 +68,8 @@ func (c *Client) Unary() grpc.UnaryClientInterceptor {
 // Stream returns the client's stream client interceptor
 // ([grpc.WithChainStreamInterceptor]): it waits before opening each stream,
 // and holds back the stream's key when the opening or a received message
-// fails with a RetryInfo.
+// fails with a RetryInfo, or the stream's header or trailer asks for a
+// delay.
 func (c *Client) Stream() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		key, err := c.before(ctx, method)
@@ -69,14 +78,15 @@ func (c *Client) Stream() grpc.StreamClientInterceptor {
 		}
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
-			c.after(key, err)
+			c.after(ctx, key, err, nil, nil)
 			return nil, err
 		}
 		return &clientStream{ClientStream: cs, c: c, key: key}, nil
 	}
 }
 
-// clientStream is a client stream whose failures hold its key back.
+// clientStream is a client stream whose failures and rate-limit metadata
+// hold its key back.
 type clientStream struct {
 	grpc.ClientStream
 	c   *Client
@@ -85,7 +95,12 @@ type clientStream struct {
 
 func (s *clientStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
-	s.c.after(s.key, err)
+	var header, trailer metadata.MD
+	if err != nil { // the stream is over: its header and trailer are in
+		header, _ = s.Header()
+		trailer = s.Trailer()
+	}
+	s.c.after(s.Context(), s.key, err, header, trailer)
 	return err
 }
 
@@ -96,8 +111,11 @@ func (c *Client) before(ctx context.Context, method string) (string, error) {
 	if c.key != nil {
 		key = c.key(ctx, method)
 	}
-	if err := c.waitHold(ctx, key); err != nil {
-		return key, err
+	if err := c.holds.Wait(ctx, key); err != nil {
+		if errors.Is(err, ratelimit.ErrWaitTooLong) {
+			return key, status.Error(codes.ResourceExhausted, "grpclimit: "+err.Error())
+		}
+		return key, status.FromContextError(err).Err()
 	}
 	if c.l != nil {
 		if _, err := c.l.Wait(ctx, key); err != nil {
@@ -107,58 +125,25 @@ func (c *Client) before(ctx context.Context, method string) (string, error) {
 	return key, nil
 }
 
-// waitHold waits until key is not held back, bounded by ctx.
-func (c *Client) waitHold(ctx context.Context, key string) error {
-	c.mu.Lock()
-	until, held := c.holds[key]
-	now := c.now()
-	if held && !now.Before(until) {
-		delete(c.holds, key)
-		held = false
+// after holds key back for the delay a call's outcome asks for: err's
+// RetryInfo, when it is a ResourceExhausted status, and the ratelimit
+// fields of the call's header and trailer metadata.
+func (c *Client) after(ctx context.Context, key string, err error, header, trailer metadata.MD) {
+	delay := max(hold.RateLimit(header.Get("ratelimit")), hold.RateLimit(trailer.Get("ratelimit")))
+	if st, ok := status.FromError(err); ok && err != nil && st.Code() == codes.ResourceExhausted {
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+				delay = max(delay, ri.GetRetryDelay().AsDuration())
+			}
+		}
 	}
-	c.mu.Unlock()
-	if !held {
-		return nil
-	}
-	wait := until.Sub(now)
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-		return status.Errorf(codes.ResourceExhausted, "grpclimit: %s held back for %v by the server's RetryInfo, past the call's deadline", key, wait)
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return status.FromContextError(ctx.Err()).Err()
+	if delay > 0 {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), holdTimeout)
+		defer cancel()
+		c.holds.Hold(ctx, key, delay)
 	}
 }
 
-// after holds key back when err is a ResourceExhausted status carrying a
-// RetryInfo, until the later of its delay and any hold already there.
-func (c *Client) after(key string, err error) {
-	if err == nil {
-		return
-	}
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.ResourceExhausted {
-		return
-	}
-	for _, d := range st.Details() {
-		ri, ok := d.(*errdetails.RetryInfo)
-		if !ok || ri.GetRetryDelay() == nil {
-			continue
-		}
-		delay := ri.GetRetryDelay().AsDuration()
-		if delay <= 0 {
-			return
-		}
-		c.mu.Lock()
-		until := c.now().Add(delay)
-		if cur, ok := c.holds[key]; !ok || cur.Before(until) {
-			c.holds[key] = until
-		}
-		c.mu.Unlock()
-		return
-	}
-}
+// holdTimeout bounds the store call that holds a key back: it runs after
+// the call, whose context may be over.
+const holdTimeout = 5 * time.Second

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorate/ratelimit"
 	grpclimit "github.com/gorate/ratelimit/adapters/grpc"
+	httplimit "github.com/gorate/ratelimit/adapters/nethttp"
 	memorystore "github.com/gorate/ratelimit/store/memory"
 )
 
@@ -46,12 +47,13 @@ func counting(n *atomic.Int64) grpc.UnaryServerInterceptor {
 }
 
 // clientHarness serves Say limited by l (1 a minute per client IP on a fake
-// clock by default) and returns a connection whose calls go through c.
-func clientHarness(t *testing.T, l *ratelimit.Limiter, c *grpclimit.Client) (*grpc.ClientConn, *atomic.Int64) {
+// clock by default) with the interceptors' opts, and returns a connection
+// whose calls go through c.
+func clientHarness(t *testing.T, l *ratelimit.Limiter, c *grpclimit.Client, opts ...httplimit.Option) (*grpc.ClientConn, *atomic.Int64) {
 	t.Helper()
 	var reached atomic.Int64
-	h := serve(t, grpc.ChainUnaryInterceptor(counting(&reached), grpclimit.UnaryServerInterceptor(l)),
-		grpc.StreamInterceptor(grpclimit.StreamMessageInterceptor(l)))
+	h := serve(t, grpc.ChainUnaryInterceptor(counting(&reached), grpclimit.UnaryServerInterceptor(l, opts...)),
+		grpc.StreamInterceptor(grpclimit.StreamMessageInterceptor(l, opts...)))
 	h.opts = []grpc.DialOption{grpc.WithChainUnaryInterceptor(c.Unary()), grpc.WithChainStreamInterceptor(c.Stream())}
 	return h.conn(t, "192.0.2.1:1234"), &reached
 }
@@ -63,6 +65,10 @@ func shortly(t *testing.T) context.Context {
 	return ctx
 }
 
+// noFields makes the server send no rate-limit metadata, only a denial's
+// RetryInfo, so that a client learns of a delay from a refusal alone.
+var noFields = httplimit.WithHeaders(0)
+
 // TestClientHoldsBack: after a ResourceExhausted carrying a RetryInfo of
 // 60.001 s, the method's calls are held back until then: one whose
 // deadline comes first fails at once and is never sent; once the hold has
@@ -72,7 +78,7 @@ func TestClientHoldsBack(t *testing.T) {
 	clock := &fakeNow{t: time.Unix(start, 0)}
 	c := grpclimit.NewClient(nil, nil)
 	grpclimit.SetNow(c, clock.now)
-	cc, reached := clientHarness(t, l, c)
+	cc, reached := clientHarness(t, l, c, noFields)
 
 	callUnary(t.Context(), cc).want(t, codes.OK)
 	r := callUnary(t.Context(), cc)
@@ -107,7 +113,7 @@ func TestClientWaitsOutHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := limiter(t, s, ratelimit.Rate{Limit: 1, Interval: 50 * time.Millisecond})
-	cc, reached := clientHarness(t, l, grpclimit.NewClient(nil, nil))
+	cc, reached := clientHarness(t, l, grpclimit.NewClient(nil, nil), noFields)
 	callUnary(t.Context(), cc).want(t, codes.OK)
 	r := callUnary(t.Context(), cc)
 	r.want(t, codes.ResourceExhausted)
@@ -123,6 +129,50 @@ func TestClientWaitsOutHold(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	callUnary(ctx, cc).want(t, codes.Canceled)
+}
+
+// TestClientRateLimitField: a call whose answer says, in its ratelimit
+// metadata, that no call is left ("…";r=0;t=61, the minute's 60.001 s
+// rounded up) holds the method back for those 61 s: the next call is not
+// sent to be refused. With a limiter that
+// keeps blocks, the hold is a block in its store, which other clients over
+// the same store see.
+func TestClientRateLimitField(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		l, serverClock := newLimiter(t, ratelimit.PerMinute(2))
+		clock := &fakeNow{t: time.Unix(start, 0)}
+		c := grpclimit.NewClient(nil, nil)
+		grpclimit.SetNow(c, clock.now)
+		cc, reached := clientHarness(t, l, c)
+		callUnary(t.Context(), cc).want(t, codes.OK) // "…";r=1;t=61: one left
+		callUnary(shortly(t), cc).want(t, codes.OK)  // "…";r=0;t=61
+		r := callUnary(shortly(t), cc)
+		r.want(t, codes.ResourceExhausted)
+		r.wantRetry(t, -1) // the client's own refusal
+		if n := reached.Load(); n != 2 {
+			t.Fatalf("%d calls reached the server, want 2", n)
+		}
+		clock.advance(61 * time.Second)
+		serverClock.Advance(61 * time.Second)
+		callUnary(shortly(t), cc).want(t, codes.OK)
+	})
+	t.Run("store", func(t *testing.T) {
+		l, _ := newLimiter(t, ratelimit.PerMinute(1))
+		own, _ := newLimiter(t, ratelimit.PerSecond(100), ratelimit.Block{})
+		cc, reached := clientHarness(t, l, grpclimit.NewClient(own, nil))
+		callUnary(t.Context(), cc).want(t, codes.OK)
+		if n := grpclimit.Holds(grpclimit.NewClient(own, nil)); n != 0 {
+			t.Fatalf("a new client holds %d keys locally", n)
+		}
+		// Another client over the same store is held back by the block.
+		other, _ := clientHarness(t, l, grpclimit.NewClient(own, nil))
+		if r := callUnary(shortly(t), other); !errors.Is(r.err, ratelimit.ErrWaitTooLong) {
+			t.Fatalf("another client's call: %v; want the limiter's ErrWaitTooLong for the block", r.err)
+		}
+		if n := reached.Load(); n != 1 {
+			t.Fatalf("%d calls reached the server, want 1", n)
+		}
+	})
 }
 
 // TestClientLimiter: the client waits for its own limiter, keyed by the
@@ -182,7 +232,7 @@ func streamDenied(t *testing.T, key func(context.Context, string) string) (*grpc
 	clock := &fakeNow{t: time.Unix(start, 0)}
 	c := grpclimit.NewClient(nil, key)
 	grpclimit.SetNow(c, clock.now)
-	cc, reached := clientHarness(t, l, c)
+	cc, reached := clientHarness(t, l, c, noFields)
 	cs, err := cc.NewStream(t.Context(), &chatDesc, methodChat)
 	if err != nil {
 		t.Fatal(err)

@@ -70,9 +70,12 @@ func ExampleOnlyMethods() {
 	// without an API key: InvalidArgument
 }
 
-// A client that holds a method back for the delay of the RetryInfo a
-// server refused it with, and waits for a limiter of its own, 10 calls a
-// second per method, before each call.
+// A client that waits for a limiter of its own, 10 calls a second per
+// method, before each call, and holds a method back for as long as the
+// server asks. The server allows 2 calls per 100ms: its answer to the
+// second says none is left for a second ("…";r=0;t=1 in its ratelimit
+// metadata), so the client holds the third call back for that second,
+// rather than send it to be refused, and it is admitted.
 func ExampleNewClient() {
 	store, err := memorystore.New()
 	if err != nil {
@@ -82,7 +85,7 @@ func ExampleNewClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	server, err := ratelimit.New(store, ratelimit.Rate{Limit: 1, Interval: 100 * time.Millisecond}, ratelimit.WithPrefix("server:"))
+	server, err := ratelimit.New(store, ratelimit.Rate{Limit: 2, Interval: 100 * time.Millisecond}, ratelimit.WithPrefix("server:"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -111,6 +114,6 @@ func ExampleNewClient() {
 	}
 	// Output:
 	// OK
-	// ResourceExhausted
+	// OK
 	// OK
 }
