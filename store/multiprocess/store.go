@@ -26,8 +26,8 @@ import (
 // kernel; the wait for it is not bounded by the context. The kernel drops
 // the lock of a process that dies, and every change commits with one
 // 8-byte store (a log's refund or block through a journal, see
-// [Store.Refund] and [Store.TakeBlocking]), so a worker killed at any
-// point never wedges or corrupts the others.
+// [Store.Refund], [Store.TakeBlocking] and [Store.Block]), so a worker
+// killed at any point never wedges or corrupts the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
 // [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
