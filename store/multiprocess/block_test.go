@@ -158,16 +158,11 @@ func TestBlockCrashPoints(t *testing.T) {
 	b := ratelimit.Block{For: 10 * time.Second}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Cleanup(func() { crashHook = nil })
 			clock := core.NewFakeClock(0)
 			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
 			takeBlocking(t, s, "k", rates, 5, b)
 			clock.Set(10)
-			stop := crashAt(tt.point, 0)
-			if got := tryCrash(func() { s.TakeBlocking(t.Context(), "k", rates, 1, b) }); got != tt.point {
-				t.Fatalf("crashed at %q, want %q", got, tt.point)
-			}
-			stop()
+			cut(t, tt.point, func() { s.TakeBlocking(t.Context(), "k", rates, 1, b) })
 			clock.Set(20)
 			retry := 10 * time.Second // blocked from 20 by the next denial
 			if tt.present {
@@ -211,16 +206,11 @@ func TestBlockForCrashPoints(t *testing.T) {
 	rates := mustRates(t, "5/s")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Cleanup(func() { crashHook = nil })
 			clock := core.NewFakeClock(0)
 			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
 			take(t, s, "k", rates, 1)
 			clock.Set(10)
-			stop := crashAt(tt.point, 0)
-			if got := tryCrash(func() { s.Block(t.Context(), tt.key, time.Minute) }); got != tt.point {
-				t.Fatalf("crashed at %q, want %q", got, tt.point)
-			}
-			stop()
+			cut(t, tt.point, func() { s.Block(t.Context(), tt.key, time.Minute) })
 			clock.Set(20)
 			d := takeBlocking(t, s, tt.key, rates, 1, ratelimit.Block{})
 			if tt.present {
