@@ -3,6 +3,7 @@ package mpstore
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/gorate/ratelimit"
@@ -14,13 +15,20 @@ import (
 // words, written through the journal, so that a process killed in the
 // middle leaves the old block or the new one; under GCRA and the counter,
 // at the end of each copy of the state, committed with the state by the
-// selector's one store. A slot claimed for a key starts with a zero block,
-// and a slot is released only once its block is idle too, so a key keeps
-// its block until Reset releases its slot.
+// selector's one store. A slot claimed for a key starts with a zero block
+// (or, under GCRA and the counter, the block Store.Block sets), and a slot
+// is released only once its block is idle too, so a key keeps its block
+// until Reset releases its slot.
 const (
 	blockWords = 5
 	bIdle      = 4 // the word of Idle
 )
+
+// holdRates are the rates of a key that Store.Block gives a slot before
+// its first take, with no history: a constant state holds at least one
+// rate, and one with no history carries over to any take's rates as a key
+// with none; under the log, the empty log keeps units for its interval.
+var holdRates = ratelimit.Rates{{Limit: 1, Interval: time.Millisecond}}
 
 var _ ratelimit.Blocker = (*Store)(nil)
 
@@ -41,6 +49,76 @@ func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rate
 	}
 	err = s.op(&d, key, rates, n, true, &b)
 	return
+}
+
+// Block blocks key for d from the store's clock, as [ratelimit.Blocker]
+// says, under the file's lock like a take, so that every process that maps
+// the file sees the block: [core.BlockState.Hold] changes the key's block,
+// committed as TakeBlocking commits a block it changes, so that a process
+// killed in the middle leaves the old block or the new one. A key with no
+// slot takes one as a first take does, holding no units; the block keeps
+// the slot as TakeBlocking's blocks do, and Reset forgets it. Like Take's,
+// the wait for the lock is not bounded by ctx. It fails, blocking
+// nothing, with an error wrapping [ratelimit.ErrInvalidArgument] when d is
+// not a whole number of milliseconds from 1ms to [ratelimit.MaxInterval];
+// [ErrFull] when key has no slot and every key slot holds a key that
+// still counts; [ErrDamaged] when the file was truncated or key's slot, or
+// the index on the way to it, fails its checks; [ratelimit.ErrClosed]
+// after Close.
+func (s *Store) Block(_ context.Context, key string, d time.Duration) error {
+	ms, err := core.BlockMillis(d)
+	if err != nil {
+		return fmt.Errorf("mpstore: key %q: %w", key, err)
+	}
+	k := newKeyForm(key, s.lay.keyLen)
+	return s.locked(nil, func(now int64) error {
+		if s.alg != algLog {
+			return s.holdConst(&k, ms, now)
+		}
+		return s.holdLog(&k, ms, now)
+	})
+}
+
+// holdLog is Block of key k for ms under the log; the caller holds the
+// lock. A key with no slot gets an empty one, published with no block,
+// then blocked through the journal as a slot found is.
+func (s *Store) holdLog(k *keyForm, ms, now int64) error {
+	slot, free, found, err := s.find(k)
+	if err != nil {
+		return err
+	}
+	var blk core.BlockState
+	if !found {
+		err = s.claimLog(k, free, now, holdRates.Largest().IntervalMillis(), 0, 0)
+	} else if bad := readBlock(s.log.block(), &blk, now); bad != "" {
+		err = s.errDamaged(slot, k.key, bad)
+	}
+	if err != nil {
+		return err
+	}
+	was := blk
+	blk.Hold(now, ms)
+	s.storeBlock(&was, &blk)
+	return nil
+}
+
+// holdConst is Block of key k for ms under GCRA or the counter; the caller
+// holds the lock. The key's block is saved with its state, which keeps its
+// rates; a key with no slot is claimed one, with no history under
+// holdRates.
+func (s *Store) holdConst(k *keyForm, ms, now int64) error {
+	c, err := s.loadConst(k, holdRates, now)
+	if err != nil {
+		return err
+	}
+	c.changed = false // the key keeps the rates it has: only its block changes
+	st := &s.st
+	was := st.blk
+	if st.blk.Hold(now, ms); st.blk == was {
+		return nil // blocked longer already
+	}
+	s.blockChanged(&was, &st.blk)
+	return s.storeConst(k, c, now)
 }
 
 // readBlock reads the block at p into b and reports why it is damaged (""
@@ -82,9 +160,16 @@ func (l *slotLog) setBlock(b *core.BlockState) {
 // the take, written back if the decision changed it.
 func (s *Store) judgeLog(d *ratelimit.Decision, b *ratelimit.Block, blk core.BlockState, now, n int64) {
 	was := blk
-	if blk.Judge(d, *b, now, n); blk != was {
-		s.blockChanged(&was, &blk)
-		s.log.setBlock(&blk)
+	blk.Judge(d, *b, now, n)
+	s.storeBlock(&was, &blk)
+}
+
+// storeBlock makes blk the block of the key whose log is s.log, in one
+// commit through the journal, if it differs from was, the block read.
+func (s *Store) storeBlock(was, blk *core.BlockState) {
+	if *blk != *was {
+		s.blockChanged(was, blk)
+		s.log.setBlock(blk)
 	}
 }
 

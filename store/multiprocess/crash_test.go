@@ -44,6 +44,18 @@ func tryCrash(fn func()) (point string) {
 	return ""
 }
 
+// cut runs fn, cut short at point as a process killed there would be,
+// and fails the test unless fn reached point. The crash hook is removed
+// when it returns.
+func cut(t *testing.T, point string, fn func()) {
+	t.Helper()
+	stop := crashAt(point, 0)
+	defer stop()
+	if got := tryCrash(fn); got != point {
+		t.Fatalf("crashed at %q, want %q", got, point)
+	}
+}
+
 // TestCrashPoints cuts one take short at each crash point, as a process
 // killed there would be, and checks what the next lock holder sees: the
 // take wholly absent, and the store going on as if it had not happened.
@@ -65,16 +77,11 @@ func TestCrashPoints(t *testing.T) {
 	rates := mustRates(t, "5/s")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Cleanup(func() { crashHook = nil })
 			clock := core.NewFakeClock(0)
 			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
 			take(t, s, "k", rates, 3)
 			clock.Set(10)
-			stop := crashAt(tt.point, 0)
-			if got := tryCrash(func() { s.Take(t.Context(), tt.key, rates, 2) }); got != tt.point {
-				t.Fatalf("crashed at %q, want %q", got, tt.point)
-			}
-			stop()
+			cut(t, tt.point, func() { s.Take(t.Context(), tt.key, rates, 2) })
 			// What the limit leaves after the key's units fits, and no
 			// more: the crashed take stored nothing.
 			left := 5 - tt.held
@@ -165,7 +172,6 @@ func TestRefundCrashPoints(t *testing.T) {
 	rates := mustRates(t, "6/s")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Cleanup(func() { crashHook = nil })
 			clock := core.NewFakeClock(0)
 			s := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
 			twin := openTest(t, tempPath(t), WithAlgorithm(tt.alg), WithClock(clock))
@@ -183,11 +189,7 @@ func TestRefundCrashPoints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop := crashAt(tt.point, 0)
-			if got := tryCrash(func() { s.Refund(t.Context(), "k", rates, taken, tt.n) }); got != tt.point {
-				t.Fatalf("crashed at %q, want %q", got, tt.point)
-			}
-			stop()
+			cut(t, tt.point, func() { s.Refund(t.Context(), "k", rates, taken, tt.n) })
 			want := before
 			if tt.present {
 				want = whole

@@ -7,9 +7,9 @@
 // algorithm of every store) inside the file, and also implements
 // [ratelimit.Checker], [ratelimit.Resetter], [ratelimit.Settler] and
 // [ratelimit.Blocker] (a key's block is kept in its slot, committed with
-// the take that sets it, see [Store.TakeBlocking]). Rates
-// come with each take, so one file serves every limiter of the processes
-// that open it:
+// the take that sets it, see [Store.TakeBlocking], or by [Store.Block],
+// which blocks a key for a given time). Rates come with each take, so one
+// file serves every limiter of the processes that open it:
 //
 //	store, err := mpstore.Open("/dev/shm/myapp.ratelimit")
 //	...

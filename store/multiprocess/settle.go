@@ -38,7 +38,7 @@ func (s *Store) Charge(_ context.Context, key string, rates ratelimit.Rates, n i
 }
 
 // settle is Refund (of a take at at) and Charge (charge set) into d.
-func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates, n, at int64, charge bool) (err error) {
+func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates, n, at int64, charge bool) error {
 	if err := s.fits(rates); err != nil {
 		return err
 	}
@@ -46,15 +46,12 @@ func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 		return fmt.Errorf("mpstore: key %q: %w", key, err)
 	}
 	k := newKeyForm(key, s.lay.keyLen)
-	if err = s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock(&err, d)
-	now := s.clock.Now()
-	if s.alg != algLog {
-		return s.settleConst(d, &k, rates, n, at, now, charge)
-	}
-	return s.settleLog(d, &k, rates, n, at, now, charge)
+	return s.locked(d, func(now int64) error {
+		if s.alg != algLog {
+			return s.settleConst(d, &k, rates, n, at, now, charge)
+		}
+		return s.settleLog(d, &k, rates, n, at, now, charge)
+	})
 }
 
 // settleLog is settle under the log; the caller holds the lock.

@@ -26,8 +26,8 @@ import (
 // kernel; the wait for it is not bounded by the context. The kernel drops
 // the lock of a process that dies, and every change commits with one
 // 8-byte store (a log's refund or block through a journal, see
-// [Store.Refund] and [Store.TakeBlocking]), so a worker killed at any
-// point never wedges or corrupts the others.
+// [Store.Refund], [Store.TakeBlocking] and [Store.Block]), so a worker
+// killed at any point never wedges or corrupts the others.
 //
 // Capacity is fixed when the file is created ([WithMaxKeys],
 // [WithMaxEntries], [WithMaxRates]): idle keys give up their slots when a
@@ -148,7 +148,7 @@ func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n in
 }
 
 // op is Take (take) or Check into d, under the block b if it is not nil.
-func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool, b *ratelimit.Block) (err error) {
+func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool, b *ratelimit.Block) error {
 	if n < 0 {
 		return fmt.Errorf("%w: mpstore: weight %d for %q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
@@ -156,15 +156,25 @@ func (s *Store) op(d *ratelimit.Decision, key string, rates ratelimit.Rates, n i
 		return err
 	}
 	k := newKeyForm(key, s.lay.keyLen)
+	return s.locked(d, func(now int64) error {
+		if s.alg != algLog {
+			return s.takeConst(d, &k, rates, n, now, take, b)
+		}
+		return s.takeLog(d, &k, rates, n, now, take, b)
+	})
+}
+
+// locked runs fn under the store's lock, at the clock's reading taken
+// under it, and returns fn's error, or the lock's; when fn fails, or a
+// fault on the mapping becomes the error (see unlock), *d is cleared if d
+// is not nil. Every call on a key runs under it, its key's form computed
+// outside the lock.
+func (s *Store) locked(d *ratelimit.Decision, fn func(now int64) error) (err error) {
 	if err = s.lock(); err != nil {
 		return err
 	}
 	defer s.unlock(&err, d)
-	now := s.clock.Now()
-	if s.alg != algLog {
-		return s.takeConst(d, &k, rates, n, now, take, b)
-	}
-	return s.takeLog(d, &k, rates, n, now, take, b)
+	return fn(s.clock.Now())
 }
 
 // fits reports whether rates are a list the store can hold: sorted by
@@ -257,7 +267,9 @@ func (s *Store) takeFound(d *ratelimit.Decision, slot int64, k *keyForm, rates r
 
 // claimLog gives key k, which has no slot, one (free, from find, or one
 // released at now), and stores n units in it at now, kept for keep ms,
-// with limit the most units one entry holds.
+// with limit the most units one entry holds; with n = 0 (a key blocked
+// before its first take, see Store.Block) the log stays empty. s.log is
+// bound to the slot.
 func (s *Store) claimLog(k *keyForm, free, now, keep, n, limit int64) error {
 	slot, err := s.claim(k, free, now)
 	if err != nil {
@@ -267,7 +279,9 @@ func (s *Store) claimLog(k *keyForm, free, now, keep, n, limit int64) error {
 	l.bind(&s.m, slot)
 	l.reset(keep)
 	s.publish(slot, k)
-	l.add(now, n, limit)
+	if n > 0 {
+		l.add(now, n, limit)
+	}
 	return nil
 }
 
@@ -306,25 +320,23 @@ func (s *Store) stamp(l *slotLog, now int64) (at int64, room bool) {
 // left as it is. It fails with an error wrapping [ErrDamaged] when the
 // file was truncated or key's slot, or the index on the way to it, fails
 // its checks; the key then stays as it is.
-func (s *Store) Reset(_ context.Context, key string) (err error) {
+func (s *Store) Reset(_ context.Context, key string) error {
 	k := newKeyForm(key, s.lay.keyLen)
-	if err = s.lock(); err != nil {
-		return err
-	}
-	defer s.unlock(&err, nil)
-	slot, _, found, err := s.find(&k)
-	if err != nil || !found {
-		return err
-	}
-	if s.alg != algLog {
-		if bad := s.m.loadState(s.m.slot(slot), &s.st, s.clock.Now()); bad != "" {
-			return s.errDamaged(slot, key, bad)
+	return s.locked(nil, func(now int64) error {
+		slot, _, found, err := s.find(&k)
+		if err != nil || !found {
+			return err
 		}
-	}
-	// The slot may go to a new key that goes idle sooner than the hint.
-	s.m.forgetIdleHint()
-	s.release(slot)
-	return nil
+		if s.alg != algLog {
+			if bad := s.m.loadState(s.m.slot(slot), &s.st, now); bad != "" {
+				return s.errDamaged(slot, key, bad)
+			}
+		}
+		// The slot may go to a new key that goes idle sooner than the hint.
+		s.m.forgetIdleHint()
+		s.release(slot)
+		return nil
+	})
 }
 
 // lock takes the store's lock: the mutex, then the file lock. It checks

@@ -358,6 +358,7 @@ func TestClose(t *testing.T) {
 			"Take":  func() error { _, err := s.Take(ctx, "a", rates, 1); return err },
 			"Check": func() error { _, err := s.Check(ctx, "a", rates, 1); return err },
 			"Reset": func() error { return s.Reset(ctx, "a") },
+			"Block": func() error { return s.Block(ctx, "a", time.Second) },
 		} {
 			if err := call(); !errors.Is(err, ratelimit.ErrClosed) {
 				t.Fatalf("%s after Close: err = %v, want ErrClosed", name, err)
