@@ -62,6 +62,9 @@ func (s *Store) run(ctx context.Context, c *call) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl.UnixNano()
+	}
 	b := &s.batch
 	if b.maxBatch == 1 {
 		return s.runUnbatched(ctx, c)
