@@ -13,18 +13,18 @@ import (
 var _ ratelimit.Blocker = (*Store)(nil)
 
 // TakeBlocking is Take under the block b, as [ratelimit.Blocker] says: a
-// blocked key takes nothing and is denied until its block ends, and a
-// denial that completes b's count blocks the key, in the same script as the
-// take, run atomically on the server's clock (or the one of [WithClock]).
-// The key's block (its end, its escalation level and the denials counted
-// toward the next) is a second Redis key beside the key's state,
+// blocked key takes nothing and is denied until its block ends, and a denial
+// that completes b's count blocks the key, in the same script as the take,
+// run atomically on the server's clock (or the one of [WithClock]). The
+// key's block (its end, its escalation level and the denials counted toward
+// the next) is a second Redis key beside the key's state,
 // prefix[g|c]b{h}key, in the same hash slot; it is written only when a
-// denial counts, and expires once the block is over, would not escalate the
-// next one, and no counted denial still counts (exactly then under the
-// server's clock; under WithClock, at least a minute after its writing on
-// the server's). It outlives the Store: a new Store over the same server
-// and prefix sees the block. Reset deletes it with the state, unblocking
-// the key. The errors are Take's, and one wrapping
+// denial counts or by [Store.Block], and expires once the block is over,
+// would not escalate the next one, and no counted denial still counts
+// (exactly then under the server's clock; under WithClock, at least a minute
+// after its writing on the server's). It outlives the Store: a new Store
+// over the same server and prefix sees the block. Reset deletes it with the
+// state, unblocking the key. The errors are Take's, and one wrapping
 // [ratelimit.ErrInvalidArgument] for a b that [ratelimit.Block.Validate]
 // refuses.
 func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Rates, n int64, b ratelimit.Block) (ratelimit.Decision, error) {
@@ -37,16 +37,15 @@ func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Ra
 // Block blocks key for d from the server's clock (or the one of
 // [WithClock]), as [ratelimit.Blocker] says, in one script run atomically
 // like TakeBlocking's (the operation "hold", see block.lua): a key blocked
-// longer already stays blocked as long, and the key's escalation stays as
-// it was. The block is TakeBlocking's key, written unless the key is
-// blocked longer already, to expire at the later of the block's end and
-// the time it would have expired at (exactly then under the server's
-// clock; under WithClock, at least a minute after its writing on the
-// server's), so a new Store over the same server and prefix sees it, and
-// Reset deletes it. A d that is not a whole number of milliseconds from
-// 1ms to [ratelimit.MaxInterval] is an error wrapping
-// [ratelimit.ErrInvalidArgument], before any round trip; a failure is one
-// wrapping [ErrServer].
+// longer already stays blocked as long, and the key's escalation stays as it
+// was. The block is written to TakeBlocking's key, unless the key is blocked
+// longer already, to expire at the later of the block's end and the key's
+// expiry before (exactly then under the server's clock; under WithClock, at
+// least a minute after its writing on the server's): a new Store over the
+// same server and prefix sees it, and Reset deletes it. A d that is not a
+// whole number of milliseconds from 1ms to [ratelimit.MaxInterval] is an
+// error wrapping [ratelimit.ErrInvalidArgument], before any round trip; a
+// failure is one wrapping [ErrServer].
 func (s *Store) Block(ctx context.Context, key string, d time.Duration) error {
 	n, err := core.BlockMillis(d)
 	if err != nil {
