@@ -65,8 +65,9 @@ func TestBlockRestart(t *testing.T) {
 // denials (the count's window), twice the block's length after a block
 // begins (its end, then as long again, within which the next would
 // escalate), unmoved by takes while blocked; that Take and a take not
-// denied write no block key; and that under a given time the key lives a
-// minute on the server's clock, a hold's too.
+// denied write no block key; that a block set by Block expires as
+// holdExpiry says; and that under a given time the key lives a minute on
+// the server's clock, a hold's too.
 func TestBlockExpiry(t *testing.T) {
 	c := newClient(t)
 	rs := mustRates(t, per(1, time.Hour))
@@ -104,6 +105,7 @@ func TestBlockExpiry(t *testing.T) {
 			if again := expiry(); again != at {
 				t.Fatalf("a take while blocked moved the expiry from %d to %d; want it written only by a counted denial", at, again)
 			}
+			holdExpiry(t, c, s, rs)
 		})
 	}
 	// Under a given time, a minute at least on the server's clock.
@@ -124,57 +126,50 @@ func TestBlockExpiry(t *testing.T) {
 	}
 }
 
-// TestHoldExpiry checks, under the server's clock, that the key of a block
-// set by Block expires exactly at the block's end, its length after the
+// holdExpiry checks, under the server's clock, that the key of a block set
+// by Block on s expires exactly at the block's end, its length after the
 // server's clock read around the call; that a shorter block leaves the key
 // as it was; that a block of a key whose escalation outlasts it leaves the
 // expiry at the state's Idle; and that one outlasting it moves the expiry
 // to its own end.
-func TestHoldExpiry(t *testing.T) {
-	c := newClient(t)
-	rs := mustRates(t, per(1, time.Hour))
-	for _, alg := range algorithms {
-		t.Run(string(alg), func(t *testing.T) {
-			s := newStore(t, c, redisstore.WithAlgorithm(alg))
-			// hold blocks key for d, and returns the state and its key's
-			// expiry after it, failing t unless the block ends d after the
-			// server's clock read around the call, or as it did before if
-			// that is later.
-			hold := func(key string, d time.Duration) (core.BlockState, int64) {
-				t.Helper()
-				prior, before := blockState(t, c, s, key), serverTime(t, c)
-				if err := s.Block(t.Context(), key, d); err != nil {
-					t.Fatalf("Block(%q, %v): %v", key, d, err)
-				}
-				after := serverTime(t, c)
-				st := blockState(t, c, s, key)
-				if ms := d.Milliseconds(); st.Until < before+ms || st.Until > after+ms && st.Until != prior.Until {
-					t.Fatalf("Block(%q, %v) in [%d, %d] left state %+v (before: %+v); want it blocked %v on, or as long as before", key, d, before, after, st, prior, d)
-				}
-				return st, blockExpiry(t, c, s, key)
-			}
-			st, at := hold("k", 10*time.Minute)
-			if at != st.Until || at != st.Idle {
-				t.Fatalf("after a 10m hold the block key expires at %d with state %+v; want at its Until and Idle", at, st)
-			}
-			if got, again := hold("k", time.Minute); got != st || again != at {
-				t.Fatalf("a shorter hold left state %+v expiring at %d; want %+v at %d", got, again, st, at)
-			}
+func holdExpiry(t *testing.T, c redis.UniversalClient, s *redisstore.Store, rs ratelimit.Rates) {
+	t.Helper()
+	// hold blocks key for d, and returns the state and its key's expiry
+	// after it, failing t unless the block ends d after the server's clock
+	// read around the call, or as it did before if that is later.
+	hold := func(key string, d time.Duration) (core.BlockState, int64) {
+		t.Helper()
+		prior, before := blockState(t, c, s, key), serverTime(t, c)
+		if err := s.Block(t.Context(), key, d); err != nil {
+			t.Fatalf("Block(%q, %v): %v", key, d, err)
+		}
+		after := serverTime(t, c)
+		st := blockState(t, c, s, key)
+		if ms := d.Milliseconds(); st.Until < before+ms || st.Until > after+ms && st.Until != prior.Until {
+			t.Fatalf("Block(%q, %v) in [%d, %d] left state %+v (before: %+v); want it blocked %v on, or as long as before", key, d, before, after, st, prior, d)
+		}
+		return st, blockExpiry(t, c, s, key)
+	}
+	st, at := hold("held", 10*time.Minute)
+	if at != st.Until || at != st.Idle {
+		t.Fatalf("after a 10m hold the block key expires at %d with state %+v; want at its Until and Idle", at, st)
+	}
+	if got, again := hold("held", time.Minute); got != st || again != at {
+		t.Fatalf("a shorter hold left state %+v expiring at %d; want %+v at %d", got, again, st, at)
+	}
 
-			b := ratelimit.Block{For: 10 * time.Minute}
-			for range 2 {
-				if _, err := s.TakeBlocking(t.Context(), "e", rs, 1, b); err != nil {
-					t.Fatal(err)
-				}
-			}
-			idle := blockState(t, c, s, "e").Idle // 20m after the block began
-			if st, at := hold("e", 15*time.Minute); st.Idle != idle || at != idle {
-				t.Fatalf("a 15m hold within the escalation: state %+v expiring at %d; want both at the Idle before, %d", st, at, idle)
-			}
-			if st, at := hold("e", 30*time.Minute); at != st.Until || at != st.Idle {
-				t.Fatalf("a 30m hold past the escalation: state %+v expiring at %d; want at its Until and Idle", st, at)
-			}
-		})
+	b := ratelimit.Block{For: 10 * time.Minute}
+	for range 2 {
+		if _, err := s.TakeBlocking(t.Context(), "e", rs, 1, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle := blockState(t, c, s, "e").Idle // 20m after the block began
+	if st, at := hold("e", 15*time.Minute); st.Idle != idle || at != idle {
+		t.Fatalf("a 15m hold within the escalation: state %+v expiring at %d; want both at the Idle before, %d", st, at, idle)
+	}
+	if st, at := hold("e", 30*time.Minute); at != st.Until || at != st.Idle {
+		t.Fatalf("a 30m hold past the escalation: state %+v expiring at %d; want at its Until and Idle", st, at)
 	}
 }
 
