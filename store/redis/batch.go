@@ -55,12 +55,16 @@ type batch struct {
 }
 
 // run sends c, alone or in a batch, bounded by ctx (see the comment
-// above), and returns its error (ctx's if ctx ended first) or, if nil,
-// leaves its reply in c.res. The batch, not the caller, writes c.err and
-// c.res when it runs on a goroutine of its own.
+// above; c keeps ctx's deadline for its batch), and returns its error
+// (ctx's if ctx ended first) or, if nil, leaves its reply in c.res. The
+// batch, not the caller, writes c.err and c.res when it runs on a
+// goroutine of its own.
 func (s *Store) run(ctx context.Context, c *call) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl.UnixNano()
 	}
 	b := &s.batch
 	if b.maxBatch == 1 {

@@ -10,13 +10,17 @@ import (
 	redisstore "github.com/gorate/ratelimit/store/redis"
 )
 
-// randomBlock returns a valid Block of a few seconds at most: blocking at
-// the first denial or after up to 3 within a window, escalating by 2 or 3 or
+// randomBlock returns a valid Block of a few seconds at most: the zero
+// Block, which counts no denial, one time in five; else blocking at the
+// first denial or after up to 3 within a window, escalating by 2 or 3 or
 // not, capped or not; with huge, one of 3s at the first denial whose second
 // level is 100 years, the cap.
 func randomBlock(rng *rand.Rand, huge bool) ratelimit.Block {
 	if huge {
 		return ratelimit.Block{For: 3 * time.Second, Factor: 1 << 40}
+	}
+	if rng.IntN(5) == 0 {
+		return ratelimit.Block{}
 	}
 	b := ratelimit.Block{For: time.Duration(1+rng.Int64N(3000)) * time.Millisecond, After: rng.Int64N(4)}
 	if b.After > 1 {
@@ -43,12 +47,13 @@ func blockStep(rng *rand.Rand, rs ratelimit.Rates, now int64, back bool, bs *cor
 
 // TestBlockModel holds block.lua to core.BlockState, for every algorithm:
 // over random takes at random times (the log's also out of order, and
-// often at the block's edges) under
-// rate lists and Blocks that change at random, each TakeBlocking's decision
-// is the model's (a check while core.BlockState.Blocks, a take otherwise,
-// then Judge), and the block state stored after it is the model's, field
-// by field; plain takes and checks between them see no block. The last
-// 900 steps block for 3s, escalating to 100 years, the cap.
+// often at the block's edges) under rate lists and Blocks (the zero Block
+// too) that change at random, each TakeBlocking's decision is the model's
+// (a check while core.BlockState.Blocks, a take otherwise, then Judge),
+// each Block of up to 5s does what Hold does, and the block state stored
+// after either is the model's, field by field; plain takes and checks
+// between them see no block. The last 900 steps block for 3s, escalating
+// to 100 years, the cap.
 func TestBlockModel(t *testing.T) {
 	c := newClient(t)
 	for _, alg := range algorithms {
@@ -82,6 +87,12 @@ func TestBlockModel(t *testing.T) {
 					want := m.decide(t, rs, now, n, true)
 					if got, err := s.Take(t.Context(), "k", rs, n); err != nil || got != want {
 						t.Fatalf("step %d: Take(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
+					}
+				case k == 2:
+					d := 1 + rng.Int64N(5000)
+					bs.Hold(now, d)
+					if err := s.Block(t.Context(), "k", time.Duration(d)*time.Millisecond); err != nil {
+						t.Fatalf("step %d: Block(%dms) at +%d: %v", i, d, now-start, err)
 					}
 				default:
 					want := m.decide(t, rs, now, n, !bs.Blocks(now))

@@ -62,9 +62,6 @@ func (s *Store) decide(ctx context.Context, op any, key string, rates ratelimit.
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.deadline = dl.UnixNano()
-	}
 	if err := s.run(ctx, c); err != nil {
 		return ratelimit.Decision{}, opError(opName(op), key, err)
 	}
@@ -98,7 +95,14 @@ func (s *Store) newCall(op any, key string, rates ratelimit.Rates, n, at int64) 
 	}
 	// A weight above the smallest limit never fits; any such weight gives
 	// the same decision, so the script sees one it holds exactly.
-	c := &call{key: s.key(key), rates: packed, n: min(n, rates[0].Limit+1), at: at}
+	return s.command(op, key, packed, min(n, rates[0].Limit+1), at)
+}
+
+// command returns the call of op with n (and for a refund, at) under key
+// against rates as pack packs them ("" for a hold), its time read from the
+// Store's clock (when it has one), after checking the reading.
+func (s *Store) command(op any, key, rates string, n, at int64) (*call, error) {
+	c := &call{key: s.key(key), rates: rates, n: n, at: at}
 	c.args = [8]any{"evalsha", s.sha, "1", &c.key, op, "", &c.n, &c.rates}
 	if b, ok := op.(*blockArgs); ok {
 		b.key = s.blockKey(c.key)
@@ -153,8 +157,8 @@ func (c *call) argv() []any {
 
 // opName returns the name of op, decide's.
 func opName(op any) string {
-	if _, ok := op.(*blockArgs); ok {
-		return "block"
+	if b, ok := op.(*blockArgs); ok {
+		return b.name()
 	}
 	return op.(string)
 }

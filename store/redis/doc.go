@@ -3,7 +3,7 @@
 // shares the server, on a single node, a Sentinel group or a Cluster.
 //
 // [New] returns a [Store], a [ratelimit.Store] (with Check, Reset,
-// Refund and Charge, a [ratelimit.Settler], and TakeBlocking, a
+// Refund and Charge, a [ratelimit.Settler], and TakeBlocking and Block, a
 // [ratelimit.Blocker], whose blocks are kept on the server beside the
 // keys' state) for any number of limiters: the rates come with each call.
 //
@@ -20,7 +20,9 @@
 // embedded Lua script, sent by EVALSHA (and by EVAL when the server answers NOSCRIPT, as
 // after a restart), that reads the server's clock, applies the algorithm's
 // rules exactly as package core does and stores the result atomically; the
-// Decision's At is the server's clock when it decided. Time comes from the server, so
+// Decision's At is the server's clock when it decided. A Block is the same
+// script's operation "hold", which blocks the key from the server's clock
+// as core.BlockState.Hold does. Time comes from the server, so
 // application hosts with skewed clocks still agree. Keys expire once they
 // count nothing (the log: after its newest unit's largest interval, plus at
 // most max(10ms, 1% of that interval); GCRA and the counter: exactly when

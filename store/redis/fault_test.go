@@ -196,7 +196,7 @@ type hungCall struct {
 }
 
 // hungCalls returns a take under each algorithm, one with batching off,
-// and a check, a refund, a charge and a reset, on c.
+// and a check, a refund, a charge, a reset and a Block, on c.
 func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 	t.Helper()
 	rs := mustRates(t, ratelimit.PerSecond(1_000_000))
@@ -231,6 +231,7 @@ func hungCalls(t *testing.T, c *redis.Client) []hungCall {
 		}},
 		hungCall{"Charge", func(ctx context.Context) error { _, err := s.Charge(ctx, "hung", rs, 1); return err }},
 		hungCall{"Reset", func(ctx context.Context) error { return s.Reset(ctx, "hung") }},
+		hungCall{"Block", func(ctx context.Context) error { return s.Block(ctx, "hung", time.Millisecond) }},
 	)
 }
 

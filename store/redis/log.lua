@@ -15,20 +15,21 @@
 -- member, and the k-th newest unit is found by its running total.
 --
 -- ARGV: the operation, "take", "check", "refund", "charge" or "block" (a
--- take under a block, see block.lua); the time in ms, or "" for the
--- server's clock (TIME); the weight n; the rates, each packed as two
--- little-endian 8-byte integers (limit, interval in ms), by ascending
+-- take under a block, see block.lua, which does the operation "hold", the
+-- Store's Block, and ends the script before this file); the time in ms, or
+-- "" for the server's clock (TIME); the weight n; the rates, each packed as
+-- two little-endian 8-byte integers (limit, interval in ms), by ascending
 -- interval; for a refund, the refunded take's time in ms. Returns allowed
 -- (0 or 1; 2 for a blocked key), the deciding rate's index (1-based),
 -- remaining, retry-after in ms (-1 for never), reset-after in ms and the
--- time t of the decision in ms, packed as six little-endian 8-byte
--- integers (a bulk reply costs the server less than an array). A refund
--- removes n units of the run stamped at the take's time (fewer if it holds
--- fewer), moving the totals of the later runs down, then decides and
--- stores as a take of 0 units; a charge stores n units as an admitted take
--- does, whatever the limits, then decides as a check of 0 units. It needs
--- Redis 5 or later, whose scripts replicate their effects, so that reading
--- TIME before a write is allowed.
+-- time t of the decision in ms, packed as six little-endian 8-byte integers
+-- (a bulk reply costs the server less than an array). A refund removes n
+-- units of the run stamped at the take's time (fewer if it holds fewer),
+-- moving the totals of the later runs down, then decides and stores as a
+-- take of 0 units; a charge stores n units as an admitted take does,
+-- whatever the limits, then decides as a check of 0 units. It needs Redis 5
+-- or later, whose scripts replicate their effects, so that reading TIME
+-- before a write is allowed.
 --
 -- The common paths cost one read of the newest run, TIME, one
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the

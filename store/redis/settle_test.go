@@ -64,8 +64,9 @@ func TestSettleExpiry(t *testing.T) {
 }
 
 // TestSettleNoScript flushes a private server's scripts after a take: a
-// refund, a charge and a take under a block (each with arguments of its
-// own), sent by EVALSHA, load the script again by EVAL and decide.
+// refund, a charge, a take under a block and a Block (each with arguments
+// of its own), sent by EVALSHA, load the script again by EVAL and decide
+// (the Block's key then blocked, with nothing left).
 func TestSettleNoScript(t *testing.T) {
 	_, c := privateServer(t, redis.Options{})
 	ctx := t.Context()
@@ -86,6 +87,12 @@ func TestSettleNoScript(t *testing.T) {
 			{"TakeBlocking", func() (ratelimit.Decision, error) {
 				return s.TakeBlocking(ctx, "k", rs, 1, ratelimit.Block{For: time.Minute})
 			}, 6},
+			{"Block", func() (ratelimit.Decision, error) {
+				if err := s.Block(ctx, "k", time.Minute); err != nil {
+					return ratelimit.Decision{}, err
+				}
+				return s.TakeBlocking(ctx, "k", rs, 1, ratelimit.Block{})
+			}, 0},
 		} {
 			if err := c.ScriptFlush(ctx).Err(); err != nil {
 				t.Fatal(err)

@@ -1,20 +1,21 @@
 -- Shared by gcra.lua and counter.lua; each script is block.lua, this file,
 -- then its own body, which mirrors core.State for its algorithm.
 --
--- KEYS[1] is one key's state: the rates it was kept under, packed as ARGV[4]
--- packs them, followed by each rate's state (see each script); no key is a
--- key with no history. ARGV: the operation, "take", "check", "refund",
--- "charge" or "block" (a take under a block, see block.lua); the time in
--- ms, or "" for the server's clock (TIME); the weight n; the rates, each
--- packed as two little-endian 8-byte integers (limit, interval in ms), by
--- ascending interval; for a refund, the refunded take's time in ms. Both
--- scripts return allowed (0 or 1; 2 for a blocked key), the deciding
--- rate's index (1-based), remaining, retry-after in ms (-1 for never),
--- reset-after in ms and the time t of the decision in ms, packed as six
--- little-endian 8-byte integers (a bulk reply costs the server less than an
--- array). A
--- refund or a charge changes the state as core.State's Refund or Charge
--- does, then decides and stores as a take of 0 units.
+-- KEYS[1] is one key's state: the rates it was kept under, packed as
+-- ARGV[4] packs them, followed by each rate's state (see each script); no
+-- key is a key with no history. ARGV: the operation, "take", "check",
+-- "refund", "charge" or "block" (a take under a block, see block.lua, which
+-- does the operation "hold", the Store's Block, and ends the script before
+-- this file); the time in ms, or "" for the server's clock (TIME); the
+-- weight n; the rates, each packed as two little-endian 8-byte integers
+-- (limit, interval in ms), by ascending interval; for a refund, the
+-- refunded take's time in ms. Both scripts return allowed (0 or 1; 2 for a
+-- blocked key), the deciding rate's index (1-based), remaining, retry-after
+-- in ms (-1 for never), reset-after in ms and the time t of the decision in
+-- ms, packed as six little-endian 8-byte integers (a bulk reply costs the
+-- server less than an array). A refund or a charge changes the state as
+-- core.State's Refund or Charge does, then decides and stores as a take of
+-- 0 units.
 --
 -- This part reads the time into t, the state into raw and the number of
 -- rates into n, and defines load, settle and store. Every number stays

@@ -16,11 +16,11 @@ import (
 // Go objects. It serves any rates, passed with each call.
 //
 // Each decision (a take's, a check's, a refund's, a charge's or a take's
-// under a block) is a Lua script sent by EVALSHA (EVAL when the server
-// answers NOSCRIPT) that reads the server's clock, decides as package core
-// does and stores the result, atomically since Redis runs one script at a
-// time: a lone decision is one round trip, and concurrent ones share
-// round trips, pipelined in batches (see the package doc). Under the
+// under a block), and each Block, is a Lua script sent by EVALSHA (EVAL
+// when the server answers NOSCRIPT) that reads the server's clock, decides
+// as package core does and stores the result, atomically since Redis runs
+// one script at a time: a lone call is one round trip, and concurrent ones
+// share round trips, pipelined in batches (see the package doc). Under the
 // default log a key's state is a sorted set with one member per
 // millisecond that admitted units; under GCRA and the sliding-window
 // counter, a string holding the rates it was kept under and a few numbers

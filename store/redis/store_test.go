@@ -193,11 +193,15 @@ func TestBadArguments(t *testing.T) {
 		if _, err := far.Take(ctx, "k", rs, 1); !errors.Is(err, ratelimit.ErrInvalidArgument) {
 			t.Errorf("%s: Take at 2^60 ms: err = %v, want ErrInvalidArgument", alg, err)
 		}
+		if err := far.Block(ctx, "k", time.Second); !errors.Is(err, ratelimit.ErrInvalidArgument) {
+			t.Errorf("%s: Block at 2^60 ms: err = %v, want ErrInvalidArgument", alg, err)
+		}
 		s.Close()
 		for name, err := range map[string]error{
 			"Take":  func() error { _, err := s.Take(ctx, "k", rs, 1); return err }(),
 			"Check": func() error { _, err := s.Check(ctx, "k", rs, 1); return err }(),
 			"Reset": s.Reset(ctx, "k"),
+			"Block": s.Block(ctx, "k", time.Second),
 		} {
 			if !errors.Is(err, ratelimit.ErrClosed) {
 				t.Errorf("%s: %s after Close: err = %v, want ErrClosed", alg, name, err)
@@ -206,6 +210,23 @@ func TestBadArguments(t *testing.T) {
 	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("client closed by the store: %v", err)
+	}
+
+	// A Block's bad length is refused before any round trip: a Store on a
+	// closed client, which fails every command, sees it.
+	closed := redis.NewClient(&redis.Options{Addr: c.Options().Addr})
+	closed.Close()
+	s, err := redisstore.New(closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Duration{0, time.Microsecond, ratelimit.MaxInterval + time.Millisecond} {
+		if err := s.Block(ctx, "k", d); !errors.Is(err, ratelimit.ErrInvalidArgument) || errors.Is(err, redisstore.ErrServer) {
+			t.Errorf("Block for %v on a closed client: err = %v, want ErrInvalidArgument alone", d, err)
+		}
+	}
+	if err := s.Block(ctx, "k", time.Second); !errors.Is(err, redisstore.ErrServer) {
+		t.Errorf("Block on a closed client: err = %v, want ErrServer", err)
 	}
 }
 
