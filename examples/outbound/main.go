@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,9 +50,9 @@ func main() {
 	flag.Parse()
 	var err error
 	if *serve != "" {
-		err = http.ListenAndServe(*serve, newServer(*rateLimit, func(at time.Time, status int) {
+		err = http.ListenAndServe(*serve, &server{rateLimit: *rateLimit, seen: func(at time.Time, status int) {
 			fmt.Printf("%s %d\n", at.Format("15:04:05.000"), status)
-		}))
+		}})
 	} else {
 		err = client(context.Background(), *url, *db, *redisURL, *prefix, *run)
 	}
@@ -104,8 +105,8 @@ func client(ctx context.Context, url, db, redisURL, prefix string, run time.Dura
 			return err
 		}
 		resp, err := hc.Do(req)
-		if ctx.Err() != nil {
-			return nil // the time is up, perhaps while held back
+		if ctx.Err() != nil || errors.Is(err, ratelimit.ErrWaitTooLong) {
+			return nil // the time is up, or will be before the hold ends
 		}
 		if err != nil {
 			return err
@@ -124,48 +125,59 @@ const (
 	holdRateLimit = 3 * time.Second
 )
 
-// newServer returns a handler that answers like a rate-limited API: limit
-// requests, then 429 with Retry-After for hold, then again. With rateLimit,
-// every response carries a RateLimit field instead, the limit-th with r=0
-// and t=3, and requests during those 3 seconds are answered 429 with the
-// same field. seen, if not nil, is called with the arrival time and status
-// of each request.
-func newServer(rateLimit bool, seen func(time.Time, int)) http.Handler {
-	var (
-		mu     sync.Mutex
-		served int
-		until  time.Time // the end of the hold, while requests are refused
-	)
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := time.Now()
-		status := http.StatusOK
-		left := until.Sub(now)
-		switch {
-		case left > 0:
-			status = http.StatusTooManyRequests
-		case served == limit-1 && rateLimit:
-			served, until, left = 0, now.Add(holdRateLimit), holdRateLimit
-		case served == limit && !rateLimit:
-			served, until, left = 0, now.Add(hold), hold
-			status = http.StatusTooManyRequests
-		default:
-			served++
+// server is a handler that answers like a rate-limited API: limit
+// requests, then 429 with Retry-After for hold, then again. With
+// rateLimit, every response carries a RateLimit field instead, the
+// limit-th with r=0 and t=3, and requests during those 3 seconds are
+// answered 429 with the same field. seen, if not nil, is called with the
+// arrival time and status of each request. A lenient server answers the
+// requests during a hold as if there were none (200, no field), so that a
+// client that does not hold back is seen.
+type server struct {
+	rateLimit, lenient bool
+	seen               func(time.Time, int)
+
+	mu     sync.Mutex
+	served int
+	until  time.Time // the end of the hold, while requests are refused
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	status := http.StatusOK
+	left := s.until.Sub(now)
+	switch {
+	case left > 0 && s.lenient:
+		if s.seen != nil {
+			s.seen(now, status)
 		}
-		secs := strconv.Itoa(int((max(left, 0) + time.Second - 1) / time.Second))
-		if rateLimit {
-			r := limit - served
-			if left > 0 {
-				r = 0
-			}
-			w.Header().Set("RateLimit", `"x";r=`+strconv.Itoa(r)+`;t=`+secs)
-		} else if status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", secs)
+		w.WriteHeader(status) // no field: as if there were no hold
+		return
+	case left > 0:
+		status = http.StatusTooManyRequests
+	case s.served == limit-1 && s.rateLimit:
+		s.served, s.until, left = 0, now.Add(holdRateLimit), holdRateLimit
+	case s.served == limit && !s.rateLimit:
+		s.served, s.until, left = 0, now.Add(hold), hold
+		status = http.StatusTooManyRequests
+	default:
+		s.served++
+		left = 0
+	}
+	secs := strconv.Itoa(int((max(left, 0) + time.Second - 1) / time.Second))
+	if s.rateLimit {
+		r := limit - s.served
+		if left > 0 {
+			r = 0
 		}
-		if seen != nil {
-			seen(now, status)
-		}
-		w.WriteHeader(status)
-	})
+		w.Header().Set("RateLimit", `"x";r=`+strconv.Itoa(r)+`;t=`+secs)
+	} else if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", secs)
+	}
+	if s.seen != nil {
+		s.seen(now, status)
+	}
+	w.WriteHeader(status)
 }
