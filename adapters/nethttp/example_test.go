@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorate/ratelimit"
@@ -201,6 +202,63 @@ func ExampleTransport() {
 	// 200 OK
 	// 200 OK
 	// true
+}
+
+// A server that answers 429 with Retry-After: 60 holds its host back for a
+// minute: the next request would wait past its deadline, so it fails at
+// once and is never sent. The zero Block makes the limiter keep the hold in
+// its store, where every process sharing the store would see it.
+func ExampleTransport_retryAfter() {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		sent.Add(1)
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerSecond(10), ratelimit.Block{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := &http.Client{Transport: httplimit.Transport(nil, l, nil), Timeout: 5 * time.Second}
+	for range 2 {
+		res, err := client.Get(srv.URL)
+		if err != nil {
+			fmt.Println(errors.Is(err, ratelimit.ErrWaitTooLong))
+			continue
+		}
+		res.Body.Close()
+		fmt.Println(res.Status)
+	}
+	fmt.Println("sent:", sent.Load())
+	// Output:
+	// 429 Too Many Requests
+	// true
+	// sent: 1
+}
+
+// A client that learns the server's announced policy, 2 requests a
+// second, and keeps to it from then on, instead of its own 10 a second.
+func ExampleLearned() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("RateLimit-Policy", `"default";q=2;w=1`)
+	}))
+	defer srv.Close()
+	learned := httplimit.NewLearned(nil)
+	l, err := ratelimit.New(must(memorystore.New()), ratelimit.PerSecond(10), ratelimit.WithRatesFor(learned.RatesFor))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := &http.Client{Transport: httplimit.Transport(learned.Learn(nil), l, nil)}
+	res, err := client.Get(srv.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res.Body.Close()
+	rates, _ := learned.RatesFor(context.Background(), res.Request.URL.Host)
+	fmt.Println("learned:", rates)
+	// Output:
+	// learned: 2/s
 }
 
 // Behind nginx, the office network passes uncounted, one address and one

@@ -32,7 +32,9 @@ import (
 // together, and l's waits wait for it. Otherwise, and when the store fails
 // the block, the key is held back in this RoundTripper only. Requests
 // held back past their context's deadline fail at once with an error
-// wrapping [ratelimit.ErrWaitTooLong], and send nothing.
+// wrapping [ratelimit.ErrWaitTooLong], and send nothing. To keep to the
+// limits a server announces before it refuses anything, give l the rates a
+// [Learned] learns.
 func Transport(base http.RoundTripper, l *ratelimit.Limiter, key func(*http.Request) string) http.RoundTripper {
 	if l == nil {
 		panic("httplimit: Transport: nil limiter")

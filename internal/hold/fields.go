@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gorate/ratelimit"
 )
 
 // RetryAfter returns the delay a Retry-After field value v asks for:
@@ -37,14 +39,41 @@ func RateLimit(values []string) time.Duration {
 		for v != "" {
 			var member string
 			member, v = next(v)
-			r, t := params(member)
-			if left, ok := seconds(r); ok && left == 0 {
-				t, _ := seconds(t)
+			f := params(member)
+			if left, ok := seconds(f.r); ok && left == 0 {
+				t, _ := seconds(f.t)
 				d = max(d, t)
 			}
 		}
 	}
 	return d
+}
+
+// Policy returns the rates of the quota policies that RateLimit-Policy
+// field values announce: "name";q=100;w=60 is 100 requests per 60
+// seconds. Policies of another quota unit than requests (qu), and members
+// it cannot read, are skipped; it returns nil when no policy is left, or
+// when those left do not make a valid list ([ratelimit.NewRates]).
+func Policy(values []string) ratelimit.Rates {
+	var rates []ratelimit.Rate
+	for _, v := range values {
+		for v != "" {
+			var member string
+			member, v = next(v)
+			f := params(member)
+			q, errQ := strconv.ParseInt(f.q, 10, 64)
+			w, errW := strconv.ParseInt(f.w, 10, 64)
+			if errQ != nil || errW != nil || q <= 0 || w <= 0 || w > int64(ratelimit.MaxInterval/time.Second) || (f.qu != "" && f.qu != `"requests"`) {
+				continue
+			}
+			rates = append(rates, ratelimit.Rate{Limit: q, Interval: time.Duration(w) * time.Second})
+		}
+	}
+	rs, err := ratelimit.NewRates(rates...)
+	if err != nil {
+		return nil
+	}
+	return rs
 }
 
 // Seconds returns the delay of a field value of delta-seconds, such as
@@ -84,9 +113,13 @@ func next(v string) (member, rest string) {
 	return v, ""
 }
 
-// params returns the values of the r and t parameters of a list member,
-// "" for one it lacks: `"name";r=0;t=3` gives "0" and "3".
-func params(member string) (r, t string) {
+// fields are the parameters of a list member that the RateLimit and
+// RateLimit-Policy fields use, "" for one it lacks.
+type fields struct{ r, t, q, w, qu string }
+
+// params returns the parameters of a list member: `"name";r=0;t=3` gives
+// r "0" and t "3".
+func params(member string) (f fields) {
 	member = strings.TrimSpace(member)
 	if strings.HasPrefix(member, `"`) { // skip the name, quotes and all
 		i := 1
@@ -102,10 +135,16 @@ func params(member string) (r, t string) {
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 		switch k {
 		case "r":
-			r = v
+			f.r = v
 		case "t":
-			t = v
+			f.t = v
+		case "q":
+			f.q = v
+		case "w":
+			f.w = v
+		case "qu":
+			f.qu = v
 		}
 	}
-	return r, t
+	return f
 }

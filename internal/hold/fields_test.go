@@ -82,3 +82,32 @@ func FuzzRateLimit(f *testing.F) {
 		}
 	})
 }
+
+func TestPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		values []string
+		want   string // the rates' String, "" for nil
+	}{
+		{nil, ""},
+		{[]string{`"default";q=100;w=60`}, "100/min"},
+		{[]string{`"burst";q=10;w=1, "daily";q=1000;w=86400`}, "10/s, 1000/d"},
+		{[]string{`"a";q=10;w=1`, `"b";q=100;w=60`}, "10/s, 100/min"},
+		{[]string{`"x";q=100;w=60;qu="requests"`}, "100/min"},
+		{[]string{`"x";q=100;w=60;qu="content-bytes"`}, ""},
+		{[]string{`"x";q=100;w=60;qu="content-bytes", "y";q=5;w=1`}, "5/s"},
+		{[]string{`"x";q=0;w=60`}, ""},
+		{[]string{`"x";q=100;w=0`}, ""},
+		{[]string{`"x";q=-1;w=60`}, ""},
+		{[]string{`"x";q=100`}, ""},
+		{[]string{`"x";q=100;w=9999999999999`}, ""},
+		{[]string{`"a";q=100;w=1, "b";q=10;w=60`}, ""}, // not a valid list: fewer units over a longer time
+	} {
+		got := ""
+		if rs := Policy(tt.values); rs != nil {
+			got = rs.String()
+		}
+		if got != tt.want {
+			t.Errorf("Policy(%q) = %q; want %q", tt.values, got, tt.want)
+		}
+	}
+}

@@ -85,7 +85,7 @@ func TestHoldLocal(t *testing.T) {
 					t.Fatal(err)
 				}
 				h.Hold(t.Context(), "k", 100*Max)
-				if got := h.local["k"].Sub(time.Now()); got != Max {
+				if got := time.Until(h.local["k"]); got != Max {
 					t.Fatalf("a hold of 100 days lasts %v; want Max", got)
 				}
 			})
