@@ -5,11 +5,13 @@
 //	go run ./examples/grpc
 //
 // Every method allows 100 calls a minute per client IP; Check, 3 per 2
-// seconds on top of that. The client calls Check 8 times in a row: the 4th
-// call is refused with ResourceExhausted and a RetryInfo of about 2 s, and
-// the client holds the later calls back until then instead of sending
-// them: the 5th to 7th go through about 2 s later, and the 8th is refused.
-// Each answer shows the ratelimit header metadata of both limits.
+// seconds on top of that. The client calls Check 8 times in a row. The 3rd
+// answer says, in its ratelimit header metadata, that Check has no call
+// left for 3 s ("3/2s";r=0;t=3: the 2 s window, rounded up), so the client
+// holds the 4th call back until then instead of sending it to be refused:
+// calls 4 to 6 go through 3 s later, 7 and 8 3 s after that, and none is
+// refused. A refusal would be printed with its RetryInfo, which the client
+// holds back for too. Each answer shows the metadata of both limits.
 package main
 
 import (
