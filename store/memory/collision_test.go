@@ -21,7 +21,7 @@ func TestHashCollision(t *testing.T) {
 	hour := MustRates(t, ratelimit.PerHour(5))
 	impostor := newUnitLog(s.alg, "impostor", minTime, nil)
 	impostor.setRates(hour, 1000)
-	impostor.insert(1000, 1, hour)
+	impostor.insert(1000, 1)
 	sh.keys.insert(h, impostor)
 	s.keys.Add(1)
 	ctx := t.Context()

@@ -27,9 +27,9 @@ func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int6
 		}
 		changed = l.setRates(rates, now)
 	}
-	core.DecideLog(d, rates, now, n, l)
+	l.decide(d, rates, now, n)
 	if d.Allowed && n > 0 {
-		l.insert(now, n, rates)
+		l.insert(now, n)
 	}
 	return changed, nil
 }
@@ -51,11 +51,11 @@ func (l *unitLog) check(d *ratelimit.Decision, rates ratelimit.Rates, now, n int
 		l.floor = now
 		l.forget(now)
 		l.resetCursors(len(rates))
-		core.DecideLog(d, rates, now, n, l)
+		l.decide(d, rates, now, n)
 		l.resetCursors(len(l.rates))
 		return nil
 	}
-	core.DecideLog(d, rates, now, n, l)
+	l.decide(d, rates, now, n)
 	return nil
 }
 

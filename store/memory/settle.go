@@ -86,11 +86,11 @@ func (l *unitLog) settle(d *ratelimit.Decision, rates ratelimit.Rates, now, at, 
 	}
 	switch {
 	case charge && n > 0:
-		l.insert(now, n, rates)
+		l.insert(now, n)
 	case !charge:
 		l.refund(at, n)
 	}
-	core.DecideLog(d, rates, now, 0, l)
+	l.decide(d, rates, now, 0)
 	return changed, nil
 }
 
