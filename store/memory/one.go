@@ -8,22 +8,25 @@ import (
 )
 
 // decide judges n units at now against rates into d as core.DecideLog does
-// over the log, whose cursors must be those of rates. One rate, the
-// commonest case, is judged by decideOne.
-func (l *unitLog) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) {
+// over the log, whose cursors must be those of rates, and with take stores
+// them if allowed. One rate, the commonest case, is judged by decideOne.
+func (l *unitLog) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64, take bool) {
 	if len(rates) == 1 {
-		l.decideOne(d, rates[0], now, n)
+		l.decideOne(d, rates[0], now, n, take)
 		return
 	}
 	core.DecideLog(d, rates, now, n, l)
+	if take && d.Allowed && n > 0 {
+		l.insert(now, n)
+	}
 }
 
-// decideOne is core.DecideLog for the one rate r, whose cursor is the
-// log's first: the same decision, read from the log's fields rather than
+// decideOne is decide for the one rate r, whose cursor is the log's first:
+// the decision of core.DecideLog, read from the log's fields rather than
 // through the calls of core.WindowLog, which cost more than the rest of a
 // take. TestLogMatchesModel and TestDecideOneMatchesCore hold it to
 // core.DecideLog.
-func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int64) {
+func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int64, take bool) {
 	interval := r.IntervalMillis()
 	left := r.Limit - l.countFrom(&l.cur[0], now-interval)
 	allowed, remaining, retry := left >= n, left-n, time.Duration(0)
@@ -40,6 +43,9 @@ func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int6
 		reset = time.Duration(max(newest+interval-now+1, 0)) * time.Millisecond
 	}
 	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = allowed, r, remaining, retry, reset, now
+	if take && allowed && n > 0 {
+		l.insert(now, n)
+	}
 }
 
 // retryOne is decideOne's RetryAfter for a denial of n units under r.

@@ -44,7 +44,7 @@ func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 	now := s.clock.Now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	log := sh.lookup(key, h)
+	log := sh.keys.lookup(key, h)
 	if log == nil {
 		if !charge || n == 0 {
 			return decideAbsent(d, s.alg, rates, max(now, sh.swept), 0)
@@ -90,7 +90,7 @@ func (l *unitLog) settle(d *ratelimit.Decision, rates ratelimit.Rates, now, at, 
 	case !charge:
 		l.refund(at, n)
 	}
-	l.decide(d, rates, now, 0)
+	l.decide(d, rates, now, 0, false)
 	return changed, nil
 }
 

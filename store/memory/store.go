@@ -70,7 +70,7 @@ type shard struct {
 	mu sync.Mutex
 	// sweepAt is when a take next sweeps the shard (see schedule).
 	sweepAt int64
-	// keys holds each key's log by the key's hash.
+	// keys holds each key's log by the key's hash, under mu.
 	keys table
 	// idleAt is the earliest time a sweep can find an idle key.
 	idleAt int64
@@ -163,7 +163,7 @@ func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 	if take && now >= sh.sweepAt {
 		s.sweep(sh, now)
 	}
-	log := sh.lookup(key, h)
+	log := sh.keys.lookup(key, h)
 	var err error
 	switch {
 	case log == nil && (n == 0 || !take):
@@ -211,9 +211,6 @@ func (s *Store) locate(key string) (*shard, uint64) {
 	return &s.shards[h&s.mask], h
 }
 
-// lookup returns key's log, or nil. sh.mu must be held.
-func (sh *shard) lookup(key string, h uint64) *unitLog { return sh.keys.lookup(key, h) }
-
 // size returns the number of keys in sh. sh.mu must be held.
 func (sh *shard) size() int { return sh.keys.n }
 
@@ -242,7 +239,7 @@ func (s *Store) admit(sh *shard, key string, h uint64, rates ratelimit.Rates, no
 		sh.mu.Unlock()
 		s.sweepAll(now)
 		sh.mu.Lock()
-		if log = sh.lookup(key, h); log == nil {
+		if log = sh.keys.lookup(key, h); log == nil {
 			log, err = s.create(sh, key, h, rates, now)
 		}
 	}
