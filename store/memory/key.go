@@ -13,7 +13,7 @@ import (
 // take. (d is an out-parameter: copying a returned Decision through each
 // layer costs more than the rest of a take.)
 func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) (changed bool, err error) {
-	if len(rates) == 1 && l.cst == nil && sameSlice(l.rates, rates) {
+	if l.ownOne(rates) {
 		l.decideOne(d, rates[0], now, n, true) // the commonest take
 		return false, nil
 	}

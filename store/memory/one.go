@@ -21,6 +21,12 @@ func (l *unitLog) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n in
 	}
 }
 
+// ownOne reports whether rates are one rate under the log, in the slice of
+// the key's last take: a take that decideOne judges alone.
+func (l *unitLog) ownOne(rates ratelimit.Rates) bool {
+	return len(rates) == 1 && l.cst == nil && sameSlice(l.rates, rates)
+}
+
 // decideOne is decide for the one rate r, whose cursor is the log's first:
 // the decision of core.DecideLog, read from the log's fields rather than
 // through the calls of core.WindowLog, which cost more than the rest of a

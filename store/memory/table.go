@@ -8,7 +8,7 @@ import "math/bits"
 // on a collision) and compares the key only where the whole hash matches.
 // Keys whose hashes are equal take the next free slots, like any other
 // collision, so every key string works. Hashes are seeded per store
-// (maphash), so that no one can aim many keys at one run of slots.
+// (hasher), so that no one can aim many keys at one run of slots.
 //
 // The zero table is empty. It is not safe for concurrent use.
 type table struct {
@@ -27,8 +27,9 @@ type slot struct {
 const minSlots = 8
 
 // home returns the slot where a probe for hash h starts. The top bits are
-// independent of the low ones that picked the shard.
-func (t *table) home(h uint64) uint64 { return h >> t.shift }
+// independent of the low ones that picked the shard. (shift is below 64:
+// the mask spares the compiler's check for a larger one.)
+func (t *table) home(h uint64) uint64 { return h >> (t.shift & 63) }
 
 // lookup returns the log of key, whose hash is h, or nil.
 func (t *table) lookup(key string, h uint64) *unitLog {
