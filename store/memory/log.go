@@ -188,6 +188,11 @@ func (l *unitLog) countFrom(c *cursor, since int64) int64 {
 	if since != c.since { // unchanged within a millisecond: no write
 		l.move(c, since)
 	}
+	return l.counted(c)
+}
+
+// counted returns the units from c's entry on, where c stands.
+func (l *unitLog) counted(c *cursor) int64 {
 	if c.seq == l.tail {
 		return 0
 	}

@@ -31,35 +31,51 @@ func (l *unitLog) ownOne(rates ratelimit.Rates) bool {
 // the decision of core.DecideLog, read from the log's fields rather than
 // through the calls of core.WindowLog, which cost more than the rest of a
 // take. TestLogMatchesModel and TestDecideOneMatchesCore hold it to
-// core.DecideLog.
+// core.DecideLog. Its calls (to move the cursor, to deny, to add an entry)
+// end it, so that the path of an admission that adds no entry makes none
+// and saves nothing across one.
 func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int64, take bool) {
 	interval := r.IntervalMillis()
-	left := r.Limit - l.countFrom(&l.cur[0], now-interval)
-	allowed, remaining, retry := left >= n, left-n, time.Duration(0)
-	if !allowed {
-		remaining, retry = max(left, 0), l.retryOne(r, interval, now, n)
+	c := &l.cur[0]
+	if since := now - interval; since != c.since {
+		l.move(c, since) // at most once a millisecond
+		l.decideOne(d, r, now, n, take)
+		return
+	}
+	left := r.Limit - l.counted(c)
+	if left < n {
+		l.denyOne(d, r, now, n, left)
+		return
 	}
 	// ResetAfter counts from the newest unit, this take's if it adds one.
 	newest, ok := l.newestTs, !l.empty()
-	if allowed && n > 0 && (!ok || now > newest) {
+	if n > 0 && (!ok || now > newest) {
 		newest, ok = now, true
 	}
-	var reset time.Duration
-	if ok {
-		reset = time.Duration(max(newest+interval-now+1, 0)) * time.Millisecond
-	}
-	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = allowed, r, remaining, retry, reset, now
-	if take && allowed && n > 0 {
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = true, r, left-n, 0, resetAfter(newest, ok, interval, now), now
+	if take && n > 0 {
 		l.insert(now, n)
 	}
 }
 
-// retryOne is decideOne's RetryAfter for a denial of n units under r.
-func (l *unitLog) retryOne(r ratelimit.Rate, interval, now, n int64) time.Duration {
+// denyOne is decideOne's denial of n units under r, which has left units
+// left.
+func (l *unitLog) denyOne(d *ratelimit.Decision, r ratelimit.Rate, now, n, left int64) {
+	interval := r.IntervalMillis()
+	retry := ratelimit.Never
 	if n <= r.Limit {
 		if ts, ok := l.NthNewest(r.Limit - n); ok {
-			return time.Duration(max(ts+interval-now+1, 1)) * time.Millisecond
+			retry = time.Duration(max(ts+interval-now+1, 1)) * time.Millisecond
 		}
 	}
-	return ratelimit.Never
+	d.Allowed, d.Rate, d.Remaining, d.RetryAfter, d.ResetAfter, d.At = false, r, max(left, 0), retry, resetAfter(l.newestTs, !l.empty(), interval, now), now
+}
+
+// resetAfter is the time from now until a rate of interval counts no unit,
+// the newest being at newest if ok, none otherwise.
+func resetAfter(newest int64, ok bool, interval, now int64) time.Duration {
+	if !ok {
+		return 0
+	}
+	return time.Duration(max(newest+interval-now+1, 0)) * time.Millisecond
 }
