@@ -59,12 +59,18 @@ func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int6
 }
 
 // denyOne is decideOne's denial of n units under r, which has left units
-// left.
+// left. When n fits the limit, it fits once the unit the (limit-n)-th
+// newest leaves the window: a unit of the cursor's entry, the oldest in the
+// window, when units come one at a time, or else one NthNewest finds.
 func (l *unitLog) denyOne(d *ratelimit.Decision, r ratelimit.Rate, now, n, left int64) {
 	interval := r.IntervalMillis()
 	retry := ratelimit.Never
-	if n <= r.Limit {
-		if ts, ok := l.NthNewest(r.Limit - n); ok {
+	if k := r.Limit - n; k >= 0 {
+		ts, ok := l.cur[0].ts, l.cur[0].seq != l.tail && l.cur[0].before == l.total-1-k
+		if !ok {
+			ts, ok = l.NthNewest(k)
+		}
+		if ok {
 			retry = time.Duration(max(ts+interval-now+1, 1)) * time.Millisecond
 		}
 	}
