@@ -9,8 +9,8 @@ import (
 // many keys at one shard or one run of a shard's slots. It is the hash the
 // Go runtime gives map keys on machines without AES instructions (wyhash's
 // multiply-mix, 16 bytes at a time, but for the runtime's three lanes over
-// long keys), under random keys of its own: one call that makes none,
-// where hash/maphash makes four.
+// long keys), under random keys of its own: one call that makes no other,
+// where hash/maphash.String goes through a chain of them.
 type hasher struct {
 	k [3]uint64
 }
