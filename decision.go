@@ -22,6 +22,12 @@ type Decision struct {
 	// take: a dry run's admission of a denial. (Beside Allowed, it costs
 	// the struct no room.)
 	notTaken bool
+	// _ keeps a Decision out of registers in calls and returns (an array
+	// of more than one element never travels in registers). The compiler
+	// keeps a struct of more than four fields in memory anyway: returned in
+	// registers, a Decision is stored, copied and loaded again at every
+	// layer; returned in memory, the store writes it in place.
+	_ [2]struct{}
 	// Blocked reports a denial by a block ([Block]): the key admits
 	// nothing until RetryAfter has passed. Remaining is then 0, and
 	// ResetAfter at least RetryAfter.

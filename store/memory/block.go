@@ -34,7 +34,7 @@ func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rate
 	if now >= sh.sweepAt {
 		s.sweep(sh, now)
 	}
-	log := sh.lookup(key, h)
+	log := sh.keys.lookup(key, h)
 	switch {
 	case log != nil && log.blk != nil && log.blk.Blocks(log.stamp(now)):
 		err = log.check(&d, rates, log.floor, n)
@@ -88,7 +88,7 @@ func (s *Store) Block(_ context.Context, key string, d time.Duration) error {
 	if now >= sh.sweepAt {
 		s.sweep(sh, now)
 	}
-	log := sh.lookup(key, h)
+	log := sh.keys.lookup(key, h)
 	if log == nil {
 		if log, err = s.admit(sh, key, h, nil, now); err != nil {
 			return err

@@ -21,7 +21,7 @@ func TestHashCollision(t *testing.T) {
 	hour := MustRates(t, ratelimit.PerHour(5))
 	impostor := newUnitLog(s.alg, "impostor", minTime, nil)
 	impostor.setRates(hour, 1000)
-	impostor.insert(1000, 1, hour)
+	impostor.insert(1000, 1)
 	sh.keys.insert(h, impostor)
 	s.keys.Add(1)
 	ctx := t.Context()
@@ -33,16 +33,16 @@ func TestHashCollision(t *testing.T) {
 	if d, _ := s.Take(ctx, "a", rates, 1); d.Allowed {
 		t.Fatal("a allowed past its limit")
 	}
-	a := sh.lookup("a", h)
-	if a == nil || a == impostor || sh.lookup("impostor", h) != impostor || impostor.count() != 1 || a.count() != 2 {
-		t.Fatalf("a held apart: %v; the impostor found under its key: %v, with %d units", a != nil && a != impostor, sh.lookup("impostor", h) == impostor, impostor.count())
+	a := sh.keys.lookup("a", h)
+	if a == nil || a == impostor || sh.keys.lookup("impostor", h) != impostor || impostor.count() != 1 || a.count() != 2 {
+		t.Fatalf("a held apart: %v; the impostor found under its key: %v, with %d units", a != nil && a != impostor, sh.keys.lookup("impostor", h) == impostor, impostor.count())
 	}
 	if n := KeyCount(s); n != 2 {
 		t.Fatalf("%d keys, want 2", n)
 	}
 	s.Reset(ctx, "a")
-	if sh.lookup("a", h) != nil || sh.lookup("impostor", h) != impostor || KeyCount(s) != 1 {
-		t.Fatalf("after Reset(a): a held: %v, the impostor found: %v, %d keys", sh.lookup("a", h) != nil, sh.lookup("impostor", h) == impostor, KeyCount(s))
+	if sh.keys.lookup("a", h) != nil || sh.keys.lookup("impostor", h) != impostor || KeyCount(s) != 1 {
+		t.Fatalf("after Reset(a): a held: %v, the impostor found: %v, %d keys", sh.keys.lookup("a", h) != nil, sh.keys.lookup("impostor", h) == impostor, KeyCount(s))
 	}
 }
 
@@ -63,7 +63,7 @@ func TestStampsNeverGoBack(t *testing.T) {
 	clock.Set(500)
 	s.Take(ctx, "a", rates, 1)
 	sh, h := s.locate("a")
-	if got := sh.lookup("a", h).newestTs; got != 1000 {
+	if got := sh.keys.lookup("a", h).newestTs; got != 1000 {
 		t.Fatalf("a take whose clock read 500 stamped %d, want 1000", got)
 	}
 	// A sweep at 5000 drops the idle key; a take that read 4000 adds it
@@ -75,7 +75,7 @@ func TestStampsNeverGoBack(t *testing.T) {
 	}
 	clock.Set(4000)
 	s.Take(ctx, "a", rates, 1)
-	if got := sh.lookup("a", h).newestTs; got != 5000 {
+	if got := sh.keys.lookup("a", h).newestTs; got != 5000 {
 		t.Fatalf("a take whose clock read 4000 after a sweep at 5000 stamped %d, want 5000", got)
 	}
 }

@@ -13,6 +13,10 @@ import (
 // take. (d is an out-parameter: copying a returned Decision through each
 // layer costs more than the rest of a take.)
 func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int64) (changed bool, err error) {
+	if l.ownOne(rates) {
+		l.decideOne(d, rates[0], now, n, true) // the commonest take
+		return false, nil
+	}
 	if c := l.cst; c != nil {
 		if !sameSlice(c.Rates, rates) {
 			if changed = !slices.Equal(c.Rates, rates); !changed {
@@ -27,10 +31,7 @@ func (l *unitLog) take(d *ratelimit.Decision, rates ratelimit.Rates, now, n int6
 		}
 		changed = l.setRates(rates, now)
 	}
-	core.DecideLog(d, rates, now, n, l)
-	if d.Allowed && n > 0 {
-		l.insert(now, n, rates)
-	}
+	l.decide(d, rates, now, n, true)
 	return changed, nil
 }
 
@@ -51,11 +52,11 @@ func (l *unitLog) check(d *ratelimit.Decision, rates ratelimit.Rates, now, n int
 		l.floor = now
 		l.forget(now)
 		l.resetCursors(len(rates))
-		core.DecideLog(d, rates, now, n, l)
+		l.decide(d, rates, now, n, false)
 		l.resetCursors(len(l.rates))
 		return nil
 	}
-	core.DecideLog(d, rates, now, n, l)
+	l.decide(d, rates, now, n, false)
 	return nil
 }
 

@@ -180,20 +180,38 @@ func (l *unitLog) count() int64 { return l.total - l.dropped }
 // CountSince counts the units stamped at or after since, moving the rate's
 // cursor to the first such entry.
 func (l *unitLog) CountSince(rate int, since int64) int64 {
-	c := l.cursor(rate)
-	if c.seq < l.head || since < c.since {
-		l.seek(c, since)
-	} else if since != c.since { // unchanged within a millisecond: no write
-		for c.seq < l.tail && c.ts < since {
-			c.seq++
-			l.load(c)
-		}
-		c.since = since
+	return l.countFrom(l.cursor(rate), since)
+}
+
+// countFrom is CountSince for the rate whose cursor is c.
+func (l *unitLog) countFrom(c *cursor, since int64) int64 {
+	if since != c.since { // unchanged within a millisecond: no write
+		l.move(c, since)
 	}
+	return l.counted(c)
+}
+
+// counted returns the units from c's entry on, where c stands.
+func (l *unitLog) counted(c *cursor) int64 {
 	if c.seq == l.tail {
 		return 0
 	}
 	return l.total - c.before
+}
+
+// move places c at the first entry stamped at or after since: forward, as
+// time passes, from where it stands, or by a seek when since went back or
+// the ring dropped c's entry.
+func (l *unitLog) move(c *cursor, since int64) {
+	if c.seq < l.head || since < c.since {
+		l.seek(c, since)
+		return
+	}
+	for c.seq < l.tail && c.ts < since {
+		c.seq++
+		l.load(c)
+	}
+	c.since = since
 }
 
 // seek places c at the first entry stamped at or after since, from wherever
@@ -289,15 +307,20 @@ func (l *unitLog) stamp(now int64) int64 {
 
 // insert stores weight units at ts, which is never older than the newest
 // entry (takes are stamped by stamp). When the ring is full it first drops
-// the entries that count for none of rates at ts, and grows only if that
-// frees nothing.
-func (l *unitLog) insert(ts, weight int64, rates ratelimit.Rates) {
-	if !l.empty() && ts == l.newestTs {
-		l.total += weight // merge into the newest entry
+// the entries that count for none of the log's rates (those of the take,
+// set by setRates) at ts, and grows only if that frees nothing.
+func (l *unitLog) insert(ts, weight int64) {
+	if ts != l.newestTs || l.empty() {
+		l.push(ts, weight)
 		return
 	}
+	l.total += weight // merge into the newest entry
+}
+
+// push is insert for a ts newer than the newest entry's: it adds an entry.
+func (l *unitLog) push(ts, weight int64) {
 	if l.tail-l.head == int64(len(l.buf)) {
-		l.leak(ts - rates.Largest().IntervalMillis())
+		l.leak(ts - l.rates.Largest().IntervalMillis())
 		if l.tail-l.head == int64(len(l.buf)) {
 			l.grow()
 		}
@@ -331,6 +354,13 @@ func (l *unitLog) leak(bound int64) int64 {
 			l.dropped = l.total
 		} else {
 			l.dropped = l.at(l.head).before
+		}
+	}
+	// A cursor whose entry left the ring must be sought again: countFrom
+	// trusts a cursor whose since is unchanged.
+	for i := range l.ncur {
+		if c := l.cursor(i); c.seq < l.head {
+			c.since = maxTime
 		}
 	}
 	return start - l.count()

@@ -174,3 +174,42 @@ func TestLogLayout(t *testing.T) {
 		t.Fatalf("shard is %d bytes, want 128: two cache lines", size)
 	}
 }
+
+// TestDecideOneMatchesCore holds decideOne, the decision of one rate, to
+// core.DecideLog over the model: takes and checks of weights from 0 to past
+// the limit, at random gaps, so that most are denied once the window fills
+// and the ring reclaims and grows as it goes.
+func TestDecideOneMatchesCore(t *testing.T) {
+	for _, r := range []ratelimit.Rate{Per(5, 20*time.Millisecond), Per(10, 400*time.Millisecond), ratelimit.PerSecond(3)} {
+		rates := MustRates(t, r)
+		for seed := range uint64(10) {
+			rnd := rand.New(rand.NewPCG(seed, 2))
+			l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil), &refLog{}
+			now := int64(1000)
+			for step := range 2000 {
+				now += int64(rnd.IntN(8))
+				n := int64(rnd.IntN(int(r.Limit) + 2))
+				var want, got ratelimit.Decision
+				core.DecideLog(&want, rates, now, n, ref)
+				check := rnd.IntN(4) == 0
+				var err error
+				if check {
+					err = l.check(&got, rates, now, n)
+				} else {
+					_, err = l.take(&got, rates, l.stamp(now), n)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("%v seed %d step %d: %d units (check %v) at %d = %+v, want %+v", r, seed, step, n, check, now, got, want)
+				}
+				if want.Allowed && !check {
+					for range n {
+						ref.units = append(ref.units, now)
+					}
+				}
+			}
+		}
+	}
+}

@@ -44,7 +44,7 @@ func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 	now := s.clock.Now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	log := sh.lookup(key, h)
+	log := sh.keys.lookup(key, h)
 	if log == nil {
 		if !charge || n == 0 {
 			return decideAbsent(d, s.alg, rates, max(now, sh.swept), 0)
@@ -86,11 +86,11 @@ func (l *unitLog) settle(d *ratelimit.Decision, rates ratelimit.Rates, now, at, 
 	}
 	switch {
 	case charge && n > 0:
-		l.insert(now, n, rates)
+		l.insert(now, n)
 	case !charge:
 		l.refund(at, n)
 	}
-	core.DecideLog(d, rates, now, 0, l)
+	l.decide(d, rates, now, 0, false)
 	return changed, nil
 }
 

@@ -8,7 +8,7 @@ import "math/bits"
 // on a collision) and compares the key only where the whole hash matches.
 // Keys whose hashes are equal take the next free slots, like any other
 // collision, so every key string works. Hashes are seeded per store
-// (maphash), so that no one can aim many keys at one run of slots.
+// (hasher), so that no one can aim many keys at one run of slots.
 //
 // The zero table is empty. It is not safe for concurrent use.
 type table struct {
@@ -27,30 +27,26 @@ type slot struct {
 const minSlots = 8
 
 // home returns the slot where a probe for hash h starts. The top bits are
-// independent of the low ones that picked the shard.
-func (t *table) home(h uint64) uint64 { return h >> t.shift }
+// independent of the low ones that picked the shard. (shift is below 64:
+// the mask spares the compiler's check for a larger one.)
+func (t *table) home(h uint64) uint64 { return h >> (t.shift & 63) }
 
 // lookup returns the log of key, whose hash is h, or nil.
 func (t *table) lookup(key string, h uint64) *unitLog {
-	if i, ok := t.find(key, h); ok {
-		return t.slots[i].log
-	}
-	return nil
+	_, log := t.find(key, h)
+	return log
 }
 
-// find returns the slot of key, whose hash is h, and whether t holds it.
-func (t *table) find(key string, h uint64) (uint64, bool) {
+// find returns the slot of key, whose hash is h, and its log: nil when t
+// does not hold key.
+func (t *table) find(key string, h uint64) (uint64, *unitLog) {
 	if t.n == 0 {
-		return 0, false
+		return 0, nil
 	}
 	mask := uint64(len(t.slots) - 1)
 	for i := t.home(h); ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.log == nil {
-			return 0, false
-		}
-		if s.hash == h && s.log.key == key {
-			return i, true
+		if s := &t.slots[i]; s.log == nil || s.hash == h && s.log.key == key {
+			return i, s.log
 		}
 	}
 }
@@ -90,11 +86,11 @@ func (t *table) resize(size int) {
 // remove drops key, whose hash is h, if t holds it, and reports whether it
 // did.
 func (t *table) remove(key string, h uint64) bool {
-	i, ok := t.find(key, h)
-	if ok {
+	i, log := t.find(key, h)
+	if log != nil {
 		t.clear(i)
 	}
-	return ok
+	return log != nil
 }
 
 // clear empties slot i and shifts back the slots after it whose probes
