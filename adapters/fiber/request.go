@@ -22,6 +22,7 @@ import (
 type request struct {
 	c      *fiber.Ctx
 	routes *routes
+	httplimit.CheckBuffer // pooled with the request, for Check
 }
 
 // Context returns c.UserContext(): context.Background() unless a handler

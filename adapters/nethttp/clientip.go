@@ -336,9 +336,40 @@ func hostOf(s string) string {
 // parseIP parses an IP address, dropping an IPv6 zone and unmapping an
 // IPv4-mapped address.
 func parseIP(s string) (netip.Addr, bool) {
+	if a, ok := parseIPv4(s); ok {
+		return a, true
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}, false
 	}
 	return a.WithZone("").Unmap(), true
+}
+
+// parseIPv4 parses a dotted-decimal IPv4 address, four fields of at most
+// 255 without leading zeros, as netip.ParseAddr would, for a fraction of
+// its cost: the common peer. It reports false for anything else, which
+// netip.ParseAddr then judges.
+func parseIPv4(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	for f := range ip {
+		if f > 0 {
+			if s == "" || s[0] != '.' {
+				return netip.Addr{}, false
+			}
+			s = s[1:]
+		}
+		n, v := 0, 0
+		for ; n < len(s) && n < 3 && '0' <= s[n] && s[n] <= '9'; n++ {
+			v = v*10 + int(s[n]-'0')
+		}
+		if n == 0 || n > 1 && s[0] == '0' || v > 255 {
+			return netip.Addr{}, false
+		}
+		ip[f], s = byte(v), s[n:]
+	}
+	if s != "" {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }

@@ -341,3 +341,24 @@ func FuzzClientIP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseIPv4 checks that the fast IPv4 parse agrees with
+// netip.ParseAddr: it accepts exactly the IPv4 addresses netip.ParseAddr
+// does, as the same address, and leaves every other string to it.
+func FuzzParseIPv4(f *testing.F) {
+	for _, s := range []string{
+		"0.0.0.0", "1.2.3.4", "255.255.255.255", "198.51.100.7", "10.0.0.1",
+		"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.00", "1..2.3",
+		".1.2.3", "1.2.3.", "1.2.3.4:80", "::1", "::ffff:1.2.3.4", "1.2.3.4%eth0",
+		"", "1", "1000.1.1.1", "1.2.3.-4", " 1.2.3.4",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := httplimit.ParseIPv4(s)
+		want, err := netip.ParseAddr(s)
+		if ok != (err == nil && want.Is4()) || ok && got != want {
+			t.Fatalf("ParseIPv4(%q) = %v, %v; netip.ParseAddr: %v, %v", s, got, ok, want, err)
+		}
+	})
+}

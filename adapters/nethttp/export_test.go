@@ -10,3 +10,6 @@ func NewRequest(r *http.Request) Request { return request{r} }
 
 // ListHas reports whether l holds addr or key.
 func ListHas(l *List, addr netip.Addr, key string) bool { return l.load().has(addr, key) }
+
+// ParseIPv4 is parseIPv4, for its test against netip.ParseAddr.
+func ParseIPv4(s string) (netip.Addr, bool) { return parseIPv4(s) }
