@@ -218,7 +218,11 @@ type addrPorter interface {
 
 // format returns the key of addr.
 func (c *ipConfig) format(addr netip.Addr) string {
-	if addr.Is4() || c.v6Bits == 128 {
+	if addr.Is4() {
+		var buf [len("255.255.255.255")]byte
+		return string(appendIPv4(buf[:0], addr.As4()))
+	}
+	if c.v6Bits == 128 {
 		return addr.String()
 	}
 	p, _ := addr.Prefix(c.v6Bits)
@@ -351,25 +355,43 @@ func parseIP(s string) (netip.Addr, bool) {
 // its cost: the common peer. It reports false for anything else, which
 // netip.ParseAddr then judges.
 func parseIPv4(s string) (netip.Addr, bool) {
-	var ip [4]byte
-	for f := range ip {
-		if f > 0 {
-			if s == "" || s[0] != '.' {
-				return netip.Addr{}, false
+	var ip, v uint32 // the fields done, the field being read
+	n, dots := 0, 0  // its digits, the dots before it
+	for i := 0; i < len(s); i++ {
+		if c := uint32(s[i]) - '0'; c <= 9 {
+			if n == 3 || n == 1 && v == 0 {
+				return netip.Addr{}, false // too long, or a leading zero
 			}
-			s = s[1:]
+			v, n = v*10+c, n+1
+			continue
 		}
-		n, v := 0, 0
-		for ; n < len(s) && n < 3 && '0' <= s[n] && s[n] <= '9'; n++ {
-			v = v*10 + int(s[n]-'0')
-		}
-		if n == 0 || n > 1 && s[0] == '0' || v > 255 {
+		if s[i] != '.' || n == 0 || v > 255 || dots == 3 {
 			return netip.Addr{}, false
 		}
-		ip[f], s = byte(v), s[n:]
+		ip, v, n, dots = ip<<8|v, 0, 0, dots+1
 	}
-	if s != "" {
+	if dots != 3 || n == 0 || v > 255 {
 		return netip.Addr{}, false
 	}
-	return netip.AddrFrom4(ip), true
+	ip = ip<<8 | v
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
+}
+
+// appendIPv4 appends ip in dotted decimal, as netip.Addr.String writes it,
+// in fewer instructions: the key of every IPv4 peer not read as a string.
+func appendIPv4(b []byte, ip [4]byte) []byte {
+	for i, v := range ip {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		if v >= 100 {
+			b = append(b, '0'+v/100)
+			v %= 100
+		} else if v < 10 {
+			b = append(b, '0'+v)
+			continue
+		}
+		b = append(b, digitPairs[2*int(v)], digitPairs[2*int(v)+1])
+	}
+	return b
 }

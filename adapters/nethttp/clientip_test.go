@@ -362,3 +362,17 @@ func FuzzParseIPv4(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendIPv4 checks that appendIPv4 writes every octet, in every
+// position, as netip.Addr.String does.
+func TestAppendIPv4(t *testing.T) {
+	for v := range 256 {
+		for pos := range 4 {
+			ip := [4]byte{1, 20, 100, 255}
+			ip[pos] = byte(v)
+			if got, want := string(httplimit.AppendIPv4(nil, ip)), netip.AddrFrom4(ip).String(); got != want {
+				t.Fatalf("appendIPv4(%v) = %s, want %s", ip, got, want)
+			}
+		}
+	}
+}

@@ -13,3 +13,6 @@ func ListHas(l *List, addr netip.Addr, key string) bool { return l.load().has(ad
 
 // ParseIPv4 is parseIPv4, for its test against netip.ParseAddr.
 func ParseIPv4(s string) (netip.Addr, bool) { return parseIPv4(s) }
+
+// AppendIPv4 is appendIPv4, for its test against netip.Addr.String.
+func AppendIPv4(b []byte, ip [4]byte) []byte { return appendIPv4(b, ip) }

@@ -167,7 +167,7 @@ func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) 
 	}
 	if !d.Allowed && d.RetryAfter != ratelimit.Never {
 		lo := len(b)
-		b = strconv.AppendInt(b, ceilSeconds(d.RetryAfter), 10)
+		b = appendDecimal(b, uint64(ceilSeconds(d.RetryAfter)))
 		h.addRendered(headerRetryAfter, lo, len(b))
 	}
 	if mode&HeadersShadow != 0 && sd != nil && sd.Rate.Limit > 0 {
@@ -188,10 +188,44 @@ func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) 
 func appendState(b []byte, d *ratelimit.Decision) (_ []byte, r, t int) {
 	b = append(b, ";r="...)
 	r = len(b)
-	b = strconv.AppendInt(b, max(d.Remaining, 0), 10)
+	b = appendDecimal(b, uint64(max(d.Remaining, 0)))
 	b = append(b, ";t="...)
 	t = len(b)
-	return strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10), r, t
+	return appendDecimal(b, uint64(ceilSeconds(d.ResetAfter))), r, t
+}
+
+// digitPairs holds "00" to "99", for appendDecimal.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// appendDecimal appends u in decimal, as strconv.AppendUint(b, u, 10)
+// does, four digits to a division: the numbers every response renders.
+func appendDecimal(b []byte, u uint64) []byte {
+	var buf [maxInt]byte
+	i := len(buf)
+	for u >= 10000 {
+		q := u / 10000
+		r := uint32(u - q*10000)
+		hi, lo := r/100*2, r%100*2
+		i -= 4
+		buf[i], buf[i+1], buf[i+2], buf[i+3] = digitPairs[hi], digitPairs[hi+1], digitPairs[lo], digitPairs[lo+1]
+		u = q
+	}
+	r := uint32(u)
+	for r >= 100 {
+		q := r / 100
+		d := (r - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[d], digitPairs[d+1]
+		r = q
+	}
+	if r >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r*2], digitPairs[r*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + r)
+	}
+	return append(b, buf[i:]...)
 }
 
 // appendName appends the policy name of r: its String form ("100/min") as a
