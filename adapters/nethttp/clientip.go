@@ -1,10 +1,13 @@
 package httplimit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/gorate/ratelimit"
 )
@@ -30,6 +33,7 @@ type ipConfig struct {
 	header  string // canonical; "" when no proxy is trusted
 	kind    int
 	v6Bits  int
+	v4Keys  ipKeys
 }
 
 // TrustProxies names the proxies in front of the server and the one request
@@ -157,8 +161,11 @@ func IPv6Prefix(bits int) IPOption {
 // address; IPv6 keys are the masked prefix ([IPv6Prefix]) in CIDR form;
 // IPv4-mapped IPv6 addresses count as IPv4. A peer that is not an IP
 // address is an error wrapping [ratelimit.ErrInvalidArgument] (the
-// middleware answers it 400). ClientIP panics when an option is nil or two
-// TrustProxies options name different headers.
+// middleware answers it 400). ClientIP keeps the keys it formats for IPv4
+// clients (fiber's peers, the addresses proxies forward), those of up to
+// 256 recent clients, so that a client's next request allocates none.
+// ClientIP panics when an option is nil or two TrustProxies options
+// name different headers.
 func ClientIP(opts ...IPOption) KeyFunc {
 	c := newIPConfig("ClientIP", opts)
 	return c.key
@@ -219,8 +226,7 @@ type addrPorter interface {
 // format returns the key of addr.
 func (c *ipConfig) format(addr netip.Addr) string {
 	if addr.Is4() {
-		var buf [len("255.255.255.255")]byte
-		return string(appendIPv4(buf[:0], addr.As4()))
+		return c.v4Keys.get(addr.As4())
 	}
 	if c.v6Bits == 128 {
 		return addr.String()
@@ -394,4 +400,39 @@ func appendIPv4(b []byte, ip [4]byte) []byte {
 		b = append(b, digitPairs[2*int(v)], digitPairs[2*int(v)+1])
 	}
 	return b
+}
+
+// ipKeySlots is the size of a cache of IPv4 keys: a power of two.
+const ipKeySlots = 256
+
+// ipKeys caches the keys of the IPv4 addresses a ClientIP formatted, so
+// that a client's next requests format and allocate nothing. It is a table
+// of slots, each holding the key of the last address hashed to it:
+// bounded, lock-free and safe for concurrent use, its keys immutable. A
+// miss costs what no cache would: the formatting and one allocation, the
+// slot's new key. Its zero value is empty.
+type ipKeys struct {
+	slots [ipKeySlots]atomic.Pointer[ipKey]
+}
+
+// ipKey is the key of an IPv4 address, a string over buf, which is never
+// written once the key is made.
+type ipKey struct {
+	ip  [4]byte
+	key string
+	buf [len("255.255.255.255")]byte
+}
+
+// get returns the key of ip, its dotted-decimal form.
+func (c *ipKeys) get(ip [4]byte) string {
+	h := binary.BigEndian.Uint32(ip[:]) * 0x9e3779b1
+	slot := &c.slots[h>>24] // the top 8 bits: ipKeySlots is 1<<8
+	if k := slot.Load(); k != nil && k.ip == ip {
+		return k.key
+	}
+	k := &ipKey{ip: ip}
+	b := appendIPv4(k.buf[:0], ip)
+	k.key = unsafe.String(unsafe.SliceData(b), len(b))
+	slot.Store(k)
+	return k.key
 }

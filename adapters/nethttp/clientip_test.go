@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gorate/ratelimit"
@@ -374,5 +375,51 @@ func TestAppendIPv4(t *testing.T) {
 				t.Fatalf("appendIPv4(%v) = %s, want %s", ip, got, want)
 			}
 		}
+	}
+}
+
+// TestClientIPKeyCache checks the keys of IPv4 clients not read as a
+// string, which ClientIP caches: right for more clients than its slots,
+// each asked again after the others; right from many goroutines at once
+// (run under -race); and, for a client asked before, made with no
+// allocation.
+func TestClientIPKeyCache(t *testing.T) {
+	key := httplimit.ClientIP()
+	req := func(i int) (httplimit.Request, string) {
+		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		return addrPortRequest{request("not consulted"), netip.AddrPortFrom(ip, 1)}, ip.String()
+	}
+	check := func(i int) {
+		r, want := req(i)
+		if got, err := key(r); got != want || err != nil {
+			t.Errorf("ClientIP of %s = %q, %v", want, got, err)
+		}
+	}
+	for range 2 {
+		for i := range 1000 {
+			check(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				check((i * (g + 1)) % 300)
+			}
+		})
+	}
+	wg.Wait()
+	r, _ := req(7)
+	key(r)
+	if allocs := testing.AllocsPerRun(100, func() { key(r) }); allocs > 0 {
+		t.Errorf("%v allocations per key of a client asked before, want none", allocs)
+	}
+	proxied := httplimit.ClientIP(trust(t, "X-Real-IP", "10.0.0.0/8"))
+	r = request("10.0.0.1:1", "X-Real-IP", "198.51.100.7")
+	if got, err := proxied(r); got != "198.51.100.7" || err != nil {
+		t.Errorf("ClientIP of a forwarded 198.51.100.7 = %q, %v", got, err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { proxied(r) }); allocs > 0 {
+		t.Errorf("%v allocations per key of a forwarded client asked before, want none", allocs)
 	}
 }
