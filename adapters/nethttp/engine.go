@@ -112,7 +112,7 @@ func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pa
 	e.decide(r, o)
 	o.h.visit(setHeader)
 	pass, reply, p = o.pass, o.reply, o.p
-	o.h.n, o.h.used, o.reply, o.p = 0, 0, Reply{}, nil
+	o.h.n, o.h.used, o.h.p, o.reply, o.p = 0, 0, nil, Reply{}, nil
 	if !lent {
 		e.outcomes.Put(o)
 	}
@@ -225,7 +225,7 @@ func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, 
 		e.report(r, err)
 	}
 	o.pass = false
-	o.h.add(headerNoSniff, "nosniff")
+	o.h.add(fieldNoSniff, fixedNoSniff)
 	if e.cfg.reply != nil {
 		var dd ratelimit.Decision
 		if d != nil {

@@ -37,7 +37,7 @@ func TestHeadersFit(t *testing.T) {
 				for mode := range HeadersIETF | HeadersXRateLimit | HeadersShadow + 1 {
 					var h headers
 					h.set(mode, &pc, &d, &d)
-					h.add(headerNoSniff, "nosniff")
+					h.add(fieldNoSniff, fixedNoSniff)
 					hd := http.Header{}
 					h.write(hd)
 					h.visit(func(name string, v []byte) {
