@@ -204,10 +204,16 @@ func (c *ipConfig) client(r Request) (addr netip.Addr, host string) {
 		peer = p.RemoteAddrPort().Addr().WithZone("").Unmap()
 	}
 	if !peer.IsValid() {
-		host = hostOf(r.RemoteAddr())
-		var ok bool
-		if peer, ok = parseIP(host); !ok {
-			return netip.Addr{}, ""
+		ra := r.RemoteAddr()
+		// An IPv4 host, bare or with a port, is host and parsed at once.
+		a, n, ok := parseIPv4(ra)
+		if ok && (n == len(ra) || ra[n] == ':' && strings.IndexByte(ra[n+1:], ':') < 0) {
+			peer, host = a, ra[:n]
+		} else {
+			host = hostOf(ra)
+			if peer, ok = parseIP(host); !ok {
+				return netip.Addr{}, ""
+			}
 		}
 	}
 	if len(c.trusted) > 0 && c.trusts(peer) {
@@ -346,7 +352,7 @@ func hostOf(s string) string {
 // parseIP parses an IP address, dropping an IPv6 zone and unmapping an
 // IPv4-mapped address.
 func parseIP(s string) (netip.Addr, bool) {
-	if a, ok := parseIPv4(s); ok {
+	if a, n, ok := parseIPv4(s); ok && n == len(s) {
 		return a, true
 	}
 	a, err := netip.ParseAddr(s)
@@ -356,31 +362,35 @@ func parseIP(s string) (netip.Addr, bool) {
 	return a.WithZone("").Unmap(), true
 }
 
-// parseIPv4 parses a dotted-decimal IPv4 address, four fields of at most
-// 255 without leading zeros, as netip.ParseAddr would, for a fraction of
-// its cost: the common peer. It reports false for anything else, which
-// netip.ParseAddr then judges.
-func parseIPv4(s string) (netip.Addr, bool) {
-	var ip, v uint32 // the fields done, the field being read
-	n, dots := 0, 0  // its digits, the dots before it
-	for i := 0; i < len(s); i++ {
-		if c := uint32(s[i]) - '0'; c <= 9 {
-			if n == 3 || n == 1 && v == 0 {
-				return netip.Addr{}, false // too long, or a leading zero
+// parseIPv4 parses the dotted-decimal IPv4 address that s starts with,
+// four fields of at most 255 without leading zeros, as netip.ParseAddr
+// would, for a fraction of its cost: the common peer. It returns the
+// address and its length in s, and false when s does not start with one,
+// which netip.ParseAddr then judges.
+func parseIPv4(s string) (_ netip.Addr, n int, ok bool) {
+	var ip, v uint32     // the fields done, the field being read
+	digits, dots := 0, 0 // its digits, the dots before it
+	for ; n < len(s); n++ {
+		if c := uint32(s[n]) - '0'; c <= 9 {
+			if digits == 3 || digits == 1 && v == 0 {
+				return netip.Addr{}, 0, false // too long, or a leading zero
 			}
-			v, n = v*10+c, n+1
+			v, digits = v*10+c, digits+1
 			continue
 		}
-		if s[i] != '.' || n == 0 || v > 255 || dots == 3 {
-			return netip.Addr{}, false
+		if s[n] != '.' || dots == 3 {
+			break
 		}
-		ip, v, n, dots = ip<<8|v, 0, 0, dots+1
+		if digits == 0 || v > 255 {
+			return netip.Addr{}, 0, false
+		}
+		ip, v, digits, dots = ip<<8|v, 0, 0, dots+1
 	}
-	if dots != 3 || n == 0 || v > 255 {
-		return netip.Addr{}, false
+	if dots != 3 || digits == 0 || v > 255 {
+		return netip.Addr{}, 0, false
 	}
 	ip = ip<<8 | v
-	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), n, true
 }
 
 // appendIPv4 appends ip in dotted decimal, as netip.Addr.String writes it,

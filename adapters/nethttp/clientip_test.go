@@ -345,13 +345,16 @@ func FuzzClientIP(f *testing.F) {
 
 // FuzzParseIPv4 checks that the fast IPv4 parse agrees with
 // netip.ParseAddr: it accepts exactly the IPv4 addresses netip.ParseAddr
-// does, as the same address, and leaves every other string to it.
+// does, as the same address, and leaves every other string to it; and that
+// ClientIP, which parses an IPv4 peer and its port at once, keys every
+// peer as it keys the host cut from it.
 func FuzzParseIPv4(f *testing.F) {
 	for _, s := range []string{
 		"0.0.0.0", "1.2.3.4", "255.255.255.255", "198.51.100.7", "10.0.0.1",
 		"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.00", "1..2.3",
 		".1.2.3", "1.2.3.", "1.2.3.4:80", "::1", "::ffff:1.2.3.4", "1.2.3.4%eth0",
 		"", "1", "1000.1.1.1", "1.2.3.-4", " 1.2.3.4",
+		"1.2.3.4:", "1.2.3.4:1:2", "1.2.3.4::", "1.2.3.4.:80", "1.2.3.4x:80", "[1.2.3.4]:80",
 	} {
 		f.Add(s)
 	}
@@ -360,6 +363,13 @@ func FuzzParseIPv4(f *testing.F) {
 		want, err := netip.ParseAddr(s)
 		if ok != (err == nil && want.Is4()) || ok && got != want {
 			t.Fatalf("ParseIPv4(%q) = %v, %v; netip.ParseAddr: %v, %v", s, got, ok, want, err)
+		}
+		// ClientIP keys a peer s as it keys the host hostOf cuts from it.
+		key, err := httplimit.ClientIP()(request(s))
+		host := httplimit.HostOf(s)
+		wantKey, wantErr := httplimit.ClientIP()(request(host))
+		if key != wantKey || (err == nil) != (wantErr == nil) {
+			t.Fatalf("ClientIP of peer %q = %q, %v; of its host %q, %q, %v", s, key, err, host, wantKey, wantErr)
 		}
 	})
 }
