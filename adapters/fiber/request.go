@@ -22,7 +22,8 @@ import (
 type request struct {
 	c      *fiber.Ctx
 	routes *routes
-	httplimit.CheckBuffer // pooled with the request, for Check
+	// Check decides the request in it, pooled with the request.
+	httplimit.CheckBuffer
 }
 
 // Context returns c.UserContext(): context.Background() unless a handler
