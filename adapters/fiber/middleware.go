@@ -47,7 +47,8 @@ func handler(e *httplimit.Engine) fiber.Handler {
 	// The handler takes a request from the pool and puts it back once Check
 	// returns, which a Request's validity (the call it is passed to)
 	// allows: a pointer converts to an interface without the allocation a
-	// struct of two pointers would cost.
+	// struct of two pointers would cost, and Check decides in the request's
+	// CheckBuffer, so that one pool serves both.
 	requests := sync.Pool{New: func() any { return &request{routes: rs} }}
 	return func(c *fiber.Ctx) error {
 		r := requests.Get().(*request)

@@ -22,6 +22,8 @@ import (
 type request struct {
 	c      *fiber.Ctx
 	routes *routes
+	// Check decides the request in it, pooled with the request.
+	httplimit.CheckBuffer
 }
 
 // Context returns c.UserContext(): context.Background() unless a handler

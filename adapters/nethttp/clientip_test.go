@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gorate/ratelimit"
@@ -340,4 +341,95 @@ func FuzzClientIP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseIPv4 checks that the fast IPv4 parse agrees with
+// netip.ParseAddr: it accepts exactly the IPv4 addresses netip.ParseAddr
+// does, as the same address, and leaves every other string to it; and that
+// ClientIP, which parses an IPv4 peer and its port at once, keys every
+// peer as it keys the host cut from it.
+func FuzzParseIPv4(f *testing.F) {
+	for _, s := range []string{
+		"0.0.0.0", "1.2.3.4", "255.255.255.255", "198.51.100.7", "10.0.0.1",
+		"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.00", "1..2.3",
+		".1.2.3", "1.2.3.", "1.2.3.4:80", "::1", "::ffff:1.2.3.4", "1.2.3.4%eth0",
+		"", "1", "1000.1.1.1", "1.2.3.-4", " 1.2.3.4",
+		"1.2.3.4:", "1.2.3.4:1:2", "1.2.3.4::", "1.2.3.4.:80", "1.2.3.4x:80", "[1.2.3.4]:80",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := httplimit.ParseIPv4(s)
+		want, err := netip.ParseAddr(s)
+		if ok != (err == nil && want.Is4()) || ok && got != want {
+			t.Fatalf("ParseIPv4(%q) = %v, %v; netip.ParseAddr: %v, %v", s, got, ok, want, err)
+		}
+		// ClientIP keys a peer s as it keys the host hostOf cuts from it.
+		key, err := httplimit.ClientIP()(request(s))
+		host := httplimit.HostOf(s)
+		wantKey, wantErr := httplimit.ClientIP()(request(host))
+		if key != wantKey || (err == nil) != (wantErr == nil) {
+			t.Fatalf("ClientIP of peer %q = %q, %v; of its host %q, %q, %v", s, key, err, host, wantKey, wantErr)
+		}
+	})
+}
+
+// TestAppendIPv4 checks that appendIPv4 writes every octet, in every
+// position, as netip.Addr.String does.
+func TestAppendIPv4(t *testing.T) {
+	for v := range 256 {
+		for pos := range 4 {
+			ip := [4]byte{1, 20, 100, 255}
+			ip[pos] = byte(v)
+			if got, want := string(httplimit.AppendIPv4(nil, ip)), netip.AddrFrom4(ip).String(); got != want {
+				t.Fatalf("appendIPv4(%v) = %s, want %s", ip, got, want)
+			}
+		}
+	}
+}
+
+// TestClientIPKeyCache checks the keys of IPv4 clients not read as a
+// string, which ClientIP caches: right for more clients than its slots,
+// each asked again after the others; right from many goroutines at once
+// (run under -race); and, for a client asked before, made with no
+// allocation.
+func TestClientIPKeyCache(t *testing.T) {
+	key := httplimit.ClientIP()
+	req := func(i int) (httplimit.Request, string) {
+		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		return addrPortRequest{request("not consulted"), netip.AddrPortFrom(ip, 1)}, ip.String()
+	}
+	check := func(i int) {
+		r, want := req(i)
+		if got, err := key(r); got != want || err != nil {
+			t.Errorf("ClientIP of %s = %q, %v", want, got, err)
+		}
+	}
+	for range 2 {
+		for i := range 1000 {
+			check(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				check((i * (g + 1)) % 300)
+			}
+		})
+	}
+	wg.Wait()
+	r, _ := req(7)
+	key(r)
+	if allocs := testing.AllocsPerRun(100, func() { key(r) }); allocs > 0 {
+		t.Errorf("%v allocations per key of a client asked before, want none", allocs)
+	}
+	proxied := httplimit.ClientIP(trust(t, "X-Real-IP", "10.0.0.0/8"))
+	r = request("10.0.0.1:1", "X-Real-IP", "198.51.100.7")
+	if got, err := proxied(r); got != "198.51.100.7" || err != nil {
+		t.Errorf("ClientIP of a forwarded 198.51.100.7 = %q, %v", got, err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { proxied(r) }); allocs > 0 {
+		t.Errorf("%v allocations per key of a forwarded client asked before, want none", allocs)
+	}
 }

@@ -97,21 +97,38 @@ func (e *Engine) Handle(w http.ResponseWriter, r Request) (pass bool, p *Pending
 // to write. The reply's Body may be shared: copy it, never write to it.
 // When the response settles the request ([WithCountIf],
 // [WithResponseCost]), p is the [Pending] to settle after the handler (nil
-// otherwise). Check allocates nothing for the headers.
+// otherwise). Check allocates nothing for the headers: it decides in the
+// [CheckBuffer] r embeds, or else in one of a pool of its own.
 func (e *Engine) Check(r Request, setHeader func(name string, value []byte)) (pass bool, reply Reply, p *Pending) {
 	// setHeader could keep the buffer it is shown, which therefore cannot
-	// be on the stack: the outcomes are pooled.
-	o, _ := e.outcomes.Get().(*outcome)
-	if o == nil {
+	// be on the stack: the outcomes are lent by r or pooled.
+	b, lent := r.(lender)
+	var o *outcome
+	if lent {
+		o = b.checkBuffer()
+	} else if o, _ = e.outcomes.Get().(*outcome); o == nil {
 		o = new(outcome)
 	}
 	e.decide(r, o)
 	o.h.visit(setHeader)
 	pass, reply, p = o.pass, o.reply, o.p
-	o.h.n, o.h.used, o.reply, o.p = 0, 0, Reply{}, nil
-	e.outcomes.Put(o)
+	o.h.n, o.h.used, o.h.p, o.reply, o.p = 0, 0, nil, Reply{}, nil
+	if !lent {
+		e.outcomes.Put(o)
+	}
 	return pass, reply, p
 }
+
+// CheckBuffer is the room [Engine.Check] decides a request in. An adapter
+// that pools its [Request] values can embed one in them: Check then decides
+// in the request's buffer instead of taking one from a pool of its own. A
+// CheckBuffer serves one Check at a time; its zero value is ready to use.
+type CheckBuffer struct{ o outcome }
+
+func (b *CheckBuffer) checkBuffer() *outcome { return &b.o }
+
+// lender is a [Request] that embeds a [CheckBuffer].
+type lender interface{ checkBuffer() *outcome }
 
 func (e *Engine) decide(r Request, o *outcome) {
 	o.pass = true
@@ -208,7 +225,7 @@ func (e *Engine) stop(r Request, o *outcome, status int, d *ratelimit.Decision, 
 		e.report(r, err)
 	}
 	o.pass = false
-	o.h.add(headerNoSniff, "nosniff")
+	o.h.add(fieldNoSniff, fixedNoSniff)
 	if e.cfg.reply != nil {
 		var dd ratelimit.Decision
 		if d != nil {

@@ -44,8 +44,31 @@ const (
 	headerRetryAfter = "Retry-After"
 	headerShadow     = "X-Ratelimit-Shadow"
 	headerNoSniff    = "X-Content-Type-Options"
-	maxHeaders       = 8
 )
+
+// The headers of a response, each its index in names.
+const (
+	fieldPolicy = iota
+	fieldRateLimit
+	fieldLimit
+	fieldRemaining
+	fieldReset
+	fieldRetryAfter
+	fieldShadow
+	fieldNoSniff
+	maxHeaders
+)
+
+var names = [maxHeaders]string{
+	fieldPolicy:     headerPolicy,
+	fieldRateLimit:  headerRateLimit,
+	fieldLimit:      headerLimit,
+	fieldRemaining:  headerRemaining,
+	fieldReset:      headerReset,
+	fieldRetryAfter: headerRetryAfter,
+	fieldShadow:     headerShadow,
+	fieldNoSniff:    headerNoSniff,
+}
 
 // The longest values, in bytes: an int64 in decimal, a policy name
 // (quoted, with the interval in its largest whole unit, of at most three
@@ -61,29 +84,51 @@ const (
 	bufSize   = maxItem + maxInt + maxItem + len(";denied") + maxPolicy + maxInt + len("nosniff")
 )
 
-// headers are the response headers of one request, names in canonical
-// form. A value is either fixed, a string that outlives the request (a
-// rate's cached policy, a literal), or rendered for the request into buf
-// (buf[lo:hi]). The zero value holds none.
+// The values that outlive a request: the policy's (RateLimit-Policy and
+// X-RateLimit-Limit) and "nosniff". Any other is rendered for the request.
+const (
+	rendered = iota
+	fixedPolicy
+	fixedLimit
+	fixedNoSniff
+)
+
+// headers are the response headers of one request. A value is either fixed,
+// a string that outlives the request (of p, the rate's cached policy, or a
+// literal), or rendered for the request into buf (buf[lo:hi]). The zero
+// value holds none. It is small, as it is zeroed for every request.
 type headers struct {
-	n      int
-	names  [maxHeaders]string
-	fixed  [maxHeaders]string // "" when the value is in buf
-	lo, hi [maxHeaders]uint16
-	used   int // the bytes of buf in use; the values rendered come first
-	buf    [bufSize]byte
+	n    int
+	used int     // the bytes of buf in use; the values rendered come first
+	p    *policy // the decision's, when a value is of it
+	hs   [maxHeaders]struct {
+		name, fixed uint8 // the name's index, the fixed value or rendered
+		lo, hi      uint16
+	}
+	buf [bufSize]byte
 }
 
 // add adds a header of a fixed value.
-func (h *headers) add(name, value string) {
-	h.names[h.n], h.fixed[h.n] = name, value
+func (h *headers) add(name, fixed uint8) {
+	h.hs[h.n].name, h.hs[h.n].fixed = name, fixed
 	h.n++
 }
 
 // addRendered adds a header whose value is buf[lo:hi].
-func (h *headers) addRendered(name string, lo, hi int) {
-	h.names[h.n], h.fixed[h.n], h.lo[h.n], h.hi[h.n] = name, "", uint16(lo), uint16(hi)
+func (h *headers) addRendered(name uint8, lo, hi int) {
+	h.hs[h.n].name, h.hs[h.n].fixed, h.hs[h.n].lo, h.hs[h.n].hi = name, rendered, uint16(lo), uint16(hi)
 	h.n++
+}
+
+// fixed returns the fixed value f.
+func (h *headers) fixed(f uint8) string {
+	switch f {
+	case fixedPolicy:
+		return h.p.value
+	case fixedLimit:
+		return h.p.limit()
+	}
+	return "nosniff"
 }
 
 // write sets h's headers in hd, replacing any of the same name, at the
@@ -111,11 +156,14 @@ func (h *headers) write(hd http.Header) {
 	}
 	copy(b, h.buf[:h.used])
 	s := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
-	for i := range h.n {
-		if vs[i] = h.fixed[i]; vs[i] == "" {
-			vs[i] = s[h.lo[i]:h.hi[i]]
+	for i := range vs {
+		f := &h.hs[i]
+		if f.fixed == rendered {
+			vs[i] = s[f.lo:f.hi]
+		} else {
+			vs[i] = h.fixed(f.fixed)
 		}
-		hd[h.names[i]] = vs[i : i+1 : i+1]
+		hd[names[f.name]] = vs[i : i+1 : i+1]
 	}
 }
 
@@ -123,13 +171,14 @@ func (h *headers) write(hd http.Header) {
 // changes), allocating nothing.
 func (h *headers) visit(f func(name string, value []byte)) {
 	for i := range h.n {
-		lo, hi := int(h.lo[i]), int(h.hi[i])
-		if v := h.fixed[i]; v != "" {
+		hf := &h.hs[i]
+		lo, hi := int(hf.lo), int(hf.hi)
+		if hf.fixed != rendered {
 			lo = h.used
-			hi = lo + copy(h.buf[lo:], v)
+			hi = lo + copy(h.buf[lo:], h.fixed(hf.fixed))
 			h.used = hi
 		}
-		f(h.names[i], h.buf[lo:hi:hi])
+		f(names[hf.name], h.buf[lo:hi:hi])
 	}
 }
 
@@ -150,25 +199,26 @@ func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) 
 	if mode&(HeadersIETF|HeadersXRateLimit) != 0 {
 		// The X-RateLimit numbers are the item's r and t, cut from it.
 		p := pc.get(d.Rate)
+		h.p = p
 		if mode&HeadersIETF != 0 {
 			b = append(b, p.name()...)
 		}
 		var r, t int
 		b, r, t = appendState(b, d)
 		if mode&HeadersIETF != 0 {
-			h.add(headerPolicy, p.value)
-			h.addRendered(headerRateLimit, 0, len(b))
+			h.add(fieldPolicy, fixedPolicy)
+			h.addRendered(fieldRateLimit, 0, len(b))
 		}
 		if mode&HeadersXRateLimit != 0 {
-			h.add(headerLimit, p.limit())
-			h.addRendered(headerRemaining, r, t-len(";t="))
-			h.addRendered(headerReset, t, len(b))
+			h.add(fieldLimit, fixedLimit)
+			h.addRendered(fieldRemaining, r, t-len(";t="))
+			h.addRendered(fieldReset, t, len(b))
 		}
 	}
 	if !d.Allowed && d.RetryAfter != ratelimit.Never {
 		lo := len(b)
-		b = strconv.AppendInt(b, ceilSeconds(d.RetryAfter), 10)
-		h.addRendered(headerRetryAfter, lo, len(b))
+		b = appendDecimal(b, uint64(ceilSeconds(d.RetryAfter)))
+		h.addRendered(fieldRetryAfter, lo, len(b))
 	}
 	if mode&HeadersShadow != 0 && sd != nil && sd.Rate.Limit > 0 {
 		lo := len(b)
@@ -177,7 +227,7 @@ func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) 
 		if !sd.Allowed {
 			b = append(b, ";denied"...)
 		}
-		h.addRendered(headerShadow, lo, len(b))
+		h.addRendered(fieldShadow, lo, len(b))
 	}
 	h.used = len(b)
 }
@@ -188,10 +238,44 @@ func (h *headers) set(mode HeaderMode, pc *policies, d, sd *ratelimit.Decision) 
 func appendState(b []byte, d *ratelimit.Decision) (_ []byte, r, t int) {
 	b = append(b, ";r="...)
 	r = len(b)
-	b = strconv.AppendInt(b, max(d.Remaining, 0), 10)
+	b = appendDecimal(b, uint64(max(d.Remaining, 0)))
 	b = append(b, ";t="...)
 	t = len(b)
-	return strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10), r, t
+	return appendDecimal(b, uint64(ceilSeconds(d.ResetAfter))), r, t
+}
+
+// digitPairs holds "00" to "99", for appendDecimal.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// appendDecimal appends u in decimal, as strconv.AppendUint(b, u, 10)
+// does, four digits to a division: the numbers every response renders.
+func appendDecimal(b []byte, u uint64) []byte {
+	var buf [maxInt]byte
+	i := len(buf)
+	for u >= 10000 {
+		q := u / 10000
+		r := uint32(u - q*10000)
+		hi, lo := r/100*2, r%100*2
+		i -= 4
+		buf[i], buf[i+1], buf[i+2], buf[i+3] = digitPairs[hi], digitPairs[hi+1], digitPairs[lo], digitPairs[lo+1]
+		u = q
+	}
+	r := uint32(u)
+	for r >= 100 {
+		q := r / 100
+		d := (r - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[d], digitPairs[d+1]
+		r = q
+	}
+	if r >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r*2], digitPairs[r*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + r)
+	}
+	return append(b, buf[i:]...)
 }
 
 // appendName appends the policy name of r: its String form ("100/min") as a

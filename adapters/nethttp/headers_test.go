@@ -3,6 +3,7 @@ package httplimit
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestHeadersFit(t *testing.T) {
 				for mode := range HeadersIETF | HeadersXRateLimit | HeadersShadow + 1 {
 					var h headers
 					h.set(mode, &pc, &d, &d)
-					h.add(headerNoSniff, "nosniff")
+					h.add(fieldNoSniff, fixedNoSniff)
 					hd := http.Header{}
 					h.write(hd)
 					h.visit(func(name string, v []byte) {
@@ -46,6 +47,20 @@ func TestHeadersFit(t *testing.T) {
 					})
 				}
 			}
+		}
+	}
+}
+
+// TestAppendDecimal checks appendDecimal against strconv.AppendUint around
+// every power of ten, after the bytes already in the buffer.
+func TestAppendDecimal(t *testing.T) {
+	us := []uint64{0, math.MaxUint64, math.MaxInt64}
+	for p := uint64(1); p <= math.MaxUint64/10; p *= 10 {
+		us = append(us, p-1, p, p+1, 10*p-1)
+	}
+	for _, u := range us {
+		if got, want := appendDecimal([]byte("x="), u), strconv.AppendUint([]byte("x="), u, 10); string(got) != string(want) {
+			t.Errorf("appendDecimal(%d) = %s, want %s", u, got, want)
 		}
 	}
 }

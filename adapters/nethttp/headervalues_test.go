@@ -20,6 +20,12 @@ func (s *canned) Take(context.Context, string, ratelimit.Rates, int64) (ratelimi
 	return s.d, nil
 }
 
+// lending is a Request that lends Check its buffer.
+type lending struct {
+	httplimit.Request
+	httplimit.CheckBuffer
+}
+
 // TestHeaderValues pins the exact headers, in order, that Check and Handle
 // write for decisions of several rates under every header mode, the shadow's
 // included: byte for byte, whatever caches the engine keeps. Each case runs
@@ -90,6 +96,14 @@ func TestHeaderValues(t *testing.T) {
 				})
 				if got.String() != c.want || pass != c.d.Allowed {
 					t.Errorf("run %d: Check: pass %v, headers\n%s\nwant %v,\n%s", run, pass, got.String(), c.d.Allowed, c.want)
+				}
+				// So does Check deciding in a buffer the request lends.
+				got.Reset()
+				pass, _, _ = e.Check(&lending{Request: httplimit.NewRequest(r)}, func(name string, value []byte) {
+					got.WriteString(name + ": " + string(value) + "|")
+				})
+				if got.String() != c.want || pass != c.d.Allowed {
+					t.Errorf("run %d: Check with a CheckBuffer: pass %v, headers\n%s\nwant %v,\n%s", run, pass, got.String(), c.d.Allowed, c.want)
 				}
 				// Handle writes the same headers (and, on a denial, the
 				// reply's Content-Type).

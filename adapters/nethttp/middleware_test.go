@@ -119,6 +119,15 @@ func TestCheckAllocs(t *testing.T) {
 	if n != 5*1001 { // AllocsPerRun runs once more to warm up
 		t.Errorf("%d headers set in 1001 checks, want 5 each", n)
 	}
+	// Nor does it deciding in a buffer the request lends.
+	lr := &lending{Request: r}
+	n = 0
+	if allocs := testing.AllocsPerRun(1000, func() { e.Check(lr, setHeader) }); allocs > 0 {
+		t.Errorf("%v allocations per Check with a CheckBuffer, want none", allocs)
+	}
+	if n != 5*1001 {
+		t.Errorf("%d headers set in 1001 checks with a CheckBuffer, want 5 each", n)
+	}
 }
 
 // discardWriter is a ResponseWriter that keeps only its header map.

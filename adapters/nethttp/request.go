@@ -14,7 +14,8 @@ import (
 // returning the address RemoteAddr writes, parsed (the zero AddrPort when
 // the peer is not an IP address): [ClientIP] then reads it instead of
 // parsing RemoteAddr. Fiber's does, so that its peer is never formatted
-// only to be parsed again.
+// only to be parsed again. A Request that embeds a [CheckBuffer] lends it
+// to [Engine.Check].
 type Request interface {
 	// Context returns the request's context; it bounds the limiter's call.
 	Context() context.Context
