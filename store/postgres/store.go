@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -96,7 +97,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, s.q.migrateLock); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, s.q.schemaCheck, quote(table), quote(table+"_state"))
+		rows, err := tx.Query(ctx, s.q.schemaCheck, quote(table), quote(table+"_state"), quote(table+"_block"))
 		if err != nil {
 			return err
 		}
@@ -112,10 +113,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s and %s, or choose another table with WithTable",
-				missing[0], quote(table), quote(table+"_state"))
+			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s, %s and %s, or choose another table with WithTable",
+				missing[0], quote(table), quote(table+"_state"), quote(table+"_block"))
 		}
-		for _, q := range append([]string{s.q.schema, s.q.stateSchema}, s.q.functions...) {
+		for _, q := range append([]string{s.q.schema, s.q.stateSchema, s.q.blockSchema}, s.q.functions...) {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
@@ -146,7 +147,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // the call then touches nothing.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "take", key, rates, n, 0)
+	err := s.call(ctx, &d, "take", key, rates, n, 0, nil)
 	return d, err
 }
 
@@ -156,7 +157,7 @@ func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n i
 // errors are Take's.
 func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "check", key, rates, n, 0)
+	err := s.call(ctx, &d, "check", key, rates, n, 0, nil)
 	return d, err
 }
 
@@ -187,8 +188,9 @@ func (s *Store) Close() error {
 
 // call checks its input and runs the function of the Store's algorithm for
 // op, filling d from its result: "take" or "check" of n units, "refund" of
-// n units of a take at at, or "charge" of n units.
-func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64) error {
+// n units of a take at at, or "charge" of n units; a take under the block
+// b when b is not nil.
+func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64, b *ratelimit.Block) error {
 	if n < 0 {
 		return fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
@@ -199,13 +201,16 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 	if err != nil {
 		return err
 	}
-	var now any // NULL: the server's clock
-	if s.clock != nil {
-		now = s.clock.Now()
-	}
+	now := s.now()
 	var row pgx.Row
-	switch op {
-	case "take", "check":
+	switch {
+	case b != nil:
+		if err := b.Validate(); err != nil {
+			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
+		}
+		row = s.pool.QueryRow(ctx, s.q.callBlocking, storedKey(key), s.alg, n, now, intervals, limits, s.async,
+			ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval)))
+	case op == "take", op == "check":
 		if s.alg == 0 {
 			row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, op == "take", s.async)
 		} else {
@@ -229,7 +234,11 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		rate                    int32
 		remaining, retry, reset int64
 	)
-	if err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At); err != nil {
+	dest := []any{&d.Allowed, &rate, &remaining, &retry, &reset, &d.At, &d.Blocked}
+	if b == nil {
+		dest = dest[:6] // no blocked column
+	}
+	if err := row.Scan(dest...); err != nil {
 		*d = ratelimit.Decision{}
 		return opError(op, key, err)
 	}
@@ -243,6 +252,15 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		d.RetryAfter = ratelimit.Never
 	}
 	return nil
+}
+
+// now returns the time to give a function: the Store's clock's reading,
+// or nil (NULL) for the server's clock.
+func (s *Store) now() any {
+	if s.clock == nil {
+		return nil
+	}
+	return s.clock.Now()
 }
 
 // arrays returns the intervals (in milliseconds) and limits of rates, the
@@ -263,3 +281,6 @@ func (s *Store) arrays(rates ratelimit.Rates) (intervals, limits []int64, err er
 }
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// ms returns d in whole milliseconds.
+func ms(d time.Duration) int64 { return int64(d / time.Millisecond) }
