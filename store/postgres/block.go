@@ -9,8 +9,6 @@ import (
 	"github.com/gorate/ratelimit/core"
 )
 
-var _ ratelimit.Blocker = (*Store)(nil)
-
 // TakeBlocking is Take under the block b, as [ratelimit.Blocker] says, in
 // one round trip: one call of a PL/pgSQL function that mirrors
 // [core.BlockState] and, in one transaction under the key's advisory lock

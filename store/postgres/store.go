@@ -18,7 +18,8 @@ import (
 // key's state is a few rows, so a million keys cost no Go objects, and
 // every process and host that uses the same table shares its limits
 // exactly. It also implements [ratelimit.Checker], [ratelimit.Resetter],
-// [ratelimit.Settler] and [io.Closer].
+// [ratelimit.Settler], [ratelimit.Blocker] (blocks kept in a table of
+// their own, with the same exactness and durability) and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
@@ -44,6 +45,7 @@ var (
 	_ ratelimit.Checker          = (*Store)(nil)
 	_ ratelimit.Resetter         = (*Store)(nil)
 	_ ratelimit.Settler          = (*Store)(nil)
+	_ ratelimit.Blocker          = (*Store)(nil)
 	_ interface{ Close() error } = (*Store)(nil)
 )
 
@@ -51,10 +53,12 @@ var (
 // functions if they do not exist and replacing the functions with this
 // version's. That step runs in one transaction holding an advisory lock on
 // a hash of the table's name, so it is idempotent and safe when several
-// processes start at once; it keeps every row. A table made by an earlier
+// processes start at once; it keeps every row, and adds the block table
+// to tables made by a version before blocks. A table made by an earlier
 // version of this package, whose columns differ, is not migrated: New
 // fails with an error naming the table and a column it lacks; drop the
-// table and its _state companion, or choose another with [WithTable].
+// table and its _state and _block companions, or choose another with
+// [WithTable].
 //
 // Options: [WithTable], [WithAlgorithm], [WithClock], [WithSweepInterval],
 // [WithAsyncCommit]. A nil pool or a bad option is an error wrapping
@@ -161,8 +165,9 @@ func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n 
 	return d, err
 }
 
-// Reset deletes key's rows from both tables, under the key's lock, in one
-// round trip: afterwards key has no history under any rates or algorithm.
+// Reset deletes key's rows from the three tables, under the key's lock, in
+// one round trip: afterwards key has no history under any rates or
+// algorithm, and no block ([Store.TakeBlocking]): it is unblocked.
 func (s *Store) Reset(ctx context.Context, key string) error {
 	if s.closed.Load() {
 		return errClosed
