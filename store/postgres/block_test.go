@@ -90,7 +90,7 @@ func TestBlockTableAdded(t *testing.T) {
 }
 
 // TestBlockProcesses has 4 child processes, each with its own pool, take
-// one key under a block of an hour at 5/min for a second, at the server's
+// one key under a block of an hour at 5/min for 300ms, at the server's
 // clock: together they admit exactly the limit, every other take is
 // blocked (no denial without a block), and a take of the parent is still
 // blocked afterwards. Reset lifts the block.
@@ -103,7 +103,7 @@ func TestBlockProcesses(t *testing.T) {
 	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
-			children := startChildren(t, 4, table, helperMode+"=block", helperRate+"="+rates.String(), helperRun+"=1s", helperAlg+"="+string(alg))
+			children := startChildren(t, 4, table, helperMode+"=block", helperRate+"="+rates.String(), helperRun+"=300ms", helperAlg+"="+string(alg))
 			for _, c := range children {
 				c.start(t)
 			}

@@ -239,11 +239,12 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		rate                    int32
 		remaining, retry, reset int64
 	)
-	dest := []any{&d.Allowed, &rate, &remaining, &retry, &reset, &d.At, &d.Blocked}
 	if b == nil {
-		dest = dest[:6] // no blocked column
+		err = row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At)
+	} else { // a blocked column too
+		err = row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At, &d.Blocked)
 	}
-	if err := row.Scan(dest...); err != nil {
+	if err != nil {
 		*d = ratelimit.Decision{}
 		return opError(op, key, err)
 	}
