@@ -44,8 +44,9 @@ func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Ra
 //
 // A d that is not a whole number of milliseconds from 1ms to
 // [ratelimit.MaxInterval] is an error wrapping
-// [ratelimit.ErrInvalidArgument], and touches nothing. Its other errors
-// are Reset's.
+// [ratelimit.ErrInvalidArgument], and touches nothing; after Close the
+// error wraps [ratelimit.ErrClosed]; otherwise an error is a database
+// failure, naming the key.
 func (s *Store) Block(ctx context.Context, key string, d time.Duration) error {
 	length, err := core.BlockMillis(d)
 	if err != nil {
