@@ -8,9 +8,10 @@ import (
 )
 
 // BlockState is one key's block under a [ratelimit.Block], for stores that
-// decide in Go; the Redis store's Lua mirrors it. The zero value is a key never
-// blocked, with no denial counted; a store may persist the fields as they
-// are and load them back, and drop the state from Idle on.
+// decide in Go; the Redis store's Lua and the PostgreSQL store's PL/pgSQL
+// mirror it. The zero value is a key never blocked, with no denial
+// counted; a store may persist the fields as they are and load them back,
+// and drop the state from Idle on.
 //
 // A store's TakeBlocking reads the key's BlockState, judges the take
 // without taking when [BlockState.Blocks] says the key is blocked and as a

@@ -14,6 +14,8 @@ import (
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // algorithms are the algorithms the store offers.
@@ -43,11 +45,13 @@ func (l *modelLog) NthNewest(k int64) (int64, bool) {
 }
 
 // model decides as the store must: core.DecideLog over a modelLog that a
-// take cuts to the largest interval of its rates, or a core.State.
+// take cuts to the largest interval of its rates, or a core.State; and
+// keeps the key's block as a core.BlockState.
 type model struct {
 	alg   ratelimit.Algorithm
 	log   modelLog
 	state core.State
+	block core.BlockState
 }
 
 func newModel(alg ratelimit.Algorithm) *model {
@@ -78,6 +82,28 @@ func (m *model) decide(t *testing.T, rates ratelimit.Rates, now, n int64, take b
 		m.log.insert(now, n)
 	}
 	return d
+}
+
+// takeBlocking takes n units at now under b, as the store must: a check
+// while the key's block state blocks it, a take otherwise, judged by
+// core.BlockState.
+func (m *model) takeBlocking(t *testing.T, rates ratelimit.Rates, b ratelimit.Block, now, n int64) ratelimit.Decision {
+	t.Helper()
+	d := m.decide(t, rates, now, n, !m.block.Blocks(now))
+	m.block.Judge(&d, b, now, n)
+	return d
+}
+
+// blockRow returns key's row of table's block table as a core.BlockState:
+// the zero value when it has none.
+func blockRow(t *testing.T, pool *pgxpool.Pool, table, key string) (b core.BlockState) {
+	t.Helper()
+	q := fmt.Sprintf(`SELECT until_at, level, denials, since, idle_at FROM %q WHERE key = $1`, table+"_block")
+	err := pool.QueryRow(t.Context(), q, []byte(key)).Scan(&b.Until, &b.Level, &b.Denials, &b.Since, &b.Idle)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // insert adds a row of n units at now, after the rows stamped at or before
@@ -167,7 +193,10 @@ func rateLists(t testing.TB) []ratelimit.Rates {
 // times too: the counter's floor modulo; a refund of a take stamped after
 // the time; a charge stamped before the log's newest row), with random
 // changes of the rates between calls (limits raised and lowered, intervals
-// added and dropped) and the odd Reset.
+// added and dropped) and the odd Reset. Takes under blocks (the zero
+// Block, counts, escalations, a cap reached at the second level) and
+// Blocks of random lengths (up to ratelimit.MaxInterval) are held to
+// core.BlockState, decisions and stored block rows alike.
 func TestModelAgreement(t *testing.T) {
 	seeds := 3
 	if s := os.Getenv("PGSTORE_MODEL_SEEDS"); s != "" {
@@ -175,12 +204,20 @@ func TestModelAgreement(t *testing.T) {
 	}
 	pool := sharedPool(t)
 	lists := rateLists(t)
+	blocks := []ratelimit.Block{
+		{},
+		{For: 500 * time.Millisecond},
+		{For: 300 * time.Millisecond, After: 3, Within: time.Second},
+		{For: 200 * time.Millisecond, Factor: 3, Max: 5 * time.Second},
+		{For: 100 * time.Millisecond, After: 2, Within: 500 * time.Millisecond, Factor: 2},
+		{For: 50 * time.Millisecond, Factor: 1 << 40}, // 100 years from the second block
+	}
 	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			for seed := range uint64(seeds) {
 				clock := core.NewFakeClock(-5000)
-				s, _ := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
+				s, table := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
 				rng := rand.New(rand.NewPCG(seed, 7))
 				keys := []string{"a", "b", "c"}
 				models := map[string]*model{}
@@ -258,6 +295,26 @@ func TestModelAgreement(t *testing.T) {
 							t.Fatalf("%s: Charge = %v, %v; want %v", what, got, err, want)
 						}
 						history[k] = append(history[k], fmt.Sprintf("charge %d at %d under %v: %v", n, now, rates, want))
+					case r < 52:
+						b := blocks[rng.IntN(len(blocks))]
+						want := m.takeBlocking(t, rates, b, now, n)
+						if got, err := s.TakeBlocking(t.Context(), k, rates, n, b); err != nil || got != want {
+							t.Fatalf("%s: TakeBlocking under %+v = %v (blocked %v), %v; want %v (blocked %v)", what, b, got, got.Blocked, err, want, want.Blocked)
+						}
+						if want.Allowed && n > 0 {
+							open = append(open, taken{k, want, n})
+						}
+						history[k] = append(history[k], fmt.Sprintf("take %d under %+v at %d under %v: %v (blocked %v)", n, b, now, rates, want, want.Blocked))
+					case r < 55:
+						d := time.Duration(1+rng.Int64N(2000)) * time.Millisecond
+						if rng.IntN(20) == 0 {
+							d = ratelimit.MaxInterval
+						}
+						m.block.Hold(now, d.Milliseconds())
+						if err := s.Block(t.Context(), k, d); err != nil {
+							t.Fatalf("%s: Block for %v: %v", what, d, err)
+						}
+						history[k] = append(history[k], fmt.Sprintf("block for %v at %d", d, now))
 					default:
 						want := m.decide(t, rates, now, n, true)
 						if got, err := s.Take(t.Context(), k, rates, n); err != nil || got != want {
@@ -267,6 +324,9 @@ func TestModelAgreement(t *testing.T) {
 							open = append(open, taken{k, want, n})
 						}
 						history[k] = append(history[k], fmt.Sprintf("take %d at %d under %v: %v", n, now, rates, want))
+					}
+					if got, want := blockRow(t, pool, table, k), models[k].block; got != want {
+						t.Fatalf("%s: the stored block is %+v; want %+v", what, got, want)
 					}
 				}
 			}
@@ -302,9 +362,12 @@ func TestBadInput(t *testing.T) {
 				if _, err := s.Check(ctx, "k", c.rates, c.n); !errors.Is(err, c.want) {
 					t.Errorf("Check(%s) = %v; want %v", c.name, err, c.want)
 				}
+				if d, err := s.TakeBlocking(ctx, "k", c.rates, c.n, ratelimit.Block{For: time.Second}); !errors.Is(err, c.want) || d != (ratelimit.Decision{}) {
+					t.Errorf("TakeBlocking(%s) = %v, %v; want a zero Decision and %v", c.name, d, err, c.want)
+				}
 			}
-			if n, m := rowCount(t, pool, table, ""), rowCount(t, pool, table+"_state", ""); n+m != 0 {
-				t.Errorf("bad takes wrote %d log rows and %d state rows, want none", n, m)
+			if n, m, b := rowCount(t, pool, table, ""), rowCount(t, pool, table+"_state", ""), rowCount(t, pool, table+"_block", ""); n+m+b != 0 {
+				t.Errorf("bad takes wrote %d log rows, %d state rows and %d block rows, want none", n, m, b)
 			}
 			_, err := s.Take(ctx, "k", huge, 1)
 			if alg == ratelimit.SlidingWindowLog {
@@ -366,6 +429,12 @@ func TestClosed(t *testing.T) {
 	}
 	if err := s.Reset(t.Context(), "k"); !errors.Is(err, ratelimit.ErrClosed) {
 		t.Errorf("Reset after Close = %v", err)
+	}
+	if _, err := s.TakeBlocking(t.Context(), "k", rates, 1, ratelimit.Block{For: time.Second}); !errors.Is(err, ratelimit.ErrClosed) {
+		t.Errorf("TakeBlocking after Close = %v", err)
+	}
+	if err := s.Block(t.Context(), "k", time.Second); !errors.Is(err, ratelimit.ErrClosed) {
+		t.Errorf("Block after Close = %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close = %v", err)

@@ -95,6 +95,34 @@ func BenchmarkPostgresSerial(b *testing.B) {
 	})
 }
 
+// BenchmarkTakeBlocking times one TakeBlocking after another of a key its
+// rates admit, as BenchmarkPostgresSerial times Take (compare the two):
+// Take's round trip, with the key's lock taken first and its block row
+// read.
+func BenchmarkTakeBlocking(b *testing.B) {
+	block := ratelimit.Block{For: time.Minute}
+	for _, c := range []struct {
+		name string
+		alg  ratelimit.Algorithm
+		rate ratelimit.Rate
+	}{
+		{"impl=ratelimit", ratelimit.SlidingWindowLog, ratelimit.PerSecond(1 << 40)},
+		{"impl=ratelimit-gcra", ratelimit.GCRA, ratelimit.PerSecond(1 << 30)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s, _ := newStore(b, benchPool(b, 1), pgstore.WithAlgorithm(c.alg))
+			rates := ratelimit.Rates{c.rate}
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.TakeBlocking(ctx, "key", rates, 1, block); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of 16
 // connections, on 1000 keys (takes on different keys never wait for each
 // other) and on one key (they take turns), and reports takes per second.

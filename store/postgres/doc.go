@@ -4,8 +4,9 @@
 //
 // [New] creates the tables, their indexes and PL/pgSQL functions if need
 // be (idempotently, safely when several processes start at once) and
-// returns a [Store]. Its Take, Check, Reset, Refund and Charge are each
-// one statement calling one of those functions; the rates come with every
+// returns a [Store]. Its Take, Check, Reset, Refund, Charge, TakeBlocking
+// and Block are each one statement calling one of those functions; the
+// rates come with every
 // call, so one table serves any number of limiters and plans, and a key's
 // rates may change from one call to the next with the rules of
 // [ratelimit.Store]. Every Decision carries the time it was decided at
@@ -37,9 +38,23 @@
 // (deciding again under the lock if it is not), so that denials never wait
 // and writes on one key run one at a time on the latest committed state.
 //
+// Blocks ([ratelimit.Block], [Store.TakeBlocking], [Store.Block]) are one
+// row per key in a table of their own (the table's name with the suffix
+// _block), apart from the key's units, so that Take and Check never read
+// them. Their function mirrors [core.BlockState] in PL/pgSQL, in the same
+// integer arithmetic: under the key's advisory lock (taken first under
+// every algorithm, so that under GCRA and the counter a take under a block
+// waits for the lock even to be denied), in one transaction, it reads the
+// key's block row, runs the algorithm's take function (as a check while
+// the key is blocked), counts the denial and blocks the key as
+// [core.BlockState.Judge] does, and writes the row only when it changed.
+// So a block is as exact and as durable as the units, shared by every
+// process and host; Reset deletes it with them.
+//
 // A background sweeper (see [WithSweepInterval]) deletes, in short
 // batches found by an index, the log's rows that count for no rate of
-// their key's last take and the state rows that count nothing.
+// their key's last take, and the state and block rows that count
+// nothing.
 //
 // Keys are stored as bytea and always bound as parameters, so any string
 // works, NUL bytes and invalid UTF-8 included, of any length: a key longer

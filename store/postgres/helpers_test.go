@@ -124,8 +124,8 @@ func uniqueTable() string {
 	return "rltest_" + hex.EncodeToString(b[:])
 }
 
-// dropTable removes table, its state table and its functions at the end of
-// t.
+// dropTable removes table, its state and block tables and its functions at
+// the end of t.
 func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 	t.Helper()
 	t.Cleanup(func() {
@@ -137,11 +137,11 @@ func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 	})
 }
 
-// dropSQL returns the statements that remove table, its state table and its
-// functions, of this version and the earlier ones.
+// dropSQL returns the statements that remove table, its state and block
+// tables and its functions, of this version and the earlier ones.
 func dropSQL(table string) string {
-	return dropFunctionsSQL(table, "take", "take_state", "settle", "settle_state", "idle_at", "reset", "acquire", "decide") +
-		`DROP TABLE IF EXISTS "` + table + `"; DROP TABLE IF EXISTS "` + table + `_state"`
+	return dropFunctionsSQL(table, "take", "take_state", "settle", "settle_state", "idle_at", "reset", "blocking", "block_length", "acquire", "decide") +
+		`DROP TABLE IF EXISTS "` + table + `"; DROP TABLE IF EXISTS "` + table + `_state"; DROP TABLE IF EXISTS "` + table + `_block"`
 }
 
 // dropFunctionsSQL returns the statements that remove table's functions

@@ -15,9 +15,9 @@ import (
 // connection (by calling the take function inside it), under the log and
 // under GCRA: takes on key B go on at once; under GCRA a denial of A and a
 // check of A (which write nothing) answer at once too; and an admitted take
-// on A (and under the log a check of A), a refund and a charge of A wait
-// for the lock (bounded by their context) instead of being denied, then
-// the take counts the held take.
+// on A (and under the log a check of A), a refund, a charge, a take under a
+// block and a block of A wait for the lock (bounded by their context)
+// instead of being denied, then the take counts the held take.
 func TestKeysIsolated(t *testing.T) {
 	pool := sharedPool(t)
 	for _, c := range []struct {
@@ -74,6 +74,12 @@ func TestKeysIsolated(t *testing.T) {
 					return s.Refund(ctx, "A", rates, ratelimit.Decision{Allowed: true, Rate: rates[0], At: time.Now().UnixMilli()}, 1)
 				},
 				"Charge": func(ctx context.Context) (ratelimit.Decision, error) { return s.Charge(ctx, "A", rates, 1) },
+				"TakeBlocking": func(ctx context.Context) (ratelimit.Decision, error) {
+					return s.TakeBlocking(ctx, "A", rates, 101, ratelimit.Block{For: time.Second})
+				},
+				"Block": func(ctx context.Context) (ratelimit.Decision, error) {
+					return ratelimit.Decision{}, s.Block(ctx, "A", time.Second)
+				},
 			} {
 				short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 				defer cancel()

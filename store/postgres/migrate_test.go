@@ -75,9 +75,9 @@ CREATE TABLE %[2]s (
 INSERT INTO %[1]s (name, before, ts, weight) VALUES ('k', 0, 1, 1);`
 
 // TestOldSchemaRefused: New refuses tables made by the earlier version
-// (the log's, or only the state table), with an error naming the table and
-// a missing column and saying what to do, and changes nothing; once they
-// are dropped, New makes them anew.
+// (the log's, or only the state table) and a block table made by something
+// else, with an error naming the table and a missing column and saying what
+// to do, and changes nothing; once they are dropped, New makes them anew.
 func TestOldSchemaRefused(t *testing.T) {
 	pool := sharedPool(t)
 	ctx := t.Context()
@@ -89,11 +89,13 @@ func TestOldSchemaRefused(t *testing.T) {
 			`"%s_state" has no column key`},
 		{"the log without expires", `CREATE TABLE %[1]s (key bytea NOT NULL, before bigint NOT NULL, ts bigint NOT NULL, weight bigint NOT NULL)`,
 			`"%s" has no column expires`},
+		{"another block table", `CREATE TABLE %[3]s (key bytea PRIMARY KEY, until bigint NOT NULL)`,
+			`"%s_block" has no column until_at`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			table := uniqueTable()
 			dropTable(t, pool, table)
-			if _, err := pool.Exec(ctx, fmt.Sprintf(c.ddl, `"`+table+`"`, `"`+table+`_state"`)); err != nil {
+			if _, err := pool.Exec(ctx, fmt.Sprintf(c.ddl, `"`+table+`"`, `"`+table+`_state"`, `"`+table+`_block"`)); err != nil {
 				t.Fatal(err)
 			}
 			s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithSweepInterval(0))

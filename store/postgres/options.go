@@ -42,13 +42,13 @@ func newConfig(opts []Option) (config, error) {
 
 // WithTable sets the table the Store keeps the log in (in the connection's
 // search_path); the state table of GCRA and the sliding-window counter is
-// named after it with the suffix _state, and its indexes and functions
-// with other suffixes. Stores of one algorithm on one table share each
-// key's state (the state of GCRA and of the counter, on one table, replace
-// each other); limiters sharing a Store keep apart by key prefixes. The
-// name must be an identifier (ASCII letters, digits and
-// underscores, not starting with a digit, at most 48 characters, not
-// starting with pg_), or [New] fails with an error wrapping
+// named after it with the suffix _state, the table of blocks with the
+// suffix _block, and its indexes and functions with other suffixes. Stores
+// of one algorithm on one table share each key's state (the state of GCRA
+// and of the counter, on one table, replace each other); limiters sharing a
+// Store keep apart by key prefixes. The name must be an identifier (ASCII
+// letters, digits and underscores, not starting with a digit, at most 48
+// characters, not starting with pg_), or [New] fails with an error wrapping
 // [ratelimit.ErrInvalidArgument]; it is quoted in every statement all the
 // same, so its case is kept. Default: "ratelimit".
 func WithTable(name string) Option {
@@ -78,8 +78,9 @@ func WithClock(c core.Clock) Option {
 
 // WithSweepInterval sets how often the Store's background sweeper deletes,
 // in batches, the rows that count for no rate any more: the log's rows
-// older than the largest interval of their key's last take, and the state
-// of every key that counts nothing. 0 disables it (another process's
+// older than the largest interval of their key's last take, the state of
+// every key that counts nothing, and the blocks that no longer matter
+// (over, escalating no later block, counting no denial). 0 disables it (another process's
 // sweeper on the table does the work); a negative interval is an error
 // from [New] wrapping [ratelimit.ErrInvalidArgument]. Sweeping bounds the
 // tables' size; decisions under unchanged rates never depend on it.

@@ -20,12 +20,13 @@ import (
 // (TestHelperProcess) that share one table. A child reads its job from the
 // environment, prints "ready", waits for a line on stdin, then either runs
 // New (helperMode "migrate") or takes one unit at a time under one key for
-// helperRun, printing "admitted <ts>" for each admitted unit and "last
-// <ts>" for its last decision, ts being the time the take was judged at. It
-// ends with "done".
+// helperRun (under a block of an hour with helperMode "block", failing on
+// a denial that is not blocked), printing "admitted <ts>" for each admitted
+// unit and "last <ts>" for its last decision, ts being the time the take
+// was judged at. It ends with "done".
 const (
 	helperEnv  = "PGSTORE_TEST_HELPER" // the table; set only in a child
-	helperMode = "PGSTORE_TEST_MODE"   // "migrate" or "hammer"
+	helperMode = "PGSTORE_TEST_MODE"   // "migrate", "hammer" or "block"
 	helperRate = "PGSTORE_TEST_RATE"   // e.g. "50/s"
 	helperRun  = "PGSTORE_TEST_RUN"    // e.g. "3s"
 	helperAlg  = "PGSTORE_TEST_ALG"    // the algorithm; empty: the log
@@ -75,9 +76,19 @@ func runHelper(table string) error {
 	if err != nil {
 		return err
 	}
+	take := s.Take
+	if os.Getenv(helperMode) == "block" {
+		take = func(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+			d, err := s.TakeBlocking(ctx, key, rates, n, ratelimit.Block{For: time.Hour})
+			if err == nil && !d.Allowed && !d.Blocked {
+				err = fmt.Errorf("a denial that did not block: %v", d)
+			}
+			return d, err
+		}
+	}
 	var last int64
 	for start := time.Now(); time.Since(start) < run; {
-		d, err := s.Take(ctx, "hot", rates, 1)
+		d, err := take(ctx, "hot", rates, 1)
 		if err != nil {
 			return err
 		}

@@ -11,8 +11,9 @@ import (
 )
 
 // maxTable is the longest table name: PostgreSQL cuts identifiers at 63
-// bytes, and the names of the state table, the indexes and the functions
-// add a suffix to the table's (at most "_settle_state", 13 bytes).
+// bytes, and the names of the state and block tables, the indexes and the
+// functions add a suffix to the table's (at most "_settle_state" and
+// "_block_length", 13 bytes).
 const maxTable = 48
 
 //go:embed sql/*.sql
@@ -45,18 +46,20 @@ func literal(s string) string { return "'" + s + "'" }
 
 // queries are the SQL texts of a Store, made for its table.
 type queries struct {
-	migrateLock, schemaCheck, schema, stateSchema string   // the migration
-	functions                                     []string // each after those it calls
-	callTake, callTakeState, callReset            string   // their calls
-	callSettle, callSettleState                   string
-	sweepLog, sweepState                          string
+	migrateLock, schemaCheck, schema, stateSchema, blockSchema string   // the migration
+	functions                                                  []string // each after those it calls
+	callTake, callTakeState, callReset                         string   // their calls
+	callSettle, callSettleState, callBlocking, callHold        string
+	sweepLog, sweepState, sweepBlock                           string
 }
 
 // newQueries renders the SQL files for table, which checkTable accepted.
 func newQueries(table string) (queries, error) {
 	data := struct {
 		Table, State, KeyTSIndex, ExpiresIndex, StateIdleIndex string
+		Blocks, BlockIdleIndex                                 string
 		Take, TakeState, Settle, SettleState, IdleAt, Reset    string
+		Blocking, BlockLength                                  string
 		LockPrefix, MigratePrefix                              string
 	}{
 		Table:          quote(table),
@@ -64,17 +67,22 @@ func newQueries(table string) (queries, error) {
 		KeyTSIndex:     quote(table + "_key_ts"),
 		ExpiresIndex:   quote(table + "_expires"),
 		StateIdleIndex: quote(table + "_state_idle"),
+		Blocks:         quote(table + "_block"),
+		BlockIdleIndex: quote(table + "_block_idle"),
 		Take:           quote(table + "_take"),
 		TakeState:      quote(table + "_take_state"),
 		Settle:         quote(table + "_settle"),
 		SettleState:    quote(table + "_settle_state"),
 		IdleAt:         quote(table + "_idle_at"),
 		Reset:          quote(table + "_reset"),
+		Blocking:       quote(table + "_blocking"),
+		BlockLength:    quote(table + "_block_length"),
 		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
-	q := queries{functions: make([]string, 6)}
-	for i, name := range []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql"} {
+	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql"}
+	q := queries{functions: make([]string, len(files))}
+	for i, name := range files {
 		if err := render(&q.functions[i], name, data); err != nil {
 			return q, err
 		}
@@ -84,10 +92,11 @@ func newQueries(table string) (queries, error) {
 		name string
 	}{
 		{&q.migrateLock, "migrate_lock.sql"}, {&q.schemaCheck, "schema_check.sql"},
-		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"},
+		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"}, {&q.blockSchema, "block_schema.sql"},
 		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callReset, "call_reset.sql"},
 		{&q.callSettle, "call_settle.sql"}, {&q.callSettleState, "call_settle_state.sql"},
-		{&q.sweepLog, "sweep_log.sql"}, {&q.sweepState, "sweep_state.sql"},
+		{&q.callBlocking, "call_blocking.sql"}, {&q.callHold, "call_hold.sql"},
+		{&q.sweepLog, "sweep_log.sql"}, {&q.sweepState, "sweep_state.sql"}, {&q.sweepBlock, "sweep_block.sql"},
 	} {
 		if err := render(f.dst, f.name, data); err != nil {
 			return q, err

@@ -22,7 +22,7 @@ import (
 // rates; bad input touches nothing.
 func (s *Store) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "refund", key, rates, n, taken.At)
+	err := s.call(ctx, &d, "refund", key, rates, n, taken.At, nil)
 	return d, err
 }
 
@@ -33,6 +33,6 @@ func (s *Store) Refund(ctx context.Context, key string, rates ratelimit.Rates, t
 // Refund's.
 func (s *Store) Charge(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "charge", key, rates, n, 0)
+	err := s.call(ctx, &d, "charge", key, rates, n, 0, nil)
 	return d, err
 }

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -17,7 +18,8 @@ import (
 // key's state is a few rows, so a million keys cost no Go objects, and
 // every process and host that uses the same table shares its limits
 // exactly. It also implements [ratelimit.Checker], [ratelimit.Resetter],
-// [ratelimit.Settler] and [io.Closer].
+// [ratelimit.Settler], [ratelimit.Blocker] (blocks kept in a table of
+// their own, with the same exactness and durability) and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
@@ -43,6 +45,7 @@ var (
 	_ ratelimit.Checker          = (*Store)(nil)
 	_ ratelimit.Resetter         = (*Store)(nil)
 	_ ratelimit.Settler          = (*Store)(nil)
+	_ ratelimit.Blocker          = (*Store)(nil)
 	_ interface{ Close() error } = (*Store)(nil)
 )
 
@@ -50,10 +53,12 @@ var (
 // functions if they do not exist and replacing the functions with this
 // version's. That step runs in one transaction holding an advisory lock on
 // a hash of the table's name, so it is idempotent and safe when several
-// processes start at once; it keeps every row. A table made by an earlier
+// processes start at once; it keeps every row, and adds the block table
+// to tables made by a version before blocks. A table made by an earlier
 // version of this package, whose columns differ, is not migrated: New
 // fails with an error naming the table and a column it lacks; drop the
-// table and its _state companion, or choose another with [WithTable].
+// table and its _state and _block companions, or choose another with
+// [WithTable].
 //
 // Options: [WithTable], [WithAlgorithm], [WithClock], [WithSweepInterval],
 // [WithAsyncCommit]. A nil pool or a bad option is an error wrapping
@@ -96,7 +101,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, s.q.migrateLock); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, s.q.schemaCheck, quote(table), quote(table+"_state"))
+		rows, err := tx.Query(ctx, s.q.schemaCheck, quote(table), quote(table+"_state"), quote(table+"_block"))
 		if err != nil {
 			return err
 		}
@@ -112,10 +117,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s and %s, or choose another table with WithTable",
-				missing[0], quote(table), quote(table+"_state"))
+			return fmt.Errorf("%s (made by an earlier version of pgstore, or by something else): drop %s, %s and %s, or choose another table with WithTable",
+				missing[0], quote(table), quote(table+"_state"), quote(table+"_block"))
 		}
-		for _, q := range append([]string{s.q.schema, s.q.stateSchema}, s.q.functions...) {
+		for _, q := range append([]string{s.q.schema, s.q.stateSchema, s.q.blockSchema}, s.q.functions...) {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
@@ -146,7 +151,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // the call then touches nothing.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "take", key, rates, n, 0)
+	err := s.call(ctx, &d, "take", key, rates, n, 0, nil)
 	return d, err
 }
 
@@ -156,12 +161,13 @@ func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n i
 // errors are Take's.
 func (s *Store) Check(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	var d ratelimit.Decision
-	err := s.call(ctx, &d, "check", key, rates, n, 0)
+	err := s.call(ctx, &d, "check", key, rates, n, 0, nil)
 	return d, err
 }
 
-// Reset deletes key's rows from both tables, under the key's lock, in one
-// round trip: afterwards key has no history under any rates or algorithm.
+// Reset deletes key's rows from the three tables, under the key's lock, in
+// one round trip: afterwards key has no history under any rates or
+// algorithm, and no block ([Store.TakeBlocking]): it is unblocked.
 func (s *Store) Reset(ctx context.Context, key string) error {
 	if s.closed.Load() {
 		return errClosed
@@ -187,8 +193,9 @@ func (s *Store) Close() error {
 
 // call checks its input and runs the function of the Store's algorithm for
 // op, filling d from its result: "take" or "check" of n units, "refund" of
-// n units of a take at at, or "charge" of n units.
-func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64) error {
+// n units of a take at at, or "charge" of n units; a take under the block
+// b when b is not nil.
+func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64, b *ratelimit.Block) error {
 	if n < 0 {
 		return fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
 	}
@@ -199,13 +206,16 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 	if err != nil {
 		return err
 	}
-	var now any // NULL: the server's clock
-	if s.clock != nil {
-		now = s.clock.Now()
-	}
+	now := s.now()
 	var row pgx.Row
-	switch op {
-	case "take", "check":
+	switch {
+	case b != nil:
+		if err := b.Validate(); err != nil {
+			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
+		}
+		row = s.pool.QueryRow(ctx, s.q.callBlocking, storedKey(key), s.alg, n, now, intervals, limits, s.async,
+			ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval)))
+	case op == "take", op == "check":
 		if s.alg == 0 {
 			row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, op == "take", s.async)
 		} else {
@@ -229,7 +239,12 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		rate                    int32
 		remaining, retry, reset int64
 	)
-	if err := row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At); err != nil {
+	if b == nil {
+		err = row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At)
+	} else { // a blocked column too
+		err = row.Scan(&d.Allowed, &rate, &remaining, &retry, &reset, &d.At, &d.Blocked)
+	}
+	if err != nil {
 		*d = ratelimit.Decision{}
 		return opError(op, key, err)
 	}
@@ -243,6 +258,15 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		d.RetryAfter = ratelimit.Never
 	}
 	return nil
+}
+
+// now returns the time to give a function: the Store's clock's reading,
+// or nil (NULL) for the server's clock.
+func (s *Store) now() any {
+	if s.clock == nil {
+		return nil
+	}
+	return s.clock.Now()
 }
 
 // arrays returns the intervals (in milliseconds) and limits of rates, the
@@ -263,3 +287,6 @@ func (s *Store) arrays(rates ratelimit.Rates) (intervals, limits []int64, err er
 }
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// ms returns d in whole milliseconds.
+func ms(d time.Duration) int64 { return int64(d / time.Millisecond) }

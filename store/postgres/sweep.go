@@ -27,15 +27,12 @@ func (s *Store) sweeper(ctx context.Context, interval time.Duration) {
 }
 
 // sweep deletes, batch by batch, the log's rows that expired and the state
-// rows that are idle, at the Store's clock; it returns how many rows it
-// deleted.
+// and block rows that are idle, at the Store's clock; it returns how many
+// rows it deleted.
 func (s *Store) sweep(ctx context.Context) (int64, error) {
-	var now any // NULL: the server's clock
-	if s.clock != nil {
-		now = s.clock.Now()
-	}
+	now := s.now()
 	var total int64
-	for _, q := range []string{s.q.sweepLog, s.q.sweepState} {
+	for _, q := range []string{s.q.sweepLog, s.q.sweepState, s.q.sweepBlock} {
 		for {
 			tag, err := s.pool.Exec(ctx, q, now, sweepBatch)
 			if err != nil {

@@ -246,3 +246,45 @@ func TestSettledIdleAt(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockSweep: the sweep deletes a key's block row from its Idle on and
+// not before, for every algorithm: a blocked key's at the end of its block
+// plus its length (the next block would no longer escalate), a key's with
+// a denial counted toward a block at the end of the count's window, and a
+// key's blocked by Block at the end of that block.
+func TestBlockSweep(t *testing.T) {
+	pool := sharedPool(t)
+	rates := mustRates(t, ratelimit.PerSecond(1))
+	blockNow := ratelimit.Block{For: 10 * time.Second}
+	blockLater := ratelimit.Block{For: 10 * time.Second, After: 3, Within: 5 * time.Second}
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			ctx := t.Context()
+			clock := core.NewFakeClock(0)
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
+			for _, take := range []struct {
+				key string
+				b   ratelimit.Block
+			}{{"now", blockNow}, {"now", blockNow}, {"later", blockLater}, {"later", blockLater}} {
+				if _, err := s.TakeBlocking(ctx, take.key, rates, 1, take.b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Block(ctx, "held", 7*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []struct {
+				at   int64
+				want int
+			}{{4999, 3}, {5000, 2}, {6999, 2}, {7000, 1}, {19_999, 1}, {20_000, 0}} {
+				clock.Set(step.at)
+				if _, err := pgstore.Sweep(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+				if got := rowCount(t, pool, table+"_block", ""); got != step.want {
+					t.Fatalf("%d block rows after a sweep at %d, want %d", got, step.at, step.want)
+				}
+			}
+		})
+	}
+}
