@@ -27,14 +27,8 @@ func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rate
 	if n < 0 || len(rates) == 0 {
 		return d, badInput(key, n)
 	}
-	sh, h := s.locate(key)
-	now := s.clock.Now()
-	sh.mu.Lock()
+	sh, h, log, now := s.lockKey(key)
 	defer sh.mu.Unlock()
-	if now >= sh.sweepAt {
-		s.sweep(sh, now)
-	}
-	log := sh.keys.lookup(key, h)
 	switch {
 	case log != nil && log.blk != nil && log.blk.Blocks(log.stamp(now)):
 		err = log.check(&d, rates, log.floor, n)
@@ -56,6 +50,19 @@ func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rate
 		log.judge(&d, b, log.floor, n)
 	}
 	return d, err
+}
+
+// lockKey locks key's shard, reads the clock and sweeps the shard when due,
+// as a take does, and returns the shard, key's hash, its log (nil when the
+// store has none) and the clock's reading. The caller unlocks sh.mu.
+func (s *Store) lockKey(key string) (sh *shard, h uint64, log *unitLog, now int64) {
+	sh, h = s.locate(key)
+	now = s.clock.Now()
+	sh.mu.Lock()
+	if now >= sh.sweepAt {
+		s.sweep(sh, now)
+	}
+	return sh, h, sh.keys.lookup(key, h), now
 }
 
 // judge finishes d, the decision on a take of n units at now, under b (see
@@ -81,14 +88,8 @@ func (s *Store) Block(_ context.Context, key string, d time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("memorystore: key %q: %w", key, err)
 	}
-	sh, h := s.locate(key)
-	now := s.clock.Now()
-	sh.mu.Lock()
+	sh, h, log, now := s.lockKey(key)
 	defer sh.mu.Unlock()
-	if now >= sh.sweepAt {
-		s.sweep(sh, now)
-	}
-	log := sh.keys.lookup(key, h)
 	if log == nil {
 		if log, err = s.admit(sh, key, h, nil, now); err != nil {
 			return err
