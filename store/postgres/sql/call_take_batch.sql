@@ -1,0 +1,6 @@
+-- Many takes in one statement: one call of the batch take function.
+-- Parameters: keys, algorithm (0: the log, 1: GCRA, 2: the counter),
+-- weights, times (NULL: server time), rate offsets, intervals, limits,
+-- async.
+SELECT idx, allowed, rate, remaining, retry_after, reset_after, ts
+FROM {{.TakeBatch}}($1, $2, $3, $4, $5, $6, $7, $8)
