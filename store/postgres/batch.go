@@ -44,6 +44,7 @@ type pending struct {
 	n                 int64
 	now               int64 // the Store's clock's reading (none at the server's clock)
 	intervals, limits []int64
+	b                 *ratelimit.Block // TakeBlocking's; nil for Take
 
 	d     ratelimit.Decision
 	err   error
@@ -51,16 +52,21 @@ type pending struct {
 	done  chan struct{}
 }
 
-// batched is Take through the Store's batcher.
-func (s *Store) batched(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+// batched is Take (b nil) or TakeBlocking through the Store's batcher.
+func (s *Store) batched(ctx context.Context, key string, rates ratelimit.Rates, n int64, b *ratelimit.Block) (ratelimit.Decision, error) {
 	intervals, limits, err := s.input(key, rates, n)
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
+	if b != nil {
+		if err := checkBlock(key, b); err != nil {
+			return ratelimit.Decision{}, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return ratelimit.Decision{}, opError("take", key, err)
 	}
-	p := &pending{ctx: ctx, key: key, k: storedKey(key), rates: rates, n: n, intervals: intervals, limits: limits, done: make(chan struct{})}
+	p := &pending{ctx: ctx, key: key, k: storedKey(key), rates: rates, n: n, intervals: intervals, limits: limits, b: b, done: make(chan struct{})}
 	if s.clock != nil {
 		p.now = s.clock.Now()
 	}
@@ -77,7 +83,7 @@ func (s *Store) batched(ctx context.Context, key string, rates ratelimit.Rates, 
 	}
 	if p.alone {
 		var d ratelimit.Decision
-		err := s.call(ctx, &d, "take", key, rates, n, 0, nil)
+		err := s.call(ctx, &d, "take", key, rates, n, 0, b)
 		return d, err
 	}
 	return p.d, p.err
@@ -179,13 +185,20 @@ func (s *Store) send(batch []*pending) {
 }
 
 // one runs the single take p with the take function of the Store's
-// algorithm and fills its result. A failure of the statement is returned.
+// algorithm, or the blocking function, and fills its result. A failure of
+// the statement is returned.
 func (s *Store) one(ctx context.Context, p *pending) error {
 	var (
 		rate                    int32
 		remaining, retry, reset int64
+		err                     error
 	)
-	if err := s.takeRow(ctx, true, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At); err != nil {
+	if p.b == nil {
+		err = s.takeRow(ctx, true, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At)
+	} else {
+		err = s.blockingRow(ctx, p.k, p.n, s.nowOf(p), p.intervals, p.limits, p.b).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At, &p.d.Blocked)
+	}
+	if err != nil {
 		return err
 	}
 	p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)
@@ -214,7 +227,9 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 		}
 		nows = times
 	}
-	rows, err := s.pool.Query(ctx, s.q.callTakeBatch, keys, s.alg, ns, nows, offsets, intervals, limits, s.async)
+	blocks := blockArrays(batch)
+	rows, err := s.pool.Query(ctx, s.q.callTakeBatch, keys, s.alg, ns, nows, offsets, intervals, limits, s.async,
+		blocks[0], blocks[1], blocks[2], blocks[3], blocks[4])
 	if err != nil {
 		return err
 	}
@@ -223,11 +238,11 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 	for rows.Next() {
 		var (
 			idx, rate               int32
-			allowed                 bool
+			allowed, blocked        bool
 			remaining, retry, reset int64
 			at                      int64
 		)
-		if err := rows.Scan(&idx, &allowed, &rate, &remaining, &retry, &reset, &at); err != nil {
+		if err := rows.Scan(&idx, &allowed, &rate, &remaining, &retry, &reset, &at, &blocked); err != nil {
 			return err
 		}
 		if idx < 1 || int(idx) > len(batch) {
@@ -235,7 +250,7 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 		}
 		p := batch[idx-1]
 		seen[idx-1] = true
-		p.d.Allowed, p.d.At = allowed, at
+		p.d.Allowed, p.d.At, p.d.Blocked = allowed, at, blocked
 		p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)
 	}
 	if err := rows.Err(); err != nil {
@@ -245,6 +260,31 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 		return errBadIndex(int32(i + 1))
 	}
 	return nil
+}
+
+// blockArrays returns the batch function's arrays of the Blocks' For,
+// After, Within, Factor and Max (ms), with NULL for a take under none; all
+// NULL when no take of batch has a block.
+func blockArrays(batch []*pending) [5]any {
+	var arrays [5]any
+	if !slices.ContainsFunc(batch, func(p *pending) bool { return p.b != nil }) {
+		return arrays
+	}
+	cols := [5][]*int64{}
+	for i := range cols {
+		cols[i] = make([]*int64, len(batch))
+	}
+	for i, p := range batch {
+		if b := p.b; b != nil {
+			for j, v := range blockParams(b) {
+				cols[j][i] = &v
+			}
+		}
+	}
+	for i, c := range cols {
+		arrays[i] = c
+	}
+	return arrays
 }
 
 // nowOf returns the time to give p's function: its clock reading, or nil

@@ -49,6 +49,22 @@ func (l *batchLog) sent() []int {
 	return slices.Clone(l.sizes)
 }
 
+// holdBatch holds the batch numbered call (from 1) on its sending
+// goroutine, after it left the queue and before it is sent: taken is
+// closed once it is held, and resume (idempotent) lets it go.
+func (l *batchLog) holdBatch(call int) (taken <-chan struct{}, resume func()) {
+	held, resumed := make(chan struct{}), make(chan struct{})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hold = func(n int) {
+		if n == call {
+			close(held)
+			<-resumed
+		}
+	}
+	return held, sync.OnceFunc(func() { close(resumed) })
+}
+
 // takes returns how many takes the batches sent so far carry.
 func (l *batchLog) takes() int {
 	n := 0
@@ -101,9 +117,15 @@ type result struct {
 // goTake runs s.Take of one unit on key in a goroutine, returning the
 // channel its result arrives on.
 func goTake(ctx context.Context, s *pgstore.Store, key string, rates ratelimit.Rates) <-chan result {
+	return goCall(func() (ratelimit.Decision, error) { return s.Take(ctx, key, rates, 1) })
+}
+
+// goCall runs take in a goroutine, returning the channel its result
+// arrives on.
+func goCall(take func() (ratelimit.Decision, error)) <-chan result {
 	c := make(chan result, 1)
 	go func() {
-		d, err := s.Take(ctx, key, rates, 1)
+		d, err := take()
 		c <- result{d, err}
 	}()
 	return c
@@ -141,52 +163,69 @@ func remaining(t *testing.T, s *pgstore.Store, key string, rates ratelimit.Rates
 }
 
 // TestBatchExact sends 200 concurrent takes of one unit on one key with a
-// limit of 50 through batches, for each algorithm: exactly 50 are admitted,
-// their Remaining are 49 down to 0 once each (each caller got its own
-// decision), every denial says so, and batches of more than one take were
-// sent.
+// limit of 50 through batches, for each algorithm, with Take, and with
+// Take and TakeBlocking (under a block of an hour at the first denial)
+// mixed: exactly 50 are admitted, their Remaining are 49 down to 0 once
+// each (each caller got its own decision), every denial says so (blocked
+// when, and only when, TakeBlocking's after its first), and batches of more
+// than one take were sent.
 func TestBatchExact(t *testing.T) {
 	const takes, limit = 200, 50
 	for _, alg := range algorithms {
-		t.Run(string(alg), func(t *testing.T) {
-			pool := sharedPool(t)
-			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
-			log := watchBatches(s)
-			rates := mustRates(t, ratelimit.PerHour(limit))
-			release := holdKey(t, pool, table, "k")
-			cs := make([]<-chan result, takes)
-			for i := range cs {
-				cs[i] = goTake(t.Context(), s, "k", rates)
-			}
-			await(func() bool { return len(log.sent()) == 2 && log.takes()+pgstore.Queued(s) == takes })
-			release()
-			var admitted []int64
-			for _, c := range cs {
-				r := <-c
-				switch {
-				case r.err != nil:
-					t.Fatalf("Take: %v", r.err)
-				case r.d.Allowed:
-					admitted = append(admitted, r.d.Remaining)
-				case r.d.Remaining != 0 || r.d.RetryAfter <= 0:
-					t.Errorf("denial %+v: want Remaining 0 and a RetryAfter", r.d)
+		for _, mixed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/blocking=%t", alg, mixed), func(t *testing.T) {
+				pool := sharedPool(t)
+				s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
+				log := watchBatches(s)
+				rates := mustRates(t, ratelimit.PerHour(limit))
+				release := holdKey(t, pool, table, "k")
+				cs := make([]<-chan result, takes)
+				for i := range cs {
+					if mixed && i%2 == 1 {
+						cs[i] = goCall(func() (ratelimit.Decision, error) {
+							return s.TakeBlocking(t.Context(), "k", rates, 1, ratelimit.Block{For: time.Hour})
+						})
+					} else {
+						cs[i] = goTake(t.Context(), s, "k", rates)
+					}
 				}
-			}
-			slices.Sort(admitted)
-			want := make([]int64, limit)
-			for i := range want {
-				want[i] = int64(i)
-			}
-			if !slices.Equal(admitted, want) {
-				t.Errorf("admitted takes' Remaining = %v, want 0 to %d once each", admitted, limit-1)
-			}
-			if sizes := log.sent(); slices.Max(sizes) < 2 {
-				t.Errorf("batch sizes %v: no batch formed", sizes)
-			}
-			if got := remaining(t, s, "k", rates); got != 0 {
-				t.Errorf("Check after the takes: Remaining %d, want 0", got)
-			}
-		})
+				await(func() bool { return len(log.sent()) == 2 && log.takes()+pgstore.Queued(s) == takes })
+				release()
+				var admitted []int64
+				unblocked := 0 // TakeBlocking's denials not blocked: the first
+				for i, c := range cs {
+					r := <-c
+					blocking := mixed && i%2 == 1
+					switch {
+					case r.err != nil:
+						t.Fatalf("take %d: %v", i, r.err)
+					case r.d.Allowed:
+						admitted = append(admitted, r.d.Remaining)
+					case r.d.Remaining != 0 || r.d.RetryAfter <= 0 || r.d.Blocked && !blocking:
+						t.Errorf("denial %d %+v: want Remaining 0, a RetryAfter, blocked only by TakeBlocking", i, r.d)
+					case blocking && !r.d.Blocked:
+						unblocked++
+					}
+				}
+				if unblocked > 1 {
+					t.Errorf("%d denials of TakeBlocking not blocked, want at most the first", unblocked)
+				}
+				slices.Sort(admitted)
+				want := make([]int64, limit)
+				for i := range want {
+					want[i] = int64(i)
+				}
+				if !slices.Equal(admitted, want) {
+					t.Errorf("admitted takes' Remaining = %v, want 0 to %d once each", admitted, limit-1)
+				}
+				if sizes := log.sent(); slices.Max(sizes) < 2 {
+					t.Errorf("batch sizes %v: no batch formed", sizes)
+				}
+				if got := remaining(t, s, "k", rates); got != 0 {
+					t.Errorf("Check after the takes: Remaining %d, want 0", got)
+				}
+			})
+		}
 	}
 }
 
@@ -218,15 +257,8 @@ func TestBatchCanceled(t *testing.T) {
 	// one of its takes' context has ended.
 	ctx, cancel = context.WithCancel(t.Context())
 	defer cancel()
-	taken, canceled := make(chan struct{}), make(chan struct{})
-	log.mu.Lock()
-	log.hold = func(call int) {
-		if call == 3 {
-			close(taken)
-			<-canceled
-		}
-	}
-	log.mu.Unlock()
+	taken, resume := log.holdBatch(3)
+	defer resume() // should the test fail before it does
 	sent := goTake(ctx, s, "k", rates)
 	await(func() bool { return pgstore.Queued(s) == 1 })
 	beside := goTake(t.Context(), s, "k", rates)
@@ -237,7 +269,7 @@ func TestBatchCanceled(t *testing.T) {
 	if r := <-sent; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Take canceled after it was sent = %+v, %v; want context.Canceled", r.d, r.err)
 	}
-	close(canceled)
+	resume()
 	mustAllow(t, "take", append(first, beside)...)
 	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {
 		t.Errorf("batch sizes %v, want [1 1 2]", sizes)
@@ -257,15 +289,8 @@ func TestBatchAbandoned(t *testing.T) {
 	rates := mustRates(t, ratelimit.PerHour(10))
 	release := holdKey(t, pool, table, "k")
 	first := inFlight(t.Context(), s, log, "k", rates)
-	taken, canceled := make(chan struct{}), make(chan struct{})
-	log.mu.Lock()
-	log.hold = func(call int) {
-		if call == 3 {
-			close(taken)
-			<-canceled
-		}
-	}
-	log.mu.Unlock()
+	taken, resume := log.holdBatch(3)
+	defer resume() // should the test fail before it does
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	abandoned := []<-chan result{goTake(ctx, s, "k", rates), goTake(ctx, s, "k", rates)}
@@ -278,7 +303,7 @@ func TestBatchAbandoned(t *testing.T) {
 			t.Errorf("abandoned take %d = %+v, %v; want context.Canceled", i, r.d, r.err)
 		}
 	}
-	close(canceled)
+	resume()
 	mustAllow(t, "take in flight", first...)
 	s.Close() // waits for the abandoned batch
 	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {

@@ -104,13 +104,13 @@ func WithAsyncCommit() Option {
 	return func(c *config) { c.asyncCommit = true }
 }
 
-// WithMaxBatch sets the most takes the Store sends as one statement. Takes
-// that come while the Store has two statements of takes running queue,
-// and the next statement carries up to n of them, each decided exactly as
-// it would be alone, in one transaction (see [Store.Take]); so under
-// concurrency a Store makes fewer round trips and commits than takes. 1
-// turns batching off: every take is a statement of its own, sent at once.
-// An n below 1 is an error from [New] wrapping
+// WithMaxBatch sets the most takes (of Take and TakeBlocking) the Store
+// sends as one statement. Takes that come while the Store has two
+// statements of takes running queue, and the next statement carries up to n
+// of them, each decided exactly as it would be alone, in one transaction
+// (see [Store.Take]); so under concurrency a Store makes fewer round trips
+// and commits than takes. 1 turns batching off: every take is a statement
+// of its own, sent at once. An n below 1 is an error from [New] wrapping
 // [ratelimit.ErrInvalidArgument]. Default: 64.
 func WithMaxBatch(n int) Option {
 	return func(c *config) { c.maxBatch = n }

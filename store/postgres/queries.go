@@ -82,7 +82,7 @@ func newQueries(table string) (queries, error) {
 		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
-	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "take_batch.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql"}
+	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql", "take_batch.sql"}
 	q := queries{functions: make([]string, len(files))}
 	for i, name := range files {
 		if err := render(&q.functions[i], name, data); err != nil {

@@ -170,11 +170,12 @@ func (s *Store) migrate(ctx context.Context) error {
 // so that only a take that fails alone fails; if the connection fails,
 // every take of the batch returns that failure. After Close, the takes
 // still queued return an error wrapping [ratelimit.ErrClosed], never
-// applied. Check, Reset, Refund, Charge, TakeBlocking and Block are never
-// batched: each is a statement of its own.
+// applied. TakeBlocking's takes join the same batches; Check, Reset,
+// Refund, Charge and Block are never batched: each is a statement of its
+// own.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	if s.batch.max > 1 {
-		return s.batched(ctx, key, rates, n)
+		return s.batched(ctx, key, rates, n, nil)
 	}
 	var d ratelimit.Decision
 	err := s.call(ctx, &d, "take", key, rates, n, 0, nil)
@@ -236,11 +237,10 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 	var row pgx.Row
 	switch {
 	case b != nil:
-		if err := b.Validate(); err != nil {
-			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
+		if err := checkBlock(key, b); err != nil {
+			return err
 		}
-		row = s.pool.QueryRow(ctx, s.q.callBlocking, storedKey(key), s.alg, n, now, intervals, limits, s.async,
-			ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval)))
+		row = s.blockingRow(ctx, storedKey(key), n, now, intervals, limits, b)
 	case op == "take", op == "check":
 		row = s.takeRow(ctx, op == "take", storedKey(key), n, now, intervals, limits)
 	default:
@@ -293,6 +293,28 @@ func (s *Store) takeRow(ctx context.Context, take bool, k []byte, n int64, now a
 		return s.pool.QueryRow(ctx, s.q.callTake, k, n, now, intervals, limits, take, s.async)
 	}
 	return s.pool.QueryRow(ctx, s.q.callTakeState, k, s.alg, n, now, intervals, limits, take, s.async)
+}
+
+// blockingRow runs one take of n units under the stored key k under the
+// block b with the blocking function.
+func (s *Store) blockingRow(ctx context.Context, k []byte, n int64, now any, intervals, limits []int64, b *ratelimit.Block) pgx.Row {
+	p := blockParams(b)
+	return s.pool.QueryRow(ctx, s.q.callBlocking, k, s.alg, n, now, intervals, limits, s.async, p[0], p[1], p[2], p[3], p[4])
+}
+
+// blockParams returns b's parameters of the blocking function: its For,
+// After, Within, Factor and Max (ratelimit.MaxInterval for none), For,
+// Within and Max in milliseconds.
+func blockParams(b *ratelimit.Block) [5]int64 {
+	return [5]int64{ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval))}
+}
+
+// checkBlock checks a take's block as [ratelimit.Block.Validate] does.
+func checkBlock(key string, b *ratelimit.Block) error {
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("pgstore: take %.64q: %w", key, err)
+	}
+	return nil
 }
 
 // fill sets d's Rate, Remaining, RetryAfter and ResetAfter from a take
