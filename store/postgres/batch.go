@@ -25,8 +25,9 @@ const maxInFlight = 2
 // a runner sends the queue's takes, up to max of them, as one statement,
 // and again until the queue is empty.
 type batcher struct {
-	max  int            // the most takes in a batch; 1: none are batched
-	hook func(size int) // tests: called with each batch's size before it is sent
+	max     int            // the most takes in a batch; 1: none are batched
+	hook    func(size int) // tests: called with each batch's size before it is sent
+	retried atomic.Int64   // batches whose takes ran again alone (an SQL error)
 
 	mu      sync.Mutex
 	queue   []*pending // the takes not sent yet, in submission order
@@ -171,6 +172,9 @@ func (s *Store) send(batch []*pending) {
 		err = s.one(ctx, p)
 	} else {
 		err = s.many(ctx, batch)
+	}
+	if statementError(err) {
+		s.batch.retried.Add(1)
 	}
 	for _, p := range batch {
 		switch {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -165,17 +166,25 @@ func remaining(t *testing.T, s *pgstore.Store, key string, rates ratelimit.Rates
 // TestBatchExact sends 200 concurrent takes of one unit on one key with a
 // limit of 50 through batches, for each algorithm, with Take, and with
 // Take and TakeBlocking (under a block of an hour at the first denial)
-// mixed: exactly 50 are admitted, their Remaining are 49 down to 0 once
+// mixed, at the server's clock and at a fake clock that moves by a
+// millisecond a take: exactly 50 are admitted, their Remaining are 49 down to 0 once
 // each (each caller got its own decision), every denial says so (blocked
 // when, and only when, TakeBlocking's after its first), and batches of more
 // than one take were sent.
 func TestBatchExact(t *testing.T) {
 	const takes, limit = 200, 50
 	for _, alg := range algorithms {
-		for _, mixed := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/blocking=%t", alg, mixed), func(t *testing.T) {
+		for _, c := range []struct {
+			mixed, fake bool
+		}{{false, false}, {true, false}, {false, true}, {true, true}} {
+			mixed := c.mixed
+			t.Run(fmt.Sprintf("%s/blocking=%t/fake=%t", alg, c.mixed, c.fake), func(t *testing.T) {
 				pool := sharedPool(t)
-				s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
+				opts := []pgstore.Option{pgstore.WithAlgorithm(alg)}
+				if c.fake {
+					opts = append(opts, pgstore.WithClock(tickingClock{core.NewFakeClock(1 << 40)}))
+				}
+				s, table := newStore(t, pool, opts...)
 				log := watchBatches(s)
 				rates := mustRates(t, ratelimit.PerHour(limit))
 				release := holdKey(t, pool, table, "k")
@@ -225,6 +234,55 @@ func TestBatchExact(t *testing.T) {
 					t.Errorf("Check after the takes: Remaining %d, want 0", got)
 				}
 			})
+		}
+	}
+}
+
+// tickingClock is a fake clock that moves by a millisecond each reading.
+type tickingClock struct{ *core.FakeClock }
+
+func (c tickingClock) Now() int64 { return c.Advance(time.Millisecond) }
+
+// TestBatchNoDeadlock runs takes on eight keys in varying order from 16
+// goroutines through two batching Stores and one that sends every take
+// alone, on one table: no take fails, no batch fails (a deadlock would
+// abort one), and every key is left with exactly the units taken on it.
+func TestBatchNoDeadlock(t *testing.T) {
+	const keys, goroutines, each, limit = 8, 16, 40, 1 << 20
+	pool := sharedPool(t)
+	a, table := newStore(t, pool)
+	stores := []*pgstore.Store{a, newStoreOn(t, pool, table), newStoreOn(t, pool, table, pgstore.WithMaxBatch(1))}
+	rates := mustRates(t, ratelimit.PerHour(limit))
+	var (
+		mu    sync.Mutex
+		taken [keys]int64
+		wg    sync.WaitGroup
+	)
+	for g := range goroutines {
+		wg.Go(func() {
+			s := stores[g%len(stores)]
+			for i := range each {
+				k := (g*7 + i*i) % keys
+				d, err := s.Take(t.Context(), fmt.Sprint("k", k), rates, 1)
+				if err != nil || !d.Allowed {
+					t.Errorf("Take = %+v, %v", d, err)
+					return
+				}
+				mu.Lock()
+				taken[k]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range stores[:2] {
+		if n := pgstore.Retried(s); n != 0 {
+			t.Errorf("%d batches failed and ran again alone", n)
+		}
+	}
+	for k, n := range taken {
+		if got := remaining(t, a, fmt.Sprint("k", k), rates); got != limit-n {
+			t.Errorf("k%d: Remaining %d after %d takes, want %d", k, got, n, limit-n)
 		}
 	}
 }
@@ -345,6 +403,9 @@ func TestBatchBadTake(t *testing.T) {
 			if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 6}) {
 				t.Errorf("batch sizes %v, want [1 1 6]", sizes)
 			}
+			if n := pgstore.Retried(s); n != 1 {
+				t.Errorf("%d batches ran again alone, want 1", n)
+			}
 			for i := range goods {
 				if got := remaining(t, s, fmt.Sprint("good", i), rates); got != 9 {
 					t.Errorf("good%d: Remaining %d after one take, want 9", i, got)
@@ -393,16 +454,21 @@ func TestBatchKilledConnection(t *testing.T) {
 	log := watchBatches(s)
 	rates := mustRates(t, ratelimit.PerHour(100))
 	release := holdKey(t, admin, table, "k")
-	kill := func(waiting int) {
+	// kill waits until n connections of the Store, none killed before,
+	// wait for a lock, and kills them.
+	killed := []int32{}
+	kill := func(n int) {
 		t.Helper()
+		var pids []int32
 		await(func() bool {
-			var n int
-			err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&n)
-			return err == nil && n == waiting
+			err := admin.QueryRow(t.Context(), `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+				WHERE application_name = $1 AND wait_event_type = 'Lock' AND pid <> ALL($2)`, app, killed).Scan(&pids)
+			return err == nil && len(pids) == n
 		})
-		if _, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
+		if _, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid`, pids); err != nil {
 			t.Fatal(err)
 		}
+		killed = append(killed, pids...)
 	}
 	mustFail := func(what string, cs ...<-chan result) {
 		t.Helper()
@@ -425,6 +491,9 @@ func TestBatchKilledConnection(t *testing.T) {
 	mustFail("queued take", queued...)
 	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 8}) {
 		t.Errorf("batch sizes %v, want [1 1 8]", sizes)
+	}
+	if n := pgstore.Retried(s); n != 0 {
+		t.Errorf("%d batches ran again alone, want none", n)
 	}
 	release()
 	if d, err := s.Take(t.Context(), "k", rates, 1); err != nil || !d.Allowed || d.Remaining != 99 {

@@ -20,3 +20,7 @@ func Queued(s *Store) int {
 	defer s.batch.mu.Unlock()
 	return len(s.batch.queue)
 }
+
+// Retried returns how many of s's batches failed with an SQL error, their
+// takes then running again alone.
+func Retried(s *Store) int64 { return s.batch.retried.Load() }

@@ -23,9 +23,10 @@ import (
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
 // use, and its concurrent takes share statements and commits ([Store.Take],
-// [WithMaxBatch]). Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
-// [ratelimit.ErrInvalidRate]) and database failures; after Close, methods
-// return an error wrapping [ratelimit.ErrClosed].
+// [WithMaxBatch]). Errors report bad input (wrapping
+// [ratelimit.ErrInvalidArgument] or [ratelimit.ErrInvalidRate]) and
+// database failures; after Close, methods return an error wrapping
+// [ratelimit.ErrClosed].
 type Store struct {
 	pool  *pgxpool.Pool
 	table string
@@ -63,9 +64,10 @@ var (
 // [WithTable].
 //
 // Options: [WithTable], [WithAlgorithm], [WithClock], [WithSweepInterval],
-// [WithAsyncCommit], [WithMaxBatch]. A nil pool or a bad option is an error wrapping
-// [ratelimit.ErrInvalidArgument]. Unless the sweep interval is 0, New
-// starts a background sweeper, which Close stops. Close never closes pool.
+// [WithAsyncCommit], [WithMaxBatch]. A nil pool or a bad option is an error
+// wrapping [ratelimit.ErrInvalidArgument]. Unless the sweep interval is 0,
+// New starts a background sweeper, which Close stops. Close never closes
+// pool.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: pgstore: pool is nil", ratelimit.ErrInvalidArgument)
@@ -153,26 +155,26 @@ func (s *Store) migrate(ctx context.Context) error {
 // [core.Validate] refuses, are an error wrapping [ratelimit.ErrInvalidRate];
 // the call then touches nothing.
 //
-// Concurrent takes share statements (unless [WithMaxBatch] is 1): while
-// the Store has two statements of takes running, further takes queue, and
-// the next statement carries the queued takes, up to the maximum, to a
-// function that runs each one's take function in one transaction, in the
-// order of their keys' lock hashes (and, within a key, of their calls), so
-// that batches never wait for each other, nor for single takes, in a
-// cycle. Each take gets its own Decision, the one it would have got alone;
-// the batch shares one round trip and one commit. A take whose ctx ends
-// while it is queued returns an error wrapping ctx's and is never applied.
-// One whose ctx ends after its batch left the queue returns an error
-// wrapping ctx's at once, and is applied if its batch commits; the batch's
-// statement is canceled only if the ctx of every take in it has ended
-// before it is sent. If the server rejects a batch's statement (an SQL
-// error), nothing of it is applied and each of its takes runs again alone,
-// so that only a take that fails alone fails; if the connection fails,
-// every take of the batch returns that failure. After Close, the takes
-// still queued return an error wrapping [ratelimit.ErrClosed], never
-// applied. TakeBlocking's takes join the same batches; Check, Reset,
-// Refund, Charge and Block are never batched: each is a statement of its
-// own.
+// Concurrent takes share statements (unless [WithMaxBatch] is 1): while the
+// Store has two statements of takes running, further takes queue, and the
+// next statement carries the queued takes, up to the maximum, to a function
+// that runs each one's take function in one transaction, in the order of
+// their keys' lock hashes (and, within a key, of their calls), so that
+// batches never wait for each other, nor for single takes, in a cycle. Each
+// take gets its own Decision, the one it would have got alone; the batch
+// shares one round trip and one commit. A take whose ctx ends while it is
+// queued returns an error wrapping ctx's and is never applied. One whose
+// ctx ends after its batch left the queue returns an error wrapping ctx's
+// at once, and is applied if its batch commits. Once the ctx of every take
+// in a batch has ended, its statement is canceled: if that is before it is
+// sent, none of its takes is applied. If the server rejects a batch's
+// statement (an SQL error), nothing of it is applied and each of its takes
+// runs again alone, so that only a take that fails alone fails; if the
+// connection fails, every take of the batch returns that failure. After
+// Close, the takes still queued return an error wrapping
+// [ratelimit.ErrClosed], never applied. TakeBlocking's takes join the same
+// batches; Check, Reset, Refund, Charge and Block are never batched: each
+// is a statement of its own.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	if s.batch.max > 1 {
 		return s.batched(ctx, key, rates, n, nil)
