@@ -143,6 +143,29 @@ func inFlight(ctx context.Context, s *pgstore.Store, log *batchLog, key string, 
 	return []<-chan result{first, second}
 }
 
+// held is a Store on a fresh table, under the log, with its two batches
+// in flight, each a take of one unit on "k" against rates (10 an hour),
+// held in the server by the key's lock until release.
+type held struct {
+	s       *pgstore.Store
+	table   string
+	log     *batchLog
+	rates   ratelimit.Rates
+	release func()
+	first   []<-chan result
+}
+
+// holdStore returns a held Store on pool.
+func holdStore(t *testing.T, pool *pgxpool.Pool) held {
+	t.Helper()
+	h := held{rates: mustRates(t, ratelimit.PerHour(10))}
+	h.s, h.table = newStore(t, pool)
+	h.log = watchBatches(h.s)
+	h.release = holdKey(t, pool, h.table, "k")
+	h.first = inFlight(t.Context(), h.s, h.log, "k", h.rates)
+	return h
+}
+
 // mustAllow fails t unless every result admitted its take.
 func mustAllow(t *testing.T, what string, cs ...<-chan result) {
 	t.Helper()
@@ -294,11 +317,8 @@ func TestBatchNoDeadlock(t *testing.T) {
 // commits for the take beside it.
 func TestBatchCanceled(t *testing.T) {
 	pool := sharedPool(t)
-	s, table := newStore(t, pool)
-	log := watchBatches(s)
-	rates := mustRates(t, ratelimit.PerHour(10))
-	release := holdKey(t, pool, table, "k")
-	first := inFlight(t.Context(), s, log, "k", rates)
+	h := holdStore(t, pool)
+	s, log, rates, release, first := h.s, h.log, h.rates, h.release, h.first
 
 	ctx, cancel := context.WithCancel(t.Context())
 	queued := goTake(ctx, s, "k", rates)
@@ -342,11 +362,8 @@ func TestBatchCanceled(t *testing.T) {
 // and the statement is canceled, applying neither.
 func TestBatchAbandoned(t *testing.T) {
 	pool := sharedPool(t)
-	s, table := newStore(t, pool)
-	log := watchBatches(s)
-	rates := mustRates(t, ratelimit.PerHour(10))
-	release := holdKey(t, pool, table, "k")
-	first := inFlight(t.Context(), s, log, "k", rates)
+	h := holdStore(t, pool)
+	s, table, log, rates, release, first := h.s, h.table, h.log, h.rates, h.release, h.first
 	taken, resume := log.holdBatch(3)
 	defer resume() // should the test fail before it does
 	ctx, cancel := context.WithCancel(t.Context())
@@ -508,11 +525,8 @@ func TestBatchKilledConnection(t *testing.T) {
 func TestBatchClose(t *testing.T) {
 	pool := sharedPool(t)
 	before := runtime.NumGoroutine()
-	s, table := newStore(t, pool)
-	log := watchBatches(s)
-	rates := mustRates(t, ratelimit.PerHour(10))
-	release := holdKey(t, pool, table, "k")
-	first := inFlight(t.Context(), s, log, "k", rates)
+	h := holdStore(t, pool)
+	s, table, rates, release, first := h.s, h.table, h.rates, h.release, h.first
 	queued := goTake(t.Context(), s, "k", rates)
 	await(func() bool { return pgstore.Queued(s) == 1 })
 	closed := make(chan error, 1)
