@@ -187,13 +187,15 @@ func remaining(t *testing.T, s *pgstore.Store, key string, rates ratelimit.Rates
 }
 
 // TestBatchExact sends 200 concurrent takes of one unit on one key with a
-// limit of 50 through batches, for each algorithm, with Take, and with
-// Take and TakeBlocking (under a block of an hour at the first denial)
-// mixed, at the server's clock and at a fake clock that moves by a
-// millisecond a take: exactly 50 are admitted, their Remaining are 49 down to 0 once
-// each (each caller got its own decision), every denial says so (blocked
-// when, and only when, TakeBlocking's after its first), and batches of more
-// than one take were sent.
+// limit of 50 through batches, for each algorithm, with Take, and with Take
+// and TakeBlocking (under a block of an hour at the first denial) mixed, at
+// the server's clock and at a fake clock (fixed: readings taken
+// concurrently reach the server in any order, and GCRA's Remaining at a
+// clock gone back is no longer one less a take): exactly 50 are admitted,
+// their Remaining are 49 down to 0 once each (each caller got its own
+// decision), every denial says so (blocked when, and only when,
+// TakeBlocking's after its first), and batches of more than one take were
+// sent.
 func TestBatchExact(t *testing.T) {
 	const takes, limit = 200, 50
 	for _, alg := range algorithms {
@@ -205,7 +207,7 @@ func TestBatchExact(t *testing.T) {
 				pool := sharedPool(t)
 				opts := []pgstore.Option{pgstore.WithAlgorithm(alg)}
 				if c.fake {
-					opts = append(opts, pgstore.WithClock(tickingClock{core.NewFakeClock(1 << 40)}))
+					opts = append(opts, pgstore.WithClock(core.NewFakeClock(1<<40)))
 				}
 				s, table := newStore(t, pool, opts...)
 				log := watchBatches(s)
@@ -260,11 +262,6 @@ func TestBatchExact(t *testing.T) {
 		}
 	}
 }
-
-// tickingClock is a fake clock that moves by a millisecond each reading.
-type tickingClock struct{ *core.FakeClock }
-
-func (c tickingClock) Now() int64 { return c.Advance(time.Millisecond) }
 
 // TestBatchNoDeadlock runs takes on eight keys in varying order from 16
 // goroutines through two batching Stores and one that sends every take
