@@ -58,7 +58,7 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 	rand.Read(r[:])
 	table := "rlbench_" + hex.EncodeToString(r[:])
 	b.Cleanup(func() {
-		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_take"; DROP FUNCTION IF EXISTS "`+table+`_take_state"; `+
+		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_take"; DROP FUNCTION IF EXISTS "`+table+`_take_state"; DROP FUNCTION IF EXISTS "`+table+`_take_batch"; `+
 			`DROP FUNCTION IF EXISTS "`+table+`_reset"; DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`)
 	})
 	s, err := pgstore.New(b.Context(), pool, append(opts, pgstore.WithTable(table))...)
@@ -118,13 +118,18 @@ func BenchmarkPostgresSerial(b *testing.B) {
 // BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of
 // 16 connections, on 1000 keys (takes on different keys never wait for each
 // other) and on one key (they take turns), and reports takes per second.
+// The Store batches concurrent takes into shared statements (the default);
+// the -alone variants send every take alone (WithMaxBatch(1)).
 func BenchmarkPostgresParallel(b *testing.B) {
+	gcra, alone := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(1)
 	for _, c := range []struct {
 		impl string
 		opts []pgstore.Option
 	}{
 		{"impl=ratelimit", nil},
-		{"impl=ratelimit-gcra", []pgstore.Option{pgstore.WithAlgorithm(ratelimit.GCRA)}},
+		{"impl=ratelimit-gcra", []pgstore.Option{gcra}},
+		{"impl=ratelimit-alone", []pgstore.Option{alone}},
+		{"impl=ratelimit-gcra-alone", []pgstore.Option{gcra, alone}},
 	} {
 		for _, keys := range []int{1000, 1} {
 			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {

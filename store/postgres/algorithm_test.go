@@ -395,6 +395,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"unknown algorithm", []pgstore.Option{pgstore.WithAlgorithm("leaky")}},
 		{"negative sweep interval", []pgstore.Option{pgstore.WithSweepInterval(-time.Second)}},
+		{"max batch 0", []pgstore.Option{pgstore.WithMaxBatch(0)}},
+		{"negative max batch", []pgstore.Option{pgstore.WithMaxBatch(-1)}},
 		{"nil option", []pgstore.Option{nil}},
 		{"table not an identifier", []pgstore.Option{pgstore.WithTable("a-b")}},
 		{"table too long", []pgstore.Option{pgstore.WithTable("t234567890123456789012345678901234567890123456789")}},

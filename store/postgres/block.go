@@ -10,7 +10,9 @@ import (
 )
 
 // TakeBlocking is Take under the block b, as [ratelimit.Blocker] says, in
-// one round trip: one call of a PL/pgSQL function that mirrors
+// one round trip, shared with concurrent takes as Take's is (the batch
+// runs this take's function for it, in lock order; its ctx and errors are
+// Take's there): one call of a PL/pgSQL function that mirrors
 // [core.BlockState] and, in one transaction under the key's advisory lock
 // (taken first under every algorithm, waiting for it as the log's Take
 // does, bounded by ctx), reads the clock and the key's block state, judges
@@ -28,6 +30,9 @@ import (
 // for a b that [ratelimit.Block.Validate] refuses; bad input touches
 // nothing.
 func (s *Store) TakeBlocking(ctx context.Context, key string, rates ratelimit.Rates, n int64, b ratelimit.Block) (ratelimit.Decision, error) {
+	if s.batch.max > 1 {
+		return s.batched(ctx, key, rates, n, &b)
+	}
 	var d ratelimit.Decision
 	err := s.call(ctx, &d, "take", key, rates, n, 0, &b)
 	return d, err

@@ -9,11 +9,22 @@ import (
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 )
 
-// TestConformance runs the suite, each store on a fresh table.
+// TestConformance runs the suite, each store on a fresh table, with takes
+// batched (the default) and without (WithMaxBatch(1)).
 func TestConformance(t *testing.T) {
 	pool := sharedPool(t)
-	ratelimittest.Run(t, func(t *testing.T, alg ratelimit.Algorithm, clock core.Clock) ratelimit.Store {
-		s, _ := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
-		return s
-	})
+	for _, c := range []struct {
+		name string
+		opts []pgstore.Option
+	}{
+		{"batched", nil},
+		{"alone", []pgstore.Option{pgstore.WithMaxBatch(1)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ratelimittest.Run(t, func(t *testing.T, alg ratelimit.Algorithm, clock core.Clock) ratelimit.Store {
+				s, _ := newStore(t, pool, append([]pgstore.Option{pgstore.WithAlgorithm(alg), pgstore.WithClock(clock)}, c.opts...)...)
+				return s
+			})
+		})
+	}
 }

@@ -140,7 +140,7 @@ func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 // dropSQL returns the statements that remove table, its state and block
 // tables and its functions, of this version and the earlier ones.
 func dropSQL(table string) string {
-	return dropFunctionsSQL(table, "take", "take_state", "settle", "settle_state", "idle_at", "reset", "blocking", "block_length", "acquire", "decide") +
+	return dropFunctionsSQL(table, "take", "take_state", "take_batch", "settle", "settle_state", "idle_at", "reset", "blocking", "block_length", "acquire", "decide") +
 		`DROP TABLE IF EXISTS "` + table + `"; DROP TABLE IF EXISTS "` + table + `_state"; DROP TABLE IF EXISTS "` + table + `_block"`
 }
 

@@ -17,6 +17,7 @@ type config struct {
 	clock         core.Clock
 	sweepInterval time.Duration
 	asyncCommit   bool
+	maxBatch      int
 }
 
 // defaultSweepInterval is how often the sweeper runs unless
@@ -24,7 +25,7 @@ type config struct {
 const defaultSweepInterval = 10 * time.Second
 
 func newConfig(opts []Option) (config, error) {
-	c := config{table: "ratelimit", sweepInterval: defaultSweepInterval}
+	c := config{table: "ratelimit", sweepInterval: defaultSweepInterval, maxBatch: defaultMaxBatch}
 	for _, o := range opts {
 		if o == nil {
 			return c, fmt.Errorf("%w: pgstore: option is nil", ratelimit.ErrInvalidArgument)
@@ -33,6 +34,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.sweepInterval < 0 {
 		return c, fmt.Errorf("%w: pgstore: sweep interval %s is negative", ratelimit.ErrInvalidArgument, c.sweepInterval)
+	}
+	if c.maxBatch < 1 {
+		return c, fmt.Errorf("%w: pgstore: max batch %d is less than 1", ratelimit.ErrInvalidArgument, c.maxBatch)
 	}
 	if err := core.Validate(c.algorithm, nil); err != nil {
 		return c, fmt.Errorf("pgstore: %w", err)
@@ -98,4 +102,16 @@ func WithSweepInterval(d time.Duration) Option {
 // returns, as PostgreSQL does by default.
 func WithAsyncCommit() Option {
 	return func(c *config) { c.asyncCommit = true }
+}
+
+// WithMaxBatch sets the most takes (of Take and TakeBlocking) the Store
+// sends as one statement. Takes that come while the Store has two
+// statements of takes running queue, and the next statement carries up to n
+// of them, each decided exactly as it would be alone, in one transaction
+// (see [Store.Take]); so under concurrency a Store makes fewer round trips
+// and commits than takes. 1 turns batching off: every take is a statement
+// of its own, sent at once. An n below 1 is an error from [New] wrapping
+// [ratelimit.ErrInvalidArgument]. Default: 64.
+func WithMaxBatch(n int) Option {
+	return func(c *config) { c.maxBatch = n }
 }

@@ -48,7 +48,7 @@ func literal(s string) string { return "'" + s + "'" }
 type queries struct {
 	migrateLock, schemaCheck, schema, stateSchema, blockSchema string   // the migration
 	functions                                                  []string // each after those it calls
-	callTake, callTakeState, callReset                         string   // their calls
+	callTake, callTakeState, callTakeBatch, callReset          string   // their calls
 	callSettle, callSettleState, callBlocking, callHold        string
 	sweepLog, sweepState, sweepBlock                           string
 }
@@ -58,7 +58,8 @@ func newQueries(table string) (queries, error) {
 	data := struct {
 		Table, State, KeyTSIndex, ExpiresIndex, StateIdleIndex string
 		Blocks, BlockIdleIndex                                 string
-		Take, TakeState, Settle, SettleState, IdleAt, Reset    string
+		Take, TakeState, TakeBatch, Settle, SettleState        string
+		IdleAt, Reset                                          string
 		Blocking, BlockLength                                  string
 		LockPrefix, MigratePrefix                              string
 	}{
@@ -71,6 +72,7 @@ func newQueries(table string) (queries, error) {
 		BlockIdleIndex: quote(table + "_block_idle"),
 		Take:           quote(table + "_take"),
 		TakeState:      quote(table + "_take_state"),
+		TakeBatch:      quote(table + "_take_batch"),
 		Settle:         quote(table + "_settle"),
 		SettleState:    quote(table + "_settle_state"),
 		IdleAt:         quote(table + "_idle_at"),
@@ -80,7 +82,7 @@ func newQueries(table string) (queries, error) {
 		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
-	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql"}
+	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql", "take_batch.sql"}
 	q := queries{functions: make([]string, len(files))}
 	for i, name := range files {
 		if err := render(&q.functions[i], name, data); err != nil {
@@ -93,7 +95,8 @@ func newQueries(table string) (queries, error) {
 	}{
 		{&q.migrateLock, "migrate_lock.sql"}, {&q.schemaCheck, "schema_check.sql"},
 		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"}, {&q.blockSchema, "block_schema.sql"},
-		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callReset, "call_reset.sql"},
+		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callTakeBatch, "call_take_batch.sql"},
+		{&q.callReset, "call_reset.sql"},
 		{&q.callSettle, "call_settle.sql"}, {&q.callSettleState, "call_settle_state.sql"},
 		{&q.callBlocking, "call_blocking.sql"}, {&q.callHold, "call_hold.sql"},
 		{&q.sweepLog, "sweep_log.sql"}, {&q.sweepState, "sweep_state.sql"}, {&q.sweepBlock, "sweep_block.sql"},

@@ -22,9 +22,11 @@ import (
 // their own, with the same exactness and durability) and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
-// use. Errors report bad input (wrapping [ratelimit.ErrInvalidArgument] or
-// [ratelimit.ErrInvalidRate]) and database failures; after Close, methods
-// return an error wrapping [ratelimit.ErrClosed].
+// use, and its concurrent takes share statements and commits ([Store.Take],
+// [WithMaxBatch]). Errors report bad input (wrapping
+// [ratelimit.ErrInvalidArgument] or [ratelimit.ErrInvalidRate]) and
+// database failures; after Close, methods return an error wrapping
+// [ratelimit.ErrClosed].
 type Store struct {
 	pool  *pgxpool.Pool
 	table string
@@ -33,6 +35,7 @@ type Store struct {
 	algo  ratelimit.Algorithm
 	clock core.Clock // nil: the server's
 	async bool
+	batch batcher
 
 	closed    atomic.Bool
 	stop      context.CancelFunc // ends the sweeper; nil when none runs
@@ -61,9 +64,10 @@ var (
 // [WithTable].
 //
 // Options: [WithTable], [WithAlgorithm], [WithClock], [WithSweepInterval],
-// [WithAsyncCommit]. A nil pool or a bad option is an error wrapping
-// [ratelimit.ErrInvalidArgument]. Unless the sweep interval is 0, New
-// starts a background sweeper, which Close stops. Close never closes pool.
+// [WithAsyncCommit], [WithMaxBatch]. A nil pool or a bad option is an error
+// wrapping [ratelimit.ErrInvalidArgument]. Unless the sweep interval is 0,
+// New starts a background sweeper, which Close stops. Close never closes
+// pool.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: pgstore: pool is nil", ratelimit.ErrInvalidArgument)
@@ -77,6 +81,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 		return nil, err
 	}
 	s := &Store{pool: pool, table: cfg.table, q: q, algo: cfg.algorithm, clock: cfg.clock, async: cfg.asyncCommit}
+	s.batch.max = cfg.maxBatch
 	switch cfg.algorithm {
 	case ratelimit.GCRA:
 		s.alg = 1
@@ -149,7 +154,31 @@ func (s *Store) migrate(ctx context.Context) error {
 // error wrapping [ratelimit.ErrInvalidArgument]. Empty rates, or rates
 // [core.Validate] refuses, are an error wrapping [ratelimit.ErrInvalidRate];
 // the call then touches nothing.
+//
+// Concurrent takes share statements (unless [WithMaxBatch] is 1): while the
+// Store has two statements of takes running, further takes queue, and the
+// next statement carries the queued takes, up to the maximum, to a function
+// that runs each one's take function in one transaction, in the order of
+// their keys' lock hashes (and, within a key, of their calls), so that
+// batches never wait for each other, nor for single takes, in a cycle. Each
+// take gets its own Decision, the one it would have got alone; the batch
+// shares one round trip and one commit. A take whose ctx ends while it is
+// queued returns an error wrapping ctx's and is never applied. One whose
+// ctx ends after its batch left the queue returns an error wrapping ctx's
+// at once, and is applied if its batch commits. Once the ctx of every take
+// in a batch has ended, its statement is canceled: if that is before it is
+// sent, none of its takes is applied. If the server rejects a batch's
+// statement (an SQL error), nothing of it is applied and each of its takes
+// runs again alone, so that only a take that fails alone fails; if the
+// connection fails, every take of the batch returns that failure. After
+// Close, the takes still queued return an error wrapping
+// [ratelimit.ErrClosed], never applied. TakeBlocking's takes join the same
+// batches; Check, Reset, Refund, Charge and Block are never batched: each
+// is a statement of its own.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	if s.batch.max > 1 {
+		return s.batched(ctx, key, rates, n, nil)
+	}
 	var d ratelimit.Decision
 	err := s.call(ctx, &d, "take", key, rates, n, 0, nil)
 	return d, err
@@ -178,11 +207,17 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 	return nil
 }
 
-// Close stops the sweeper and waits for it. It never closes the pool, and
-// rows stay in the database. It is idempotent and returns nil.
+// Close fails the takes still queued for a batch ([Store.Take]) with an
+// error wrapping [ratelimit.ErrClosed], never applied, waits for the
+// batches in flight, and stops the sweeper and waits for it. It never
+// closes the pool, and rows stay in the database. It is idempotent and
+// returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.batch.mu.Lock() // no take queues after this, nor starts a runner
 		s.closed.Store(true)
+		s.batch.mu.Unlock()
+		s.batch.runners.Wait()
 		if s.stop != nil {
 			s.stop()
 			s.sweeping.Wait()
@@ -196,13 +231,7 @@ func (s *Store) Close() error {
 // n units of a take at at, or "charge" of n units; a take under the block
 // b when b is not nil.
 func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string, rates ratelimit.Rates, n, at int64, b *ratelimit.Block) error {
-	if n < 0 {
-		return fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
-	}
-	if s.closed.Load() {
-		return errClosed
-	}
-	intervals, limits, err := s.arrays(rates)
+	intervals, limits, err := s.input(key, rates, n)
 	if err != nil {
 		return err
 	}
@@ -210,17 +239,12 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 	var row pgx.Row
 	switch {
 	case b != nil:
-		if err := b.Validate(); err != nil {
-			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
+		if err := checkBlock(key, b); err != nil {
+			return err
 		}
-		row = s.pool.QueryRow(ctx, s.q.callBlocking, storedKey(key), s.alg, n, now, intervals, limits, s.async,
-			ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval)))
+		row = s.blockingRow(ctx, storedKey(key), n, now, intervals, limits, b)
 	case op == "take", op == "check":
-		if s.alg == 0 {
-			row = s.pool.QueryRow(ctx, s.q.callTake, storedKey(key), n, now, intervals, limits, op == "take", s.async)
-		} else {
-			row = s.pool.QueryRow(ctx, s.q.callTakeState, storedKey(key), s.alg, n, now, intervals, limits, op == "take", s.async)
-		}
+		row = s.takeRow(ctx, op == "take", storedKey(key), n, now, intervals, limits)
 	default:
 		if err := core.ValidateSettle(rates, n); err != nil {
 			return fmt.Errorf("pgstore: %s %.64q: %w", op, key, err)
@@ -248,6 +272,59 @@ func (s *Store) call(ctx context.Context, d *ratelimit.Decision, op, key string,
 		*d = ratelimit.Decision{}
 		return opError(op, key, err)
 	}
+	return fill(d, rates, rate, remaining, retry, reset)
+}
+
+// input checks what every take, check and settle checks before its
+// statement: the weight, that the Store is open, and the rates; it returns
+// the rates' arrays.
+func (s *Store) input(key string, rates ratelimit.Rates, n int64) (intervals, limits []int64, err error) {
+	if n < 0 {
+		return nil, nil, fmt.Errorf("%w: pgstore: weight %d for %.64q is negative", ratelimit.ErrInvalidArgument, n, key)
+	}
+	if s.closed.Load() {
+		return nil, nil, errClosed
+	}
+	return s.arrays(rates)
+}
+
+// takeRow runs one take (or, take false, a check) of n units under the
+// stored key k with the take function of the Store's algorithm.
+func (s *Store) takeRow(ctx context.Context, take bool, k []byte, n int64, now any, intervals, limits []int64) pgx.Row {
+	if s.alg == 0 {
+		return s.pool.QueryRow(ctx, s.q.callTake, k, n, now, intervals, limits, take, s.async)
+	}
+	return s.pool.QueryRow(ctx, s.q.callTakeState, k, s.alg, n, now, intervals, limits, take, s.async)
+}
+
+// blockingRow runs one take of n units under the stored key k under the
+// block b with the blocking function.
+func (s *Store) blockingRow(ctx context.Context, k []byte, n int64, now any, intervals, limits []int64, b *ratelimit.Block) pgx.Row {
+	p := blockParams(b)
+	return s.pool.QueryRow(ctx, s.q.callBlocking, k, s.alg, n, now, intervals, limits, s.async, p[0], p[1], p[2], p[3], p[4])
+}
+
+// blockParams returns b's parameters of the blocking function: its For,
+// After, Within, Factor and Max (ratelimit.MaxInterval for none), For,
+// Within and Max in milliseconds.
+func blockParams(b *ratelimit.Block) [5]int64 {
+	return [5]int64{ms(b.For), b.After, ms(b.Within), b.Factor, ms(cmp.Or(b.Max, ratelimit.MaxInterval))}
+}
+
+// checkBlock checks a take's block as [ratelimit.Block.Validate] does.
+func checkBlock(key string, b *ratelimit.Block) error {
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("pgstore: take %.64q: %w", key, err)
+	}
+	return nil
+}
+
+// fill sets d's Rate, Remaining, RetryAfter and ResetAfter from a take
+// function's result: the index of the decision's rate among rates, the
+// remaining units, and the retry-after (-1: never) and reset-after in
+// milliseconds. A rate index out of range (another version's function) is
+// an error, which zeroes d.
+func fill(d *ratelimit.Decision, rates ratelimit.Rates, rate int32, remaining, retry, reset int64) error {
 	if rate < 0 || int(rate) >= len(rates) {
 		*d = ratelimit.Decision{}
 		return errBadRate(rate)

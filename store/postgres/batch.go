@@ -1,0 +1,339 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorate/ratelimit"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// defaultMaxBatch is the most takes one statement carries unless
+// WithMaxBatch says otherwise.
+const defaultMaxBatch = 64
+
+// maxInFlight is the most batch statements a Store has running at once:
+// the takes that come meanwhile queue for the next one.
+const maxInFlight = 2
+
+// batcher coalesces a Store's concurrent takes into batches: a take joins
+// the queue, and while fewer than maxInFlight runners run, it starts one;
+// a runner sends the queue's takes, up to max of them, as one statement,
+// and again until the queue is empty.
+type batcher struct {
+	max     int            // the most takes in a batch; 1: none are batched
+	hook    func(size int) // tests: called with each batch's size before it is sent
+	retried atomic.Int64   // batches whose takes ran again alone (an SQL error)
+
+	mu      sync.Mutex
+	queue   []*pending // the takes not sent yet, in submission order
+	running int        // runners, each sending one batch at a time
+	runners sync.WaitGroup
+}
+
+// pending is a take in the queue or in a batch in flight. The runner fills
+// its result and closes done.
+type pending struct {
+	ctx               context.Context
+	key               string
+	k                 []byte // the stored key
+	rates             ratelimit.Rates
+	n                 int64
+	now               int64 // the Store's clock's reading (none at the server's clock)
+	intervals, limits []int64
+	b                 *ratelimit.Block // TakeBlocking's; nil for Take
+
+	d     ratelimit.Decision
+	err   error
+	alone bool // the batch failed with an SQL error: the caller takes alone
+	done  chan struct{}
+}
+
+// batched is Take (b nil) or TakeBlocking through the Store's batcher.
+func (s *Store) batched(ctx context.Context, key string, rates ratelimit.Rates, n int64, b *ratelimit.Block) (ratelimit.Decision, error) {
+	intervals, limits, err := s.input(key, rates, n)
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	if b != nil {
+		if err := checkBlock(key, b); err != nil {
+			return ratelimit.Decision{}, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return ratelimit.Decision{}, opError("take", key, err)
+	}
+	p := &pending{ctx: ctx, key: key, k: storedKey(key), rates: rates, n: n, intervals: intervals, limits: limits, b: b, done: make(chan struct{})}
+	if s.clock != nil {
+		p.now = s.clock.Now()
+	}
+	if err := s.enqueue(p); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		// Still queued, it is removed and never applied; already sent, it
+		// is applied if its batch commits.
+		s.dequeue(p)
+		return ratelimit.Decision{}, opError("take", key, ctx.Err())
+	}
+	if p.alone {
+		var d ratelimit.Decision
+		err := s.call(ctx, &d, "take", key, rates, n, 0, b)
+		return d, err
+	}
+	return p.d, p.err
+}
+
+// enqueue queues p, starting a runner if fewer than maxInFlight run. After
+// Close it queues nothing and returns an error wrapping ErrClosed.
+func (s *Store) enqueue(p *pending) error {
+	b := &s.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.closed.Load() {
+		return errClosed
+	}
+	b.queue = append(b.queue, p)
+	if b.running < maxInFlight {
+		b.running++
+		b.runners.Go(s.drain)
+	}
+	return nil
+}
+
+// dequeue removes p from the queue if it is still there.
+func (s *Store) dequeue(p *pending) {
+	b := &s.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i := slices.Index(b.queue, p); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
+}
+
+// drain is a runner: it sends batches of the queue's takes until the queue
+// is empty.
+func (s *Store) drain() {
+	for {
+		batch := s.next()
+		if batch == nil {
+			return
+		}
+		s.send(batch)
+	}
+}
+
+// next takes the next batch off the queue: its first takes, up to the
+// batcher's max; nil, ending the runner, when the queue is empty. After
+// Close, the takes still queued fail with an error wrapping ErrClosed and
+// are never applied.
+func (s *Store) next() []*pending {
+	b := &s.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.closed.Load() {
+		for _, p := range b.queue {
+			p.err = errClosed
+			close(p.done)
+		}
+		b.queue = nil
+	}
+	if len(b.queue) == 0 {
+		b.running--
+		return nil
+	}
+	k := min(len(b.queue), b.max)
+	batch := b.queue[:k:k]
+	b.queue = b.queue[k:]
+	return batch
+}
+
+// send runs batch as one statement, under a context that ends once every
+// caller's has, and gives each take its result. A batch of one is sent as
+// the take's own statement. If the statement fails with an SQL error, no
+// take of the batch was applied, and each caller takes alone, so that
+// only a bad take fails; on any other failure (of the connection), every
+// take of the batch fails with it.
+func (s *Store) send(batch []*pending) {
+	if s.batch.hook != nil {
+		s.batch.hook(len(batch))
+	}
+	ctx, cancel := batchContext(batch)
+	defer cancel()
+	var err error
+	if len(batch) == 1 {
+		p := batch[0]
+		err = s.one(ctx, p)
+	} else {
+		err = s.many(ctx, batch)
+	}
+	if statementError(err) {
+		s.batch.retried.Add(1)
+	}
+	for _, p := range batch {
+		switch {
+		case err == nil:
+		case statementError(err):
+			p.alone = true
+		default:
+			p.d, p.err = ratelimit.Decision{}, opError("take", p.key, err)
+		}
+		close(p.done)
+	}
+}
+
+// one runs the single take p with the take function of the Store's
+// algorithm, or the blocking function, and fills its result. A failure of
+// the statement is returned.
+func (s *Store) one(ctx context.Context, p *pending) error {
+	var (
+		rate                    int32
+		remaining, retry, reset int64
+		err                     error
+	)
+	if p.b == nil {
+		err = s.takeRow(ctx, true, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At)
+	} else {
+		err = s.blockingRow(ctx, p.k, p.n, s.nowOf(p), p.intervals, p.limits, p.b).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At, &p.d.Blocked)
+	}
+	if err != nil {
+		return err
+	}
+	p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)
+	return nil
+}
+
+// many runs batch with the batch take function and fills each take's
+// result. A failure of the statement is returned; a take whose row is
+// missing fails with errBadRate's kind of error.
+func (s *Store) many(ctx context.Context, batch []*pending) error {
+	keys := make([][]byte, len(batch))
+	ns := make([]int64, len(batch))
+	offsets := make([]int32, len(batch)+1)
+	var intervals, limits []int64
+	for i, p := range batch {
+		keys[i], ns[i] = p.k, p.n
+		intervals = append(intervals, p.intervals...)
+		limits = append(limits, p.limits...)
+		offsets[i+1] = int32(len(intervals))
+	}
+	var nows any // NULL: the server's clock
+	if s.clock != nil {
+		times := make([]int64, len(batch))
+		for i, p := range batch {
+			times[i] = p.now
+		}
+		nows = times
+	}
+	blocks := blockArrays(batch)
+	rows, err := s.pool.Query(ctx, s.q.callTakeBatch, keys, s.alg, ns, nows, offsets, intervals, limits, s.async,
+		blocks[0], blocks[1], blocks[2], blocks[3], blocks[4])
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := make([]bool, len(batch))
+	for rows.Next() {
+		var (
+			idx, rate               int32
+			allowed, blocked        bool
+			remaining, retry, reset int64
+			at                      int64
+		)
+		if err := rows.Scan(&idx, &allowed, &rate, &remaining, &retry, &reset, &at, &blocked); err != nil {
+			return err
+		}
+		if idx < 1 || int(idx) > len(batch) {
+			return errBadIndex(idx)
+		}
+		p := batch[idx-1]
+		seen[idx-1] = true
+		p.d.Allowed, p.d.At, p.d.Blocked = allowed, at, blocked
+		p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		return errBadIndex(int32(i + 1))
+	}
+	return nil
+}
+
+// blockArrays returns the batch function's arrays of the Blocks' For,
+// After, Within, Factor and Max (ms), with NULL for a take under none; all
+// NULL when no take of batch has a block.
+func blockArrays(batch []*pending) [5]any {
+	var arrays [5]any
+	if !slices.ContainsFunc(batch, func(p *pending) bool { return p.b != nil }) {
+		return arrays
+	}
+	cols := [5][]*int64{}
+	for i := range cols {
+		cols[i] = make([]*int64, len(batch))
+	}
+	for i, p := range batch {
+		if b := p.b; b != nil {
+			for j, v := range blockParams(b) {
+				cols[j][i] = &v
+			}
+		}
+	}
+	for i, c := range cols {
+		arrays[i] = c
+	}
+	return arrays
+}
+
+// nowOf returns the time to give p's function: its clock reading, or nil
+// (NULL) for the server's clock.
+func (s *Store) nowOf(p *pending) any {
+	if s.clock == nil {
+		return nil
+	}
+	return p.now
+}
+
+// batchContext returns the context of batch's statement: canceled once
+// the context of every take in it has ended (so that a statement nobody
+// waits for stops; before it is returned if they all have), and by its
+// cancel function, which also releases what it holds.
+func batchContext(batch []*pending) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var left atomic.Int64
+	left.Store(int64(len(batch)))
+	end := func() {
+		if left.Add(-1) == 0 {
+			cancel()
+		}
+	}
+	stops := make([]func() bool, 0, len(batch))
+	for _, p := range batch {
+		if p.ctx.Err() != nil {
+			end()
+		} else {
+			stops = append(stops, context.AfterFunc(p.ctx, end))
+		}
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+// statementError reports whether err, a batch's failure, is an error the
+// server raised for the statement (severity ERROR, not a cancellation or a
+// shutdown, class 57), after which the connection is still good and the
+// transaction rolled back.
+func statementError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Severity == "ERROR" && !strings.HasPrefix(pe.Code, "57")
+}

@@ -1,0 +1,549 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
+	pgstore "github.com/gorate/ratelimit/store/postgres"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// batchLog records the sizes of a Store's batches, in the order they are
+// sent, through the batch hook; hold, if set, runs after the record on the
+// sending goroutine with the batch's number (from 1), and may hold it back.
+type batchLog struct {
+	mu    sync.Mutex
+	sizes []int
+	hold  func(call int)
+}
+
+// watchBatches records s's batches.
+func watchBatches(s *pgstore.Store) *batchLog {
+	l := &batchLog{}
+	pgstore.SetBatchHook(s, l.add)
+	return l
+}
+
+func (l *batchLog) add(size int) {
+	l.mu.Lock()
+	l.sizes = append(l.sizes, size)
+	call, hold := len(l.sizes), l.hold
+	l.mu.Unlock()
+	if hold != nil {
+		hold(call)
+	}
+}
+
+// sent returns the sizes of the batches sent so far.
+func (l *batchLog) sent() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.sizes)
+}
+
+// holdBatch holds the batch numbered call (from 1) on its sending
+// goroutine, after it left the queue and before it is sent: taken is
+// closed once it is held, and resume (idempotent) lets it go.
+func (l *batchLog) holdBatch(call int) (taken <-chan struct{}, resume func()) {
+	held, resumed := make(chan struct{}), make(chan struct{})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hold = func(n int) {
+		if n == call {
+			close(held)
+			<-resumed
+		}
+	}
+	return held, sync.OnceFunc(func() { close(resumed) })
+}
+
+// takes returns how many takes the batches sent so far carry.
+func (l *batchLog) takes() int {
+	n := 0
+	for _, size := range l.sent() {
+		n += size
+	}
+	return n
+}
+
+// await polls cond until it holds. It has no deadline of its own: the
+// test's timeout bounds it, so a loaded machine never fails it.
+func await(cond func() bool) {
+	for !cond() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// holdKey holds key's advisory lock of table's takes in a transaction of
+// pool until release (or the test's end), so that takes on key wait in the
+// server.
+func holdKey(t *testing.T, pool *pgxpool.Pool, table, key string) (release func()) {
+	t.Helper()
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock(hashtextextended($1 || encode($2, 'hex'), 0))`,
+		"gorate/ratelimit:"+table+":", []byte(pgstore.StoredKey(key))); err != nil {
+		tx.Rollback(context.Background())
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if err := tx.Commit(context.Background()); err != nil {
+				t.Errorf("releasing %q: %v", key, err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// result is what a take returned.
+type result struct {
+	d   ratelimit.Decision
+	err error
+}
+
+// goTake runs s.Take of one unit on key in a goroutine, returning the
+// channel its result arrives on.
+func goTake(ctx context.Context, s *pgstore.Store, key string, rates ratelimit.Rates) <-chan result {
+	return goCall(func() (ratelimit.Decision, error) { return s.Take(ctx, key, rates, 1) })
+}
+
+// goCall runs take in a goroutine, returning the channel its result
+// arrives on.
+func goCall(take func() (ratelimit.Decision, error)) <-chan result {
+	c := make(chan result, 1)
+	go func() {
+		d, err := take()
+		c <- result{d, err}
+	}()
+	return c
+}
+
+// inFlight starts two takes of key, one batch each, held in the server by
+// a lock of key the caller holds: afterwards the Store's two batches are in
+// flight and further takes queue.
+func inFlight(ctx context.Context, s *pgstore.Store, log *batchLog, key string, rates ratelimit.Rates) []<-chan result {
+	first := goTake(ctx, s, key, rates)
+	await(func() bool { return len(log.sent()) == 1 })
+	second := goTake(ctx, s, key, rates)
+	await(func() bool { return len(log.sent()) == 2 })
+	return []<-chan result{first, second}
+}
+
+// held is a Store on a fresh table, under the log, with its two batches
+// in flight, each a take of one unit on "k" against rates (10 an hour),
+// held in the server by the key's lock until release.
+type held struct {
+	s       *pgstore.Store
+	table   string
+	log     *batchLog
+	rates   ratelimit.Rates
+	release func()
+	first   []<-chan result
+}
+
+// holdStore returns a held Store on pool.
+func holdStore(t *testing.T, pool *pgxpool.Pool) held {
+	t.Helper()
+	h := held{rates: mustRates(t, ratelimit.PerHour(10))}
+	h.s, h.table = newStore(t, pool)
+	h.log = watchBatches(h.s)
+	h.release = holdKey(t, pool, h.table, "k")
+	h.first = inFlight(t.Context(), h.s, h.log, "k", h.rates)
+	return h
+}
+
+// mustAllow fails t unless every result admitted its take.
+func mustAllow(t *testing.T, what string, cs ...<-chan result) {
+	t.Helper()
+	for i, c := range cs {
+		if r := <-c; r.err != nil || !r.d.Allowed {
+			t.Errorf("%s %d = %+v, %v; want admitted", what, i, r.d, r.err)
+		}
+	}
+}
+
+// remaining returns Check's Remaining for key.
+func remaining(t *testing.T, s *pgstore.Store, key string, rates ratelimit.Rates) int64 {
+	t.Helper()
+	d, err := s.Check(t.Context(), key, rates, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Remaining
+}
+
+// TestBatchExact sends 200 concurrent takes of one unit on one key with a
+// limit of 50 through batches, for each algorithm, with Take, and with Take
+// and TakeBlocking (under a block of an hour at the first denial) mixed, at
+// the server's clock and at a fake clock (fixed: readings taken
+// concurrently reach the server in any order, and GCRA's Remaining at a
+// clock gone back is no longer one less a take): exactly 50 are admitted,
+// their Remaining are 49 down to 0 once each (each caller got its own
+// decision), every denial says so (blocked when, and only when,
+// TakeBlocking's after its first), and batches of more than one take were
+// sent.
+func TestBatchExact(t *testing.T) {
+	const takes, limit = 200, 50
+	for _, alg := range algorithms {
+		for _, c := range []struct {
+			mixed, fake bool
+		}{{false, false}, {true, false}, {false, true}, {true, true}} {
+			mixed := c.mixed
+			t.Run(fmt.Sprintf("%s/blocking=%t/fake=%t", alg, c.mixed, c.fake), func(t *testing.T) {
+				pool := sharedPool(t)
+				opts := []pgstore.Option{pgstore.WithAlgorithm(alg)}
+				if c.fake {
+					opts = append(opts, pgstore.WithClock(core.NewFakeClock(1<<40)))
+				}
+				s, table := newStore(t, pool, opts...)
+				log := watchBatches(s)
+				rates := mustRates(t, ratelimit.PerHour(limit))
+				release := holdKey(t, pool, table, "k")
+				cs := make([]<-chan result, takes)
+				for i := range cs {
+					if mixed && i%2 == 1 {
+						cs[i] = goCall(func() (ratelimit.Decision, error) {
+							return s.TakeBlocking(t.Context(), "k", rates, 1, ratelimit.Block{For: time.Hour})
+						})
+					} else {
+						cs[i] = goTake(t.Context(), s, "k", rates)
+					}
+				}
+				await(func() bool { return len(log.sent()) == 2 && log.takes()+pgstore.Queued(s) == takes })
+				release()
+				var admitted []int64
+				unblocked := 0 // TakeBlocking's denials not blocked: the first
+				for i, c := range cs {
+					r := <-c
+					blocking := mixed && i%2 == 1
+					switch {
+					case r.err != nil:
+						t.Fatalf("take %d: %v", i, r.err)
+					case r.d.Allowed:
+						admitted = append(admitted, r.d.Remaining)
+					case r.d.Remaining != 0 || r.d.RetryAfter <= 0 || r.d.Blocked && !blocking:
+						t.Errorf("denial %d %+v: want Remaining 0, a RetryAfter, blocked only by TakeBlocking", i, r.d)
+					case blocking && !r.d.Blocked:
+						unblocked++
+					}
+				}
+				if unblocked > 1 {
+					t.Errorf("%d denials of TakeBlocking not blocked, want at most the first", unblocked)
+				}
+				slices.Sort(admitted)
+				want := make([]int64, limit)
+				for i := range want {
+					want[i] = int64(i)
+				}
+				if !slices.Equal(admitted, want) {
+					t.Errorf("admitted takes' Remaining = %v, want 0 to %d once each", admitted, limit-1)
+				}
+				if sizes := log.sent(); slices.Max(sizes) < 2 {
+					t.Errorf("batch sizes %v: no batch formed", sizes)
+				}
+				if got := remaining(t, s, "k", rates); got != 0 {
+					t.Errorf("Check after the takes: Remaining %d, want 0", got)
+				}
+			})
+		}
+	}
+}
+
+// TestBatchNoDeadlock runs takes on eight keys in varying order from 16
+// goroutines through two batching Stores and one that sends every take
+// alone, on one table: no take fails, no batch fails (a deadlock would
+// abort one), and every key is left with exactly the units taken on it.
+func TestBatchNoDeadlock(t *testing.T) {
+	const keys, goroutines, each, limit = 8, 16, 40, 1 << 20
+	pool := sharedPool(t)
+	a, table := newStore(t, pool)
+	stores := []*pgstore.Store{a, newStoreOn(t, pool, table), newStoreOn(t, pool, table, pgstore.WithMaxBatch(1))}
+	rates := mustRates(t, ratelimit.PerHour(limit))
+	var (
+		mu    sync.Mutex
+		taken [keys]int64
+		wg    sync.WaitGroup
+	)
+	for g := range goroutines {
+		wg.Go(func() {
+			s := stores[g%len(stores)]
+			for i := range each {
+				k := (g*7 + i*i) % keys
+				d, err := s.Take(t.Context(), fmt.Sprint("k", k), rates, 1)
+				if err != nil || !d.Allowed {
+					t.Errorf("Take = %+v, %v", d, err)
+					return
+				}
+				mu.Lock()
+				taken[k]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range stores[:2] {
+		if n := pgstore.Retried(s); n != 0 {
+			t.Errorf("%d batches failed and ran again alone", n)
+		}
+	}
+	for k, n := range taken {
+		if got := remaining(t, a, fmt.Sprint("k", k), rates); got != limit-n {
+			t.Errorf("k%d: Remaining %d after %d takes, want %d", k, got, n, limit-n)
+		}
+	}
+}
+
+// TestBatchCanceled holds a Store's two batches in flight: a take whose
+// context ends while it is queued returns the context's error and is
+// never applied; one whose context ends after its batch was taken off the
+// queue returns the context's error at once and is applied, as its batch
+// commits for the take beside it.
+func TestBatchCanceled(t *testing.T) {
+	pool := sharedPool(t)
+	h := holdStore(t, pool)
+	s, log, rates, release, first := h.s, h.log, h.rates, h.release, h.first
+
+	ctx, cancel := context.WithCancel(t.Context())
+	queued := goTake(ctx, s, "k", rates)
+	await(func() bool { return pgstore.Queued(s) == 1 })
+	cancel()
+	if r := <-queued; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Take canceled while queued = %+v, %v; want context.Canceled", r.d, r.err)
+	}
+	if n := pgstore.Queued(s); n != 0 {
+		t.Fatalf("Queued after the cancel = %d, want 0", n)
+	}
+
+	// The next batch, of two takes, is held after it left the queue until
+	// one of its takes' context has ended.
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	taken, resume := log.holdBatch(3)
+	defer resume() // should the test fail before it does
+	sent := goTake(ctx, s, "k", rates)
+	await(func() bool { return pgstore.Queued(s) == 1 })
+	beside := goTake(t.Context(), s, "k", rates)
+	await(func() bool { return pgstore.Queued(s) == 2 })
+	release()
+	<-taken
+	cancel()
+	if r := <-sent; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Take canceled after it was sent = %+v, %v; want context.Canceled", r.d, r.err)
+	}
+	resume()
+	mustAllow(t, "take", append(first, beside)...)
+	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {
+		t.Errorf("batch sizes %v, want [1 1 2]", sizes)
+	}
+	if got := remaining(t, s, "k", rates); got != 10-4 {
+		t.Errorf("Remaining %d after 2 takes, 1 queued take canceled and 2 sent together (1 canceled), want %d", got, 10-4)
+	}
+}
+
+// TestBatchAbandoned ends the contexts of both takes of a batch after it
+// left the queue and before it is sent: both return the context's error,
+// and the statement is canceled, applying neither.
+func TestBatchAbandoned(t *testing.T) {
+	pool := sharedPool(t)
+	h := holdStore(t, pool)
+	s, table, log, rates, release, first := h.s, h.table, h.log, h.rates, h.release, h.first
+	taken, resume := log.holdBatch(3)
+	defer resume() // should the test fail before it does
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	abandoned := []<-chan result{goTake(ctx, s, "k", rates), goTake(ctx, s, "k", rates)}
+	await(func() bool { return pgstore.Queued(s) == 2 })
+	release()
+	<-taken
+	cancel()
+	for i, c := range abandoned {
+		if r := <-c; !errors.Is(r.err, context.Canceled) {
+			t.Errorf("abandoned take %d = %+v, %v; want context.Canceled", i, r.d, r.err)
+		}
+	}
+	resume()
+	mustAllow(t, "take in flight", first...)
+	s.Close() // waits for the abandoned batch
+	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {
+		t.Errorf("batch sizes %v, want [1 1 2]", sizes)
+	}
+	if got := remaining(t, newStoreOn(t, pool, table), "k", rates); got != 8 {
+		t.Errorf("Remaining %d after 2 takes and an abandoned batch of 2, want 8", got)
+	}
+}
+
+// TestBatchBadTake makes the server refuse every write of one key (a
+// trigger raising an error) and sends a take of it in a batch with five
+// takes of other keys: the statement fails, the takes run again alone,
+// and only the bad one fails, with the server's error; each other take is
+// applied once. For each algorithm.
+func TestBatchBadTake(t *testing.T) {
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			pool := sharedPool(t)
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
+			refuse(t, pool, table, alg, "bad")
+			log := watchBatches(s)
+			rates := mustRates(t, ratelimit.PerHour(10))
+			release := holdKey(t, pool, table, "gate")
+			first := inFlight(t.Context(), s, log, "gate", rates)
+			bad := goTake(t.Context(), s, "bad", rates)
+			await(func() bool { return pgstore.Queued(s) == 1 })
+			goods := make([]<-chan result, 5)
+			for i := range goods {
+				goods[i] = goTake(t.Context(), s, fmt.Sprint("good", i), rates)
+			}
+			await(func() bool { return pgstore.Queued(s) == 6 })
+			release()
+			mustAllow(t, "take", append(first, goods...)...)
+			var pe *pgconn.PgError
+			if r := <-bad; !errors.As(r.err, &pe) || pe.Message != "refused" {
+				t.Errorf("bad take = %+v, %v; want the trigger's error", r.d, r.err)
+			}
+			if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 6}) {
+				t.Errorf("batch sizes %v, want [1 1 6]", sizes)
+			}
+			if n := pgstore.Retried(s); n != 1 {
+				t.Errorf("%d batches ran again alone, want 1", n)
+			}
+			for i := range goods {
+				if got := remaining(t, s, fmt.Sprint("good", i), rates); got != 9 {
+					t.Errorf("good%d: Remaining %d after one take, want 9", i, got)
+				}
+			}
+		})
+	}
+}
+
+// refuse makes the server raise "refused" for every write of key to the
+// table alg keeps its state in, until the test's end.
+func refuse(t *testing.T, pool *pgxpool.Pool, table string, alg ratelimit.Algorithm, key string) {
+	t.Helper()
+	target := table
+	if alg != ratelimit.SlidingWindowLog {
+		target += "_state"
+	}
+	fn := `"` + table + `_refuse"`
+	t.Cleanup(func() { pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS `+fn+` CASCADE`) })
+	for _, q := range []string{
+		`CREATE FUNCTION ` + fn + `() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'refused'; END$$`,
+		fmt.Sprintf(`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "%s" FOR EACH ROW WHEN (NEW.key = '\x%x'::bytea) EXECUTE PROCEDURE %s()`,
+			target, pgstore.StoredKey(key), fn),
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBatchKilledConnection kills the connections of a Store's batches
+// while they wait in the server: the callers of each batch, one of eight
+// takes among them, fail with the connection's error (not retried alone,
+// not hanging), and the Store takes again afterwards.
+func TestBatchKilledConnection(t *testing.T) {
+	admin := sharedPool(t)
+	app := "pgstore-batchkill-" + uniqueTable()
+	// Two connections, both busy with the batches when they are killed:
+	// the next batch has a new one, not one killed while idle.
+	pool, err := connect(t.Context(), app, 2)
+	if err != nil {
+		unreachable(t, err)
+	}
+	t.Cleanup(pool.Close)
+	s, table := newStore(t, pool)
+	log := watchBatches(s)
+	rates := mustRates(t, ratelimit.PerHour(100))
+	release := holdKey(t, admin, table, "k")
+	// kill waits until n connections of the Store, none killed before,
+	// wait for a lock, and kills them.
+	killed := []int32{}
+	kill := func(n int) {
+		t.Helper()
+		var pids []int32
+		await(func() bool {
+			err := admin.QueryRow(t.Context(), `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+				WHERE application_name = $1 AND wait_event_type = 'Lock' AND pid <> ALL($2)`, app, killed).Scan(&pids)
+			return err == nil && len(pids) == n
+		})
+		if _, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid`, pids); err != nil {
+			t.Fatal(err)
+		}
+		killed = append(killed, pids...)
+	}
+	mustFail := func(what string, cs ...<-chan result) {
+		t.Helper()
+		for i, c := range cs {
+			if r := <-c; r.err == nil || errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded) {
+				t.Errorf("%s %d = %+v, %v; want the connection's failure", what, i, r.d, r.err)
+			}
+		}
+	}
+
+	first := inFlight(t.Context(), s, log, "k", rates)
+	queued := make([]<-chan result, 8)
+	for i := range queued {
+		queued[i] = goTake(t.Context(), s, "k", rates)
+	}
+	await(func() bool { return pgstore.Queued(s) == 8 })
+	kill(2)
+	mustFail("first take", first...)
+	kill(1)
+	mustFail("queued take", queued...)
+	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 8}) {
+		t.Errorf("batch sizes %v, want [1 1 8]", sizes)
+	}
+	if n := pgstore.Retried(s); n != 0 {
+		t.Errorf("%d batches ran again alone, want none", n)
+	}
+	release()
+	if d, err := s.Take(t.Context(), "k", rates, 1); err != nil || !d.Allowed || d.Remaining != 99 {
+		t.Fatalf("Take after the kills = %+v, %v; want admitted with 99 left", d, err)
+	}
+}
+
+// TestBatchClose closes a Store while it has batches in flight and a take
+// queued: the queued take fails with ErrClosed, never applied; Close waits
+// for the batches in flight, which are applied; and no goroutine of the
+// Store outlives Close.
+func TestBatchClose(t *testing.T) {
+	pool := sharedPool(t)
+	before := runtime.NumGoroutine()
+	h := holdStore(t, pool)
+	s, table, rates, release, first := h.s, h.table, h.rates, h.release, h.first
+	queued := goTake(t.Context(), s, "k", rates)
+	await(func() bool { return pgstore.Queued(s) == 1 })
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	await(func() bool { // Check is not batched: it never queues
+		_, err := s.Check(t.Context(), "other", rates, 1)
+		return errors.Is(err, ratelimit.ErrClosed)
+	})
+	release()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	mustAllow(t, "take in flight", first...)
+	if r := <-queued; !errors.Is(r.err, ratelimit.ErrClosed) {
+		t.Errorf("queued take = %+v, %v; want ErrClosed", r.d, r.err)
+	}
+	open := newStoreOn(t, pool, table)
+	if got := remaining(t, open, "k", rates); got != 8 {
+		t.Errorf("Remaining %d after 2 takes in flight and 1 queued at Close, want 8", got)
+	}
+	open.Close()
+	await(func() bool { return runtime.NumGoroutine() <= before })
+}
