@@ -118,18 +118,18 @@ func BenchmarkPostgresSerial(b *testing.B) {
 // BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of
 // 16 connections, on 1000 keys (takes on different keys never wait for each
 // other) and on one key (they take turns), and reports takes per second.
-// The Store batches concurrent takes into shared statements (the default);
-// the -alone variants send every take alone (WithMaxBatch(1)).
+// The -batched variants batch concurrent takes into shared statements
+// (WithMaxBatch(64)); the others send every take alone (the default).
 func BenchmarkPostgresParallel(b *testing.B) {
-	gcra, alone := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(1)
+	gcra, batched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(64)
 	for _, c := range []struct {
 		impl string
 		opts []pgstore.Option
 	}{
 		{"impl=ratelimit", nil},
 		{"impl=ratelimit-gcra", []pgstore.Option{gcra}},
-		{"impl=ratelimit-alone", []pgstore.Option{alone}},
-		{"impl=ratelimit-gcra-alone", []pgstore.Option{gcra, alone}},
+		{"impl=ratelimit-batched", []pgstore.Option{batched}},
+		{"impl=ratelimit-gcra-batched", []pgstore.Option{gcra, batched}},
 	} {
 		for _, keys := range []int{1000, 1} {
 			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {

@@ -12,10 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// defaultMaxBatch is the most takes one statement carries unless
-// WithMaxBatch says otherwise.
-const defaultMaxBatch = 64
-
 // maxInFlight is the most batch statements a Store has running at once:
 // the takes that come meanwhile queue for the next one.
 const maxInFlight = 2

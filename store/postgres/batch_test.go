@@ -155,11 +155,14 @@ type held struct {
 	first   []<-chan result
 }
 
+// batched makes a Store batch its takes (batching is off by default).
+var batched = pgstore.WithMaxBatch(64)
+
 // holdStore returns a held Store on pool.
 func holdStore(t *testing.T, pool *pgxpool.Pool) held {
 	t.Helper()
 	h := held{rates: mustRates(t, ratelimit.PerHour(10))}
-	h.s, h.table = newStore(t, pool)
+	h.s, h.table = newStore(t, pool, batched)
 	h.log = watchBatches(h.s)
 	h.release = holdKey(t, pool, h.table, "k")
 	h.first = inFlight(t.Context(), h.s, h.log, "k", h.rates)
@@ -209,7 +212,7 @@ func TestBatchExact(t *testing.T) {
 				if c.fake {
 					opts = append(opts, pgstore.WithClock(core.NewFakeClock(1<<40)))
 				}
-				s, table := newStore(t, pool, opts...)
+				s, table := newStore(t, pool, append(opts, batched)...)
 				log := watchBatches(s)
 				rates := mustRates(t, ratelimit.PerHour(limit))
 				release := holdKey(t, pool, table, "k")
@@ -270,8 +273,8 @@ func TestBatchExact(t *testing.T) {
 func TestBatchNoDeadlock(t *testing.T) {
 	const keys, goroutines, each, limit = 8, 16, 40, 1 << 20
 	pool := sharedPool(t)
-	a, table := newStore(t, pool)
-	stores := []*pgstore.Store{a, newStoreOn(t, pool, table), newStoreOn(t, pool, table, pgstore.WithMaxBatch(1))}
+	a, table := newStore(t, pool, batched)
+	stores := []*pgstore.Store{a, newStoreOn(t, pool, table, batched), newStoreOn(t, pool, table, pgstore.WithMaxBatch(1))}
 	rates := mustRates(t, ratelimit.PerHour(limit))
 	var (
 		mu    sync.Mutex
@@ -395,7 +398,7 @@ func TestBatchBadTake(t *testing.T) {
 	for _, alg := range algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			pool := sharedPool(t)
-			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg))
+			s, table := newStore(t, pool, pgstore.WithAlgorithm(alg), batched)
 			refuse(t, pool, table, alg, "bad")
 			log := watchBatches(s)
 			rates := mustRates(t, ratelimit.PerHour(10))
@@ -464,7 +467,7 @@ func TestBatchKilledConnection(t *testing.T) {
 		unreachable(t, err)
 	}
 	t.Cleanup(pool.Close)
-	s, table := newStore(t, pool)
+	s, table := newStore(t, pool, batched)
 	log := watchBatches(s)
 	rates := mustRates(t, ratelimit.PerHour(100))
 	release := holdKey(t, admin, table, "k")

@@ -10,15 +10,15 @@ import (
 )
 
 // TestConformance runs the suite, each store on a fresh table, with takes
-// batched (the default) and without (WithMaxBatch(1)).
+// batched (WithMaxBatch(64)) and without (the default).
 func TestConformance(t *testing.T) {
 	pool := sharedPool(t)
 	for _, c := range []struct {
 		name string
 		opts []pgstore.Option
 	}{
-		{"batched", nil},
-		{"alone", []pgstore.Option{pgstore.WithMaxBatch(1)}},
+		{"batched", []pgstore.Option{batched}},
+		{"alone", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ratelimittest.Run(t, func(t *testing.T, alg ratelimit.Algorithm, clock core.Clock) ratelimit.Store {

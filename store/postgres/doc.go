@@ -17,9 +17,10 @@
 // the key's state, and a check of 0 units for the key's standing, all at
 // one time.
 //
-// Concurrent takes (Take and TakeBlocking) of one Store share round trips
-// and commits: while two statements of takes run, further takes queue, and
-// the next statement carries the queued ones (up to 64, [WithMaxBatch]) to
+// With [WithMaxBatch] above 1, concurrent takes (Take and TakeBlocking) of
+// one Store share round trips and commits: while two statements of takes
+// run, further takes queue, and the next statement carries the queued ones
+// (up to the maximum) to
 // a function that runs each one's take function in one transaction, in the
 // order of their keys' advisory locks, so that each gets the Decision it
 // would have got alone and batches never deadlock (see [Store.Take]). Under

@@ -22,8 +22,8 @@ import (
 // their own, with the same exactness and durability) and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
-// use, and its concurrent takes share statements and commits ([Store.Take],
-// [WithMaxBatch]). Errors report bad input (wrapping
+// use, and with [WithMaxBatch] its concurrent takes share statements and
+// commits ([Store.Take]). Errors report bad input (wrapping
 // [ratelimit.ErrInvalidArgument] or [ratelimit.ErrInvalidRate]) and
 // database failures; after Close, methods return an error wrapping
 // [ratelimit.ErrClosed].
@@ -155,7 +155,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // [core.Validate] refuses, are an error wrapping [ratelimit.ErrInvalidRate];
 // the call then touches nothing.
 //
-// Concurrent takes share statements (unless [WithMaxBatch] is 1): while the
+// With [WithMaxBatch] above 1, concurrent takes share statements: while the
 // Store has two statements of takes running, further takes queue, and the
 // next statement carries the queued takes, up to the maximum, to a function
 // that runs each one's take function in one transaction, in the order of
