@@ -31,7 +31,7 @@ import (
 // ([ratelimit.Limiter.Block]): every process sharing the store holds back
 // together. Otherwise, and with no limiter, the key is held back in this
 // Client only, which keeps a key's hold until a call finds it passed (at
-// most twice the keys held back at once, plus a thousand). A call held
+// most twice the keys held back at once, plus 1024). A call held
 // back waits, bounded by its context; one whose deadline comes before the
 // hold ends fails at once with codes.ResourceExhausted and is not sent.
 //

@@ -48,6 +48,41 @@ func TestHoldStore(t *testing.T) {
 	})
 }
 
+// failingBlocks is a memory store whose Block fails, as a server that is
+// down would.
+type failingBlocks struct{ *memorystore.Store }
+
+func (failingBlocks) Block(context.Context, string, time.Duration) error {
+	return errors.New("store down")
+}
+
+// TestHoldStoreFails: when the store fails the block, the key is held
+// back locally instead.
+func TestHoldStoreFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := memorystore.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := ratelimit.New(failingBlocks{s}, ratelimit.PerSecond(100), ratelimit.Block{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := New(l)
+		h.Hold(t.Context(), "k", time.Second)
+		if h.Len() != 1 {
+			t.Fatalf("%d local holds; want the key held locally", h.Len())
+		}
+		start := time.Now()
+		if err := h.Wait(t.Context(), "k"); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != time.Second {
+			t.Fatalf("waited %v; want the 1s hold", waited)
+		}
+	})
+}
+
 // TestHoldLocal: without a limiter, or with one that keeps no blocks, holds
 // are local: Wait waits for the later of two holds, fails at once past the
 // deadline, and ends with its context; holds of 0 or less hold nothing.
