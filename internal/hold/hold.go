@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorate/ratelimit"
@@ -34,6 +35,10 @@ type Holds struct {
 	mu    sync.Mutex
 	local map[string]time.Time // the end of each key's local hold
 	sweep int                  // the size of local from which Hold sweeps it
+	// held is len(local), written under mu: Wait reads it without the
+	// lock, so that a client whose holds all live in the store, or that
+	// holds nothing, waits on no lock.
+	held atomic.Int64
 }
 
 // New returns Holds over l; with a nil l every hold is local.
@@ -68,6 +73,7 @@ func (h *Holds) Hold(ctx context.Context, key string, d time.Duration) {
 	if cur, ok := h.local[key]; !ok || cur.Before(until) {
 		h.local[key] = until
 	}
+	h.held.Store(int64(len(h.local)))
 }
 
 // Wait waits until key's local hold has passed, bounded by ctx: it fails
@@ -75,12 +81,18 @@ func (h *Holds) Hold(ctx context.Context, key string, d time.Duration) {
 // before, and with ctx's cause when ctx ends. Holds kept in the limiter's
 // store are the limiter's to wait for.
 func (h *Holds) Wait(ctx context.Context, key string) error {
+	if h.held.Load() == 0 {
+		return nil
+	}
 	h.mu.Lock()
 	until, held := h.local[key]
-	now := h.Now()
-	if held && !now.Before(until) {
-		delete(h.local, key)
-		held = false
+	var now time.Time
+	if held {
+		if now = h.Now(); !now.Before(until) {
+			delete(h.local, key)
+			h.held.Store(int64(len(h.local)))
+			held = false
+		}
 	}
 	h.mu.Unlock()
 	if !held {

@@ -119,7 +119,18 @@ func TestHoldLocal(t *testing.T) {
 				if err := h.Wait(t.Context(), "other"); err != nil {
 					t.Fatal(err)
 				}
+				if err := h.Wait(t.Context(), "k"); err != nil || len(h.local) != 0 || h.held.Load() != 0 {
+					t.Fatalf("Wait after the hold: %v, local %v, held %d; want the passed hold dropped", err, h.local, h.held.Load())
+				}
+				h.Now = func() time.Time { panic("Wait read the clock with nothing held") }
+				if err := h.Wait(t.Context(), "k"); err != nil {
+					t.Fatal(err)
+				}
+				h.Now = time.Now
 				h.Hold(t.Context(), "k", 100*Max)
+				if h.held.Load() != 1 {
+					t.Fatalf("held %d after a hold; want 1", h.held.Load())
+				}
 				if got := time.Until(h.local["k"]); got != Max {
 					t.Fatalf("a hold of 100 days lasts %v; want Max", got)
 				}
