@@ -35,85 +35,32 @@
 -- ZRANGEBYSCORE ... LIMIT 0 1 per rate whose window starts at or before the
 -- newest run, and, when a take admits units, one ZADD (plus a ZREM when
 -- they join the newest run, and a PEXPIREAT once per period of the expiry
--- margin); members are unpacked, never split.
+-- margin); members are unpacked, never split. Lua makes a closure each
+-- time a script runs a function's definition, so the script defines only
+-- judge and newest, which run twice on some paths; the rest is inline.
 --
 -- Every number here stays below 2^53 (the Store checks limits and times),
--- so Lua's doubles hold it exactly, and redis.call sends a number argument
--- as "%.17g", its exact decimal form; a number concatenated into a string
--- (as for an exclusive bound) goes through num, since Lua's own conversion
--- keeps only 14 digits.
+-- so Lua's doubles hold it exactly. Numbers go to redis.call as strings
+-- made by num ('%d'): their exact decimal form, cheaper for the server
+-- than its own "%.17g" conversion of a number argument, and Lua's own
+-- conversion in a concatenation keeps only 14 digits.
 local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
 local charge = op == 'charge'
 local take = op == 'take' or charge -- a charge writes as an admitted take
-local pack, unpack = struct.pack, struct.unpack
-local header = '>I8I8i8i8'
+local call, pack, unpack, num = redis.call, struct.pack, struct.unpack, string.format
+local header = '>I8I8i8i8' -- a member: before, after, ts, largest
 local nrates = #rates / 16
 
-local function num(x)
-  return string.format('%d', x)
-end
-
-local function entry(before, after, ts, largest)
-  return pack(header, before, after, ts, largest)
-end
-
-local function bef(m)
-  return (unpack('>I8', m))
-end
-
-local function aft(m)
-  return (unpack('>I8', m, 9))
-end
-
-local function stamp(m)
-  return (unpack('>i8', m, 17))
-end
-
--- recorded returns the largest interval the run m was written under, or -1
--- for a member of another layout.
-local function recorded(m)
-  if #m ~= 32 then
-    return -1
-  end
-  return (unpack('>i8', m, 25))
-end
-
--- rate returns the limit and interval of rate i.
-local function rate(i)
-  return unpack('<i8i8', rates, 16 * i - 15)
-end
-
--- find returns the member and timestamp of the run that holds unit u (its
--- running ordinal), or nil when u is no longer stored: a binary search by
--- running total over ranks.
-local function find(u)
-  local n = redis.call('ZCARD', key)
-  if n == 0 or u < 0 then
-    return nil
-  end
-  local m = redis.call('ZRANGE', key, 0, 0)[1]
-  if bef(m) > u then
-    return nil
-  end
-  local lo, hi = 0, n - 1
-  while lo < hi do
-    local mid = math.floor((lo + hi + 1) / 2)
-    m = redis.call('ZRANGE', key, mid, mid)[1]
-    if bef(m) <= u then
-      lo = mid
-    else
-      hi = mid - 1
-    end
-  end
-  m = redis.call('ZRANGE', key, lo, lo)[1]
-  return m, stamp(m)
-end
+-- A member's fields: before is (unpack('>I8', m)), after
+-- (unpack('>I8', m, 9)), the stamp (unpack('>i8', m, 17)) and the largest
+-- interval (unpack('>i8', m, 25)) when #m is 32 (else -1, another layout).
+-- Rate i is unpack('<i8i8', rates, 16 * i - 15): its limit and interval.
 
 -- The newest run's member (nm) and stamp (nts), and the log's total, read
 -- by newest.
 local nm, nts, total
 local function newest()
-  nm, nts, total = redis.call('ZRANGE', key, -1, -1)[1], nil, 0
+  nm, nts, total = call('ZRANGE', key, '-1', '-1')[1], nil, 0
   if nm then
     local _
     _, total, nts = unpack('>I8I8i8', nm)
@@ -125,7 +72,7 @@ local prev = nts -- the newest stamp before the call
 local server = ARGV[2] == ''
 local t
 if server then
-  local tm = redis.call('TIME')
+  local tm = call('TIME')
   t = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
   if nts and nts > t then
     t = nts -- the server's stamps never go back
@@ -143,19 +90,21 @@ end
 -- is empty only if the run was all it held. Then it is a take of 0 units.
 if op == 'refund' then
   local at = tonumber(ARGV[5])
-  local m = weight > 0 and at <= t and redis.call('ZRANGEBYSCORE', key, at, at)[1]
+  local m = weight > 0 and at <= t and call('ZRANGEBYSCORE', key, num('%d', at), num('%d', at))[1]
   if m then
-    local b, a = bef(m), aft(m)
+    local b, a = unpack('>I8I8', m)
     local r = math.min(weight, a - b)
-    for _, l in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. num(at), '+inf')) do
-      local ts = stamp(l)
-      redis.call('ZADD', key, ts, entry(bef(l) - r, aft(l) - r, ts, recorded(l)))
-      redis.call('ZREM', key, l)
+    for _, l in ipairs(call('ZRANGEBYSCORE', key, num('(%d', at), '+inf')) do
+      local lb, la, ts = unpack('>I8I8i8', l)
+      local largest = #l == 32 and (unpack('>i8', l, 25)) or -1
+      call('ZADD', key, num('%d', ts), pack(header, lb - r, la - r, ts, largest))
+      call('ZREM', key, l)
     end
     if r < a - b then
-      redis.call('ZADD', key, at, entry(b, a - r, at, recorded(m)))
+      local largest = #m == 32 and (unpack('>i8', m, 25)) or -1
+      call('ZADD', key, num('%d', at), pack(header, b, a - r, at, largest))
     end
-    redis.call('ZREM', key, m)
+    call('ZREM', key, m)
     newest()
   end
   take, weight = true, 0
@@ -168,12 +117,13 @@ local never = -1
 local function judge(weight)
   local allowed, deciding, remaining, retry = true, 0, -1, 0
   for i = 1, nrates do
-    local limit, interval = rate(i)
+    local limit, interval = unpack('<i8i8', rates, 16 * i - 15)
     local since = t - interval
-    local left, first = limit, nil
+    local left, first, fb = limit, nil, 0
     if nts and nts >= since then
-      first = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'LIMIT', 0, 1)[1]
-      left = limit - (total - bef(first))
+      first = call('ZRANGEBYSCORE', key, num('%d', since), '+inf', 'LIMIT', '0', '1')[1]
+      fb = unpack('>I8', first)
+      left = limit - (total - fb)
     end
     if left < weight then
       if allowed then
@@ -181,17 +131,31 @@ local function judge(weight)
       end
       local wait = never
       if weight <= limit then
-        -- bound: the (limit-weight)-th newest unit, usually in the window's
-        -- first run.
+        -- bound: the (limit-weight)-th newest unit u, usually in the
+        -- window's first run, else found by a binary search by running
+        -- total over ranks; nil when it is no longer stored.
         local k = limit - weight
         local u, ts = total - 1 - k, nil
         if k == 0 then
           ts = nts
-        elseif bef(first) <= u and u < aft(first) then
-          ts = stamp(first)
-        else
-          local _
-          _, ts = find(u)
+        elseif fb <= u and u < (unpack('>I8', first, 9)) then
+          ts = unpack('>i8', first, 17)
+        elseif u >= 0 then
+          local lo, hi = 0, call('ZCARD', key) - 1
+          local m = hi >= 0 and call('ZRANGE', key, '0', '0')[1]
+          if m and unpack('>I8', m) <= u then
+            while lo < hi do
+              local mid = math.floor((lo + hi + 1) / 2)
+              m = call('ZRANGE', key, num('%d', mid), num('%d', mid))[1]
+              if unpack('>I8', m) <= u then
+                lo = mid
+              else
+                hi = mid - 1
+              end
+            end
+            m = call('ZRANGE', key, num('%d', lo), num('%d', lo))[1]
+            ts = unpack('>i8', m, 17)
+          end
         end
         if ts then
           wait = math.max(ts + interval - t + 1, 1)
@@ -220,42 +184,43 @@ if admit and (last == nil or t > last) then
   last = t
 end
 if take and last then
-  local _, largest = rate(nrates)
-  local moved = nm == nil or recorded(nm) ~= largest -- the largest interval changed
+  local _, largest = unpack('<i8i8', rates, 16 * nrates - 15)
+  -- whether the largest interval changed
+  local moved = nm == nil or #nm ~= 32 or unpack('>i8', nm, 25) ~= largest
   if admit then
     if nts == nil or t > nts then
-      redis.call('ZADD', key, t, entry(total, total + weight, t, largest))
+      call('ZADD', key, num('%d', t), pack(header, total, total + weight, t, largest))
     elseif t == nts then
       -- The same millisecond: one run. Added before the old member goes,
       -- so the set is never empty: an emptied key would be deleted, and
       -- come back without its expiry.
-      redis.call('ZADD', key, t, entry(bef(nm), total + weight, t, largest))
-      redis.call('ZREM', key, nm)
+      call('ZADD', key, num('%d', t), pack(header, (unpack('>I8', nm)), total + weight, t, largest))
+      call('ZREM', key, nm)
     else
       -- Out of order (a given time older than the newest run): the newer
       -- runs move up by weight, newest first so that no member collides,
       -- each added before its old member goes (so the set is never empty).
-      local later = redis.call('ZRANGEBYSCORE', key, '(' .. num(t), '+inf')
-      local at = bef(later[1])
+      local later = call('ZRANGEBYSCORE', key, num('(%d', t), '+inf')
+      local at = unpack('>I8', later[1])
       for j = #later, 1, -1 do
         local m = later[j]
-        local ts = stamp(m)
-        redis.call('ZADD', key, ts, entry(bef(m) + weight, aft(m) + weight, ts, largest))
-        redis.call('ZREM', key, m)
+        local b, a, ts = unpack('>I8I8i8', m)
+        call('ZADD', key, num('%d', ts), pack(header, b + weight, a + weight, ts, largest))
+        call('ZREM', key, m)
       end
-      redis.call('ZADD', key, t, entry(at, at + weight, t, largest))
+      call('ZADD', key, num('%d', t), pack(header, at, at + weight, t, largest))
     end
     -- Runs older than every window at t count for nothing at t or later:
     -- drop them each time the total passes a multiple of 256 units, so a
     -- busy key stays bounded at no cost to most takes.
     if math.floor((total + weight) / 256) > math.floor(total / 256) then
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. num(t - largest))
+      call('ZREMRANGEBYSCORE', key, '-inf', num('(%d', t - largest))
     end
   elseif moved then
     -- A take under a new largest interval that stores nothing: the newest
     -- run records it, for the expiry below.
-    redis.call('ZADD', key, nts, entry(bef(nm), total, nts, largest))
-    redis.call('ZREM', key, nm)
+    call('ZADD', key, num('%d', nts), pack(header, (unpack('>I8', nm)), total, nts, largest))
+    call('ZREM', key, nm)
   end
   -- The key must outlive its newest unit by the largest interval, and no
   -- more than by the margin besides. Stamps are cut in periods of one
@@ -272,9 +237,9 @@ if take and last then
   local period = math.floor(last / margin)
   local at = (period + 1) * margin + largest
   if not server then
-    redis.call('PEXPIRE', key, math.max(at - t, 60000))
+    call('PEXPIRE', key, num('%d', math.max(at - t, 60000)))
   elseif moved or period ~= math.floor(prev / margin) then
-    redis.call('PEXPIREAT', key, at)
+    call('PEXPIREAT', key, num('%d', at))
   end
 end
 if charge then
@@ -284,7 +249,7 @@ if charge then
 end
 local reset = 0
 if last then
-  local _, interval = rate(deciding)
+  local _, interval = unpack('<i8i8', rates, 16 * deciding - 15)
   reset = math.max(last + interval - t + 1, 0)
 end
 local flag = allowed and 1 or 0
