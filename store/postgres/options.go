@@ -111,8 +111,8 @@ func WithAsyncCommit() Option {
 // (see [Store.Take]); so under concurrency a Store makes fewer round trips
 // and commits than takes. A take that waits for its key's lock (a key
 // held by a long transaction) holds its whole batch, and with two batches
-// held no take of another key is sent: batching pays for a few keys taken
-// from many goroutines, not for keys that may be held long. 1 turns
+// held no take of another key is sent: batching pays when many goroutines
+// take at once, on one key or many, not where a key may be held long. 1 turns
 // batching off: every take is a statement of its own, sent at once, and
 // waits for no other key. An n below 1 is an error from [New] wrapping
 // [ratelimit.ErrInvalidArgument]. Default: 1 (off); 64 is a good batch.
