@@ -197,26 +197,26 @@ func waitQueued(s *redisstore.Store, n int) {
 // eight leave as one pipeline, and holds that: a caller of the eight whose
 // context is cancelled, and one whose deadline passes, return at once with
 // their contexts' errors while the pipeline is still held; once it goes,
-// the six others get their decisions.
+// the six others get their decisions. The eight take keys of their own, so
+// that each is a command of the pipeline (takes of one key are one).
 func TestBatchCallerGivesUp(t *testing.T) {
 	s, g := gatedStore(t)
 	rs := mustRates(t, ratelimit.PerHour(100))
 	ctx := t.Context()
-	take := func(ctx context.Context) chan outcome { return goTake(ctx, s, "k", rs) }
 	lone := holdTwo(t, s, g, rs)
 	const n = 8
 	cancelCtx, cancel := context.WithCancel(ctx)
 	expiring := &expiringContext{Context: ctx, done: make(chan struct{})}
 	var queued []chan outcome
 	for i := range n {
+		ctx := ctx
 		switch i {
 		case 3:
-			queued = append(queued, take(cancelCtx))
+			ctx = cancelCtx
 		case 5:
-			queued = append(queued, take(expiring))
-		default:
-			queued = append(queued, take(ctx))
+			ctx = expiring
 		}
+		queued = append(queued, goTake(ctx, s, fmt.Sprint("q", i), rs))
 	}
 	waitQueued(s, n)
 	g.release <- struct{}{} // one lone take goes
@@ -246,20 +246,23 @@ func TestBatchCallerGivesUp(t *testing.T) {
 		}
 	}
 	// A check of 1 counts it as taken.
-	if d, err := s.Check(ctx, "k", rs, 1); err != nil || d.Remaining != 100-2-n-1 {
-		t.Errorf("after the takes: %v, %v; want %d remaining (the abandoned takes went through too)", d, err, 100-2-n-1)
+	for i := range n {
+		if d, err := s.Check(ctx, fmt.Sprint("q", i), rs, 1); err != nil || d.Remaining != 100-1-1 {
+			t.Errorf("after take %d: %v, %v; want %d remaining (the abandoned takes went through too)", i, d, err, 100-1-1)
+		}
 	}
 }
 
-// TestMaxBatch checks WithMaxBatch: under 3, seven takes queued behind
-// two lone ones leave as pipelines of 3, 3 and a lone take; under 1, eight
+// TestMaxBatch checks WithMaxBatch: under 3, seven takes (of keys of their
+// own) queued behind two lone ones leave as pipelines of 3, 3 and a lone
+// take; under 1, eight
 // concurrent takes all go out alone at once.
 func TestMaxBatch(t *testing.T) {
 	rs := mustRates(t, ratelimit.PerHour(100))
 	s, g := gatedStore(t, redisstore.WithMaxBatch(3))
 	holdTwo(t, s, g, rs)
-	for range 7 {
-		goTake(t.Context(), s, "k", rs)
+	for i := range 7 {
+		goTake(t.Context(), s, fmt.Sprint("q", i), rs)
 	}
 	waitQueued(s, 7)
 	for _, want := range []string{"pipeline of 3", "pipeline of 3", "process evalsha"} {
@@ -284,7 +287,8 @@ func TestMaxBatch(t *testing.T) {
 
 // TestBatchContext checks a batch's context: it carries the values of its
 // first call's context and the latest deadline of its calls (none if one
-// of them has none), and is cancelled once all of them have returned.
+// of them has none), and is cancelled once all of them have returned. The
+// calls take keys of their own.
 func TestBatchContext(t *testing.T) {
 	type key struct{}
 	rs := mustRates(t, ratelimit.PerHour(100))
@@ -309,7 +313,7 @@ func TestBatchContext(t *testing.T) {
 				ctx, cancel = context.WithDeadline(context.WithValue(t.Context(), key{}, i), now.Add(d))
 			}
 			cancels = append(cancels, cancel)
-			takes = append(takes, goTake(ctx, s, "k", rs))
+			takes = append(takes, goTake(ctx, s, fmt.Sprint("q", i), rs))
 			waitQueued(s, i+1) // in this order
 		}
 		g.release <- struct{}{}
@@ -343,7 +347,7 @@ func TestBatchContext(t *testing.T) {
 }
 
 // TestBatchNoScript flushes a private server's scripts while a pipeline
-// of five takes is held at the client: the server answers each NOSCRIPT,
+// of five takes (of five keys) is held at the client: the server answers each NOSCRIPT,
 // and the five go again as one pipeline (of EVAL), each getting its
 // decision.
 func TestBatchNoScript(t *testing.T) {
@@ -356,8 +360,8 @@ func TestBatchNoScript(t *testing.T) {
 	}
 	holdTwo(t, s, g, rs)
 	var takes []chan outcome
-	for range 5 {
-		takes = append(takes, goTake(t.Context(), s, "k", rs))
+	for i := range 5 {
+		takes = append(takes, goTake(t.Context(), s, fmt.Sprint("q", i), rs))
 	}
 	waitQueued(s, 5)
 	g.release <- struct{}{} // a lone take goes, loading the script

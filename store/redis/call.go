@@ -182,32 +182,116 @@ func (s *Store) send(ctx context.Context, c *call) error {
 }
 
 // sendAll sends calls as one pipeline (which go-redis splits by node on a
-// Cluster or Ring), then those the server answered NOSCRIPT as a second one
-// by EVAL, setting each call's c.err or c.res.
+// Cluster or Ring), each call its own command, but for takes of one key
+// under the log, which go as one command (see gather); then, as further
+// pipelines, the commands the server answered NOSCRIPT again by EVAL, and
+// the takes of a command the script could not decide together one by one;
+// setting each call's c.err or c.res.
 func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	pipe := s.client.Pipeline()
-	for _, c := range calls {
-		c.cmd = redis.NewStringCmd(ctx, c.argv()...)
-		_ = pipe.Process(ctx, c.cmd) // queues it
-	}
-	_, _ = pipe.Exec(ctx) // each command holds its own error
-	again := 0
-	for _, c := range calls {
-		if err := c.cmd.Err(); err != nil && noScript(err) {
-			c.args[0], c.args[1] = "eval", s.src
-			c.cmd = redis.NewStringCmd(ctx, c.argv()...)
-			_ = pipe.Process(ctx, c.cmd)
-			again++
+	sends := s.gather(calls)
+	// A round retries a command at most once by EVAL, and a command of
+	// several takes at most once as one command a take: four rounds end it.
+	for range 4 {
+		for _, sd := range sends {
+			sd.cmd = redis.NewStringCmd(ctx, sd.args...)
+			_ = pipe.Process(ctx, sd.cmd) // queues it
+		}
+		_, _ = pipe.Exec(ctx) // each command holds its own error
+		var again []*batchCmd
+		for _, sd := range sends {
+			again = sd.finish(s.src, again)
+		}
+		if sends = again; len(sends) == 0 {
+			return
 		}
 	}
-	if again > 0 {
-		_, _ = pipe.Exec(ctx)
-	}
-	for _, c := range calls {
-		if c.err = c.cmd.Err(); c.err == nil {
-			c.err = c.res.decode(c.cmd.Val())
+	for _, sd := range sends {
+		for _, c := range sd.calls {
+			c.err = errReply // cannot happen: see the rounds above
 		}
 	}
+}
+
+// batchCmd is one command of a batch: one call's, or the takes of several.
+type batchCmd struct {
+	calls []*call
+	args  []any
+	cmd   *redis.StringCmd
+}
+
+// gather returns the commands of calls: under the log, the takes of one
+// key against the same rates at the same time (the server's, or one
+// reading of the Store's clock) as one command, the script's "takes",
+// which decides them in turn, exactly as one by one, and stores their
+// units as one run; any other call as a command of its own. It allocates
+// per batch, not per call, but for the calls of a command of several.
+func (s *Store) gather(calls []*call) []*batchCmd {
+	cmds := make([]batchCmd, 0, len(calls))
+	var keys map[string]int // the takes' commands, by key
+	for i, c := range calls {
+		one := calls[i : i+1 : i+1] // a take joining it copies it
+		if s.alg != ratelimit.SlidingWindowLog || c.args[4] != "take" {
+			cmds = append(cmds, batchCmd{calls: one, args: c.argv()})
+			continue
+		}
+		if keys == nil {
+			keys = make(map[string]int, len(calls))
+		}
+		j, ok := keys[c.key]
+		if !ok || cmds[j].calls[0].rates != c.rates || cmds[j].calls[0].now != c.now {
+			keys[c.key] = len(cmds)
+			cmds = append(cmds, batchCmd{calls: one, args: c.argv()})
+			continue
+		}
+		cmds[j].calls = append(cmds[j].calls, c)
+	}
+	sends := make([]*batchCmd, len(cmds))
+	for i := range cmds {
+		sd := &cmds[i]
+		sends[i] = sd
+		if len(sd.calls) > 1 {
+			c := sd.calls[0]
+			weights := make([]byte, 0, 8*len(sd.calls))
+			for _, t := range sd.calls {
+				weights = binary.LittleEndian.AppendUint64(weights, uint64(t.n))
+			}
+			sd.args = []any{c.args[0], c.args[1], "1", &c.key, "takes", c.args[5], "0", &c.rates, weights}
+		}
+	}
+	return sends
+}
+
+// finish hands sd's reply to its calls, or appends to again what to send
+// once more: sd by EVAL of src when the server did not hold the script,
+// or, when the script could not decide sd's takes together, each take as
+// a command of its own.
+func (sd *batchCmd) finish(src any, again []*batchCmd) []*batchCmd {
+	err := sd.cmd.Err()
+	if err != nil && noScript(err) && sd.args[0] != "eval" {
+		sd.args[0], sd.args[1] = "eval", src
+		return append(again, sd)
+	}
+	v := sd.cmd.Val()
+	switch {
+	case err != nil:
+	case len(sd.calls) == 1:
+		err = sd.calls[0].res.decode(v)
+	case v == "":
+		for _, c := range sd.calls {
+			again = append(again, &batchCmd{calls: []*call{c}, args: c.argv()})
+		}
+		return again
+	case len(v) != 8*len(reply{})*len(sd.calls):
+		err = errReply
+	}
+	for i, c := range sd.calls {
+		if c.err = err; err == nil && len(sd.calls) > 1 {
+			n := 8 * len(reply{})
+			c.err = c.res.decode(v[n*i : n*i+n])
+		}
+	}
+	return again
 }
 
 // noScript reports whether err is the server's answer to EVALSHA of a

@@ -27,7 +27,14 @@
 -- units of the run stamped at the take's time (fewer if it holds fewer),
 -- moving the totals of the later runs down, then decides and stores as a
 -- take of 0 units; a charge stores n units as an admitted take does,
--- whatever the limits, then decides as a check of 0 units. It needs Redis 5
+-- whatever the limits, then decides as a check of 0 units. The operation
+-- "takes" is several takes of the key, their weights packed in ARGV[5] as
+-- little-endian 8-byte integers (ARGV[3] is unused): each is decided at the
+-- one time t as it would be alone after the ones before it, all the units
+-- admitted are stored as one take's, and the reply is each take's six
+-- integers in turn; or, when t is older than the newest run (a given time
+-- out of order), it is the empty string and nothing is done: the caller
+-- sends the takes one by one. It needs Redis 5
 -- or later, whose scripts replicate their effects, so that reading TIME
 -- before a write is allowed.
 --
@@ -46,7 +53,8 @@
 -- conversion in a concatenation keeps only 14 digits.
 local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
 local charge = op == 'charge'
-local take = op == 'take' or charge -- a charge writes as an admitted take
+local takes = op == 'takes'
+local take = op == 'take' or charge or takes -- a charge writes as an admitted take
 local call, pack, unpack, num = redis.call, struct.pack, struct.unpack, string.format
 local header = '>I8I8i8i8' -- a member: before, after, ts, largest
 local nrates = #rates / 16
@@ -83,6 +91,9 @@ end
 if blocking then
   take = unblocked(t) -- a blocked key's take is judged as a check
 end
+if takes and nts and t < nts then
+  return ''
+end
 
 -- A refund removes weight units of the run stamped at the take's time, or
 -- all it holds if fewer, and moves the totals of the later runs down by as
@@ -112,6 +123,12 @@ end
 
 local never = -1
 
+-- stored is the log's total as stored; under "takes", total runs ahead of
+-- it by the units the takes before have admitted, at t, not yet stored,
+-- and firsts keeps each rate's first stored run in its window (false for
+-- none), which is the same for every take at t.
+local stored, firsts = total, nil
+
 -- judge decides on weight units at t as core.DecideLog does: it returns
 -- allowed, the deciding rate's index, remaining and retry-after.
 local function judge(weight)
@@ -119,10 +136,19 @@ local function judge(weight)
   for i = 1, nrates do
     local limit, interval = unpack('<i8i8', rates, 16 * i - 15)
     local since = t - interval
-    local left, first, fb = limit, nil, 0
-    if nts and nts >= since then
-      first = call('ZRANGEBYSCORE', key, num('%d', since), '+inf', 'LIMIT', '0', '1')[1]
+    local left, first, fb = limit, firsts and firsts[i], nil
+    if first == nil then
+      first = nts and nts >= since and call('ZRANGEBYSCORE', key, num('%d', since), '+inf', 'LIMIT', '0', '1')[1]
+      if firsts then
+        firsts[i] = first
+      end
+    end
+    if first then
       fb = unpack('>I8', first)
+    elseif total > stored then
+      fb = stored -- the units the takes before admitted start the window
+    end
+    if fb then
       left = limit - (total - fb)
     end
     if left < weight then
@@ -137,7 +163,9 @@ local function judge(weight)
         local k = limit - weight
         local u, ts = total - 1 - k, nil
         if k == 0 then
-          ts = nts
+          ts = total > stored and t or nts
+        elseif u >= stored then
+          ts = t -- admitted by a take before, at t
         elseif fb <= u and u < (unpack('>I8', first, 9)) then
           ts = unpack('>i8', first, 17)
         elseif u >= 0 then
@@ -173,9 +201,28 @@ local function judge(weight)
   return allowed, deciding, remaining, retry
 end
 
--- A charge judges nothing before it stores its units.
+-- A charge judges nothing before it stores its units; takes judge theirs
+-- here, then store the units they admitted as one charge would.
 local allowed, deciding, remaining, retry = true, 0, -1, 0
-if not charge then
+local replies
+if takes then
+  firsts, replies = {}, {}
+  local weights = ARGV[5]
+  for j = 1, #weights / 8 do
+    local w = unpack('<i8', weights, 8 * j - 7)
+    allowed, deciding, remaining, retry = judge(w)
+    if allowed then
+      total = total + w
+    end
+    local last, reset = total > stored and t or nts, 0
+    if last then
+      local _, interval = unpack('<i8i8', rates, 16 * deciding - 15)
+      reset = math.max(last + interval - t + 1, 0)
+    end
+    replies[j] = pack('<i8i8i8i8i8i8', allowed and 1 or 0, deciding, remaining, retry, reset, t)
+  end
+  allowed, weight, total = true, total - stored, stored
+elseif not charge then
   allowed, deciding, remaining, retry = judge(weight)
 end
 local admit = allowed and weight > 0
@@ -241,6 +288,9 @@ if take and last then
   elseif moved or period ~= math.floor(prev / margin) then
     call('PEXPIREAT', key, num('%d', at))
   end
+end
+if takes then
+  return table.concat(replies)
 end
 if charge then
   -- the key's standing after the charge

@@ -1,0 +1,152 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gorate/ratelimit"
+	"github.com/gorate/ratelimit/core"
+	redisstore "github.com/gorate/ratelimit/store/redis"
+)
+
+// TestBatchTakesOneKey queues takes of one key, of random weights, behind
+// the two lone takes in flight, at one reading of a fake clock, the key
+// holding a random history under two rates: they reach the client as one
+// command, and each gets the Decision the same take gets alone, one after
+// another, on another key of the same history (through a Store that does
+// not batch). Every fourth round reads the clock before the key's newest
+// run (a given time out of order): the script then decides nothing, and
+// the takes go again one by one, with the same outcome. No decision
+// differs, and the keys end with the same units.
+func TestBatchTakesOneKey(t *testing.T) {
+	rs := mustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(30)) // a weight of 5 is a k of 0
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
+	ctx := t.Context()
+	denied := 0
+	for round := range 24 {
+		clock := core.NewFakeClock(time.Now().UnixMilli())
+		opt := *newClient(t).Options()
+		c := redis.NewClient(&opt)
+		t.Cleanup(func() { c.Close() })
+		g := newGate()
+		c.AddHook(g)
+		s, prefix := prefixedStore(t, c, redisstore.WithClock(clock))
+		alone := newStore(t, newClient(t), redisstore.WithPrefix(prefix), redisstore.WithClock(clock), redisstore.WithMaxBatch(1))
+
+		key, ref := "batched", "alone"
+		outOfOrder := round%4 == 3
+		var newest int64       // the newest run's stamp
+		history := rng.IntN(8) // no history at all: no window holds a unit
+		if outOfOrder {
+			history++
+		}
+		for j := range history {
+			w := int64(rng.IntN(5))
+			if outOfOrder && j == 0 {
+				w = 1 // a run to be older than
+			}
+			for _, k := range []string{key, ref} {
+				d, err := alone.Take(ctx, k, rs, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Allowed && w > 0 {
+					newest = d.At
+				}
+			}
+			clock.Advance(time.Duration(rng.IntN(1500)) * time.Millisecond) // past the second's window at times
+		}
+		if outOfOrder {
+			clock.Set(newest - 1 - int64(rng.IntN(300)))
+		}
+
+		holdTwo(t, s, g, rs)
+		weights := make([]int64, 2+rng.IntN(10))
+		outs := make([]chan outcome, len(weights))
+		for i := range weights {
+			weights[i] = int64(rng.IntN(6))
+			outs[i] = make(chan outcome, 1)
+			go func() {
+				d, err := s.Take(ctx, key, rs, weights[i])
+				outs[i] <- outcome{d, err}
+			}()
+			waitQueued(s, i+1) // in this order
+		}
+		g.release <- struct{}{} // a lone take goes
+		if h := g.receive(t); h != "pipeline of 1" {
+			t.Fatalf("round %d: %d takes of one key reached the client as %s, want one command", round, len(weights), h)
+		}
+		close(g.release)
+		if outOfOrder {
+			if h := g.receive(t); h != fmt.Sprint("pipeline of ", len(weights)) {
+				t.Fatalf("round %d: out of order, the takes went again as %s, want a pipeline of %d", round, h, len(weights))
+			}
+		}
+		for i, w := range weights {
+			got := <-outs[i]
+			want, err := alone.Take(ctx, ref, rs, w)
+			if got.err != nil || err != nil || got.d != want {
+				t.Fatalf("round %d (out of order %v): take %d of %v = %+v, %v; alone %+v, %v", round, outOfOrder, i, weights, got.d, got.err, want, err)
+			}
+			if !want.Allowed {
+				denied++
+			}
+		}
+		for _, n := range []int64{0, 1, 3} {
+			a, errA := alone.Check(ctx, key, rs, n)
+			b, errB := alone.Check(ctx, ref, rs, n)
+			if errA != nil || errB != nil || a != b {
+				t.Fatalf("round %d: after the takes, check of %d = %+v, %v; alone %+v, %v", round, n, a, errA, b, errB)
+			}
+		}
+	}
+	if denied == 0 {
+		t.Error("no take was denied: the rounds did not reach the limits")
+	}
+}
+
+// TestBatchTakesOneKeyNoScript flushes the scripts of a private server
+// while the command of queued takes of one key is held at the client: it
+// goes again by EVAL, and each take gets its decision.
+func TestBatchTakesOneKeyNoScript(t *testing.T) {
+	_, c := privateServer(t, redis.Options{})
+	s, g := gatedStoreOn(t, c.Options())
+	g.pipelines = make(chan struct{})
+	rs := mustRates(t, ratelimit.PerHour(5))
+	if _, err := newStore(t, c).Take(t.Context(), "k", rs, 1); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	holdTwo(t, s, g, rs)
+	var takes []chan outcome
+	for i := range 5 {
+		takes = append(takes, goTake(t.Context(), s, "q", rs))
+		waitQueued(s, i+1)
+	}
+	g.release <- struct{}{}
+	if h := g.receive(t); h != "pipeline of 1" {
+		t.Fatalf("%s reached the client, want one command", h)
+	}
+	if err := c.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.pipelines <- struct{}{}
+	if h := g.receive(t); h != "pipeline of 1" {
+		t.Fatalf("after NOSCRIPT, %s reached the client, want the command again", h)
+	}
+	close(g.pipelines)
+	close(g.release)
+	for i, ch := range takes {
+		o := <-ch
+		if o.err != nil || !o.d.Allowed || o.d.Remaining != int64(4-i) {
+			t.Errorf("take %d = %+v, %v; want allowed with %d remaining", i, o.d, o.err, 4-i)
+		}
+	}
+	if d, err := s.Take(context.Background(), "q", rs, 1); err != nil || d.Allowed {
+		t.Errorf("a sixth take = %+v, %v; want denied", d, err)
+	}
+}
