@@ -347,40 +347,62 @@ func TestBatchContext(t *testing.T) {
 }
 
 // TestBatchNoScript flushes a private server's scripts while a pipeline
-// of five takes (of five keys) is held at the client: the server answers each NOSCRIPT,
-// and the five go again as one pipeline (of EVAL), each getting its
-// decision.
+// of five takes is held at the client: the server answers NOSCRIPT, and
+// the pipeline goes again as it was (by EVAL), each take getting its
+// decision. Takes of five keys are five commands; takes of one key are
+// one command, and its five takes count in turn, a sixth denied.
 func TestBatchNoScript(t *testing.T) {
-	_, c := privateServer(t, redis.Options{})
-	s, g := gatedStoreOn(t, c.Options())
-	g.pipelines = make(chan struct{})
-	rs := mustRates(t, ratelimit.PerHour(100))
-	if _, err := newStore(t, c).Take(t.Context(), "k", rs, 1); err != nil { // loads the script
-		t.Fatal(err)
-	}
-	holdTwo(t, s, g, rs)
-	var takes []chan outcome
-	for i := range 5 {
-		takes = append(takes, goTake(t.Context(), s, fmt.Sprint("q", i), rs))
-	}
-	waitQueued(s, 5)
-	g.release <- struct{}{} // a lone take goes, loading the script
-	if h := g.receive(t); h != "pipeline of 5" {
-		t.Fatalf("%s reached the client, want a pipeline of 5", h)
-	}
-	if err := c.ScriptFlush(t.Context()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	g.pipelines <- struct{}{}
-	if h := g.receive(t); h != "pipeline of 5" {
-		t.Fatalf("after NOSCRIPT, %s reached the client, want the pipeline of 5 again", h)
-	}
-	close(g.pipelines)
-	close(g.release)
-	for i, ch := range takes {
-		if o := <-ch; o.err != nil || !o.d.Allowed {
-			t.Errorf("take %d = %v, %v; want allowed", i, o.d, o.err)
-		}
+	for _, tc := range []struct {
+		name   string
+		key    func(i int) string
+		want   string // the pipeline, both times
+		oneKey bool
+	}{
+		{"five keys", func(i int) string { return fmt.Sprint("q", i) }, "pipeline of 5", false},
+		{"one key", func(int) string { return "q" }, "pipeline of 1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := privateServer(t, redis.Options{})
+			s, g := gatedStoreOn(t, c.Options())
+			g.pipelines = make(chan struct{})
+			rs := mustRates(t, ratelimit.PerHour(5))
+			if _, err := newStore(t, c).Take(t.Context(), "k", rs, 1); err != nil { // loads the script
+				t.Fatal(err)
+			}
+			holdTwo(t, s, g, rs)
+			var takes []chan outcome
+			for i := range 5 {
+				takes = append(takes, goTake(t.Context(), s, tc.key(i), rs))
+				waitQueued(s, i+1) // in this order
+			}
+			g.release <- struct{}{} // a lone take goes, loading the script
+			if h := g.receive(t); h != tc.want {
+				t.Fatalf("%s reached the client, want a %s", h, tc.want)
+			}
+			if err := c.ScriptFlush(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			g.pipelines <- struct{}{}
+			if h := g.receive(t); h != tc.want {
+				t.Fatalf("after NOSCRIPT, %s reached the client, want the %s again", h, tc.want)
+			}
+			close(g.pipelines)
+			close(g.release)
+			for i, ch := range takes {
+				want := int64(4)
+				if tc.oneKey {
+					want = int64(4 - i)
+				}
+				if o := <-ch; o.err != nil || !o.d.Allowed || o.d.Remaining != want {
+					t.Errorf("take %d = %+v, %v; want allowed with %d remaining", i, o.d, o.err, want)
+				}
+			}
+			if tc.oneKey {
+				if d, err := s.Take(t.Context(), "q", rs, 1); err != nil || d.Allowed {
+					t.Errorf("a sixth take = %+v, %v; want denied", d, err)
+				}
+			}
+		})
 	}
 }
 

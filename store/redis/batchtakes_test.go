@@ -1,13 +1,10 @@
 package redisstore_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -25,17 +22,15 @@ import (
 // differs, and the keys end with the same units.
 func TestBatchTakesOneKey(t *testing.T) {
 	rs := mustRates(t, ratelimit.PerSecond(5), ratelimit.PerMinute(30)) // a weight of 5 is a k of 0
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 13))
 	ctx := t.Context()
 	denied := 0
 	for round := range 24 {
 		clock := core.NewFakeClock(time.Now().UnixMilli())
-		opt := *newClient(t).Options()
-		c := redis.NewClient(&opt)
-		t.Cleanup(func() { c.Close() })
-		g := newGate()
-		c.AddHook(g)
-		s, prefix := prefixedStore(t, c, redisstore.WithClock(clock))
+		prefix := uniquePrefix(t, newClient(t))
+		s, g := gatedStore(t, redisstore.WithPrefix(prefix), redisstore.WithClock(clock))
 		alone := newStore(t, newClient(t), redisstore.WithPrefix(prefix), redisstore.WithClock(clock), redisstore.WithMaxBatch(1))
 
 		key, ref := "batched", "alone"
@@ -107,46 +102,5 @@ func TestBatchTakesOneKey(t *testing.T) {
 	}
 	if denied == 0 {
 		t.Error("no take was denied: the rounds did not reach the limits")
-	}
-}
-
-// TestBatchTakesOneKeyNoScript flushes the scripts of a private server
-// while the command of queued takes of one key is held at the client: it
-// goes again by EVAL, and each take gets its decision.
-func TestBatchTakesOneKeyNoScript(t *testing.T) {
-	_, c := privateServer(t, redis.Options{})
-	s, g := gatedStoreOn(t, c.Options())
-	g.pipelines = make(chan struct{})
-	rs := mustRates(t, ratelimit.PerHour(5))
-	if _, err := newStore(t, c).Take(t.Context(), "k", rs, 1); err != nil { // loads the script
-		t.Fatal(err)
-	}
-	holdTwo(t, s, g, rs)
-	var takes []chan outcome
-	for i := range 5 {
-		takes = append(takes, goTake(t.Context(), s, "q", rs))
-		waitQueued(s, i+1)
-	}
-	g.release <- struct{}{}
-	if h := g.receive(t); h != "pipeline of 1" {
-		t.Fatalf("%s reached the client, want one command", h)
-	}
-	if err := c.ScriptFlush(t.Context()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	g.pipelines <- struct{}{}
-	if h := g.receive(t); h != "pipeline of 1" {
-		t.Fatalf("after NOSCRIPT, %s reached the client, want the command again", h)
-	}
-	close(g.pipelines)
-	close(g.release)
-	for i, ch := range takes {
-		o := <-ch
-		if o.err != nil || !o.d.Allowed || o.d.Remaining != int64(4-i) {
-			t.Errorf("take %d = %+v, %v; want allowed with %d remaining", i, o.d, o.err, 4-i)
-		}
-	}
-	if d, err := s.Take(context.Background(), "q", rs, 1); err != nil || d.Allowed {
-		t.Errorf("a sixth take = %+v, %v; want denied", d, err)
 	}
 }

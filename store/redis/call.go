@@ -189,10 +189,10 @@ func (s *Store) send(ctx context.Context, c *call) error {
 // setting each call's c.err or c.res.
 func (s *Store) sendAll(ctx context.Context, calls []*call) {
 	pipe := s.client.Pipeline()
-	sends := s.gather(calls)
-	// A round retries a command at most once by EVAL, and a command of
-	// several takes at most once as one command a take: four rounds end it.
-	for range 4 {
+	// A command goes again at most once by EVAL, and a command of several
+	// takes at most once as a command a take, so this ends within four
+	// rounds.
+	for sends := s.gather(calls); len(sends) > 0; {
 		for _, sd := range sends {
 			sd.cmd = redis.NewStringCmd(ctx, sd.args...)
 			_ = pipe.Process(ctx, sd.cmd) // queues it
@@ -202,14 +202,7 @@ func (s *Store) sendAll(ctx context.Context, calls []*call) {
 		for _, sd := range sends {
 			again = sd.finish(s.src, again)
 		}
-		if sends = again; len(sends) == 0 {
-			return
-		}
-	}
-	for _, sd := range sends {
-		for _, c := range sd.calls {
-			c.err = errReply // cannot happen: see the rounds above
-		}
+		sends = again
 	}
 }
 
@@ -272,23 +265,20 @@ func (sd *batchCmd) finish(src any, again []*batchCmd) []*batchCmd {
 		sd.args[0], sd.args[1] = "eval", src
 		return append(again, sd)
 	}
-	v := sd.cmd.Val()
+	v, size := sd.cmd.Val(), 8*len(reply{})
 	switch {
 	case err != nil:
-	case len(sd.calls) == 1:
-		err = sd.calls[0].res.decode(v)
-	case v == "":
-		for _, c := range sd.calls {
-			again = append(again, &batchCmd{calls: []*call{c}, args: c.argv()})
+	case v == "" && len(sd.calls) > 1:
+		for i, c := range sd.calls {
+			again = append(again, &batchCmd{calls: sd.calls[i : i+1 : i+1], args: c.argv()})
 		}
 		return again
-	case len(v) != 8*len(reply{})*len(sd.calls):
+	case len(v) != size*len(sd.calls):
 		err = errReply
 	}
 	for i, c := range sd.calls {
-		if c.err = err; err == nil && len(sd.calls) > 1 {
-			n := 8 * len(reply{})
-			c.err = c.res.decode(v[n*i : n*i+n])
+		if c.err = err; err == nil {
+			c.err = c.res.decode(v[size*i : size*i+size])
 		}
 	}
 	return again
