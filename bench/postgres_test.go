@@ -77,7 +77,9 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 // BenchmarkPostgresSerial times one take at a time (every one admitted,
 // so every one inserts a row into the log, or under GCRA updates the key's
 // state row) against the floor of any server store: a round trip of SELECT
-// 1 through the same pool. Compare with benchstat -col /impl.
+// 1 through the same pool. Compare with benchstat -col /impl. Every
+// variant sends its take through the Store's batcher (the default) but
+// -unbatched (WithMaxBatch(1)), which sends it alone.
 func BenchmarkPostgresSerial(b *testing.B) {
 	gcra := pgstore.WithAlgorithm(ratelimit.GCRA)
 	for _, c := range []struct {
@@ -86,6 +88,7 @@ func BenchmarkPostgresSerial(b *testing.B) {
 		rate ratelimit.Rate
 	}{
 		{"impl=ratelimit", nil, ratelimit.PerSecond(huge)},
+		{"impl=ratelimit-unbatched", []pgstore.Option{pgstore.WithMaxBatch(1)}, ratelimit.PerSecond(huge)},
 		{"impl=ratelimit-async", []pgstore.Option{pgstore.WithAsyncCommit()}, ratelimit.PerSecond(huge)},
 		// GCRA needs limit × interval (ms) within 2^53: 2^30 a second is.
 		{"impl=ratelimit-gcra", []pgstore.Option{gcra}, ratelimit.PerSecond(1 << 30)},
@@ -118,18 +121,18 @@ func BenchmarkPostgresSerial(b *testing.B) {
 // BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of
 // 16 connections, on 1000 keys (takes on different keys never wait for each
 // other) and on one key (they take turns), and reports takes per second.
-// The -batched variants batch concurrent takes into shared statements
-// (WithMaxBatch(64)); the others send every take alone (the default).
+// The default variants batch concurrent takes into shared statements; the
+// -unbatched ones send every take alone (WithMaxBatch(1)).
 func BenchmarkPostgresParallel(b *testing.B) {
-	gcra, batched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(64)
+	gcra, unbatched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(1)
 	for _, c := range []struct {
 		impl string
 		opts []pgstore.Option
 	}{
 		{"impl=ratelimit", nil},
 		{"impl=ratelimit-gcra", []pgstore.Option{gcra}},
-		{"impl=ratelimit-batched", []pgstore.Option{batched}},
-		{"impl=ratelimit-gcra-batched", []pgstore.Option{gcra, batched}},
+		{"impl=ratelimit-unbatched", []pgstore.Option{unbatched}},
+		{"impl=ratelimit-gcra-unbatched", []pgstore.Option{gcra, unbatched}},
 	} {
 		for _, keys := range []int{1000, 1} {
 			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {

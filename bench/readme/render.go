@@ -20,7 +20,7 @@ var sections = []section{
 	{"Redis", `^BenchmarkRedis`,
 		"Against `go-redis/redis_rate` and `ulule/limiter` on the same server, and a bare `PING`; Hammered is one key asked for 100 times its limit, ours behind `store/denialcache`."},
 	{"PostgreSQL", `^BenchmarkPostgres`,
-		"Takes on a local PostgreSQL at its default durability (`-async`: `pgstore.WithAsyncCommit`), 16 connections for Parallel; `-batched` sends concurrent takes up to 64 to a statement (`pgstore.WithMaxBatch(64)`, off by default), the others one take to a statement."},
+		"Takes on a local PostgreSQL at its default durability (`-async`: `pgstore.WithAsyncCommit`), 16 connections for Parallel; concurrent takes share statements, up to 64 to one (the default), but `-unbatched`'s, one take to a statement (`pgstore.WithMaxBatch(1)`)."},
 	{"HTTP middleware", `^Benchmark(HTTP|Fiber)`,
 		"A request through the middleware, all headers on, against a bare handler and each framework's own limiter."},
 	{"gRPC interceptors", `^BenchmarkGRPC`,

@@ -12,23 +12,36 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// maxInFlight is the most batch statements a Store has running at once:
-// the takes that come meanwhile queue for the next one.
+// maxInFlight is the most statements a lane has running at once: the
+// takes that come meanwhile queue for the next one.
 const maxInFlight = 2
 
-// batcher coalesces a Store's concurrent takes into batches: a take joins
-// the queue, and while fewer than maxInFlight runners run, it starts one;
-// a runner sends the queue's takes, up to max of them, as one statement,
-// and again until the queue is empty.
+// batcher coalesces a Store's concurrent takes into batches. A take joins
+// a lane's queue, and while fewer than maxInFlight runners run for the
+// lane, it starts one; a runner sends its lane's queued takes, up to max of
+// them, as one statement, and again until the queue is empty. The shared
+// lane's statements never wait for a key's lock: they pass over the takes
+// of a key another transaction holds (a busy key), which move to that
+// key's lane, whose statements wait for it. Takes on a busy key join its
+// lane until the lane empties. So a held key holds back its own takes and
+// no other key's.
 type batcher struct {
-	max     int            // the most takes in a batch; 1: none are batched
-	hook    func(size int) // tests: called with each batch's size before it is sent
-	retried atomic.Int64   // batches whose takes ran again alone (an SQL error)
+	max     int                       // the most takes in a batch; 1: none are batched
+	hook    func(size int, wait bool) // tests: called with each batch before it is sent
+	retried atomic.Int64              // batches whose takes ran again alone (an SQL error)
 
 	mu      sync.Mutex
+	shared  lane
+	busy    map[string]*lane // the lanes of busy keys, by key
+	runners sync.WaitGroup
+}
+
+// lane is a queue of takes and the runners that send them.
+type lane struct {
+	key     string     // a busy key's lane: its key
+	wait    bool       // a busy key's lane: its statements wait for the key's lock
 	queue   []*pending // the takes not sent yet, in submission order
 	running int        // runners, each sending one batch at a time
-	runners sync.WaitGroup
 }
 
 // pending is a take in the queue or in a batch in flight. The runner fills
@@ -42,9 +55,11 @@ type pending struct {
 	now               int64 // the Store's clock's reading (none at the server's clock)
 	intervals, limits []int64
 	b                 *ratelimit.Block // TakeBlocking's; nil for Take
+	lane              *lane            // the lane whose queue it joined last
 
 	d     ratelimit.Decision
 	err   error
+	busy  bool // its key was busy: it goes to the key's lane
 	alone bool // the batch failed with an SQL error: the caller takes alone
 	done  chan struct{}
 }
@@ -86,8 +101,9 @@ func (s *Store) batched(ctx context.Context, key string, rates ratelimit.Rates, 
 	return p.d, p.err
 }
 
-// enqueue queues p, starting a runner if fewer than maxInFlight run. After
-// Close it queues nothing and returns an error wrapping ErrClosed.
+// enqueue queues p in its key's lane if the key is busy, or else in the
+// shared lane. After Close it queues nothing and returns an error wrapping
+// ErrClosed.
 func (s *Store) enqueue(p *pending) error {
 	b := &s.batch
 	b.mu.Lock()
@@ -95,85 +111,136 @@ func (s *Store) enqueue(p *pending) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	b.queue = append(b.queue, p)
-	if b.running < maxInFlight {
-		b.running++
-		b.runners.Go(s.drain)
+	l := b.busy[p.key]
+	if l == nil {
+		l = &b.shared
 	}
+	s.join(l, p)
 	return nil
 }
 
-// dequeue removes p from the queue if it is still there.
+// join queues p in l, starting a runner if fewer than maxInFlight run for
+// l. The caller holds the batcher's lock.
+func (s *Store) join(l *lane, p *pending) {
+	l.queue = append(l.queue, p)
+	p.lane = l
+	if l.running < maxInFlight {
+		l.running++
+		s.batch.runners.Go(func() { s.drain(l) })
+	}
+}
+
+// requeue moves the takes a shared batch passed over, their keys busy, to
+// their keys' lanes, making a lane for a key that has none. A take whose
+// caller's ctx has ended, or any after Close, ends there, never applied.
+func (s *Store) requeue(busy []*pending) {
+	b := &s.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range busy {
+		switch {
+		case s.closed.Load():
+			p.err = errClosed
+		case p.ctx.Err() != nil:
+			p.err = opError("take", p.key, p.ctx.Err())
+		default:
+			l := b.busy[p.key]
+			if l == nil {
+				l = &lane{key: p.key, wait: true}
+				if b.busy == nil {
+					b.busy = make(map[string]*lane)
+				}
+				b.busy[p.key] = l
+			}
+			p.busy = false
+			s.join(l, p)
+			continue
+		}
+		close(p.done)
+	}
+}
+
+// dequeue removes p from its lane's queue if it is still there.
 func (s *Store) dequeue(p *pending) {
 	b := &s.batch
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if i := slices.Index(b.queue, p); i >= 0 {
-		b.queue = slices.Delete(b.queue, i, i+1)
+	q := &p.lane.queue
+	if i := slices.Index(*q, p); i >= 0 {
+		*q = slices.Delete(*q, i, i+1)
 	}
 }
 
-// drain is a runner: it sends batches of the queue's takes until the queue
+// drain is a runner of l: it sends batches of l's takes until l's queue
 // is empty.
-func (s *Store) drain() {
+func (s *Store) drain(l *lane) {
 	for {
-		batch := s.next()
+		batch := s.next(l)
 		if batch == nil {
 			return
 		}
-		s.send(batch)
+		s.send(l, batch)
 	}
 }
 
-// next takes the next batch off the queue: its first takes, up to the
-// batcher's max; nil, ending the runner, when the queue is empty. After
-// Close, the takes still queued fail with an error wrapping ErrClosed and
-// are never applied.
-func (s *Store) next() []*pending {
+// next takes l's next batch off its queue: its first takes, up to the
+// batcher's max; nil, ending the runner, when the queue is empty (the last
+// runner of a busy key's lane removes the lane). After Close, the takes
+// still queued fail with an error wrapping ErrClosed and are never
+// applied.
+func (s *Store) next(l *lane) []*pending {
 	b := &s.batch
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s.closed.Load() {
-		for _, p := range b.queue {
+		for _, p := range l.queue {
 			p.err = errClosed
 			close(p.done)
 		}
-		b.queue = nil
+		l.queue = nil
 	}
-	if len(b.queue) == 0 {
-		b.running--
+	if len(l.queue) == 0 {
+		l.running--
+		if l.wait && l.running == 0 {
+			delete(b.busy, l.key)
+		}
 		return nil
 	}
-	k := min(len(b.queue), b.max)
-	batch := b.queue[:k:k]
-	b.queue = b.queue[k:]
+	k := min(len(l.queue), b.max)
+	batch := l.queue[:k:k]
+	l.queue = l.queue[k:]
 	return batch
 }
 
-// send runs batch as one statement, under a context that ends once every
-// caller's has, and gives each take its result. A batch of one is sent as
-// the take's own statement. If the statement fails with an SQL error, no
-// take of the batch was applied, and each caller takes alone, so that
-// only a bad take fails; on any other failure (of the connection), every
-// take of the batch fails with it.
-func (s *Store) send(batch []*pending) {
+// send runs batch, taken off l, as one statement, under a context that
+// ends once every caller's has, and gives each take its result. A single
+// take of a busy key's lane is sent as the take's own statement; any other
+// batch goes to the batch function, which, for the shared lane, passes
+// over the takes of busy keys: those go to their keys' lanes. If the
+// statement fails with an SQL error, no take of the batch was applied,
+// and each caller takes alone, so that only a bad take fails; on any other
+// failure (of the connection), every take of the batch fails with it.
+func (s *Store) send(l *lane, batch []*pending) {
 	if s.batch.hook != nil {
-		s.batch.hook(len(batch))
+		s.batch.hook(len(batch), l.wait)
 	}
 	ctx, cancel := batchContext(batch)
 	defer cancel()
 	var err error
-	if len(batch) == 1 {
-		p := batch[0]
-		err = s.one(ctx, p)
+	if l.wait && len(batch) == 1 {
+		err = s.one(ctx, batch[0])
 	} else {
-		err = s.many(ctx, batch)
+		err = s.many(ctx, batch, !l.wait)
 	}
 	if statementError(err) {
 		s.batch.retried.Add(1)
 	}
+	var busy []*pending
 	for _, p := range batch {
 		switch {
+		case err == nil && p.busy:
+			busy = append(busy, p)
+			continue
 		case err == nil:
 		case statementError(err):
 			p.alone = true
@@ -181,6 +248,9 @@ func (s *Store) send(batch []*pending) {
 			p.d, p.err = ratelimit.Decision{}, opError("take", p.key, err)
 		}
 		close(p.done)
+	}
+	if busy != nil {
+		s.requeue(busy)
 	}
 }
 
@@ -206,9 +276,10 @@ func (s *Store) one(ctx context.Context, p *pending) error {
 }
 
 // many runs batch with the batch take function and fills each take's
-// result. A failure of the statement is returned; a take whose row is
-// missing fails with errBadRate's kind of error.
-func (s *Store) many(ctx context.Context, batch []*pending) error {
+// result; with try, the function passes over the takes of busy keys,
+// which it marks busy. A failure of the statement is returned; a take
+// whose row is missing fails with errBadRate's kind of error.
+func (s *Store) many(ctx context.Context, batch []*pending, try bool) error {
 	keys := make([][]byte, len(batch))
 	ns := make([]int64, len(batch))
 	offsets := make([]int32, len(batch)+1)
@@ -228,7 +299,7 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 		nows = times
 	}
 	blocks := blockArrays(batch)
-	rows, err := s.pool.Query(ctx, s.q.callTakeBatch, keys, s.alg, ns, nows, offsets, intervals, limits, s.async,
+	rows, err := s.pool.Query(ctx, s.q.callTakeBatch, keys, s.alg, ns, nows, offsets, intervals, limits, s.async, try,
 		blocks[0], blocks[1], blocks[2], blocks[3], blocks[4])
 	if err != nil {
 		return err
@@ -238,11 +309,11 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 	for rows.Next() {
 		var (
 			idx, rate               int32
-			allowed, blocked        bool
+			busy, allowed, blocked  bool
 			remaining, retry, reset int64
 			at                      int64
 		)
-		if err := rows.Scan(&idx, &allowed, &rate, &remaining, &retry, &reset, &at, &blocked); err != nil {
+		if err := rows.Scan(&idx, &busy, &allowed, &rate, &remaining, &retry, &reset, &at, &blocked); err != nil {
 			return err
 		}
 		if idx < 1 || int(idx) > len(batch) {
@@ -250,6 +321,9 @@ func (s *Store) many(ctx context.Context, batch []*pending) error {
 		}
 		p := batch[idx-1]
 		seen[idx-1] = true
+		if p.busy = busy; busy {
+			continue
+		}
 		p.d.Allowed, p.d.At, p.d.Blocked = allowed, at, blocked
 		p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)
 	}

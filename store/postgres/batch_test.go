@@ -17,59 +17,75 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// batchLog records the sizes of a Store's batches, in the order they are
-// sent, through the batch hook; hold, if set, runs after the record on the
-// sending goroutine with the batch's number (from 1), and may hold it back.
+// batchLog records a Store's batches, in the order they are sent, through
+// the batch hook: the sizes of the shared lane's and of busy keys' lanes'
+// (whose statements wait for their key's lock). A batch of the shared lane
+// numbered in holds (from 1, in the order the shared lane sends them) is
+// held on its sending goroutine, after it left the queue and before it is
+// sent.
 type batchLog struct {
-	mu    sync.Mutex
-	sizes []int
-	hold  func(call int)
+	mu           sync.Mutex
+	shared, wait []int
+	holds        map[int]func()
 }
 
 // watchBatches records s's batches.
 func watchBatches(s *pgstore.Store) *batchLog {
-	l := &batchLog{}
+	l := &batchLog{holds: map[int]func(){}}
 	pgstore.SetBatchHook(s, l.add)
 	return l
 }
 
-func (l *batchLog) add(size int) {
+func (l *batchLog) add(size int, wait bool) {
 	l.mu.Lock()
-	l.sizes = append(l.sizes, size)
-	call, hold := len(l.sizes), l.hold
+	if wait {
+		l.wait = append(l.wait, size)
+		l.mu.Unlock()
+		return
+	}
+	l.shared = append(l.shared, size)
+	hold := l.holds[len(l.shared)]
 	l.mu.Unlock()
 	if hold != nil {
-		hold(call)
+		hold()
 	}
 }
 
-// sent returns the sizes of the batches sent so far.
+// sent returns the sizes of the shared lane's batches sent so far.
 func (l *batchLog) sent() []int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Clone(l.sizes)
+	return slices.Clone(l.shared)
 }
 
-// holdBatch holds the batch numbered call (from 1) on its sending
-// goroutine, after it left the queue and before it is sent: taken is
-// closed once it is held, and resume (idempotent) lets it go.
-func (l *batchLog) holdBatch(call int) (taken <-chan struct{}, resume func()) {
+// waited returns the sizes of the busy keys' batches sent so far.
+func (l *batchLog) waited() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.wait)
+}
+
+// holdBatch holds the shared lane's batch numbered call (from 1) on its
+// sending goroutine, after it left the queue and before it is sent: taken
+// is closed once it is held, and resume (idempotent) lets it go. The test's
+// end resumes it.
+func (l *batchLog) holdBatch(t *testing.T, call int) (taken <-chan struct{}, resume func()) {
 	held, resumed := make(chan struct{}), make(chan struct{})
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.hold = func(n int) {
-		if n == call {
-			close(held)
-			<-resumed
-		}
+	l.holds[call] = func() {
+		close(held)
+		<-resumed
 	}
-	return held, sync.OnceFunc(func() { close(resumed) })
+	resume = sync.OnceFunc(func() { close(resumed) })
+	t.Cleanup(resume)
+	return held, resume
 }
 
-// takes returns how many takes the batches sent so far carry.
-func (l *batchLog) takes() int {
+// sum returns the sum of sizes.
+func sum(sizes []int) int {
 	n := 0
-	for _, size := range l.sent() {
+	for _, size := range sizes {
 		n += size
 	}
 	return n
@@ -132,20 +148,29 @@ func goCall(take func() (ratelimit.Decision, error)) <-chan result {
 	return c
 }
 
-// inFlight starts two takes of key, one batch each, held in the server by
-// a lock of key the caller holds: afterwards the Store's two batches are in
-// flight and further takes queue.
-func inFlight(ctx context.Context, s *pgstore.Store, log *batchLog, key string, rates ratelimit.Rates) []<-chan result {
-	first := goTake(ctx, s, key, rates)
-	await(func() bool { return len(log.sent()) == 1 })
-	second := goTake(ctx, s, key, rates)
-	await(func() bool { return len(log.sent()) == 2 })
-	return []<-chan result{first, second}
+// inFlight starts two takes, on keys "first1" and "first2", one shared
+// batch each, held before they are sent until the caller calls release:
+// afterwards the shared lane's two runners are busy and further takes
+// queue. The shared lane must be idle when it is called.
+func inFlight(t *testing.T, s *pgstore.Store, log *batchLog, rates ratelimit.Rates) (first []<-chan result, release func()) {
+	t.Helper()
+	var resumes []func()
+	for call := 1; call <= 2; call++ {
+		taken, resume := log.holdBatch(t, len(log.sent())+1)
+		first = append(first, goTake(t.Context(), s, fmt.Sprint("first", call), rates))
+		<-taken
+		resumes = append(resumes, resume)
+	}
+	return first, func() {
+		for _, resume := range resumes {
+			resume()
+		}
+	}
 }
 
-// held is a Store on a fresh table, under the log, with its two batches
-// in flight, each a take of one unit on "k" against rates (10 an hour),
-// held in the server by the key's lock until release.
+// held is a Store on a fresh table, under the log, with its shared lane's
+// two batches in flight (inFlight), each a take of one unit against rates
+// (10 an hour), held before it is sent until release.
 type held struct {
 	s       *pgstore.Store
 	table   string
@@ -155,7 +180,7 @@ type held struct {
 	first   []<-chan result
 }
 
-// batched makes a Store batch its takes (batching is off by default).
+// batched makes a Store batch its takes, as it does by default.
 var batched = pgstore.WithMaxBatch(64)
 
 // holdStore returns a held Store on pool.
@@ -164,8 +189,7 @@ func holdStore(t *testing.T, pool *pgxpool.Pool) held {
 	h := held{rates: mustRates(t, ratelimit.PerHour(10))}
 	h.s, h.table = newStore(t, pool, batched)
 	h.log = watchBatches(h.s)
-	h.release = holdKey(t, pool, h.table, "k")
-	h.first = inFlight(t.Context(), h.s, h.log, "k", h.rates)
+	h.first, h.release = inFlight(t, h.s, h.log, h.rates)
 	return h
 }
 
@@ -194,19 +218,24 @@ func remaining(t *testing.T, s *pgstore.Store, key string, rates ratelimit.Rates
 // and TakeBlocking (under a block of an hour at the first denial) mixed, at
 // the server's clock and at a fake clock (fixed: readings taken
 // concurrently reach the server in any order, and GCRA's Remaining at a
-// clock gone back is no longer one less a take): exactly 50 are admitted,
-// their Remaining are 49 down to 0 once each (each caller got its own
-// decision), every denial says so (blocked when, and only when,
-// TakeBlocking's after its first), and batches of more than one take were
-// sent.
+// clock gone back is no longer one less a take), as they come (batches
+// pass over the key while another holds it) and with the key held by
+// another transaction until every take is in the key's lane: exactly 50
+// are admitted, their Remaining are 49 down to 0 once each (each caller
+// got its own decision), every denial says so (blocked when, and only when,
+// TakeBlocking's after its first), and, with the key held, the key's lane
+// sent batches of more than one take.
 func TestBatchExact(t *testing.T) {
 	const takes, limit = 200, 50
 	for _, alg := range algorithms {
 		for _, c := range []struct {
-			mixed, fake bool
-		}{{false, false}, {true, false}, {false, true}, {true, true}} {
+			mixed, fake, held bool
+		}{
+			{false, false, false}, {true, false, false}, {false, true, false}, {true, true, false},
+			{false, false, true}, {true, false, true}, {false, true, true}, {true, true, true},
+		} {
 			mixed := c.mixed
-			t.Run(fmt.Sprintf("%s/blocking=%t/fake=%t", alg, c.mixed, c.fake), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/blocking=%t/fake=%t/held=%t", alg, c.mixed, c.fake, c.held), func(t *testing.T) {
 				pool := sharedPool(t)
 				opts := []pgstore.Option{pgstore.WithAlgorithm(alg)}
 				if c.fake {
@@ -215,7 +244,10 @@ func TestBatchExact(t *testing.T) {
 				s, table := newStore(t, pool, append(opts, batched)...)
 				log := watchBatches(s)
 				rates := mustRates(t, ratelimit.PerHour(limit))
-				release := holdKey(t, pool, table, "k")
+				release := func() {}
+				if c.held {
+					release = holdKey(t, pool, table, "k")
+				}
 				cs := make([]<-chan result, takes)
 				for i := range cs {
 					if mixed && i%2 == 1 {
@@ -226,7 +258,9 @@ func TestBatchExact(t *testing.T) {
 						cs[i] = goTake(t.Context(), s, "k", rates)
 					}
 				}
-				await(func() bool { return len(log.sent()) == 2 && log.takes()+pgstore.Queued(s) == takes })
+				if c.held {
+					await(func() bool { w := log.waited(); return len(w) == 2 && sum(w)+pgstore.Queued(s) == takes })
+				}
 				release()
 				var admitted []int64
 				unblocked := 0 // TakeBlocking's denials not blocked: the first
@@ -255,8 +289,8 @@ func TestBatchExact(t *testing.T) {
 				if !slices.Equal(admitted, want) {
 					t.Errorf("admitted takes' Remaining = %v, want 0 to %d once each", admitted, limit-1)
 				}
-				if sizes := log.sent(); slices.Max(sizes) < 2 {
-					t.Errorf("batch sizes %v: no batch formed", sizes)
+				if sizes := log.waited(); c.held && slices.Max(sizes) < 2 {
+					t.Errorf("the key's batch sizes %v: no batch formed", sizes)
 				}
 				if got := remaining(t, s, "k", rates); got != 0 {
 					t.Errorf("Check after the takes: Remaining %d, want 0", got)
@@ -335,8 +369,7 @@ func TestBatchCanceled(t *testing.T) {
 	// one of its takes' context has ended.
 	ctx, cancel = context.WithCancel(t.Context())
 	defer cancel()
-	taken, resume := log.holdBatch(3)
-	defer resume() // should the test fail before it does
+	taken, resume := log.holdBatch(t, 3)
 	sent := goTake(ctx, s, "k", rates)
 	await(func() bool { return pgstore.Queued(s) == 1 })
 	beside := goTake(t.Context(), s, "k", rates)
@@ -352,8 +385,8 @@ func TestBatchCanceled(t *testing.T) {
 	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {
 		t.Errorf("batch sizes %v, want [1 1 2]", sizes)
 	}
-	if got := remaining(t, s, "k", rates); got != 10-4 {
-		t.Errorf("Remaining %d after 2 takes, 1 queued take canceled and 2 sent together (1 canceled), want %d", got, 10-4)
+	if got := remaining(t, s, "k", rates); got != 10-2 {
+		t.Errorf("Remaining %d after 1 queued take canceled and 2 sent together (1 canceled), want %d", got, 10-2)
 	}
 }
 
@@ -364,8 +397,7 @@ func TestBatchAbandoned(t *testing.T) {
 	pool := sharedPool(t)
 	h := holdStore(t, pool)
 	s, table, log, rates, release, first := h.s, h.table, h.log, h.rates, h.release, h.first
-	taken, resume := log.holdBatch(3)
-	defer resume() // should the test fail before it does
+	taken, resume := log.holdBatch(t, 3)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	abandoned := []<-chan result{goTake(ctx, s, "k", rates), goTake(ctx, s, "k", rates)}
@@ -384,8 +416,8 @@ func TestBatchAbandoned(t *testing.T) {
 	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 2}) {
 		t.Errorf("batch sizes %v, want [1 1 2]", sizes)
 	}
-	if got := remaining(t, newStoreOn(t, pool, table), "k", rates); got != 8 {
-		t.Errorf("Remaining %d after 2 takes and an abandoned batch of 2, want 8", got)
+	if got := remaining(t, newStoreOn(t, pool, table), "k", rates); got != 10 {
+		t.Errorf("Remaining %d after an abandoned batch of 2, want 10", got)
 	}
 }
 
@@ -402,8 +434,7 @@ func TestBatchBadTake(t *testing.T) {
 			refuse(t, pool, table, alg, "bad")
 			log := watchBatches(s)
 			rates := mustRates(t, ratelimit.PerHour(10))
-			release := holdKey(t, pool, table, "gate")
-			first := inFlight(t.Context(), s, log, "gate", rates)
+			first, release := inFlight(t, s, log, rates)
 			bad := goTake(t.Context(), s, "bad", rates)
 			await(func() bool { return pgstore.Queued(s) == 1 })
 			goods := make([]<-chan result, 5)
@@ -454,9 +485,10 @@ func refuse(t *testing.T, pool *pgxpool.Pool, table string, alg ratelimit.Algori
 }
 
 // TestBatchKilledConnection kills the connections of a Store's batches
-// while they wait in the server: the callers of each batch, one of eight
-// takes among them, fail with the connection's error (not retried alone,
-// not hanging), and the Store takes again afterwards.
+// while they wait in the server for a key another transaction holds (the
+// key's lane's): the callers of each batch, one of eight takes among them,
+// fail with the connection's error (not retried alone, not hanging), and
+// the Store takes again afterwards.
 func TestBatchKilledConnection(t *testing.T) {
 	admin := sharedPool(t)
 	app := "pgstore-batchkill-" + uniqueTable()
@@ -496,7 +528,12 @@ func TestBatchKilledConnection(t *testing.T) {
 		}
 	}
 
-	first := inFlight(t.Context(), s, log, "k", rates)
+	// Each of the first two takes waits in a statement of the key's lane.
+	var first []<-chan result
+	for i := 1; i <= 2; i++ {
+		first = append(first, goTake(t.Context(), s, "k", rates))
+		await(func() bool { return len(log.waited()) == i })
+	}
 	queued := make([]<-chan result, 8)
 	for i := range queued {
 		queued[i] = goTake(t.Context(), s, "k", rates)
@@ -506,8 +543,8 @@ func TestBatchKilledConnection(t *testing.T) {
 	mustFail("first take", first...)
 	kill(1)
 	mustFail("queued take", queued...)
-	if sizes := log.sent(); !slices.Equal(sizes, []int{1, 1, 8}) {
-		t.Errorf("batch sizes %v, want [1 1 8]", sizes)
+	if sizes := log.waited(); !slices.Equal(sizes, []int{1, 1, 8}) {
+		t.Errorf("the key's batch sizes %v, want [1 1 8]", sizes)
 	}
 	if n := pgstore.Retried(s); n != 0 {
 		t.Errorf("%d batches ran again alone, want none", n)
@@ -518,17 +555,30 @@ func TestBatchKilledConnection(t *testing.T) {
 	}
 }
 
-// TestBatchClose closes a Store while it has batches in flight and a take
-// queued: the queued take fails with ErrClosed, never applied; Close waits
+// TestBatchClose closes a Store while it has batches in flight, the shared
+// lane's (held before they are sent) and a busy key's (waiting in the
+// server for the key another transaction holds), and a take queued in each
+// lane: the queued takes fail with ErrClosed, never applied; Close waits
 // for the batches in flight, which are applied; and no goroutine of the
 // Store outlives Close.
 func TestBatchClose(t *testing.T) {
 	pool := sharedPool(t)
 	before := runtime.NumGoroutine()
-	h := holdStore(t, pool)
-	s, table, rates, release, first := h.s, h.table, h.rates, h.release, h.first
-	queued := goTake(t.Context(), s, "k", rates)
+	s, table := newStore(t, pool, batched)
+	log := watchBatches(s)
+	rates := mustRates(t, ratelimit.PerHour(10))
+	unhold := holdKey(t, pool, table, "busy")
+	var waiting []<-chan result
+	for i := 1; i <= 2; i++ {
+		waiting = append(waiting, goTake(t.Context(), s, "busy", rates))
+		await(func() bool { return len(log.waited()) == i })
+	}
+	queuedBusy := goTake(t.Context(), s, "busy", rates)
 	await(func() bool { return pgstore.Queued(s) == 1 })
+	first, release := inFlight(t, s, log, rates)
+	queued := goTake(t.Context(), s, "k", rates)
+	await(func() bool { return pgstore.Queued(s) == 2 })
+
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	await(func() bool { // Check is not batched: it never queues
@@ -536,17 +586,80 @@ func TestBatchClose(t *testing.T) {
 		return errors.Is(err, ratelimit.ErrClosed)
 	})
 	release()
+	unhold()
 	if err := <-closed; err != nil {
 		t.Fatalf("Close = %v", err)
 	}
-	mustAllow(t, "take in flight", first...)
-	if r := <-queued; !errors.Is(r.err, ratelimit.ErrClosed) {
-		t.Errorf("queued take = %+v, %v; want ErrClosed", r.d, r.err)
+	mustAllow(t, "take in flight", append(first, waiting...)...)
+	for what, c := range map[string]<-chan result{"queued take": queued, "queued take of the busy key": queuedBusy} {
+		if r := <-c; !errors.Is(r.err, ratelimit.ErrClosed) {
+			t.Errorf("%s = %+v, %v; want ErrClosed", what, r.d, r.err)
+		}
 	}
 	open := newStoreOn(t, pool, table)
-	if got := remaining(t, open, "k", rates); got != 8 {
-		t.Errorf("Remaining %d after 2 takes in flight and 1 queued at Close, want 8", got)
+	for key, want := range map[string]int64{"k": 10, "busy": 8, "first1": 9, "first2": 9} {
+		if got := remaining(t, open, key, rates); got != want {
+			t.Errorf("%s: Remaining %d, want %d", key, got, want)
+		}
 	}
 	open.Close()
 	await(func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestBatchBusyKey holds key "held" in another transaction while 16
+// goroutines take on 64 other keys and takes of "held" pile up: every other
+// take is decided while the key is held (none waits for it), the takes of
+// "held" wait in its lane, one canceled there returns its context's error
+// and is never applied, and once the key is released the others are
+// admitted, each once.
+func TestBatchBusyKey(t *testing.T) {
+	const goroutines, each, keys = 16, 20, 64
+	pool := sharedPool(t)
+	s, table := newStore(t, pool, batched)
+	log := watchBatches(s)
+	rates := mustRates(t, ratelimit.PerHour(1000))
+	release := holdKey(t, pool, table, "held")
+	var held []<-chan result
+	for i := 1; i <= 2; i++ { // the key's lane's two statements
+		held = append(held, goTake(t.Context(), s, "held", rates))
+		await(func() bool { return len(log.waited()) == i })
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	canceled := goTake(ctx, s, "held", rates)
+	await(func() bool { return pgstore.Queued(s) == 1 })
+	for range 3 {
+		held = append(held, goTake(t.Context(), s, "held", rates))
+	}
+	await(func() bool { return pgstore.Queued(s) == 4 })
+
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				key := fmt.Sprint("other", (g*each+i)%keys)
+				if d, err := s.Take(t.Context(), key, rates, 1); err != nil || !d.Allowed {
+					t.Errorf("Take %s while held = %+v, %v", key, d, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	if r := <-canceled; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Take canceled in the key's lane = %+v, %v; want context.Canceled", r.d, r.err)
+	}
+	if n := pgstore.Queued(s); n != 3 {
+		t.Errorf("Queued after the cancel = %d, want the 3 takes of the held key", n)
+	}
+	release()
+	mustAllow(t, "take of the held key", held...)
+	if got := remaining(t, s, "held", rates); got != 1000-5 {
+		t.Errorf("held: Remaining %d after 5 takes (and 1 canceled), want %d", got, 1000-5)
+	}
+	for k := range keys {
+		if got := remaining(t, s, fmt.Sprint("other", k), rates); got != 1000-goroutines*each/keys {
+			t.Errorf("other%d: Remaining %d, want %d", k, got, 1000-goroutines*each/keys)
+		}
+	}
 }

@@ -58,18 +58,19 @@ func benchLimiter(b *testing.B, pool *pgxpool.Pool, rate ratelimit.Rate, opts ..
 // every one inserts a row into the log, or under GCRA updates the key's
 // state row), against the floor of any server store: a round trip of SELECT
 // 1 through the same pool. Compare with benchstat -col /impl.
-// impl=ratelimit-batched sends each take through the Store's batcher
-// (WithMaxBatch(64)), as a batch of one.
+// Every variant sends each take through the Store's batcher (the default),
+// as a batch of one, but impl=ratelimit-unbatched (WithMaxBatch(1)), which
+// sends it alone.
 func BenchmarkPostgresSerial(b *testing.B) {
-	gcra := pgstore.WithAlgorithm(ratelimit.GCRA)
+	gcra, unbatched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(1)
 	for _, c := range []struct {
 		name string
 		opts []pgstore.Option
 		rate ratelimit.Rate
 	}{
 		{"impl=ratelimit", nil, ratelimit.PerSecond(1 << 40)},
+		{"impl=ratelimit-unbatched", []pgstore.Option{unbatched}, ratelimit.PerSecond(1 << 40)},
 		{"impl=ratelimit-async", []pgstore.Option{pgstore.WithAsyncCommit()}, ratelimit.PerSecond(1 << 40)},
-		{"impl=ratelimit-batched", []pgstore.Option{pgstore.WithMaxBatch(64)}, ratelimit.PerSecond(1 << 40)},
 		// GCRA needs limit × interval (ms) within 2^53: 2^30 a second is.
 		{"impl=ratelimit-gcra", []pgstore.Option{gcra}, ratelimit.PerSecond(1 << 30)},
 		{"impl=ratelimit-gcra-async", []pgstore.Option{gcra, pgstore.WithAsyncCommit()}, ratelimit.PerSecond(1 << 30)},
@@ -129,10 +130,10 @@ func BenchmarkTakeBlocking(b *testing.B) {
 // BenchmarkPostgresParallel runs takes from 16 goroutines over a pool of 16
 // connections, on 1000 keys (takes on different keys never wait for each
 // other) and on one key (they take turns), and reports takes per second.
-// The -batched variants batch concurrent takes into shared statements
-// (WithMaxBatch(64)); the others send every take alone (the default).
+// The default variants batch concurrent takes into shared statements; the
+// -unbatched ones send every take alone (WithMaxBatch(1)).
 func BenchmarkPostgresParallel(b *testing.B) {
-	gcra, batched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(64)
+	gcra, unbatched := pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithMaxBatch(1)
 	for _, c := range []struct {
 		impl string
 		opts []pgstore.Option
@@ -140,8 +141,8 @@ func BenchmarkPostgresParallel(b *testing.B) {
 	}{
 		{"impl=ratelimit", nil, ratelimit.PerSecond(1 << 40)},
 		{"impl=ratelimit-gcra", []pgstore.Option{gcra}, ratelimit.PerSecond(1 << 30)},
-		{"impl=ratelimit-batched", []pgstore.Option{batched}, ratelimit.PerSecond(1 << 40)},
-		{"impl=ratelimit-gcra-batched", []pgstore.Option{gcra, batched}, ratelimit.PerSecond(1 << 30)},
+		{"impl=ratelimit-unbatched", []pgstore.Option{unbatched}, ratelimit.PerSecond(1 << 40)},
+		{"impl=ratelimit-gcra-unbatched", []pgstore.Option{gcra, unbatched}, ratelimit.PerSecond(1 << 30)},
 	} {
 		for _, keys := range []int{1000, 1} {
 			b.Run(c.impl+"/keys="+strconv.Itoa(keys), func(b *testing.B) {

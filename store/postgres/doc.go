@@ -17,14 +17,16 @@
 // the key's state, and a check of 0 units for the key's standing, all at
 // one time.
 //
-// With [WithMaxBatch] above 1, concurrent takes (Take and TakeBlocking) of
+// By default ([WithMaxBatch]), concurrent takes (Take and TakeBlocking) of
 // one Store share round trips and commits: while two statements of takes
 // run, further takes queue, and the next statement carries the queued ones
-// (up to the maximum) to
-// a function that runs each one's take function in one transaction, in the
-// order of their keys' advisory locks, so that each gets the Decision it
-// would have got alone and batches never deadlock (see [Store.Take]). Under
-// load on few keys this multiplies the takes a second a pool can make.
+// (up to 64) to a function that runs each one's take function in one
+// transaction, in the order of their keys' advisory locks, so that each
+// gets the Decision it would have got alone. That statement never waits for
+// a lock: the takes of a key another transaction holds go to statements of
+// that key alone, which wait for it (see [Store.Take]). Under load this
+// multiplies the takes a second a pool can make; a take alone pays for the
+// batch function (a serial take costs more than with WithMaxBatch(1)).
 //
 // Under the default algorithm, the exact sliding-window log, a key's state
 // is one row per admitted take with its weight. A take locks the key with

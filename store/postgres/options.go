@@ -25,7 +25,7 @@ type config struct {
 const defaultSweepInterval = 10 * time.Second
 
 func newConfig(opts []Option) (config, error) {
-	c := config{table: "ratelimit", sweepInterval: defaultSweepInterval, maxBatch: 1}
+	c := config{table: "ratelimit", sweepInterval: defaultSweepInterval, maxBatch: 64}
 	for _, o := range opts {
 		if o == nil {
 			return c, fmt.Errorf("%w: pgstore: option is nil", ratelimit.ErrInvalidArgument)
@@ -109,13 +109,12 @@ func WithAsyncCommit() Option {
 // statements of takes running queue, and the next statement carries up to n
 // of them, each decided exactly as it would be alone, in one transaction
 // (see [Store.Take]); so under concurrency a Store makes fewer round trips
-// and commits than takes. A take that waits for its key's lock (a key
-// held by a long transaction) holds its whole batch, and with two batches
-// held no take of another key is sent: batching pays when many goroutines
-// take at once, on one key or many, not where a key may be held long. 1 turns
-// batching off: every take is a statement of its own, sent at once, and
-// waits for no other key. An n below 1 is an error from [New] wrapping
-// [ratelimit.ErrInvalidArgument]. Default: 1 (off); 64 is a good batch.
+// and commits than takes. A statement never waits for a key's lock: the
+// takes of a key another transaction holds go to statements of that key
+// alone, which wait for it, so a key held long holds back only its own
+// takes. 1 turns batching off: every take is a statement of its own, sent
+// at once. An n below 1 is an error from [New] wrapping
+// [ratelimit.ErrInvalidArgument]. Default: 64.
 func WithMaxBatch(n int) Option {
 	return func(c *config) { c.maxBatch = n }
 }

@@ -22,8 +22,8 @@ import (
 // their own, with the same exactness and durability) and [io.Closer].
 //
 // Use [New]; the zero value is not usable. A Store is safe for concurrent
-// use, and with [WithMaxBatch] its concurrent takes share statements and
-// commits ([Store.Take]). Errors report bad input (wrapping
+// use, and by default its concurrent takes share statements and commits
+// ([Store.Take], [WithMaxBatch]). Errors report bad input (wrapping
 // [ratelimit.ErrInvalidArgument] or [ratelimit.ErrInvalidRate]) and
 // database failures; after Close, methods return an error wrapping
 // [ratelimit.ErrClosed].
@@ -155,26 +155,32 @@ func (s *Store) migrate(ctx context.Context) error {
 // [core.Validate] refuses, are an error wrapping [ratelimit.ErrInvalidRate];
 // the call then touches nothing.
 //
-// With [WithMaxBatch] above 1, concurrent takes share statements: while the
-// Store has two statements of takes running, further takes queue, and the
-// next statement carries the queued takes, up to the maximum, to a function
-// that runs each one's take function in one transaction, in the order of
-// their keys' lock hashes (and, within a key, of their calls), so that
-// batches never wait for each other, nor for single takes, in a cycle. Each
-// take gets its own Decision, the one it would have got alone; the batch
-// shares one round trip and one commit. A take whose ctx ends while it is
-// queued returns an error wrapping ctx's and is never applied. One whose
-// ctx ends after its batch left the queue returns an error wrapping ctx's
-// at once, and is applied if its batch commits. Once the ctx of every take
-// in a batch has ended, its statement is canceled: if that is before it is
-// sent, none of its takes is applied. If the server rejects a batch's
-// statement (an SQL error), nothing of it is applied and each of its takes
-// runs again alone, so that only a take that fails alone fails; if the
-// connection fails, every take of the batch returns that failure. After
-// Close, the takes still queued return an error wrapping
-// [ratelimit.ErrClosed], never applied. TakeBlocking's takes join the same
-// batches; Check, Reset, Refund, Charge and Block are never batched: each
-// is a statement of its own.
+// By default ([WithMaxBatch] above 1), concurrent takes share statements:
+// while the Store has two statements of takes running, further takes
+// queue, and the next statement carries the queued takes, up to the
+// maximum, to a function that runs each one's take function in one
+// transaction, in the order of their keys' lock hashes (and, within a key,
+// of their calls). That statement tries each key's lock and never waits
+// for one: it passes over the takes of a key another transaction holds (a
+// busy key), which go to statements of that key alone (two at a time, the
+// takes that come meanwhile queued for them) that wait for the lock, as a
+// take alone would; while such a statement runs or waits, the key's new
+// takes join them. So a key held long holds back its own takes, never
+// another key's, and no two statements wait for each other in a cycle.
+// Each take gets its own Decision, the one it would have got alone; the
+// batch shares one round trip and one commit. A take whose ctx ends while
+// it is queued returns an error wrapping ctx's and is never applied. One
+// whose ctx ends after its batch left the queue returns an error wrapping
+// ctx's at once, and is applied if its batch commits (if its key was busy,
+// it is not). Once the ctx of every take in a batch has ended, its
+// statement is canceled: if that is before it is sent, none of its takes
+// is applied. If the server rejects a batch's statement (an SQL error),
+// nothing of it is applied and each of its takes runs again alone, so that
+// only a take that fails alone fails; if the connection fails, every take
+// of the batch returns that failure. After Close, the takes still queued
+// return an error wrapping [ratelimit.ErrClosed], never applied.
+// TakeBlocking's takes join the same batches; Check, Reset, Refund, Charge
+// and Block are never batched: each is a statement of its own.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	if s.batch.max > 1 {
 		return s.batched(ctx, key, rates, n, nil)
