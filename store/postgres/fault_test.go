@@ -79,7 +79,21 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 	}
 	s.Close()
 	pool.Close()
-	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines polls for up to 5s until no more goroutines run than
+// before, and otherwise fails t with the stacks of those running.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines still run, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitFor polls cond for up to 5s and fails t if it never holds.
