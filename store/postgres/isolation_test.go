@@ -31,6 +31,11 @@ func TestKeysIsolated(t *testing.T) {
 			s, table := newStore(t, pool, pgstore.WithAlgorithm(c.alg))
 			rates := mustRates(t, ratelimit.PerHour(100))
 			ctx := t.Context()
+			// A first take on the new table's functions compiles them on its
+			// connection: done before the hold, it is not timed.
+			if _, err := s.Take(ctx, "warm", rates, 1); err != nil {
+				t.Fatal(err)
+			}
 			tx, err := pool.Begin(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -52,8 +57,8 @@ func TestKeysIsolated(t *testing.T) {
 				t.Helper()
 				start := time.Now()
 				d, err := f()
-				if took := time.Since(start); err != nil || d.Allowed != allowed || took > 200*time.Millisecond {
-					t.Fatalf("%s while A is held = %v, %v after %v; want allowed %v well under 200ms", what, d, err, took, allowed)
+				if took := time.Since(start); err != nil || d.Allowed != allowed || took > 300*time.Millisecond {
+					t.Fatalf("%s while A is held = %v, %v after %v; want allowed %v well under 300ms", what, d, err, took, allowed)
 				}
 			}
 			for range 5 {
