@@ -171,8 +171,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // batch shares one round trip and one commit. A take whose ctx ends while
 // it is queued returns an error wrapping ctx's and is never applied. One
 // whose ctx ends after its batch left the queue returns an error wrapping
-// ctx's at once, and is applied if its batch commits (if its key was busy,
-// it is not). Once the ctx of every take in a batch has ended, its
+// ctx's at once, and is applied if its batch commits. Once the ctx of every take in a batch has ended, its
 // statement is canceled: if that is before it is sent, none of its takes
 // is applied. If the server rejects a batch's statement (an SQL error),
 // nothing of it is applied and each of its takes runs again alone, so that
