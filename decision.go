@@ -49,6 +49,12 @@ type Decision struct {
 	// allowed take's units to [Limiter.Refund] and [Settler.Refund]. A
 	// store that does not implement [Settler] may leave it 0.
 	At int64
+	// _ makes a Decision 64 bytes, four 16-byte words. The compiler copies
+	// it word by word at each layer that returns it; 56 bytes end in two
+	// overlapping words, and a load that straddles two of the last copy's
+	// stores waits for them to complete instead of being forwarded from
+	// them (TestDecisionSize holds the size).
+	_ int64
 }
 
 // String describes d: "allowed by 10/s: 7 left, reset in 300ms", "denied

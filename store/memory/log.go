@@ -84,39 +84,39 @@ func (c *cursor) valid(l *unitLog) bool {
 var _ core.WindowLog = (*unitLog)(nil)
 
 // newUnitLog returns a key with no history under alg whose stamps start at
-// floor, for a first take against rates (nil if not known).
+// floor, for a first take against rates (nil if not known). A key of one
+// rate under GCRA or the counter comes in one allocation with its state,
+// already holding the rate's zero entry as core's carry would make it.
 func newUnitLog(alg ratelimit.Algorithm, key string, floor int64, rates ratelimit.Rates) *unitLog {
-	l := &unitLog{key: key, floor: floor}
-	if alg != ratelimit.SlidingWindowLog {
-		l.cst = newState(alg, rates)
+	switch {
+	case alg == ratelimit.SlidingWindowLog:
+		return &unitLog{key: key, floor: floor}
+	case len(rates) != 1:
+		return &unitLog{key: key, floor: floor, cst: &core.State{Algorithm: alg}}
+	case alg == ratelimit.GCRA:
+		k := &withState[core.GCRAState]{}
+		k.s = core.State{Algorithm: alg, Rates: rates, GCRA: k.e[:]}
+		return k.init(key, floor)
+	default:
+		k := &withState[core.CounterState]{}
+		k.s = core.State{Algorithm: alg, Rates: rates, Counter: k.e[:]}
+		return k.init(key, floor)
 	}
-	return l
 }
 
-// oneRate is a core.State with room for one rate's entry, so that a key of
-// one rate costs one allocation.
-type oneRate[E any] struct {
+// withState is a key of one rate under GCRA or the counter (E is the
+// rate's state entry) with its state beside it, in one allocation.
+type withState[E any] struct {
+	l unitLog
 	s core.State
 	e [1]E
 }
 
-// newState returns a state with no history under alg for a first take
-// against rates: for one rate, already holding its zero entry, as core's
-// carry would make it.
-func newState(alg ratelimit.Algorithm, rates ratelimit.Rates) *core.State {
-	if len(rates) == 1 {
-		switch alg {
-		case ratelimit.GCRA:
-			h := &oneRate[core.GCRAState]{}
-			h.s = core.State{Algorithm: alg, Rates: rates, GCRA: h.e[:]}
-			return &h.s
-		case ratelimit.SlidingWindowCounter:
-			h := &oneRate[core.CounterState]{}
-			h.s = core.State{Algorithm: alg, Rates: rates, Counter: h.e[:]}
-			return &h.s
-		}
-	}
-	return &core.State{Algorithm: alg}
+// init sets k's key and floor, points its log at its state, and returns
+// the log.
+func (k *withState[E]) init(key string, floor int64) *unitLog {
+	k.l = unitLog{key: key, floor: floor, cst: &k.s}
+	return &k.l
 }
 
 // sameSlice reports whether a and b are the same slice of rates. Rates are
