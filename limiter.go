@@ -34,8 +34,10 @@ type Limiter struct {
 	buffer   time.Duration
 	maxWait  time.Duration
 
-	// plain: no plan, prefix, observer or policy, so that AllowN may call
-	// the store directly.
+	// direct: no observer, policy, shadow or block, so that AllowN may
+	// return the store's outcome as it is; plain: direct with no plan or
+	// prefix either, so that AllowN may call the store at once.
+	direct    bool
 	plain     bool
 	name      string
 	observers []Observer
@@ -113,7 +115,8 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 	if blocker != nil {
 		l.block = *c.block
 	}
-	l.plain = l.ratesFor == nil && l.prefix == "" && len(l.observers) == 0 && !l.dryRun && !l.failOpen && l.shadow == nil && blocker == nil
+	l.direct = len(l.observers) == 0 && !l.dryRun && !l.failOpen && l.shadow == nil && blocker == nil
+	l.plain = l.direct && l.ratesFor == nil && l.prefix == ""
 	if len(c.rates) > 0 {
 		if err := l.SetRates(c.rates...); err != nil {
 			return nil, err
@@ -169,6 +172,17 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 func (l *Limiter) allowN(ctx context.Context, key string, n int64) (Decision, error) {
 	if err := l.refuse(key, n); err != nil {
 		return Decision{}, err
+	}
+	if l.direct {
+		// What try and finish would return, without an Event to fill.
+		rs, err := l.ratesOf(ctx, key)
+		if err != nil {
+			return Decision{}, err
+		}
+		if l.prefix != "" {
+			key = l.prefix + key
+		}
+		return l.store.Take(ctx, key, rs, n)
 	}
 	var e Event
 	l.try(ctx, key, n, &e)
