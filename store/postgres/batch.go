@@ -214,9 +214,10 @@ func (s *Store) next(l *lane) []*pending {
 
 // send runs batch, taken off l, as one statement, under a context that
 // ends once every caller's has, and gives each take its result. A single
-// take of a busy key's lane is sent as the take's own statement; any other
-// batch goes to the batch function, which, for the shared lane, passes
-// over the takes of busy keys: those go to their keys' lanes. If the
+// take is sent as the take's own statement (but one under a Block in the
+// shared lane); any other batch goes to the batch function. The shared
+// lane's statements pass over the takes of busy keys: those go to their
+// keys' lanes. If the
 // statement fails with an SQL error, no take of the batch was applied,
 // and each caller takes alone, so that only a bad take fails; on any other
 // failure (of the connection), every take of the batch fails with it.
@@ -227,8 +228,8 @@ func (s *Store) send(l *lane, batch []*pending) {
 	ctx, cancel := batchContext(batch)
 	defer cancel()
 	var err error
-	if l.wait && len(batch) == 1 {
-		err = s.one(ctx, batch[0])
+	if len(batch) == 1 && (l.wait || batch[0].b == nil) {
+		err = s.one(ctx, batch[0], !l.wait)
 	} else {
 		err = s.many(ctx, batch, !l.wait)
 	}
@@ -255,20 +256,25 @@ func (s *Store) send(l *lane, batch []*pending) {
 }
 
 // one runs the single take p with the take function of the Store's
-// algorithm, or the blocking function, and fills its result. A failure of
-// the statement is returned.
-func (s *Store) one(ctx context.Context, p *pending) error {
+// algorithm, or the blocking function, and fills its result. With try (a
+// take without a Block), the statement tries the key's lock instead of
+// waiting for it, and marks p busy when another transaction holds it. A
+// failure of the statement is returned.
+func (s *Store) one(ctx context.Context, p *pending, try bool) error {
 	var (
 		rate                    int32
 		remaining, retry, reset int64
 		err                     error
 	)
-	if p.b == nil {
-		err = s.takeRow(ctx, true, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At)
-	} else {
+	switch {
+	case p.b != nil:
 		err = s.blockingRow(ctx, p.k, p.n, s.nowOf(p), p.intervals, p.limits, p.b).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At, &p.d.Blocked)
+	case try:
+		err = s.tryRow(ctx, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.busy, &p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At)
+	default:
+		err = s.takeRow(ctx, true, p.k, p.n, s.nowOf(p), p.intervals, p.limits).Scan(&p.d.Allowed, &rate, &remaining, &retry, &reset, &p.d.At)
 	}
-	if err != nil {
+	if err != nil || p.busy {
 		return err
 	}
 	p.err = fill(&p.d, p.rates, rate, remaining, retry, reset)

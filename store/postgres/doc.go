@@ -25,8 +25,8 @@
 // gets the Decision it would have got alone. That statement never waits for
 // a lock: the takes of a key another transaction holds go to statements of
 // that key alone, which wait for it (see [Store.Take]). Under load this
-// multiplies the takes a second a pool can make; a take alone pays for the
-// batch function (a serial take costs more than with WithMaxBatch(1)).
+// multiplies the takes a second a pool can make; a take that meets no other
+// is sent alone, as its own call after a try of its key's lock.
 //
 // Under the default algorithm, the exact sliding-window log, a key's state
 // is one row per admitted take with its weight. A take locks the key with

@@ -49,6 +49,7 @@ type queries struct {
 	migrateLock, schemaCheck, schema, stateSchema, blockSchema string   // the migration
 	functions                                                  []string // each after those it calls
 	callTake, callTakeState, callTakeBatch, callReset          string   // their calls
+	callTryTake, callTryTakeState                              string
 	callSettle, callSettleState, callBlocking, callHold        string
 	sweepLog, sweepState, sweepBlock                           string
 }
@@ -96,6 +97,7 @@ func newQueries(table string) (queries, error) {
 		{&q.migrateLock, "migrate_lock.sql"}, {&q.schemaCheck, "schema_check.sql"},
 		{&q.schema, "schema.sql"}, {&q.stateSchema, "state_schema.sql"}, {&q.blockSchema, "block_schema.sql"},
 		{&q.callTake, "call_take.sql"}, {&q.callTakeState, "call_take_state.sql"}, {&q.callTakeBatch, "call_take_batch.sql"},
+		{&q.callTryTake, "call_try_take.sql"}, {&q.callTryTakeState, "call_try_take_state.sql"},
 		{&q.callReset, "call_reset.sql"},
 		{&q.callSettle, "call_settle.sql"}, {&q.callSettleState, "call_settle_state.sql"},
 		{&q.callBlocking, "call_blocking.sql"}, {&q.callHold, "call_hold.sql"},

@@ -160,7 +160,8 @@ func (s *Store) migrate(ctx context.Context) error {
 // queue, and the next statement carries the queued takes, up to the
 // maximum, to a function that runs each one's take function in one
 // transaction, in the order of their keys' lock hashes (and, within a key,
-// of their calls). That statement tries each key's lock and never waits
+// of their calls); a statement of one take (but under a Block) is that
+// take's own call. That statement tries each key's lock and never waits
 // for one: it passes over the takes of a key another transaction holds (a
 // busy key), which go to statements of that key alone (two at a time, the
 // takes that come meanwhile queued for them) that wait for the lock, as a
@@ -296,10 +297,23 @@ func (s *Store) input(key string, rates ratelimit.Rates, n int64) (intervals, li
 // takeRow runs one take (or, take false, a check) of n units under the
 // stored key k with the take function of the Store's algorithm.
 func (s *Store) takeRow(ctx context.Context, take bool, k []byte, n int64, now any, intervals, limits []int64) pgx.Row {
+	return s.callRow(ctx, s.q.callTake, s.q.callTakeState, take, k, n, now, intervals, limits)
+}
+
+// tryRow is takeRow for a take that never waits for the key's lock: its
+// row starts with busy, true when another transaction holds the lock and
+// the take was not run.
+func (s *Store) tryRow(ctx context.Context, k []byte, n int64, now any, intervals, limits []int64) pgx.Row {
+	return s.callRow(ctx, s.q.callTryTake, s.q.callTryTakeState, true, k, n, now, intervals, limits)
+}
+
+// callRow runs the call log (under the log) or state (under the other
+// algorithms), whose parameters are those of the take functions.
+func (s *Store) callRow(ctx context.Context, log, state string, take bool, k []byte, n int64, now any, intervals, limits []int64) pgx.Row {
 	if s.alg == 0 {
-		return s.pool.QueryRow(ctx, s.q.callTake, k, n, now, intervals, limits, take, s.async)
+		return s.pool.QueryRow(ctx, log, k, n, now, intervals, limits, take, s.async)
 	}
-	return s.pool.QueryRow(ctx, s.q.callTakeState, k, s.alg, n, now, intervals, limits, take, s.async)
+	return s.pool.QueryRow(ctx, state, k, s.alg, n, now, intervals, limits, take, s.async)
 }
 
 // blockingRow runs one take of n units under the stored key k under the
