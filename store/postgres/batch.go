@@ -217,10 +217,10 @@ func (s *Store) next(l *lane) []*pending {
 // take is sent as the take's own statement (but one under a Block in the
 // shared lane); any other batch goes to the batch function. The shared
 // lane's statements pass over the takes of busy keys: those go to their
-// keys' lanes. If the
-// statement fails with an SQL error, no take of the batch was applied,
-// and each caller takes alone, so that only a bad take fails; on any other
-// failure (of the connection), every take of the batch fails with it.
+// keys' lanes. If the statement fails with an SQL error, no take of the
+// batch was applied, and each caller takes alone, so that only a bad take
+// fails; on any other failure (of the connection), every take of the batch
+// fails with it.
 func (s *Store) send(l *lane, batch []*pending) {
 	if s.batch.hook != nil {
 		s.batch.hook(len(batch), l.wait)

@@ -603,7 +603,7 @@ func TestBatchClose(t *testing.T) {
 		}
 	}
 	open.Close()
-	await(func() bool { return runtime.NumGoroutine() <= before })
+	waitGoroutines(t, before)
 }
 
 // TestBatchBusyKey holds key "held" in another transaction while 16

@@ -172,15 +172,16 @@ func (s *Store) migrate(ctx context.Context) error {
 // batch shares one round trip and one commit. A take whose ctx ends while
 // it is queued returns an error wrapping ctx's and is never applied. One
 // whose ctx ends after its batch left the queue returns an error wrapping
-// ctx's at once, and is applied if its batch commits. Once the ctx of every take in a batch has ended, its
-// statement is canceled: if that is before it is sent, none of its takes
-// is applied. If the server rejects a batch's statement (an SQL error),
-// nothing of it is applied and each of its takes runs again alone, so that
-// only a take that fails alone fails; if the connection fails, every take
-// of the batch returns that failure. After Close, the takes still queued
-// return an error wrapping [ratelimit.ErrClosed], never applied.
-// TakeBlocking's takes join the same batches; Check, Reset, Refund, Charge
-// and Block are never batched: each is a statement of its own.
+// ctx's at once, and is applied if its batch commits. Once the ctx of
+// every take in a batch has ended, its statement is canceled: if that is
+// before it is sent, none of its takes is applied. If the server rejects a
+// batch's statement (an SQL error), nothing of it is applied and each of
+// its takes runs again alone, so that only a take that fails alone fails;
+// if the connection fails, every take of the batch returns that failure.
+// After Close, the takes still queued return an error wrapping
+// [ratelimit.ErrClosed], never applied. TakeBlocking's takes join the same
+// batches; Check, Reset, Refund, Charge and Block are never batched: each
+// is a statement of its own.
 func (s *Store) Take(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
 	if s.batch.max > 1 {
 		return s.batched(ctx, key, rates, n, nil)
