@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -10,8 +11,13 @@ import (
 // joins the Store's queue, and while fewer than maxFlight batches are in
 // flight, the oldest queued call leads a batch of up to maxBatch queued
 // calls, sent as one pipeline (one write, one read of the replies). A call
-// that finds nothing queued and a batch slot free is a batch of one and
+// that finds nothing queued and no batch in flight is a batch of one and
 // goes out at once, as a lone EVALSHA: nothing waits for a batch to fill.
+// A batch formed while another is in flight lets the goroutines ready to
+// run go first (runtime.Gosched) and, when it starts, takes in the calls
+// they queued meanwhile: the callers a batch's end wakes come back
+// together, and would otherwise send the first of them alone and queue
+// the rest behind it.
 // No goroutine runs between calls: the callers themselves lead, and a
 // batch's end promotes the next queued call to leader.
 //
@@ -48,6 +54,9 @@ type batcher struct {
 // batch is the calls sent as one pipeline.
 type batch struct {
 	calls []*call
+	// joins: formed while another batch was in flight, it takes in the
+	// calls queued by the time it starts.
+	joins bool
 	// live counts the calls still waiting, under batcher.mu; cancel, set
 	// under it when the batch starts, ends its context once none waits.
 	live   int
@@ -71,7 +80,7 @@ func (s *Store) run(ctx context.Context, c *call) error {
 		return s.runUnbatched(ctx, c)
 	}
 	b.mu.Lock()
-	if len(b.queue) == 0 && b.inFlight < maxFlight && unbounded(ctx) {
+	if len(b.queue) == 0 && b.inFlight == 0 && unbounded(ctx) {
 		// Alone, on the caller's goroutine: no channel, no batch.
 		b.inFlight++
 		b.mu.Unlock()
@@ -109,15 +118,10 @@ func (s *Store) promote(self *call) {
 	b := &s.batch
 	for len(b.queue) > 0 && b.inFlight < maxFlight {
 		n := min(len(b.queue), b.maxBatch)
-		bt := &batch{calls: make([]*call, n), live: n}
-		copy(bt.calls, b.queue)
-		rest := copy(b.queue, b.queue[n:])
-		clear(b.queue[rest:])
-		b.queue = b.queue[:rest]
-		for _, c := range bt.calls {
-			c.state, c.batch = batched, bt
-		}
+		bt := &batch{calls: make([]*call, 0, n)}
+		b.shift(bt, n)
 		b.inFlight++
+		bt.joins = b.inFlight > 1
 		if n > 1 {
 			b.pipelined++
 		}
@@ -129,14 +133,36 @@ func (s *Store) promote(self *call) {
 	}
 }
 
+// shift moves the queue's n oldest calls into bt. It runs under b.mu.
+func (b *batcher) shift(bt *batch, n int) {
+	for _, c := range b.queue[:n] {
+		c.state, c.batch = batched, bt
+	}
+	bt.calls = append(bt.calls, b.queue[:n]...)
+	bt.live += n
+	rest := copy(b.queue, b.queue[n:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+}
+
 // start starts the batch c leads, on a goroutine of its own unless it is c
-// alone under a context without a deadline.
+// alone under a context without a deadline; a batch that joins first takes
+// in the calls queued meanwhile, up to maxBatch.
 func (s *Store) start(ctx context.Context, c *call) {
 	b := &s.batch
+	bt := c.batch
+	if bt.joins && len(bt.calls) < b.maxBatch {
+		runtime.Gosched()
+	}
 	b.mu.Lock()
 	c.state = batched
+	if n := min(len(b.queue), b.maxBatch-len(bt.calls)); bt.joins && n > 0 {
+		if len(bt.calls) == 1 {
+			b.pipelined++
+		}
+		b.shift(bt, n)
+	}
 	b.mu.Unlock()
-	bt := c.batch
 	if len(bt.calls) > 1 {
 		go s.runBatch(ctx, bt)
 		return

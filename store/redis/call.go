@@ -182,8 +182,8 @@ func (s *Store) send(ctx context.Context, c *call) error {
 }
 
 // sendAll sends calls as one pipeline (which go-redis splits by node on a
-// Cluster or Ring), each call its own command, but for takes of one key
-// under the log, which go as one command (see gather); then, as further
+// Cluster or Ring), each call its own command, but for takes of one key,
+// which go as one command (see gather); then, as further
 // pipelines, the commands the server answered NOSCRIPT again by EVAL, and
 // the takes of a command the script could not decide together one by one;
 // setting each call's c.err or c.res.
@@ -213,18 +213,18 @@ type batchCmd struct {
 	cmd   *redis.StringCmd
 }
 
-// gather returns the commands of calls: under the log, the takes of one
-// key against the same rates at the same time (the server's, or one
-// reading of the Store's clock) as one command, the script's "takes",
-// which decides them in turn, exactly as one by one, and stores their
-// units as one run; any other call as a command of its own. It allocates
+// gather returns the commands of calls: the takes of one key against the
+// same rates at the same time (the server's, or one reading of the Store's
+// clock) as one command, the script's "takes", which decides them in turn,
+// exactly as one by one, and stores their units at once (under the log, as
+// one run); any other call as a command of its own. It allocates
 // per batch, not per call, but for the calls of a command of several.
 func (s *Store) gather(calls []*call) []*batchCmd {
 	cmds := make([]batchCmd, 0, len(calls))
 	var keys map[string]int // the takes' commands, by key
 	for i, c := range calls {
 		one := calls[i : i+1 : i+1] // a take joining it copies it
-		if s.alg != ratelimit.SlidingWindowLog || c.args[4] != "take" {
+		if c.args[4] != "take" {
 			cmds = append(cmds, batchCmd{calls: one, args: c.argv()})
 			continue
 		}

@@ -55,88 +55,9 @@ if settling then
   raw, changed = settle(changed, refund, charge)
 end
 
-local allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
-local moved = false
-for i = 1, n do
-  local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
-  local start, prev, cur, m = roll(i, interval)
-  moved = moved or m
-  local e = t - start
-  if e < 0 then
-    e = 0
-  end
-  local room = limit * interval - (prev * (interval - e) + cur * interval)
-  if weight > limit or room < weight * interval then
-    if allowed == 1 then
-      allowed, rate, remaining, reset = 0, i, 0, 0
-      if room > 0 then
-        remaining = (room - room % interval) / interval
-      end
-      -- until the count is 0 (the core's counterReset)
-      if cur > 0 then
-        reset = start + 2 * interval - t
-      elseif prev > 0 then
-        reset = start + interval - t
-      end
-      if reset < 0 then
-        reset = 0
-      end
-    end
-    if weight > limit or retry == -1 then
-      retry = -1 -- never
-    else
-      -- the core's counterWait: in the current window, at e ms in, once
-      -- prev * (interval - e) <= (limit - cur - weight) * interval; else in
-      -- the next, where cur becomes prev
-      local wait
-      local a = limit - cur - weight
-      if a >= 0 and prev > 0 then
-        local x = a * interval
-        local at = start + interval - (x - x % prev) / prev
-        if at < start + interval then
-          wait = at - t
-        end
-      end
-      if wait == nil then
-        wait = start + interval - t
-        if cur > 0 then
-          local x = (limit - weight) * interval
-          local d = interval - (x - x % cur) / cur
-          if d > 0 then
-            wait = wait + d
-          end
-        end
-      end
-      if wait < 1 then
-        wait = 1
-      end
-      if wait > retry then
-        retry = wait
-      end
-    end
-  elseif allowed == 1 then
-    local x = room - weight * interval
-    local left = (x - x % interval) / interval
-    if remaining < 0 or left < remaining then
-      rate, remaining = i, left
-      if cur + weight > 0 then
-        reset = start + 2 * interval - t
-      elseif prev > 0 then
-        reset = start + interval - t
-      else
-        reset = 0
-      end
-      if reset < 0 then
-        reset = 0
-      end
-    end
-  end
-end
-
--- Store the rolled state, with the weight if admitted.
-local admit = allowed == 1 and weight > 0
-if take and (admit or changed or (moved and raw)) then
-  local add = admit and weight or 0
+-- rolled returns the state rolled to t with add units in every current
+-- window, and when it is idle.
+local function rolled(add)
   local out, idle = rates, t
   for i = 1, n do
     local _, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
@@ -153,7 +74,110 @@ if take and (admit or changed or (moved and raw)) then
     end
     out = out .. struct.pack('<i8i8i8', start, prev, cur)
   end
-  store(out, idle)
+  return out, idle
+end
+
+-- Each take decides on raw and, when it admits units, leaves the state
+-- with them there for the next (keep: when that state is idle).
+local allowed, rate, remaining, retry, reset
+local moved, keep = false, nil
+local replies = takes and {}
+for j = 1, count do
+  if takes then
+    weight = struct.unpack('<i8', weights, 8 * j - 7)
+  end
+  allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
+  for i = 1, n do
+    local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
+    local start, prev, cur, m = roll(i, interval)
+    moved = moved or m
+    local e = t - start
+    if e < 0 then
+      e = 0
+    end
+    local room = limit * interval - (prev * (interval - e) + cur * interval)
+    if weight > limit or room < weight * interval then
+      if allowed == 1 then
+        allowed, rate, remaining, reset = 0, i, 0, 0
+        if room > 0 then
+          remaining = (room - room % interval) / interval
+        end
+        -- until the count is 0 (the core's counterReset)
+        if cur > 0 then
+          reset = start + 2 * interval - t
+        elseif prev > 0 then
+          reset = start + interval - t
+        end
+        if reset < 0 then
+          reset = 0
+        end
+      end
+      if weight > limit or retry == -1 then
+        retry = -1 -- never
+      else
+        -- the core's counterWait: in the current window, at e ms in, once
+        -- prev * (interval - e) <= (limit - cur - weight) * interval; else in
+        -- the next, where cur becomes prev
+        local wait
+        local a = limit - cur - weight
+        if a >= 0 and prev > 0 then
+          local x = a * interval
+          local at = start + interval - (x - x % prev) / prev
+          if at < start + interval then
+            wait = at - t
+          end
+        end
+        if wait == nil then
+          wait = start + interval - t
+          if cur > 0 then
+            local x = (limit - weight) * interval
+            local d = interval - (x - x % cur) / cur
+            if d > 0 then
+              wait = wait + d
+            end
+          end
+        end
+        if wait < 1 then
+          wait = 1
+        end
+        if wait > retry then
+          retry = wait
+        end
+      end
+    elseif allowed == 1 then
+      local x = room - weight * interval
+      local left = (x - x % interval) / interval
+      if remaining < 0 or left < remaining then
+        rate, remaining = i, left
+        if cur + weight > 0 then
+          reset = start + 2 * interval - t
+        elseif prev > 0 then
+          reset = start + interval - t
+        else
+          reset = 0
+        end
+        if reset < 0 then
+          reset = 0
+        end
+      end
+    end
+  end
+  if take and allowed == 1 and weight > 0 then
+    raw, keep = rolled(weight)
+  end
+  if takes then
+    replies[j] = struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)
+  end
+end
+
+-- Store the state with the units admitted, or the state rolled or carried.
+if keep then
+  store(raw, keep)
+elseif take and (changed or (moved and raw)) then
+  store(rolled(0))
+end
+if takes then
+  return table.concat(replies)
 end
 if blocking then
   allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)

@@ -90,80 +90,96 @@ if settling then
   raw, changed = settle(changed, refund, charge)
 end
 
-local allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
-local out, idle = rates, t + 1
-for i = 1, n do
-  local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
-  -- base: the state, or a fresh one when its TAT has passed
-  local tat, rem = t, 0
-  if raw then
-    tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
-    if tat < t then
-      tat, rem = t, 0
-    end
+-- Each take decides on raw and, when it admits units, leaves its state
+-- there for the next (keep: when that state is idle).
+local allowed, rate, remaining, retry, reset
+local keep
+local replies = takes and {}
+for j = 1, count do
+  if takes then
+    weight = struct.unpack('<i8', weights, 8 * j - 7)
   end
-  local horizon = t + interval
-  -- next: base advanced by weight emission intervals
-  local ntat, nrem = tat, rem
-  if weight <= limit then
-    local w = weight * interval
-    local r = w % limit
-    ntat, nrem = tat + (w - r) / limit, rem + r
-    if nrem >= limit then
-      ntat, nrem = ntat + 1, nrem - limit
+  allowed, rate, remaining, retry, reset = 1, 0, -1, 0, 0
+  local out, idle = rates, t + 1
+  for i = 1, n do
+    local limit, interval = struct.unpack('<i8i8', rates, 16 * i - 15)
+    -- base: the state, or a fresh one when its TAT has passed
+    local tat, rem = t, 0
+    if raw then
+      tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
+      if tat < t then
+        tat, rem = t, 0
+      end
     end
-  end
-  if weight > limit or ntat > horizon or (ntat == horizon and nrem > 0) then
-    if allowed == 1 then
-      -- the first rate that denies: how many units fit after base, and
-      -- when base is back to a full burst
-      allowed, rate, remaining, reset = 0, i, 0, tat - t
-      local room = horizon - tat
+    local horizon = t + interval
+    -- next: base advanced by weight emission intervals
+    local ntat, nrem = tat, rem
+    if weight <= limit then
+      local w = weight * interval
+      local r = w % limit
+      ntat, nrem = tat + (w - r) / limit, rem + r
+      if nrem >= limit then
+        ntat, nrem = ntat + 1, nrem - limit
+      end
+    end
+    if weight > limit or ntat > horizon or (ntat == horizon and nrem > 0) then
+      if allowed == 1 then
+        -- the first rate that denies: how many units fit after base, and
+        -- when base is back to a full burst
+        allowed, rate, remaining, reset = 0, i, 0, tat - t
+        local room = horizon - tat
+        if room > 0 then
+          local x = room * limit - rem
+          remaining = (x - x % interval) / interval
+        end
+        if rem > 0 then
+          reset = reset + 1
+        end
+      end
+      if weight > limit then
+        retry = -1 -- never
+      elseif retry ~= -1 then
+        -- the weight fits once horizon reaches next
+        local wait = ntat - horizon
+        if nrem > 0 then
+          wait = wait + 1
+        end
+        if wait > retry then
+          retry = wait
+        end
+      end
+    elseif allowed == 1 then
+      local room, left = horizon - ntat, 0
       if room > 0 then
-        local x = room * limit - rem
-        remaining = (x - x % interval) / interval
+        local x = room * limit - nrem
+        left = (x - x % interval) / interval
       end
-      if rem > 0 then
-        reset = reset + 1
-      end
-    end
-    if weight > limit then
-      retry = -1 -- never
-    elseif retry ~= -1 then
-      -- the weight fits once horizon reaches next
-      local wait = ntat - horizon
+      local upto = ntat - t
       if nrem > 0 then
-        wait = wait + 1
+        upto = upto + 1
       end
-      if wait > retry then
-        retry = wait
+      if remaining < 0 or left < remaining then
+        rate, remaining, reset = i, left, upto
       end
+      if t + upto > idle then
+        idle = t + upto
+      end
+      out = out .. struct.pack('<i8i8', ntat, nrem)
     end
-  elseif allowed == 1 then
-    local room, left = horizon - ntat, 0
-    if room > 0 then
-      local x = room * limit - nrem
-      left = (x - x % interval) / interval
-    end
-    local upto = ntat - t
-    if nrem > 0 then
-      upto = upto + 1
-    end
-    if remaining < 0 or left < remaining then
-      rate, remaining, reset = i, left, upto
-    end
-    if t + upto > idle then
-      idle = t + upto
-    end
-    out = out .. struct.pack('<i8i8', ntat, nrem)
+  end
+  if take and allowed == 1 and weight > 0 then
+    raw, keep = out, idle
+  end
+  if takes then
+    replies[j] = struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)
   end
 end
 
-if take and allowed == 1 and weight > 0 then
-  store(out, idle)
+if keep then
+  store(raw, keep)
 elseif take and changed then
   -- the carried state, idle when every rate's TAT has passed (core's IdleAt)
-  idle = t
+  local idle = t
   for i = 1, n do
     local tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
     if rem > 0 then
@@ -174,6 +190,9 @@ elseif take and changed then
     end
   end
   store(raw, idle)
+end
+if takes then
+  return table.concat(replies)
 end
 if blocking then
   allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)

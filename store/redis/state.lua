@@ -15,7 +15,11 @@
 -- ms, packed as six little-endian 8-byte integers (a bulk reply costs the
 -- server less than an array). A refund or a charge changes the state as
 -- core.State's Refund or Charge does, then decides and stores as a take of
--- 0 units.
+-- 0 units. The operation "takes" is several takes of the key, their weights
+-- packed in ARGV[5] as little-endian 8-byte integers (ARGV[3] is unused):
+-- each is decided at the one time t on the state the ones before it left,
+-- as it would be alone, the state is stored once, and the reply is each
+-- take's six integers in turn.
 --
 -- This part reads the time into t, the state into raw and the number of
 -- rates into n, and defines load, settle and store. Every number stays
@@ -25,7 +29,13 @@
 -- decisions are inlined, with no closure and no table, since they are the
 -- hot path.
 local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
-local take, settling = op == 'take', op == 'refund' or op == 'charge'
+local takes = op == 'takes'
+local take, settling = op == 'take' or takes, op == 'refund' or op == 'charge'
+-- count: the takes decided; weights: their weights under "takes"
+local weights, count = ARGV[5], 1
+if takes then
+  count = #weights / 8
+end
 local n = #rates / 16
 local server = ARGV[2] == ''
 local t
