@@ -494,7 +494,7 @@ func TestBatchKilledConnection(t *testing.T) {
 	app := "pgstore-batchkill-" + uniqueTable()
 	// Two connections, both busy with the batches when they are killed:
 	// the next batch has a new one, not one killed while idle.
-	pool, err := connect(t.Context(), app, 2)
+	pool, err := connect(t.Context(), app, 2, 0)
 	if err != nil {
 		unreachable(t, err)
 	}

@@ -27,7 +27,7 @@ func testFaultTerminatedConnections(t *testing.T, alg ratelimit.Algorithm) {
 	admin := sharedPool(t)
 	before := runtime.NumGoroutine()
 	app := "pgstore-fault-" + uniqueTable()
-	pool, err := connect(t.Context(), app, 8)
+	pool, err := connect(t.Context(), app, 8, 0)
 	if err != nil {
 		unreachable(t, err)
 	}

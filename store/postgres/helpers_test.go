@@ -38,11 +38,15 @@ var shared struct {
 
 // sharedPool returns the pool most tests share, connected once per test
 // binary (TestMain closes it), or skips the test when the server cannot be
-// reached (fails it under CI).
+// reached (fails it under CI). Its connections are replaced once they are
+// 30s old: a backend keeps the compiled code of every function it ran,
+// dropped or not, and each test makes and drops a table's nine, so under
+// -count=100 the backends of a pool that lives as long as the binary grow
+// by hundreds of megabytes and slow down.
 func sharedPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	shared.once.Do(func() {
-		shared.pool, shared.err = connect(context.Background(), "pgstore-test", 32)
+		shared.pool, shared.err = connect(context.Background(), "pgstore-test", 32, 30*time.Second)
 	})
 	if shared.err != nil {
 		unreachable(t, shared.err)
@@ -50,15 +54,19 @@ func sharedPool(t testing.TB) *pgxpool.Pool {
 	return shared.pool
 }
 
-// connect opens a pool on dsn() with the given application_name and size and
-// checks that the server answers.
-func connect(ctx context.Context, app string, conns int32) (*pgxpool.Pool, error) {
+// connect opens a pool on dsn() with the given application_name, size and
+// connection lifetime (0: pgxpool's default) and checks that the server
+// answers.
+func connect(ctx context.Context, app string, conns int32, lifetime time.Duration) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn())
 	if err != nil {
 		return nil, err
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = app
 	cfg.MaxConns = conns
+	if lifetime > 0 {
+		cfg.MaxConnLifetime = lifetime
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -46,7 +46,7 @@ func TestHelperProcess(t *testing.T) {
 
 func runHelper(table string) error {
 	ctx := context.Background()
-	pool, err := connect(ctx, "pgstore-test-child", 4)
+	pool, err := connect(ctx, "pgstore-test-child", 4, 0)
 	if err != nil {
 		return err
 	}
