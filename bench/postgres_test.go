@@ -57,10 +57,7 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 	var r [6]byte
 	rand.Read(r[:])
 	table := "rlbench_" + hex.EncodeToString(r[:])
-	b.Cleanup(func() {
-		pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS "`+table+`_take"; DROP FUNCTION IF EXISTS "`+table+`_take_state"; DROP FUNCTION IF EXISTS "`+table+`_take_batch"; `+
-			`DROP FUNCTION IF EXISTS "`+table+`_reset"; DROP TABLE IF EXISTS "`+table+`"; DROP TABLE IF EXISTS "`+table+`_state"`)
-	})
+	b.Cleanup(func() { dropPostgres(b, pool, table) })
 	s, err := pgstore.New(b.Context(), pool, append(opts, pgstore.WithTable(table))...)
 	if err != nil {
 		b.Fatal(err)
@@ -72,6 +69,19 @@ func pgLimiter(b *testing.B, pool *pgxpool.Pool, opts []pgstore.Option, rates ..
 	}
 	b.Cleanup(func() { l.Close() })
 	return l
+}
+
+// dropPostgres drops what a Store on table made: its functions (every one
+// named after the table, whatever the version) and its tables.
+func dropPostgres(b *testing.B, pool *pgxpool.Pool, table string) {
+	_, err := pool.Exec(context.Background(), `DO $$ DECLARE f regprocedure; BEGIN
+		FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE proname LIKE '`+table+`\_%' LOOP
+			EXECUTE 'DROP FUNCTION ' || f;
+		END LOOP;
+	END $$; DROP TABLE IF EXISTS "`+table+`", "`+table+`_state", "`+table+`_block"`)
+	if err != nil {
+		b.Errorf("dropping %s: %v", table, err)
+	}
 }
 
 // BenchmarkPostgresSerial times one take at a time (every one admitted,
