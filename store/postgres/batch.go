@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -172,9 +173,13 @@ func (s *Store) dequeue(p *pending) {
 }
 
 // drain is a runner of l: it sends batches of l's takes until l's queue
-// is empty.
+// is empty. Before taking each batch it lets the goroutines ready to run go
+// first (runtime.Gosched): the callers its last batch woke, which come back
+// with their next takes together, and would otherwise queue one by one
+// behind a batch sent without them.
 func (s *Store) drain(l *lane) {
 	for {
+		runtime.Gosched()
 		batch := s.next(l)
 		if batch == nil {
 			return
