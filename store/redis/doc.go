@@ -29,17 +29,16 @@
 // the state is idle), so idle keys cost nothing.
 //
 // Concurrent decisions on one Store share round trips. A decision made
-// while no batch of the Store is in flight and none waits goes out at
-// once, alone: one round trip, nothing waits for company. Decisions made
+// while no batch of the Store is in flight and none waits goes out at once,
+// alone: one round trip, nothing waits for company. Decisions made
 // meanwhile queue, and while fewer than two batches are in flight, the
 // queue (up to 64 decisions, see [WithMaxBatch]) goes out as one pipeline:
 // one write and one read for all of them (go-redis splits it by node on a
-// Cluster or a Ring). A batch formed while another is in flight first
-// lets the goroutines ready to run join it. Each decision is still its own script, run atomically, and
-// gets its own decision or error, but for takes of one key against the
-// same rates: a batch sends those as one script, which decides them in
-// turn at one time, each exactly as it would be decided alone after the
-// ones before it, and stores their units at once, so a key taken from
+// Cluster or a Ring). Each decision is still its own script, run
+// atomically, and gets its own decision or error, but for takes of one key
+// against the same rates: a batch sends those as one script, which decides
+// them in turn at one time, each exactly as it would be decided alone after
+// the ones before it, and stores their units at once, so a key taken from
 // many goroutines costs the server one script a batch, not one a take. A
 // Store runs no goroutine between calls: the callers lead their batches,
 // and only a batch in flight (at most two) may run on a goroutine, which
