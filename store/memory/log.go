@@ -8,13 +8,21 @@ import (
 	"github.com/gorate/ratelimit/core"
 )
 
-// entry is a run of units taken at one timestamp. Its weight is the next
-// entry's before minus its own (the log's total for the newest). Entries
-// hold no pointers, so the garbage collector never scans a log.
-type entry struct {
-	ts     int64
-	before int64 // units stored before this entry, counted from the log's start
-}
+// The ring holds one entry per run of units taken at one timestamp: the
+// entry's ts and its before, the units stored before it, counted from the
+// log's start (its weight is the next entry's before minus its own, the
+// log's total for the newest). While the log holds fewer than 2^32 units and
+// its stamps span less than 2^32 ms (about 49 days), an entry is one word,
+// narrow: the low 32 bits of its ts and of its before, from which newestTs
+// and total, which no entry's exceed by 2^32 or more, restore the rest.
+// Otherwise the log is wide: an entry is two words, its ts and its before
+// whole. A narrow log widens before an insert would break those bounds, and
+// a wide one narrows again once empty. The ring holds no pointers, so the
+// garbage collector never scans it.
+
+// narrowSpan bounds what a narrow ring holds: its units, and the span of
+// its stamps in milliseconds, each stay below it.
+const narrowSpan = 1 << 32
 
 // unitLog is one key of a Store. Under the sliding-window log it is the log
 // of admitted units sorted by timestamp, kept in a ring of entries addressed
@@ -48,17 +56,22 @@ type unitLog struct {
 	head int64
 	tail int64
 	// cst is the key's state under GCRA or the counter, nil under the log.
-	cst  *core.State
-	ncur int       // the number of cursors: one per rate being judged
-	cur  [2]cursor // the first two rates' cursors; cur[1] starts line 2
+	cst   *core.State
+	ncur  int32  // the number of cursors: one per rate being judged
+	wide  bool   // the ring's entries are two words each (see narrowSpan)
+	first cursor // the first rate's cursor
 
-	// Lines 2 and 3: what only a new entry, a second rate or a leak uses.
-	buf     []entry
+	// Line 2: the ring, for a take that moves a cursor or adds an entry.
+	buf     []uint64
 	dropped int64    // units ever removed: the before of the head entry
+	headTs  int64    // the head entry's timestamp, when not empty
 	more    []cursor // the cursors of the rates after the first two
+
+	// Line 3: what only a second rate or a block uses.
+	second cursor
 	// blk is the key's block (ratelimit.Block), nil when it has none.
 	blk *core.BlockState
-	_   [32]byte
+	_   [24]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at
@@ -147,14 +160,18 @@ func (l *unitLog) forget(now int64) {
 	}
 }
 
+// ownCursors is the number of cursors a log holds in itself; more holds
+// the rest.
+const ownCursors = 2
+
 // resetCursors makes n cursors, each to be sought again before use.
 func (l *unitLog) resetCursors(n int) {
-	if extra := n - len(l.cur); extra > cap(l.more) {
+	if extra := n - ownCursors; extra > cap(l.more) {
 		l.more = make([]cursor, extra)
 	} else {
 		l.more = l.more[:max(extra, 0)]
 	}
-	l.ncur = n
+	l.ncur = int32(n)
 	for i := range n {
 		l.cursor(i).since = maxTime
 	}
@@ -162,15 +179,72 @@ func (l *unitLog) resetCursors(n int) {
 
 // cursor returns the cursor of the i-th rate being judged, i < l.ncur.
 func (l *unitLog) cursor(i int) *cursor {
-	if i < len(l.cur) {
-		return &l.cur[i]
+	switch i {
+	case 0:
+		return &l.first
+	case 1:
+		return &l.second
 	}
-	return &l.more[i-len(l.cur)]
+	return &l.more[i-ownCursors]
 }
 
-func (l *unitLog) slot(seq int64) int64 { return seq & int64(len(l.buf)-1) }
+// size returns the number of entries the ring has room for.
+func (l *unitLog) size() int64 {
+	if l.wide {
+		return int64(len(l.buf) / 2)
+	}
+	return int64(len(l.buf))
+}
 
-func (l *unitLog) at(seq int64) *entry { return &l.buf[l.slot(seq)] }
+// entry returns the timestamp and the before of the entry at seq.
+func (l *unitLog) entry(seq int64) (ts, before int64) {
+	if l.wide {
+		i := 2 * (seq & (int64(len(l.buf)/2) - 1))
+		return int64(l.buf[i]), int64(l.buf[i+1])
+	}
+	w := l.buf[seq&int64(len(l.buf)-1)]
+	return l.newestTs - int64(uint32(l.newestTs)-uint32(w>>32)), l.total - int64(uint32(l.total)-uint32(w))
+}
+
+// entryTs returns the timestamp of the entry at seq.
+func (l *unitLog) entryTs(seq int64) int64 {
+	ts, _ := l.entry(seq)
+	return ts
+}
+
+// entryBefore returns the before of the entry at seq.
+func (l *unitLog) entryBefore(seq int64) int64 {
+	_, before := l.entry(seq)
+	return before
+}
+
+// set makes the entry at seq hold ts and before, which must be within the
+// bounds of a narrow ring (see narrowSpan) unless it is wide.
+func (l *unitLog) set(seq, ts, before int64) {
+	if l.wide {
+		i := 2 * (seq & (int64(len(l.buf)/2) - 1))
+		l.buf[i], l.buf[i+1] = uint64(ts), uint64(before)
+		return
+	}
+	l.buf[seq&int64(len(l.buf)-1)] = uint64(uint32(ts))<<32 | uint64(uint32(before))
+}
+
+// fits reports whether a narrow ring holds the log once weight units
+// stamped ts, no older than the newest entry, are added.
+func (l *unitLog) fits(ts, weight int64) bool {
+	return weight < narrowSpan-l.count() && (l.empty() || uint64(ts)-uint64(l.headTs) < narrowSpan)
+}
+
+// widen makes a narrow ring wide, its entries unchanged.
+func (l *unitLog) widen() {
+	buf := make([]uint64, 2*len(l.buf))
+	for s := l.head; s < l.tail; s++ {
+		ts, before := l.entry(s)
+		i := 2 * (s & int64(len(l.buf)-1))
+		buf[i], buf[i+1] = uint64(ts), uint64(before)
+	}
+	l.buf, l.wide = buf, true
+}
 
 func (l *unitLog) empty() bool { return l.head == l.tail }
 
@@ -218,10 +292,10 @@ func (l *unitLog) move(c *cursor, since int64) {
 // it stands.
 func (l *unitLog) seek(c *cursor, since int64) {
 	s := min(max(c.seq, l.head), l.tail)
-	for s < l.tail && l.at(s).ts < since {
+	for s < l.tail && l.entryTs(s) < since {
 		s++
 	}
-	for s > l.head && l.at(s-1).ts >= since {
+	for s > l.head && l.entryTs(s-1) >= since {
 		s--
 	}
 	c.seq, c.since = s, since
@@ -231,8 +305,7 @@ func (l *unitLog) seek(c *cursor, since int64) {
 // load copies the fields of the entry at c.seq into c.
 func (l *unitLog) load(c *cursor) {
 	if c.seq < l.tail {
-		e := l.at(c.seq)
-		c.ts, c.before = e.ts, e.before
+		c.ts, c.before = l.entry(c.seq)
 	}
 }
 
@@ -244,7 +317,7 @@ func (l *unitLog) NthNewest(k int64) (int64, bool) {
 		return l.newestTs, true
 	}
 	u := l.total - 1 - k
-	for i := range l.ncur {
+	for i := range int(l.ncur) {
 		if c := l.cursor(i); c.valid(l) && c.before == u {
 			return c.ts, true
 		}
@@ -253,7 +326,7 @@ func (l *unitLog) NthNewest(k int64) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return l.at(s).ts, true
+	return l.entryTs(s), true
 }
 
 // find returns the sequence number of the entry holding the k-th newest unit.
@@ -265,7 +338,7 @@ func (l *unitLog) find(k int64) (int64, bool) {
 	}
 	u := l.total - 1 - k       // the unit's ordinal
 	lo, hi := l.head, l.tail-1 // the entry sought is in [lo, hi]
-	for i := range l.ncur {
+	for i := range int(l.ncur) {
 		if c := l.cursor(i); c.valid(l) {
 			if c.before <= u {
 				lo = max(lo, c.seq)
@@ -274,15 +347,15 @@ func (l *unitLog) find(k int64) (int64, bool) {
 			}
 		}
 	}
-	if lo == hi || l.at(lo+1).before > u {
+	if lo == hi || l.entryBefore(lo+1) > u {
 		return lo, true
 	}
-	if l.at(hi).before <= u {
+	if l.entryBefore(hi) <= u {
 		return hi, true
 	}
-	for hi-lo > 1 { // invariant: at(lo).before <= u < at(hi).before
+	for hi-lo > 1 { // invariant: entryBefore(lo) <= u < entryBefore(hi)
 		mid := lo + (hi-lo)/2
-		if l.at(mid).before <= u {
+		if l.entryBefore(mid) <= u {
 			lo = mid
 		} else {
 			hi = mid
@@ -306,10 +379,12 @@ func (l *unitLog) stamp(now int64) int64 {
 }
 
 // insert stores weight units at ts, which is never older than the newest
-// entry (takes are stamped by stamp). When the ring is full it first drops
-// the entries that count for none of the log's rates (those of the take,
-// set by setRates) at ts, and grows only if that frees nothing.
+// entry (takes are stamped by stamp). A ring whose form no longer suits
+// the log (see narrowSpan) is refit first.
 func (l *unitLog) insert(ts, weight int64) {
+	if l.wide == l.fits(ts, weight) {
+		l.refit(ts, weight)
+	}
 	if ts != l.newestTs || l.empty() {
 		l.push(ts, weight)
 		return
@@ -317,30 +392,59 @@ func (l *unitLog) insert(ts, weight int64) {
 	l.total += weight // merge into the newest entry
 }
 
-// push is insert for a ts newer than the newest entry's: it adds an entry.
-func (l *unitLog) push(ts, weight int64) {
-	if l.tail-l.head == int64(len(l.buf)) {
+// refit is insert's, for a ring that is narrow though the log will not fit
+// it once weight units stamped ts are added, or wide though it will. It
+// first drops the entries that count for none of the log's rates (those of
+// the take, set by setRates) at ts; then a narrow ring widens if the log
+// still does not fit, and a wide one narrows if the log is empty (so that
+// no entry is rewritten, and the ring has twice the room).
+func (l *unitLog) refit(ts, weight int64) {
+	if len(l.rates) > 0 {
 		l.leak(ts - l.rates.Largest().IntervalMillis())
-		if l.tail-l.head == int64(len(l.buf)) {
+	}
+	switch fits := l.fits(ts, weight); {
+	case !l.wide && !fits:
+		l.widen()
+	case l.wide && fits && l.empty():
+		l.wide = false
+	}
+}
+
+// push is insert for a ts newer than the newest entry's: it adds an entry.
+// When the ring is full it first drops the entries that count for none of
+// the log's rates at ts, and grows only if that frees nothing.
+func (l *unitLog) push(ts, weight int64) {
+	if l.tail-l.head == l.size() {
+		l.leak(ts - l.rates.Largest().IntervalMillis())
+		if l.tail-l.head == l.size() {
 			l.grow()
 		}
 	}
-	*l.at(l.tail) = entry{ts: ts, before: l.total}
-	for i := range l.ncur {
+	if l.empty() {
+		l.headTs = ts
+	}
+	l.newestTs = ts
+	l.set(l.tail, ts, l.total)
+	for i := range int(l.ncur) {
 		if c := l.cursor(i); c.seq == l.tail {
 			c.ts, c.before = ts, l.total
 		}
 	}
 	l.tail++
 	l.total += weight
-	l.newestTs = ts
 }
 
+// grow doubles the ring's room.
 func (l *unitLog) grow() {
-	n := max(2*len(l.buf), 4)
-	buf := make([]entry, n)
+	words := 1 // per entry
+	if l.wide {
+		words = 2
+	}
+	n := max(2*l.size(), 4)
+	buf := make([]uint64, int64(words)*n)
 	for s := l.head; s < l.tail; s++ {
-		buf[s&int64(n-1)] = *l.at(s)
+		from, to := int64(words)*(s&(l.size()-1)), int64(words)*(s&(n-1))
+		copy(buf[to:to+int64(words)], l.buf[from:])
 	}
 	l.buf = buf
 }
@@ -348,17 +452,17 @@ func (l *unitLog) grow() {
 // leak drops the entries stamped before bound and returns their units.
 func (l *unitLog) leak(bound int64) int64 {
 	start := l.count()
-	for !l.empty() && l.at(l.head).ts < bound {
+	for !l.empty() && l.headTs < bound {
 		l.head++
 		if l.empty() {
 			l.dropped = l.total
 		} else {
-			l.dropped = l.at(l.head).before
+			l.headTs, l.dropped = l.entry(l.head)
 		}
 	}
 	// A cursor whose entry left the ring must be sought again: countFrom
 	// trusts a cursor whose since is unchanged.
-	for i := range l.ncur {
+	for i := range int(l.ncur) {
 		if c := l.cursor(i); c.seq < l.head {
 			c.since = maxTime
 		}

@@ -113,8 +113,8 @@ func TestLogMergesAndBounds(t *testing.T) {
 	// One entry per millisecond, and the ring grows no further than the
 	// power of two above what one window (1001 milliseconds, edges
 	// included) needs: a full ring reclaims before it grows.
-	if len(l.buf) > 2048 {
-		t.Fatalf("ring grew to %d entries, want at most 2048", len(l.buf))
+	if l.size() > 2048 || l.wide {
+		t.Fatalf("ring grew to %d entries (wide: %v), want at most 2048, narrow", l.size(), l.wide)
 	}
 	if l.count() < 5*1001 {
 		t.Fatalf("the log holds %d units, fewer than one window's %d", l.count(), 5*1001)
@@ -150,7 +150,7 @@ func TestLogCursorsFollowRates(t *testing.T) {
 	} {
 		var d ratelimit.Decision
 		l.take(&d, rates, int64(i), 1)
-		if l.ncur != len(rates) || len(l.more) != max(len(rates)-len(l.cur), 0) {
+		if int(l.ncur) != len(rates) || len(l.more) != max(len(rates)-ownCursors, 0) {
 			t.Fatalf("%d rates: %d cursors, %d of them outside the log", len(rates), l.ncur, len(l.more))
 		}
 		if !d.Allowed || d.Remaining != rates[0].Limit-int64(i)-1 {
@@ -167,8 +167,16 @@ func TestLogLayout(t *testing.T) {
 	if off := unsafe.Offsetof(unitLog{}.head); off != 64 {
 		t.Fatalf("unitLog.head at offset %d, want 64: line 1 starts there", off)
 	}
-	if end := unsafe.Offsetof(unitLog{}.cur) + unsafe.Sizeof(cursor{}); end != 128 {
-		t.Fatalf("unitLog.cur[0] ends at offset %d, want 128: the end of line 1", end)
+	if end := unsafe.Offsetof(unitLog{}.first) + unsafe.Sizeof(cursor{}); end != 128 {
+		t.Fatalf("unitLog.first ends at offset %d, want 128: the end of line 1", end)
+	}
+	// A take that moves a cursor or adds an entry reads the ring's fields
+	// from line 2 alone.
+	if off := unsafe.Offsetof(unitLog{}.buf); off != 128 {
+		t.Fatalf("unitLog.buf at offset %d, want 128: line 2 starts there", off)
+	}
+	if end := unsafe.Offsetof(unitLog{}.headTs) + 8; end > 192 {
+		t.Fatalf("unitLog.headTs ends at offset %d, past line 2", end)
 	}
 	if size := unsafe.Sizeof(shard{}); size != 128 {
 		t.Fatalf("shard is %d bytes, want 128: two cache lines", size)

@@ -36,7 +36,7 @@ func (l *unitLog) ownOne(rates ratelimit.Rates) bool {
 // and saves nothing across one.
 func (l *unitLog) decideOne(d *ratelimit.Decision, r ratelimit.Rate, now, n int64, take bool) {
 	interval := r.IntervalMillis()
-	c := &l.cur[0]
+	c := &l.first
 	if since := now - interval; since != c.since {
 		l.move(c, since) // at most once a millisecond
 		l.decideOne(d, r, now, n, take)
@@ -66,7 +66,7 @@ func (l *unitLog) denyOne(d *ratelimit.Decision, r ratelimit.Rate, now, n, left 
 	interval := r.IntervalMillis()
 	retry := ratelimit.Never
 	if k := r.Limit - n; k >= 0 {
-		ts, ok := l.cur[0].ts, l.cur[0].seq != l.tail && l.cur[0].before == l.total-1-k
+		ts, ok := l.first.ts, l.first.seq != l.tail && l.first.before == l.total-1-k
 		if !ok {
 			ts, ok = l.NthNewest(k)
 		}

@@ -98,43 +98,48 @@ func (l *unitLog) settle(d *ratelimit.Decision, rates ratelimit.Rates, now, at, 
 // empties leaves the ring (the later entries move down one place), so that
 // every entry holds a unit.
 func (l *unitLog) refund(at, n int64) {
-	if n == 0 || l.empty() || at > l.newestTs || at < l.at(l.head).ts {
+	if n == 0 || l.empty() || at > l.newestTs || at < l.headTs {
 		return
 	}
 	lo, hi := l.head, l.tail-1 // the entry stamped at, if any, is in [lo, hi]
 	for lo < hi {
-		if mid := lo + (hi-lo)/2; l.at(mid).ts < at {
+		if mid := lo + (hi-lo)/2; l.entryTs(mid) < at {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	e := l.at(lo)
-	if e.ts != at {
+	ts, before := l.entry(lo)
+	if ts != at {
 		return
 	}
 	next := l.total
 	if lo+1 < l.tail {
-		next = l.at(lo + 1).before
+		next = l.entryBefore(lo + 1)
 	}
-	r := min(n, next-e.before)
+	r := min(n, next-before)
 	for s := lo + 1; s < l.tail; s++ {
-		l.at(s).before -= r
+		ts, before := l.entry(s)
+		l.set(s, ts, before-r)
 	}
 	l.total -= r
-	emptied := r == next-e.before
+	emptied := r == next-before
 	if emptied {
 		for s := lo; s+1 < l.tail; s++ {
-			*l.at(s) = *l.at(s + 1)
+			l.set(s, l.entryTs(s+1), l.entryBefore(s+1))
 		}
 		l.tail--
-		if l.empty() {
+		switch {
+		case l.empty():
 			l.dropped = l.total
-		} else {
-			l.newestTs = l.at(l.tail - 1).ts
+		case lo == l.head:
+			l.headTs = l.entryTs(l.head)
+		}
+		if !l.empty() {
+			l.newestTs = l.entryTs(l.tail - 1)
 		}
 	}
-	for i := range l.ncur {
+	for i := range int(l.ncur) {
 		c := l.cursor(i)
 		if emptied && c.seq > lo {
 			c.seq--
