@@ -38,9 +38,11 @@ const narrowSpan = 1 << 32
 type unitLog struct {
 	// The fields are grouped by cache line (the struct is 256 bytes, a size
 	// class whose objects start on line boundaries): a take of one rate
-	// that adds no entry reads and writes the first two lines only (the
-	// pair a miss brings in together), and writes no field it does not
-	// change, so that takes of one key from several cores move few lines.
+	// that adds no entry writes the first two lines only (the pair a miss
+	// brings in together; one that adds units to the newest entry also
+	// reads line 2, which changes only when the ring grows or its head
+	// moves), and writes no field it does not change, so that takes of one
+	// key from several cores move few lines.
 	// Line 0: the lookup, the rates, and what every take reads.
 	key string
 	// rates are the rates of the key's last take under the log, as the

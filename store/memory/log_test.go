@@ -163,7 +163,7 @@ func TestLogLayout(t *testing.T) {
 	if size := unsafe.Sizeof(unitLog{}); size != 256 {
 		t.Fatalf("unitLog is %d bytes; keep it at 256, a size class aligned to cache lines", size)
 	}
-	// A take of one rate that adds no entry reads only the first two lines.
+	// A take of one rate that adds no entry writes only the first two lines.
 	if off := unsafe.Offsetof(unitLog{}.head); off != 64 {
 		t.Fatalf("unitLog.head at offset %d, want 64: line 1 starts there", off)
 	}
