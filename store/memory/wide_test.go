@@ -55,75 +55,140 @@ func (r *refRuns) refund(at, n int64) {
 	}
 }
 
-// TestLogWideMatchesModel drives a log through weights and gaps on both
-// sides of narrowSpan (units, and milliseconds between stamps), with
-// refunds and sweeps, so that its ring turns wide and narrow again, and
-// requires the decisions and the units of the model of runs throughout.
-func TestLogWideMatchesModel(t *testing.T) {
-	rates := MustRates(t, Per(1<<50, 1<<31*time.Millisecond), Per(1<<52, 1<<34*time.Millisecond))
-	weights := []int64{0, 1, 2, 7, 1 << 20, narrowSpan/2 - 1, narrowSpan - 1, narrowSpan, 3 * narrowSpan}
-	gaps := []int64{0, 0, 1, 3, 1 << 20, narrowSpan / 2, narrowSpan - 1, narrowSpan, 1 << 33, 1 << 35}
-	var wide, narrowed int
-	for seed := range uint64(30) {
-		r := rand.New(rand.NewPCG(seed, 3))
-		l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil), &refRuns{}
-		now := int64(-1 << 40)
-		for step := range 400 {
-			// Small weights and gaps mostly, so that the large ones come
-			// now and then to a log that holds runs of many sizes.
-			if r.IntN(4) == 0 {
-				now += gaps[r.IntN(len(gaps))]
-			} else {
-				now += int64(r.IntN(3))
-			}
-			n := weights[r.IntN(3)]
-			if r.IntN(5) == 0 {
-				n = weights[r.IntN(len(weights))]
-			}
+// wideRates, wideWeights and wideGaps make logs cross narrowSpan: limits
+// and intervals far above it, weights and gaps (ms) on both sides of it.
+var (
+	wideWeights = []int64{0, 1, 2, 7, 1 << 20, narrowSpan/2 - 1, narrowSpan - 1, narrowSpan, 3 * narrowSpan}
+	wideGaps    = []int64{0, 0, 1, 3, 1 << 20, narrowSpan / 2, narrowSpan - 1, narrowSpan, 1 << 33, 1 << 35}
+)
+
+func wideRates(t testing.TB) ratelimit.Rates {
+	return MustRates(t, Per(1<<50, 1<<31*time.Millisecond), Per(1<<52, 1<<34*time.Millisecond))
+}
+
+// logStep is one step of a log driven against the model of runs: gap ms
+// pass, then a take of n units (op 0), a refund of n units from the
+// run'th newest run the model holds (op 1), or a sweep (op 2).
+type logStep struct {
+	op     byte
+	gap, n int64
+	run    int
+}
+
+// driveLog runs steps on a new log and on the model, requiring the same
+// decisions and the same newest units throughout, and returns how many
+// steps left the ring wide and how many narrowed it.
+func driveLog(t *testing.T, rates ratelimit.Rates, steps []logStep) (wide, narrowed int) {
+	t.Helper()
+	l, ref := newUnitLog(ratelimit.SlidingWindowLog, "k", minTime, nil), &refRuns{}
+	now := int64(-1 << 40)
+	for step, s := range steps {
+		now += s.gap
+		wasWide := l.wide
+		switch s.op {
+		case 0:
 			var want, got ratelimit.Decision
-			core.DecideLog(&want, rates, now, n, ref)
-			wasWide := l.wide
-			if _, err := l.take(&got, rates, l.stamp(now), n); err != nil {
+			core.DecideLog(&want, rates, now, s.n, ref)
+			if _, err := l.take(&got, rates, l.stamp(now), s.n); err != nil {
 				t.Fatal(err)
 			}
 			if got != want {
-				t.Fatalf("seed %d step %d: take(%d) at %d = %+v, want %+v", seed, step, n, now, got, want)
+				t.Fatalf("step %d: take(%d) at %d = %+v, want %+v", step, s.n, now, got, want)
 			}
-			if want.Allowed && n > 0 {
-				ref.add(now, n)
+			if want.Allowed && s.n > 0 {
+				ref.add(now, s.n)
 			}
-			if l.wide {
-				wide++
-			} else if wasWide {
-				narrowed++
+		case 1:
+			if len(ref.ts) > 0 {
+				at := ref.ts[len(ref.ts)-1-s.run%len(ref.ts)]
+				l.refund(at, s.n)
+				ref.refund(at, s.n)
 			}
-			switch r.IntN(20) {
-			case 0:
-				if len(ref.ts) > 0 {
-					i := r.IntN(len(ref.ts))
-					at, k := ref.ts[i], weights[r.IntN(len(weights))]
-					l.refund(at, k)
-					ref.refund(at, k)
-				}
-			case 1:
-				l.expire(now)
+		case 2:
+			l.expire(now)
+		}
+		if l.wide {
+			wide++
+		} else if wasWide {
+			narrowed++
+		}
+		// The log holds the model's newest units, all that count at now.
+		if c, all := l.count(), ref.count(); c > all || all-c > all-ref.CountSince(0, now-rates.Largest().IntervalMillis()) {
+			t.Fatalf("step %d: the log holds %d units, the model %d", step, c, all)
+		}
+		for _, k := range []int64{0, 1, l.count() / 2, l.count() - 1} {
+			if k < 0 || k >= l.count() {
+				continue
 			}
-			// The log holds the model's newest units, all that count at now.
-			if c, all := l.count(), ref.count(); c > all || all-c > all-ref.CountSince(0, now-rates.Largest().IntervalMillis()) {
-				t.Fatalf("seed %d step %d: the log holds %d units, the model %d", seed, step, c, all)
-			}
-			for _, k := range []int64{0, 1, l.count() / 2, l.count() - 1} {
-				got, gok := l.NthNewest(k)
-				want, wok := ref.NthNewest(k)
-				if k >= 0 && k < l.count() && (got != want || gok != wok) {
-					t.Fatalf("seed %d step %d: NthNewest(%d) = %d, %v, want %d, %v", seed, step, k, got, gok, want, wok)
-				}
+			got, gok := l.NthNewest(k)
+			want, wok := ref.NthNewest(k)
+			if got != want || gok != wok {
+				t.Fatalf("step %d: NthNewest(%d) = %d, %v, want %d, %v", step, k, got, gok, want, wok)
 			}
 		}
 	}
-	if wide == 0 || narrowed == 0 {
-		t.Fatalf("%d takes left the ring wide, %d narrowed it: want both", wide, narrowed)
+	return wide, narrowed
+}
+
+// TestLogWideMatchesModel drives logs through weights and gaps on both
+// sides of narrowSpan (units, and milliseconds between stamps), with
+// refunds and sweeps, so that their rings turn wide and narrow again.
+func TestLogWideMatchesModel(t *testing.T) {
+	rates := wideRates(t)
+	var wide, narrowed int
+	for seed := range uint64(30) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		steps := make([]logStep, 400)
+		for i := range steps {
+			// Small weights and gaps mostly, so that the large ones come
+			// now and then to a log that holds runs of many sizes.
+			s := &steps[i]
+			s.gap, s.n = int64(r.IntN(3)), wideWeights[r.IntN(3)]
+			if r.IntN(4) == 0 {
+				s.gap = wideGaps[r.IntN(len(wideGaps))]
+			}
+			if r.IntN(5) == 0 {
+				s.n = wideWeights[r.IntN(len(wideWeights))]
+			}
+			switch r.IntN(20) {
+			case 0:
+				s.op, s.run = 1, r.IntN(8)
+			case 1:
+				s.op = 2
+			}
+		}
+		w, n := driveLog(t, rates, steps)
+		wide, narrowed = wide+w, narrowed+n
 	}
+	if wide == 0 || narrowed == 0 {
+		t.Fatalf("%d steps left the ring wide, %d narrowed it: want both", wide, narrowed)
+	}
+}
+
+// FuzzLogMatchesModel is TestLogWideMatchesModel's check on the steps the
+// fuzzer makes, three bytes each: the operation, the gap and the weight
+// (indexes into wideGaps and wideWeights, or a few units or ms as is).
+func FuzzLogMatchesModel(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 9, 8, 0, 0, 1, 1, 1, 7, 2, 11, 0, 0, 0, 2})
+	f.Add([]byte{0, 2, 7, 0, 0, 7, 0, 7, 1, 0, 1, 1, 0, 8, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pick := func(b byte, from []int64) int64 {
+			if int(b) < len(from) {
+				return from[b]
+			}
+			return int64(b) - int64(len(from))
+		}
+		var steps []logStep
+		for ; len(data) >= 3 && len(steps) < 200; data = data[3:] {
+			steps = append(steps, logStep{
+				op:  data[0] % 3,
+				gap: pick(data[1], wideGaps),
+				n:   pick(data[2], wideWeights),
+				run: int(data[0] / 3),
+			})
+		}
+		driveLog(t, wideRates(t), steps)
+	})
 }
 
 // TestLogNarrowBounds holds the edges of a narrow ring: a log of
