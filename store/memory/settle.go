@@ -129,14 +129,13 @@ func (l *unitLog) refund(at, n int64) {
 			l.set(s, l.entryTs(s+1), l.entryBefore(s+1))
 		}
 		l.tail--
-		switch {
-		case l.empty():
+		if l.empty() {
 			l.dropped = l.total
-		case lo == l.head:
-			l.headTs = l.entryTs(l.head)
-		}
-		if !l.empty() {
+		} else {
 			l.newestTs = l.entryTs(l.tail - 1)
+			if lo == l.head {
+				l.headTs = l.entryTs(l.head)
+			}
 		}
 	}
 	for i := range int(l.ncur) {

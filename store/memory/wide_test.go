@@ -152,7 +152,7 @@ func TestLogWideMatchesModel(t *testing.T) {
 			}
 			switch r.IntN(20) {
 			case 0:
-				s.op, s.run = 1, r.IntN(8)
+				s.op, s.run = 1, r.IntN(1<<20) // any run, the oldest too
 			case 1:
 				s.op = 2
 			}
