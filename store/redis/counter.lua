@@ -12,7 +12,7 @@
 -- decision is thus TIME, GET and at most one SET.
 
 local changed
-raw, changed = load(24, function(s) return s end) -- the counter keeps its units
+raw, changed = load(24, nil) -- the counter keeps its units as they are
 
 -- roll returns rate i's state moved to the window holding t (as the core's
 -- counterRoll), and whether it moved.
@@ -170,16 +170,11 @@ for j = 1, count do
   end
 end
 
--- Store the state with the units admitted, or the state rolled or carried.
+-- The state to store (see state_end.lua): the units admitted, or the
+-- state rolled or carried.
+local save, saveIdle
 if keep then
-  store(raw, keep)
+  save, saveIdle = raw, keep
 elseif take and (changed or (moved and raw)) then
-  store(rolled(0))
+  save, saveIdle = rolled(0)
 end
-if takes then
-  return table.concat(replies)
-end
-if blocking then
-  allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)
-end
-return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

@@ -175,10 +175,12 @@ for j = 1, count do
   end
 end
 
+-- The state to store (see state_end.lua): the units admitted, or the
+-- carried state, idle when every rate's TAT has passed (core's IdleAt).
+local save, saveIdle
 if keep then
-  store(raw, keep)
+  save, saveIdle = raw, keep
 elseif take and changed then
-  -- the carried state, idle when every rate's TAT has passed (core's IdleAt)
   local idle = t
   for i = 1, n do
     local tat, rem = struct.unpack('<i8i8', raw, 16 * n + 16 * i - 15)
@@ -189,12 +191,5 @@ elseif take and changed then
       idle = tat
     end
   end
-  store(raw, idle)
+  save, saveIdle = raw, idle
 end
-if takes then
-  return table.concat(replies)
-end
-if blocking then
-  allowed, remaining, retry, reset = judgeblock(t, weight, allowed, remaining, retry, reset)
-end
-return struct.pack('<i8i8i8i8i8i8', allowed, rate, remaining, retry, reset, t)

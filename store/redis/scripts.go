@@ -10,11 +10,11 @@ import (
 var luaFiles embed.FS
 
 // The scripts' texts: block.lua followed by log.lua for the log, and by
-// state.lua and its own file for GCRA and the counter.
+// state.lua, its own file and state_end.lua for GCRA and the counter.
 var (
 	logSource     = concat("block.lua", "log.lua")
-	gcraSource    = concat("block.lua", "state.lua", "gcra.lua")
-	counterSource = concat("block.lua", "state.lua", "counter.lua")
+	gcraSource    = concat("block.lua", "state.lua", "gcra.lua", "state_end.lua")
+	counterSource = concat("block.lua", "state.lua", "counter.lua", "state_end.lua")
 )
 
 // script returns the text of algorithm a's script and the mark a's keys

@@ -1,5 +1,6 @@
 -- Shared by gcra.lua and counter.lua; each script is block.lua, this file,
--- then its own body, which mirrors core.State for its algorithm.
+-- its own body, which mirrors core.State for its algorithm, then
+-- state_end.lua.
 --
 -- KEYS[1] is one key's state: the rates it was kept under, packed as
 -- ARGV[4] packs them, followed by each rate's state (see each script); no
@@ -22,7 +23,8 @@
 -- take's six integers in turn.
 --
 -- This part reads the time into t, the state into raw and the number of
--- rates into n, and defines load, settle and store. Every number stays
+-- rates into n, and defines load and settle; state_end.lua, after the
+-- script's own body, stores the state the body leaves and replies. Every number stays
 -- below 2^53 (limit × interval <= 2^53 is checked by the Store), so Lua's
 -- doubles compute exactly what the Go core does: for 0 <= x < 2^53 and
 -- y >= 1, x % y is exact, and so is the quotient (x - x % y) / y. The
@@ -55,9 +57,9 @@ local raw = redis.call('GET', key)
 -- was carried over from other rates (and so must be stored by a take). A
 -- state kept under other rates is carried as core.State carries it: each
 -- rate takes the state of the old rate of the same interval, through carry
--- (state, old limit, limit, interval) when the limit changed; a rate with a
--- new interval starts from zeros; old rates no longer listed are dropped.
--- size is the bytes of one rate's state.
+-- (state, old limit, limit, interval) when the limit changed (as it is when
+-- carry is nil); a rate with a new interval starts from zeros; old rates no
+-- longer listed are dropped. size is the bytes of one rate's state.
 local function load(size, carry)
   if not raw then
     return nil, false
@@ -77,7 +79,7 @@ local function load(size, carry)
       local old, oi = struct.unpack('<i8i8', raw, 16 * j - 15)
       if oi == interval then
         s = string.sub(raw, 16 * m + size * (j - 1) + 1, 16 * m + size * j)
-        if old ~= limit then
+        if carry and old ~= limit then
           s = carry(s, old, limit, interval)
         end
         break
@@ -114,21 +116,5 @@ if settling then
     end
     take, weight = true, 0
     return out, changed
-  end
-end
-
--- store writes the state out (the call's rates, then each rate's state), to
--- expire when it is idle (idle, in ms), or deletes the key if it is idle
--- already. Under a given
--- time the expiry runs on the server's clock from now and lasts at least a
--- minute, so that a clock slower than the server's (a test's) never loses a
--- key it still counts.
-local function store(out, idle)
-  if idle <= t then
-    redis.call('DEL', key)
-  elseif server then
-    redis.call('SET', key, out, 'PX', idle - t)
-  else
-    redis.call('SET', key, out, 'PX', math.max(idle - t, 60000))
   end
 end
