@@ -17,8 +17,9 @@ import (
 // and total, which no entry's exceed by 2^32 or more, restore the rest.
 // Otherwise the log is wide: an entry is two words, its ts and its before
 // whole. A narrow log widens before an insert would break those bounds, and
-// a wide one narrows again once empty. The ring holds no pointers, so the
-// garbage collector never scans it.
+// a wide one narrows again at an insert that finds it empty once the units
+// no rate counts are dropped. The ring holds no pointers, so the garbage
+// collector never scans it.
 
 // narrowSpan bounds what a narrow ring holds: its units, and the span of
 // its stamps in milliseconds, each stay below it.
@@ -401,9 +402,7 @@ func (l *unitLog) insert(ts, weight int64) {
 // still does not fit, and a wide one narrows if the log is empty (so that
 // no entry is rewritten, and the ring has twice the room).
 func (l *unitLog) refit(ts, weight int64) {
-	if len(l.rates) > 0 {
-		l.leak(ts - l.rates.Largest().IntervalMillis())
-	}
+	l.forget(ts)
 	switch fits := l.fits(ts, weight); {
 	case !l.wide && !fits:
 		l.widen()
@@ -417,7 +416,7 @@ func (l *unitLog) refit(ts, weight int64) {
 // the log's rates at ts, and grows only if that frees nothing.
 func (l *unitLog) push(ts, weight int64) {
 	if l.tail-l.head == l.size() {
-		l.leak(ts - l.rates.Largest().IntervalMillis())
+		l.forget(ts)
 		if l.tail-l.head == l.size() {
 			l.grow()
 		}
@@ -451,9 +450,8 @@ func (l *unitLog) grow() {
 	l.buf = buf
 }
 
-// leak drops the entries stamped before bound and returns their units.
-func (l *unitLog) leak(bound int64) int64 {
-	start := l.count()
+// leak drops the entries stamped before bound.
+func (l *unitLog) leak(bound int64) {
 	for !l.empty() && l.headTs < bound {
 		l.head++
 		if l.empty() {
@@ -469,5 +467,4 @@ func (l *unitLog) leak(bound int64) int64 {
 			c.since = maxTime
 		}
 	}
-	return start - l.count()
 }

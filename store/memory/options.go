@@ -88,8 +88,9 @@ func WithShards(n int) Option {
 // forget a key that still counts. A key costs about 300 bytes under the log
 // and 400 under GCRA and the counter, plus the key itself, plus, under the
 // log, 8 bytes for each millisecond of its largest window that holds units
-// (16 while the key holds 2^32 units or more, or units stamped 2^32 ms,
-// about 49 days, apart or more; TestStateBytesPerKey measures them). A cap
+// (16 from when the key comes to hold 2^32 units or more, or units stamped
+// 2^32 ms, about 49 days, apart or more, until it next holds none;
+// TestStateBytesPerKey measures them). A cap
 // below 1 makes [New] fail with an error wrapping
 // [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {

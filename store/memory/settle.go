@@ -126,7 +126,8 @@ func (l *unitLog) refund(at, n int64) {
 	emptied := r == next-before
 	if emptied {
 		for s := lo; s+1 < l.tail; s++ {
-			l.set(s, l.entryTs(s+1), l.entryBefore(s+1))
+			ts, before := l.entry(s + 1)
+			l.set(s, ts, before)
 		}
 		l.tail--
 		if l.empty() {

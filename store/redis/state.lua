@@ -24,12 +24,13 @@
 --
 -- This part reads the time into t, the state into raw and the number of
 -- rates into n, and defines load and settle; state_end.lua, after the
--- script's own body, stores the state the body leaves and replies. Every number stays
--- below 2^53 (limit × interval <= 2^53 is checked by the Store), so Lua's
--- doubles compute exactly what the Go core does: for 0 <= x < 2^53 and
--- y >= 1, x % y is exact, and so is the quotient (x - x % y) / y. The
--- decisions are inlined, with no closure and no table, since they are the
--- hot path.
+-- script's own body, stores the state the body leaves and replies. Every
+-- number stays below 2^53 (limit × interval <= 2^53 is checked by the
+-- Store), so Lua's doubles compute exactly what the Go core does: for
+-- 0 <= x < 2^53 and y >= 1, x % y is exact, and so is the quotient
+-- (x - x % y) / y. Lua makes a closure each time a script runs a
+-- function's definition, so a take's path defines few: load here, carry in
+-- gcra.lua, roll and rolled in counter.lua; its decisions are inlined.
 local key, op, weight, rates = KEYS[1], ARGV[1], tonumber(ARGV[3]), ARGV[4]
 local takes = op == 'takes'
 local take, settling = op == 'take' or takes, op == 'refund' or op == 'charge'
