@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -660,6 +662,124 @@ func TestBatchBusyKey(t *testing.T) {
 	for k := range keys {
 		if got := remaining(t, s, fmt.Sprint("other", k), rates); got != 1000-goroutines*each/keys {
 			t.Errorf("other%d: Remaining %d, want %d", k, got, 1000-goroutines*each/keys)
+		}
+	}
+}
+
+// TestBatchModelAgreement holds every decision of the batch take function
+// to the Go model's, as TestModelAgreement holds the take functions': on
+// random batches of one to twelve takes over four keys (a key often more
+// than once in a batch: its first take is decided with the other keys'
+// first, its later ones after them, one at a time), of weights 0 to
+// limit+1, under the rates of rateLists (changed now and then, which
+// extends or shortens what the log keeps), each take at its own time,
+// mostly forward but at times before its key's newest row (which the log
+// slides into place), with sweeps of the log between batches (which
+// delete a row only once no rate of its key's last take counts it). Each
+// key's takes are
+// applied to its model in their order in the batch.
+func TestBatchModelAgreement(t *testing.T) {
+	pool := sharedPool(t)
+	lists := rateLists(t)
+	for _, alg := range algorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			for seed := range uint64(3) {
+				clock := core.NewFakeClock(10000)
+				s, _ := newStore(t, pool, pgstore.WithAlgorithm(alg), pgstore.WithClock(clock))
+				rng := rand.New(rand.NewPCG(seed, 11))
+				keys := []string{"a", "b", "c", "d"}
+				models, current := map[string]*model{}, map[string]ratelimit.Rates{}
+				for _, k := range keys {
+					models[k], current[k] = newModel(alg), lists[rng.IntN(len(lists))]
+				}
+				history := []string{}
+				for step := range 150 {
+					clock.Advance(time.Duration(rng.Int64N(300)) * time.Millisecond)
+					size := 1 + rng.IntN(12)
+					bkeys, brates := make([]string, size), make([]ratelimit.Rates, size)
+					ns, nows := make([]int64, size), make([]int64, size)
+					for i := range size {
+						k := keys[rng.IntN(len(keys))]
+						if rng.IntN(15) == 0 {
+							current[k] = lists[rng.IntN(len(lists))]
+						}
+						bkeys[i], brates[i] = k, current[k]
+						ns[i] = rng.Int64N(current[k].Smallest().Limit + 2)
+						nows[i] = clock.Now()
+						if rng.IntN(8) == 0 {
+							nows[i] -= rng.Int64N(2000) // before what the key holds
+						}
+					}
+					if alg == ratelimit.SlidingWindowLog && rng.IntN(4) == 0 {
+						// A sweep deletes only what no later take counts:
+						// none is stamped before the sweep's time. (Under the
+						// counter, a state rolled to a window and counting
+						// nothing is swept, and a take stamped before that
+						// window then reports another reset-after.)
+						now := clock.Now()
+						clock.Set(now - 2000)
+						if _, err := pgstore.Sweep(t.Context(), s); err != nil {
+							t.Fatalf("seed %d step %d: Sweep: %v", seed, step, err)
+						}
+						clock.Set(now)
+					}
+					got, errs, err := pgstore.TakeBatch(t.Context(), s, bkeys, brates, ns, nows)
+					if err != nil {
+						t.Fatalf("seed %d step %d: the batch failed: %v", seed, step, err)
+					}
+					for i, k := range bkeys {
+						want := models[k].decide(t, brates[i], nows[i], ns[i], true)
+						what := fmt.Sprintf("take %d of %d units under %s at %d under %v", i, ns[i], k, nows[i], brates[i])
+						history = append(history, fmt.Sprintf("%s: %v", what, want))
+						if errs[i] != nil || got[i] != want {
+							t.Fatalf("seed %d step %d, after\n\t%s\n%s = %v, %v; want %v", seed, step,
+								strings.Join(history[max(len(history)-12, 0):len(history)-1], "\n\t"), what, got[i], errs[i], want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBatchLogEdges holds the log's batch takes to the model at the edges
+// of what the log keeps: a row exactly the largest interval old still
+// counts (a take deletes only older rows), and a row whose key's rates
+// grew is kept, and not swept, for as long as the larger interval counts
+// it.
+func TestBatchLogEdges(t *testing.T) {
+	clock := core.NewFakeClock(0)
+	s, _ := newStore(t, sharedPool(t), pgstore.WithClock(clock))
+	short := mustRates(t, ratelimit.PerSecond(2))
+	long := mustRates(t, ratelimit.Rate{Limit: 3, Interval: 2 * time.Second})
+	models := map[string]*model{"a": newModel(ratelimit.SlidingWindowLog), "b": newModel(ratelimit.SlidingWindowLog)}
+	for i, step := range []struct {
+		key   string
+		rates ratelimit.Rates
+		n     int64
+		now   int64
+		sweep bool // a sweep at now before the take
+	}{
+		{"a", short, 1, 0, false},
+		{"a", short, 1, 1000, false},
+		{"a", short, 1, 1000, false}, // the row at 0 counts: denied
+		{"b", short, 1, 0, false},
+		{"b", long, 0, 500, false}, // the row at 0 is kept to 2000
+		{"b", long, 3, 2000, true}, // and counts at 2000: denied
+	} {
+		clock.Set(step.now)
+		if step.sweep {
+			if _, err := pgstore.Sweep(t.Context(), s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, errs, err := pgstore.TakeBatch(t.Context(), s, []string{step.key}, []ratelimit.Rates{step.rates}, []int64{step.n}, []int64{step.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := models[step.key].decide(t, step.rates, step.now, step.n, true); errs[0] != nil || got[0] != want {
+			t.Fatalf("step %d: %d units under %s at %d = %v, %v; want %v", i, step.n, step.key, step.now, got[0], errs[0], want)
 		}
 	}
 }

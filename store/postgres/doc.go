@@ -20,9 +20,11 @@
 // By default ([WithMaxBatch]), concurrent takes (Take and TakeBlocking) of
 // one Store share round trips and commits: while two statements of takes
 // run, further takes queue, and the next statement carries the queued ones
-// (up to 64) to a function that runs each one's take function in one
-// transaction, in the order of their keys' advisory locks, so that each
-// gets the Decision it would have got alone. That statement never waits for
+// (up to 64) to a function that decides them in one transaction, each take
+// as its take function would, so that each gets the Decision it would have
+// got alone (under the log, the first take of each key is decided together
+// with the other keys': one statement reads their rows, and one of each
+// kind writes them). That statement never waits for
 // a lock: the takes of a key another transaction holds go to statements of
 // that key alone, which wait for it (see [Store.Take]). Under load this
 // multiplies the takes a second a pool can make; a take that meets no other
@@ -74,5 +76,5 @@
 // as a 65-byte form holding its SHA-256 digest and its length, which no
 // other key shares (short of a SHA-256 collision). The table name
 // ([WithTable]) must be an identifier and is quoted. The SQL lives in the
-// package's sql/*.sql files. It needs PostgreSQL 11 or later.
+// package's sql/*.sql files. It needs PostgreSQL 12 or later.
 package pgstore
