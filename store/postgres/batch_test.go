@@ -783,3 +783,34 @@ func TestBatchLogEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchAlgorithmChange takes on one key of one table through batching
+// Stores of GCRA and the counter in turn: a key's state written under another
+// algorithm is no history, and a state written by a batch is the next
+// batch's, as the model has it.
+func TestBatchAlgorithmChange(t *testing.T) {
+	pool := sharedPool(t)
+	clock := core.NewFakeClock(0)
+	gcra, table := newStore(t, pool, pgstore.WithAlgorithm(ratelimit.GCRA), pgstore.WithClock(clock))
+	stores := map[ratelimit.Algorithm]*pgstore.Store{
+		ratelimit.GCRA:                 gcra,
+		ratelimit.SlidingWindowCounter: newStoreOn(t, pool, table, pgstore.WithAlgorithm(ratelimit.SlidingWindowCounter), pgstore.WithClock(clock)),
+	}
+	rates := []ratelimit.Rates{mustRates(t, ratelimit.PerSecond(5))}
+	var last ratelimit.Algorithm
+	var m *model
+	for i, alg := range []ratelimit.Algorithm{ratelimit.GCRA, ratelimit.GCRA, ratelimit.SlidingWindowCounter, ratelimit.SlidingWindowCounter,
+		ratelimit.GCRA, ratelimit.GCRA, ratelimit.SlidingWindowCounter, ratelimit.SlidingWindowCounter} {
+		if alg != last {
+			m, last = newModel(alg), alg
+		}
+		now := clock.Advance(100 * time.Millisecond)
+		got, errs, err := pgstore.TakeBatch(t.Context(), stores[alg], []string{"k"}, rates, []int64{2}, []int64{now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := m.decide(t, rates[0], now, 2, true); errs[0] != nil || got[0] != want {
+			t.Fatalf("take %d, %s at %d = %v, %v; want %v", i, alg, now, got[0], errs[0], want)
+		}
+	}
+}

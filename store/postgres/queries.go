@@ -60,7 +60,7 @@ func newQueries(table string) (queries, error) {
 		Table, State, KeyTSIndex, ExpiresIndex, StateIdleIndex string
 		Blocks, BlockIdleIndex                                 string
 		Take, TakeState, TakeBatch, Settle, SettleState        string
-		IdleAt, Reset                                          string
+		DecideState, IdleAt, Reset                             string
 		Blocking, BlockLength                                  string
 		LockPrefix, MigratePrefix                              string
 	}{
@@ -73,6 +73,7 @@ func newQueries(table string) (queries, error) {
 		BlockIdleIndex: quote(table + "_block_idle"),
 		Take:           quote(table + "_take"),
 		TakeState:      quote(table + "_take_state"),
+		DecideState:    quote(table + "_decide_state"),
 		TakeBatch:      quote(table + "_take_batch"),
 		Settle:         quote(table + "_settle"),
 		SettleState:    quote(table + "_settle_state"),
@@ -83,7 +84,7 @@ func newQueries(table string) (queries, error) {
 		LockPrefix:     literal("gorate/ratelimit:" + table + ":"),
 		MigratePrefix:  literal("gorate/ratelimit migrate:" + table),
 	}
-	files := []string{"idle_at.sql", "take.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql", "take_batch.sql"}
+	files := []string{"idle_at.sql", "take.sql", "decide_state.sql", "take_state.sql", "settle.sql", "settle_state.sql", "reset.sql", "block_length.sql", "blocking.sql", "take_batch.sql"}
 	q := queries{functions: make([]string, len(files))}
 	for i, name := range files {
 		if err := render(&q.functions[i], name, data); err != nil {

@@ -5,8 +5,7 @@
 -- counts nothing now). The rounding leaves idle_at unchanged by most
 -- updates, so that they keep every indexed column as it was and stay on
 -- their page (HOT): no index entry per update. The sweeper drops a row up
--- to a second later. The settle function calls it; the take function
--- computes the same inline, so that a take makes no further call.
+-- to a second later.
 
 CREATE OR REPLACE FUNCTION {{.IdleAt}}(p_alg smallint, p_intervals bigint[], p_state bigint[]) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $fn$

@@ -14,15 +14,17 @@
 -- the transaction then holds to its end; a call that waits holds at most
 -- that one key, so no two calls ever wait for each other in a cycle.
 --
--- Under the log, with p_try, the first take of each key (under no block)
--- is decided together with the other keys' first: one statement reads
--- what the take function would read for them all and judges them by its
--- rules, and one statement of each kind writes what it would write (the
--- rows it deletes, the expires it extends, the rows it inserts). Every
--- other take is then decided by its own function, a key's in their order
--- in the arrays, after its first: each statement of a volatile function
--- reads the transaction's own writes. So is a first take stamped before
--- its key's newest row, which the take function slides into place.
+-- With p_try, the first take of each key (under no block) is decided
+-- together with the other keys' first: one statement reads what the take
+-- function would read for them all and judges them by its rules (under
+-- GCRA and the counter, with the function it decides with), and one
+-- statement of each kind writes what it would write (under the log, the
+-- rows it deletes, the expires it extends and the rows it inserts; under
+-- the others, the states). Every other take is then decided by its own
+-- function, a key's in their order in the arrays, after its first: each
+-- statement of a volatile function reads the transaction's own writes. So
+-- is a first take under the log stamped before its key's newest row, which
+-- the take function slides into place.
 --
 -- The function's statements are index seeks by key, whatever the size of
 -- the arrays, whose contents the planner cannot see: their plans are made
@@ -66,17 +68,19 @@ DECLARE
 	v_lock  bigint;
 	v_last  bigint;  -- the lock id of the take before, in lock order
 	v_busy  bigint;  -- the lock id last found held by another transaction
-	v_log   integer[] := '{}'; -- the takes decided together: the log's first of each key
+	v_first integer[] := '{}'; -- the takes decided together: the first of each key
 	v_rest  integer[] := '{}'; -- the takes decided one at a time, in lock order
-	v_defer integer[] := '{}'; -- takes of v_log stamped before their key's newest row
+	v_defer integer[] := '{}'; -- first takes of the log stamped before its newest row
 	v_clock bigint;
 	v_newest bigint;
 	r       record;
-	-- the writes of v_log's takes, made together after them
+	-- the writes of the first takes, made together after them (the log's
+	-- rows deleted, extended and inserted; the states written)
 	d_keys bytea[] := '{}'; d_cut bigint[] := '{}';
 	u_keys bytea[] := '{}'; u_span bigint[] := '{}';
 	i_keys bytea[] := '{}'; i_before bigint[] := '{}'; i_ts bigint[] := '{}';
 	i_n bigint[] := '{}'; i_exp bigint[] := '{}';
+	w_i integer[] := '{}'; w_end integer[] := '{}'; w_state bigint[] := '{}'; w_idle bigint[] := '{}';
 BEGIN
 	FOR v_i, v_lock IN
 		SELECT s.i, hashtextextended({{.LockPrefix}} || encode(p_keys[s.i], 'hex'), 0) AS l
@@ -94,29 +98,35 @@ BEGIN
 			idx := v_i; allowed := false; rate := 0; remaining := 0; retry_after := 0;
 			reset_after := 0; ts := 0; blocked := false;
 			RETURN NEXT;
-		ELSIF p_try AND p_alg = 0 AND p_for[v_i] IS NULL AND v_lock IS DISTINCT FROM v_last THEN
-			-- The log's first take of a lock id (of a key, but for two keys
-			-- of one id, which take turns), under no block, its lock held.
-			v_log := v_log || v_i;
+		ELSIF p_try AND p_for[v_i] IS NULL AND v_lock IS DISTINCT FROM v_last THEN
+			-- The first take of a lock id (of a key, but for two keys of one
+			-- id, which take turns), under no block, its lock held.
+			v_first := v_first || v_i;
 		ELSE
 			v_rest := v_rest || v_i;
 		END IF;
 		v_last := v_lock;
 	END LOOP;
 
-	IF cardinality(v_log) > 0 THEN
-		-- The takes of v_log, each of its own key, are decided by one
-		-- statement with the rules of the log's take function and read what
-		-- it reads: each key's newest row, each rate's window's first row
-		-- and, for a rate that denies the take, the row of the unit it must
-		-- wait for. Their writes follow, one statement of each kind for
-		-- them all. The clock is read once, after every lock is held, and a
-		-- key's takes are never stamped before its newest row.
+	-- The first takes, each of its own key, are decided by one statement
+	-- and written by one statement of each kind. The clock is read once,
+	-- after every lock is held: never before a take a key holds.
+	IF cardinality(v_first) > 0 THEN
 		v_clock := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+		IF p_async THEN
+			PERFORM set_config('synchronous_commit', 'off', true);
+		END IF;
+	END IF;
+	IF cardinality(v_first) > 0 AND p_alg = 0 THEN
+		-- The log: the statement reads what the take function reads (each
+		-- key's newest row, each rate's window's first row and, for a rate
+		-- that denies the take, the row of the unit it must wait for) and
+		-- judges by its rules. A key's takes are never stamped before its
+		-- newest row.
 		FOR r IN
 			SELECT s.i, n.ts AS newest, n.total, n.span, c.now, p_ns[s.i] AS n,
 				p_intervals[p_offsets[s.i + 1]] AS largest, d.*
-			FROM unnest(v_log) AS s(i)
+			FROM unnest(v_first) AS s(i)
 			LEFT JOIN LATERAL (
 				SELECT o.ts, o.before + o.weight AS total, o.expires - o.ts AS span
 				FROM {{.Table}} AS o WHERE o.key = p_keys[s.i] ORDER BY o.before DESC LIMIT 1) AS n ON true
@@ -191,9 +201,6 @@ BEGIN
 				END IF;
 			END IF;
 		END LOOP;
-		IF p_async THEN
-			PERFORM set_config('synchronous_commit', 'off', true);
-		END IF;
 		IF cardinality(d_keys) > 0 THEN
 			DELETE FROM {{.Table}} AS o USING unnest(d_keys, d_cut) AS d(key, cut)
 			WHERE o.key = d.key AND o.ts < d.cut;
@@ -205,6 +212,38 @@ BEGIN
 		IF cardinality(i_keys) > 0 THEN
 			INSERT INTO {{.Table}} (key, before, ts, weight, expires)
 			SELECT * FROM unnest(i_keys, i_before, i_ts, i_n, i_exp);
+		END IF;
+	ELSIF cardinality(v_first) > 0 THEN
+		-- GCRA and the counter: the statement reads each key's row and
+		-- decides with the take function's {{.DecideState}}; the states a
+		-- take changes are written back (or inserted, for a key with none,
+		-- or whose row the sweeper deleted meanwhile).
+		FOR r IN
+			SELECT s.i, c.now, d.*
+			FROM unnest(v_first) AS s(i)
+			LEFT JOIN {{.State}} AS o ON o.key = p_keys[s.i]
+			CROSS JOIN LATERAL (SELECT COALESCE(p_nows[s.i], v_clock) AS now) AS c
+			CROSS JOIN LATERAL {{.DecideState}}(p_alg, p_ns[s.i], c.now,
+				p_intervals[p_offsets[s.i] + 1 : p_offsets[s.i + 1]],
+				p_limits[p_offsets[s.i] + 1 : p_offsets[s.i + 1]], true,
+				o.key IS NOT NULL, o.alg, o.intervals, o.limits, o.state) AS d
+		LOOP
+			idx := r.i; busy := false; ts := r.now; blocked := false;
+			allowed := r.allowed; rate := r.rate; remaining := r.remaining;
+			retry_after := r.retry_after; reset_after := r.reset_after;
+			RETURN NEXT;
+			IF r.state IS NOT NULL THEN
+				w_i := w_i || r.i; w_state := w_state || r.state;
+				w_end := w_end || cardinality(w_state); w_idle := w_idle || r.idle_at;
+			END IF;
+		END LOOP;
+		IF cardinality(w_i) > 0 THEN
+			INSERT INTO {{.State}} AS o (key, alg, intervals, limits, state, idle_at)
+			SELECT p_keys[w.i], p_alg, p_intervals[p_offsets[w.i] + 1 : p_offsets[w.i + 1]],
+				p_limits[p_offsets[w.i] + 1 : p_offsets[w.i + 1]], w_state[w.since + 1 : w.until], w.idle
+			FROM unnest(w_i, (ARRAY[0] || w_end)[1 : cardinality(w_end)], w_end, w_idle) AS w(i, since, until, idle)
+			ON CONFLICT (key) DO UPDATE SET alg = excluded.alg, intervals = excluded.intervals,
+				limits = excluded.limits, state = excluded.state, idle_at = excluded.idle_at;
 		END IF;
 	END IF;
 
