@@ -90,9 +90,9 @@ func WithShards(n int) Option {
 // log, 8 bytes for each millisecond of its largest window that holds units
 // (16 from when the key comes to hold 2^32 units or more, or units stamped
 // 2^32 ms, about 49 days, apart or more, until it next holds none;
-// TestStateBytesPerKey measures them). A cap
-// below 1 makes [New] fail with an error wrapping
-// [ratelimit.ErrInvalidArgument]. Default: [DefaultMaxKeys].
+// TestStateBytesPerKey measures them). A cap below 1 makes [New] fail with
+// an error wrapping [ratelimit.ErrInvalidArgument]. Default:
+// [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
 	return func(c *config) { c.maxKeys = n }
 }

@@ -785,9 +785,9 @@ func TestBatchLogEdges(t *testing.T) {
 }
 
 // TestBatchAlgorithmChange takes on one key of one table through batching
-// Stores of GCRA and the counter in turn: a key's state written under another
-// algorithm is no history, and a state written by a batch is the next
-// batch's, as the model has it.
+// Stores of GCRA and the counter in turn: a key's state written under
+// another algorithm is no history, and a state written by a batch is the
+// next batch's, as the model has it.
 func TestBatchAlgorithmChange(t *testing.T) {
 	pool := sharedPool(t)
 	clock := core.NewFakeClock(0)

@@ -22,13 +22,11 @@
 // run, further takes queue, and the next statement carries the queued ones
 // (up to 64) to a function that decides them in one transaction, each take
 // as its take function would, so that each gets the Decision it would have
-// got alone (the first take of each key is decided together with the
-// other keys': one statement reads their rows, and one of each kind writes
-// them). That statement never waits for a lock: the takes of a key another
-// transaction holds go to statements of that key alone, which wait for it
-// (see [Store.Take]). Under load this multiplies the takes a second a pool
-// can make; a take that meets no other is sent alone, as its own call after
-// a try of its key's lock.
+// got alone. That statement never waits for a lock: the takes of a key
+// another transaction holds go to statements of that key alone, which wait
+// for it (see [Store.Take]). Under load this multiplies the takes a second
+// a pool can make; a take that meets no other is sent alone, as its own
+// call after a try of its key's lock.
 //
 // Under the default algorithm, the exact sliding-window log, a key's state
 // is one row per admitted take with its weight. A take locks the key with

@@ -226,7 +226,7 @@ BEGIN
 			CROSS JOIN LATERAL {{.DecideState}}(p_alg, p_ns[s.i], c.now,
 				p_intervals[p_offsets[s.i] + 1 : p_offsets[s.i + 1]],
 				p_limits[p_offsets[s.i] + 1 : p_offsets[s.i + 1]], true,
-				o.key IS NOT NULL, o.alg, o.intervals, o.limits, o.state) AS d
+				o.alg, o.intervals, o.limits, o.state) AS d
 		LOOP
 			idx := r.i; busy := false; ts := r.now; blocked := false;
 			allowed := r.allowed; rate := r.rate; remaining := r.remaining;

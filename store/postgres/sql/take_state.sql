@@ -74,7 +74,7 @@ BEGIN
 	-- The clock after the read: no earlier than any take the state holds.
 	v_now := COALESCE(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 	d := {{.DecideState}}(p_alg, p_n, v_now, p_intervals, p_limits, p_take,
-		v_found, v_alg, v_intervals, v_limits, v_state);
+		v_alg, v_intervals, v_limits, v_state);
 	EXIT WHEN d.state IS NULL; -- nothing to write: decided on a committed state
 	IF NOT v_locked THEN
 		PERFORM pg_advisory_xact_lock(hashtextextended({{.LockPrefix}} || encode(p_key, 'hex'), 0)),
