@@ -676,8 +676,7 @@ func TestBatchBusyKey(t *testing.T) {
 // mostly forward but at times before its key's newest row (which the log
 // slides into place), with sweeps of the log between batches (which
 // delete a row only once no rate of its key's last take counts it). Each
-// key's takes are
-// applied to its model in their order in the batch.
+// key's takes are applied to its model in their order in the batch.
 func TestBatchModelAgreement(t *testing.T) {
 	pool := sharedPool(t)
 	lists := rateLists(t)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorate/ratelimit"
 	pgstore "github.com/gorate/ratelimit/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -148,7 +149,7 @@ func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 // dropSQL returns the statements that remove table, its state and block
 // tables and its functions, of this version and the earlier ones.
 func dropSQL(table string) string {
-	return dropFunctionsSQL(table, "take", "take_state", "take_batch", "settle", "settle_state", "idle_at", "reset", "blocking", "block_length", "acquire", "decide") +
+	return dropFunctionsSQL(table, "take", "take_state", "decide_state", "take_batch", "settle", "settle_state", "idle_at", "reset", "blocking", "block_length", "acquire", "decide") +
 		`DROP TABLE IF EXISTS "` + table + `"; DROP TABLE IF EXISTS "` + table + `_state"; DROP TABLE IF EXISTS "` + table + `_block"`
 }
 
@@ -160,6 +161,39 @@ func dropFunctionsSQL(table string, suffixes ...string) string {
 		fmt.Fprintf(&b, `DROP FUNCTION IF EXISTS "%s_%s"; `, table, f)
 	}
 	return b.String()
+}
+
+// TestDropSQL holds dropSQL to what a Store makes: after it, no table and
+// no function of the Store's table is left (a new SQL function missing
+// from its list would pile up in the test database, test after test).
+func TestDropSQL(t *testing.T) {
+	pool := sharedPool(t)
+	table := uniqueTable()
+	dropTable(t, pool, table)
+	newStoreOn(t, pool, table)
+	newStoreOn(t, pool, table, pgstore.WithAlgorithm(ratelimit.GCRA))
+	if _, err := pool.Exec(t.Context(), dropSQL(table)); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := pool.Query(t.Context(), `SELECT proname::text FROM pg_proc WHERE starts_with(proname::text, $1)
+		UNION ALL SELECT relname::text FROM pg_class WHERE starts_with(relname::text, $1)`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("after dropSQL(%q): %v remain", table, left)
+	}
 }
 
 // newStore returns a Store on a fresh table of pool, closed and dropped at

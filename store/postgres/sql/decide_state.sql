@@ -130,7 +130,7 @@ BEGIN
 				reset_after := greatest(n_tat - p_now + CASE WHEN n_rem > 0 THEN 1 ELSE 0 END, 0);
 			END IF;
 		END LOOP;
-		IF allowed AND p_n > 0 AND p_take THEN
+		IF allowed AND p_n > 0 THEN
 			v_write := true; v_state := v_next;
 		END IF;
 	ELSE
