@@ -695,21 +695,7 @@ func TestBatchModelAgreement(t *testing.T) {
 				history := []string{}
 				for step := range 150 {
 					clock.Advance(time.Duration(rng.Int64N(300)) * time.Millisecond)
-					size := 1 + rng.IntN(12)
-					bkeys, brates := make([]string, size), make([]ratelimit.Rates, size)
-					ns, nows := make([]int64, size), make([]int64, size)
-					for i := range size {
-						k := keys[rng.IntN(len(keys))]
-						if rng.IntN(15) == 0 {
-							current[k] = lists[rng.IntN(len(lists))]
-						}
-						bkeys[i], brates[i] = k, current[k]
-						ns[i] = rng.Int64N(current[k].Smallest().Limit + 2)
-						nows[i] = clock.Now()
-						if rng.IntN(8) == 0 {
-							nows[i] -= rng.Int64N(2000) // before what the key holds
-						}
-					}
+					bkeys, brates, ns, nows := randomTakes(rng, 1+rng.IntN(12), keys, current, lists, clock.Now(), 2000)
 					if alg == ratelimit.SlidingWindowLog && rng.IntN(4) == 0 {
 						// A sweep deletes only what no later take counts:
 						// none is stamped before the sweep's time. (Under the
@@ -740,6 +726,29 @@ func TestBatchModelAgreement(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randomTakes returns size takes for TakeBatch (take i is ns[i] units
+// under bkeys[i] against brates[i] at nows[i]) at now over keys, each of 0
+// to its key's smallest limit + 1 units against the key's rates in
+// current, which it changes to one of lists now and then; with back > 0,
+// one take in eight is stamped up to back ms before now.
+func randomTakes(rng *rand.Rand, size int, keys []string, current map[string]ratelimit.Rates, lists []ratelimit.Rates, now, back int64) (bkeys []string, brates []ratelimit.Rates, ns, nows []int64) {
+	bkeys, brates = make([]string, size), make([]ratelimit.Rates, size)
+	ns, nows = make([]int64, size), make([]int64, size)
+	for i := range size {
+		k := keys[rng.IntN(len(keys))]
+		if rng.IntN(15) == 0 {
+			current[k] = lists[rng.IntN(len(lists))]
+		}
+		bkeys[i], brates[i] = k, current[k]
+		ns[i] = rng.Int64N(current[k].Smallest().Limit + 2)
+		nows[i] = now
+		if back > 0 && rng.IntN(8) == 0 {
+			nows[i] -= rng.Int64N(back) // before what the key holds
+		}
+	}
+	return bkeys, brates, ns, nows
 }
 
 // TestBatchLogEdges holds the log's batch takes to the model at the edges
