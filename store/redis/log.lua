@@ -97,25 +97,30 @@ end
 
 -- A refund removes weight units of the run stamped at the take's time, or
 -- all it holds if fewer, and moves the totals of the later runs down by as
--- many: each rewritten member is added before its old one goes, so the set
--- is empty only if the run was all it held. Then it is a take of 0 units.
+-- many (members stamped at the same time after the run's first, which an
+-- earlier version could leave, count as later runs): the run's member is
+-- replaced (added before the old one goes) or, emptied, removed first, and
+-- each later member is added before its old one goes, so the set is empty
+-- only if the run was all it held. Then it is a take of 0 units.
 if op == 'refund' then
   local at = tonumber(ARGV[5])
-  local m = weight > 0 and at <= t and call('ZRANGEBYSCORE', key, num('%d', at), num('%d', at))[1]
-  if m then
+  local runs = weight > 0 and at <= t and call('ZRANGEBYSCORE', key, num('%d', at), '+inf')
+  local m = runs and runs[1]
+  if m and unpack('>i8', m, 17) == at then
     local b, a = unpack('>I8I8', m)
     local r = math.min(weight, a - b)
-    for _, l in ipairs(call('ZRANGEBYSCORE', key, num('(%d', at), '+inf')) do
-      local lb, la, ts = unpack('>I8I8i8', l)
-      local largest = #l == 32 and (unpack('>i8', l, 25)) or -1
-      call('ZADD', key, num('%d', ts), pack(header, lb - r, la - r, ts, largest))
-      call('ZREM', key, l)
-    end
     if r < a - b then
       local largest = #m == 32 and (unpack('>i8', m, 25)) or -1
       call('ZADD', key, num('%d', at), pack(header, b, a - r, at, largest))
     end
     call('ZREM', key, m)
+    for j = 2, #runs do
+      local l = runs[j]
+      local lb, la, ts = unpack('>I8I8i8', l)
+      local largest = #l == 32 and (unpack('>i8', l, 25)) or -1
+      call('ZADD', key, num('%d', ts), pack(header, lb - r, la - r, ts, largest))
+      call('ZREM', key, l)
+    end
     newest()
   end
   take, weight = true, 0
@@ -244,18 +249,32 @@ if take and last then
       call('ZADD', key, num('%d', t), pack(header, (unpack('>I8', nm)), total + weight, t, largest))
       call('ZREM', key, nm)
     else
-      -- Out of order (a given time older than the newest run): the newer
-      -- runs move up by weight, newest first so that no member collides,
-      -- each added before its old member goes (so the set is never empty).
-      local later = call('ZRANGEBYSCORE', key, num('(%d', t), '+inf')
-      local at = unpack('>I8', later[1])
-      for j = #later, 1, -1 do
+      -- Out of order (a given time older than the newest run): the units
+      -- join the run stamped t, if there is one (its last member, should an
+      -- earlier version have left it more than one), so that a refund finds
+      -- them in it; the newer runs move up by weight, newest first so that
+      -- no member collides, each added before its old member goes (so the
+      -- set is never empty).
+      local later = call('ZRANGEBYSCORE', key, num('%d', t), '+inf')
+      local at = 0 -- the members stamped t
+      while unpack('>i8', later[at + 1], 17) == t do
+        at = at + 1
+      end
+      for j = #later, at + 1, -1 do
         local m = later[j]
         local b, a, ts = unpack('>I8I8i8', m)
         call('ZADD', key, num('%d', ts), pack(header, b + weight, a + weight, ts, largest))
         call('ZREM', key, m)
       end
-      call('ZADD', key, num('%d', t), pack(header, at, at + weight, t, largest))
+      if at > 0 then
+        local m = later[at]
+        local b, a = unpack('>I8I8', m)
+        call('ZADD', key, num('%d', t), pack(header, b, a + weight, t, largest))
+        call('ZREM', key, m)
+      else
+        local b = unpack('>I8', later[1])
+        call('ZADD', key, num('%d', t), pack(header, b, b + weight, t, largest))
+      end
     end
     -- Runs older than every window at t count for nothing at t or later:
     -- drop them each time the total passes a multiple of 256 units, so a

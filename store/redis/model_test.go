@@ -1,7 +1,9 @@
 package redisstore_test
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
 	redisstore "github.com/gorate/ratelimit/store/redis"
+	"github.com/redis/go-redis/v9"
 )
 
 // modelLog is the plainest log there is: one slot per unit, sorted by time
@@ -143,87 +146,140 @@ func step(rng *rand.Rand, rs ratelimit.Rates, now int64, back bool) int64 {
 // earlier takes (each at most once, under the rates of the moment, so
 // after takes out of order and changed rates too) and charges come after
 // some takes, each held to the model's standing after it.
+//
+// REDISSTORE_MODEL_SEEDS="first count" runs count seeds from first (the
+// default: the seeds 11 to 14).
 func TestModel(t *testing.T) {
 	c := newClient(t)
-	for _, alg := range algorithms {
-		t.Run(string(alg), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(11, uint64(len(alg))))
-			start := time.Now().UnixMilli()
-			clock := core.NewFakeClock(start)
-			s := newStore(t, c, redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
-			lists := []ratelimit.Rates{randomRates(rng), randomRates(rng), randomRates(rng), randomRates(rng)}
-			m := newModel(alg)
-			log, state := m.log, m.state
-			decide := func(rs ratelimit.Rates, now, n int64, take bool) ratelimit.Decision {
-				return m.decide(t, rs, now, n, take)
+	first, seeds := uint64(11), uint64(4)
+	if s := os.Getenv("REDISSTORE_MODEL_SEEDS"); s != "" {
+		if _, err := fmt.Sscan(s, &first, &seeds); err != nil {
+			t.Fatalf("REDISSTORE_MODEL_SEEDS=%q: %v; want \"first count\"", s, err)
+		}
+	}
+	for seed := first; seed < first+seeds; seed++ {
+		for _, alg := range algorithms {
+			t.Run(fmt.Sprint(alg, "/seed=", seed), func(t *testing.T) { testModel(t, c, alg, seed) })
+		}
+	}
+}
+
+// testModel is TestModel's run of alg on one seed.
+func testModel(t *testing.T, c redis.UniversalClient, alg ratelimit.Algorithm, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, uint64(len(alg))))
+	start := time.Now().UnixMilli()
+	clock := core.NewFakeClock(start)
+	s := newStore(t, c, redisstore.WithAlgorithm(alg), redisstore.WithClock(clock))
+	lists := []ratelimit.Rates{randomRates(rng), randomRates(rng), randomRates(rng), randomRates(rng)}
+	m := newModel(alg)
+	log, state := m.log, m.state
+	decide := func(rs ratelimit.Rates, now, n int64, take bool) ratelimit.Decision {
+		return m.decide(t, rs, now, n, take)
+	}
+	// settle refunds n units of the take at at (refund) or charges
+	// n units in the model, and returns the standing after it.
+	settle := func(rs ratelimit.Rates, now, at, n int64, refund bool) ratelimit.Decision {
+		var d ratelimit.Decision
+		if alg == ratelimit.SlidingWindowLog {
+			switch {
+			case refund && at <= now:
+				log.refund(at, n)
+			case !refund && n > 0:
+				log.insert(now, n, rs.Largest().IntervalMillis())
 			}
-			// settle refunds n units of the take at at (refund) or charges
-			// n units in the model, and returns the standing after it.
-			settle := func(rs ratelimit.Rates, now, at, n int64, refund bool) ratelimit.Decision {
-				var d ratelimit.Decision
-				if alg == ratelimit.SlidingWindowLog {
-					switch {
-					case refund && at <= now:
-						log.refund(at, n)
-					case !refund && n > 0:
-						log.insert(now, n, rs.Largest().IntervalMillis())
-					}
-					core.DecideLog(&d, rs, now, 0, log)
-					return d
-				}
-				var err error
-				if refund {
-					err = state.Refund(&d, rs, now, at, n)
-				} else {
-					err = state.Charge(&d, rs, now, n)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return d
+			core.DecideLog(&d, rs, now, 0, log)
+			return d
+		}
+		var err error
+		if refund {
+			err = state.Refund(&d, rs, now, at, n)
+		} else {
+			err = state.Charge(&d, rs, now, n)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	type taken struct{ at, n int64 }
+	var open []taken // admitted takes not refunded yet
+	rs, now := lists[0], start
+	for i := range 3000 {
+		if rng.IntN(3) == 0 {
+			rs = lists[rng.IntN(len(lists))]
+		}
+		now = step(rng, rs, now, alg == ratelimit.SlidingWindowLog)
+		clock.Set(now)
+		n := rng.Int64N(rs[0].Limit + 2)
+		if rng.IntN(4) == 0 {
+			want := decide(rs, now, n, false)
+			if got, err := s.Check(t.Context(), "k", rs, n); err != nil || got != want {
+				t.Fatalf("step %d: Check(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
 			}
-			type taken struct{ at, n int64 }
-			var open []taken // admitted takes not refunded yet
-			rs, now := lists[0], start
-			for i := range 3000 {
-				if rng.IntN(3) == 0 {
-					rs = lists[rng.IntN(len(lists))]
-				}
-				now = step(rng, rs, now, alg == ratelimit.SlidingWindowLog)
-				clock.Set(now)
-				n := rng.Int64N(rs[0].Limit + 2)
-				if rng.IntN(4) == 0 {
-					want := decide(rs, now, n, false)
-					if got, err := s.Check(t.Context(), "k", rs, n); err != nil || got != want {
-						t.Fatalf("step %d: Check(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
-					}
-				}
-				want := decide(rs, now, n, true)
-				got, err := s.Take(t.Context(), "k", rs, n)
-				if err != nil || got != want {
-					t.Fatalf("step %d: Take(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
-				}
-				if got.Allowed && n > 0 {
-					open = append(open, taken{got.At, n})
-				}
-				switch k := rng.IntN(8); {
-				case k < 2 && len(open) > 0:
-					j := rng.IntN(len(open))
-					tk := open[j]
-					open = slices.Delete(open, j, j+1)
-					n := min(1+rng.Int64N(tk.n), rs[0].Limit)
-					want := settle(rs, now, tk.at, n, true)
-					if got, err := s.Refund(t.Context(), "k", rs, ratelimit.Decision{At: tk.at}, n); err != nil || got != want {
-						t.Fatalf("step %d: Refund(%v, n=%d of a take at +%d) at +%d = %v, %v;\nwant %v", i, rs, n, tk.at-start, now-start, got, err, want)
-					}
-				case k == 2:
-					n := rng.Int64N(rs[0].Limit + 1)
-					want := settle(rs, now, 0, n, false)
-					if got, err := s.Charge(t.Context(), "k", rs, n); err != nil || got != want {
-						t.Fatalf("step %d: Charge(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
-					}
-				}
+		}
+		want := decide(rs, now, n, true)
+		got, err := s.Take(t.Context(), "k", rs, n)
+		if err != nil || got != want {
+			t.Fatalf("step %d: Take(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
+		}
+		if got.Allowed && n > 0 {
+			open = append(open, taken{got.At, n})
+		}
+		switch k := rng.IntN(8); {
+		case k < 2 && len(open) > 0:
+			j := rng.IntN(len(open))
+			tk := open[j]
+			open = slices.Delete(open, j, j+1)
+			n := min(1+rng.Int64N(tk.n), rs[0].Limit)
+			want := settle(rs, now, tk.at, n, true)
+			if got, err := s.Refund(t.Context(), "k", rs, ratelimit.Decision{At: tk.at}, n); err != nil || got != want {
+				t.Fatalf("step %d: Refund(%v, n=%d of a take at +%d) at +%d = %v, %v;\nwant %v", i, rs, n, tk.at-start, now-start, got, err, want)
 			}
-		})
+		case k == 2:
+			n := rng.Int64N(rs[0].Limit + 1)
+			want := settle(rs, now, 0, n, false)
+			if got, err := s.Charge(t.Context(), "k", rs, n); err != nil || got != want {
+				t.Fatalf("step %d: Charge(%v, n=%d) at +%d = %v, %v;\nwant %v", i, rs, n, now-start, got, err, want)
+			}
+		}
+	}
+}
+
+// TestLogOutOfOrderJoinsRun holds the log to one member per millisecond: a
+// take stamped before the key's newest run, at the millisecond of an older
+// run, joins that run, and a refund of a take of that millisecond then
+// gives back as many units as it asks (up to what the millisecond holds).
+// Two members of one millisecond made a refund take units from the first
+// alone and leave the later member's running totals where they were.
+func TestLogOutOfOrderJoinsRun(t *testing.T) {
+	c := newClient(t)
+	clock := core.NewFakeClock(1_000_000)
+	s, prefix := prefixedStore(t, c, redisstore.WithClock(clock))
+	rs := mustRates(t, per(10, time.Minute))
+	take := func(at, n int64) {
+		t.Helper()
+		clock.Set(at)
+		if d, err := s.Take(t.Context(), "k", rs, n); err != nil || !d.Allowed {
+			t.Fatalf("Take(%d) at %d = %v, %v; want admitted", n, at, d, err)
+		}
+	}
+	take(1_000_000, 1)
+	take(1_000_005, 1)
+	take(1_000_000, 2) // out of order, into the run at 1_000_000
+	keys := keysOf(t, c, prefix+"{*}k")
+	if len(keys) != 1 {
+		t.Fatalf("keys = %v, want the log's", keys)
+	}
+	if n, err := c.ZCard(t.Context(), keys[0]).Result(); err != nil || n != 2 {
+		t.Errorf("the log holds %d members (%v), want 2: one per millisecond", n, err)
+	}
+	d, err := s.Refund(t.Context(), "k", rs, ratelimit.Decision{At: 1_000_000}, 3)
+	if err != nil || d.Remaining != 9 {
+		t.Fatalf("Refund of 3 units at 1_000_000 = %v, %v; want 9 left (the unit at 1_000_005)", d, err)
+	}
+	take(1_000_005, 9)
+	clock.Set(1_000_005)
+	if d, err := s.Take(t.Context(), "k", rs, 1); err != nil || d.Allowed || d.Remaining != 0 {
+		t.Fatalf("Take(1) over the limit = %v, %v; want denied, 0 left", d, err)
 	}
 }
