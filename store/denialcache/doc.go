@@ -29,8 +29,9 @@
 // denial with RetryAfter [ratelimit.Never] (the weight exceeds a limit)
 // holds for as long as it is cached. An allowed take, a take of fewer units
 // and a take under other rates go to the inner store; a take under other
-// rates also drops the key's cached denial, since a change of rates changes
-// what the state counts (see [ratelimit.Store]).
+// rates, of any weight (none too), also drops the key's cached denial,
+// since a change of rates changes what the state counts (see
+// [ratelimit.Store]).
 //
 // This holds as long as every process that takes from the shared store a
 // key's units takes them against the same rates, and no one outside this

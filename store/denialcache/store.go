@@ -205,10 +205,17 @@ func (s *Store) settler() (ratelimit.Settler, error) {
 // makes one of them the next probe; anything else sends them all to the
 // inner store.
 func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, blocking bool, op func(context.Context, string, ratelimit.Rates, int64) (ratelimit.Decision, error)) (ratelimit.Decision, error) {
+	sh := &s.shards[maphash.String(s.seed, key)&s.mask]
 	if n <= 0 {
+		// Never answered from the cache; but under other rates, it may
+		// change the key's state all the same.
+		sh.mu.Lock()
+		if e, ok := sh.m[key]; ok && !slices.Equal(e.rates, rates) {
+			delete(sh.m, key)
+		}
+		sh.mu.Unlock()
 		return op(ctx, key, rates, n)
 	}
-	sh := &s.shards[maphash.String(s.seed, key)&s.mask]
 	for {
 		start := s.now()
 		sh.mu.Lock()

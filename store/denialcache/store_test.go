@@ -236,6 +236,32 @@ func TestOtherRates(t *testing.T) {
 	}
 }
 
+// TestOtherRatesNoUnits: a take of no units under other rates drops the
+// key's denial too, under every algorithm: it admits nothing, but the
+// store keeps the key's state under the new rates (a new interval starts
+// from nothing; the log drops what the new rates no longer count), so the
+// old denial may no longer hold when the old rates come back.
+func TestOtherRatesNoUnits(t *testing.T) {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
+		t.Run(string(alg), func(t *testing.T) {
+			s, inner, clock := setup(t, alg)
+			a, b := mustRates(t, ratelimit.PerMinute(2)), mustRates(t, ratelimit.PerSecond(2))
+			take(t, s, "k", a, 2)
+			clock.Advance(2 * time.Second)
+			if d := take(t, s, "k", a, 1); d.Allowed {
+				t.Fatalf("under %v: %v; want denied", a, d)
+			}
+			take(t, s, "k", b, 0) // drops the units a second old, or starts afresh
+			if d := take(t, s, "k", a, 1); !d.Allowed {
+				t.Fatalf("under %v after a take of 0 under %v: %v; want allowed, as the store alone", a, b, d)
+			}
+			if inner.calls.Load() != 4 {
+				t.Fatalf("%d calls; want 4: the denial under %v dropped", inner.calls.Load(), a)
+			}
+		})
+	}
+}
+
 // TestResetInFlight: a denial decided before a Reset is not cached after
 // it, even when its call returns after the Reset.
 func TestResetInFlight(t *testing.T) {
