@@ -130,9 +130,11 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 // Refund drops key's cached denial, as Reset does, and gives back n units of
 // the take taken reports in the inner store: a refund makes room that a
 // cached denial would hide. Charge takes n units in the inner store and
-// keeps the cache: a charge only adds units, so every cached denial still
-// holds. If the inner store does not implement [ratelimit.Settler], the
-// error wraps [errors.ErrUnsupported].
+// keeps the key's cached denial, unless it was decided under other rates:
+// a charge only adds units, so a denial under its rates still holds, but
+// under other rates it may change the key's state, as a take does. If the
+// inner store does not implement [ratelimit.Settler], the error wraps
+// [errors.ErrUnsupported].
 func (s *Store) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
 	st, err := s.settler()
 	if err != nil {
@@ -149,6 +151,7 @@ func (s *Store) Charge(ctx context.Context, key string, rates ratelimit.Rates, n
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
+	s.shard(key).dropOther(key, rates)
 	return st.Charge(ctx, key, rates, n)
 }
 
@@ -205,15 +208,11 @@ func (s *Store) settler() (ratelimit.Settler, error) {
 // makes one of them the next probe; anything else sends them all to the
 // inner store.
 func (s *Store) decide(ctx context.Context, key string, rates ratelimit.Rates, n int64, blocking bool, op func(context.Context, string, ratelimit.Rates, int64) (ratelimit.Decision, error)) (ratelimit.Decision, error) {
-	sh := &s.shards[maphash.String(s.seed, key)&s.mask]
+	sh := s.shard(key)
 	if n <= 0 {
 		// Never answered from the cache; but under other rates, it may
 		// change the key's state all the same.
-		sh.mu.Lock()
-		if e, ok := sh.m[key]; ok && !slices.Equal(e.rates, rates) {
-			delete(sh.m, key)
-		}
-		sh.mu.Unlock()
+		sh.dropOther(key, rates)
 		return op(ctx, key, rates, n)
 	}
 	for {
@@ -341,10 +340,25 @@ func (sh *shard) evict(now int64) {
 	delete(sh.m, victim)
 }
 
+// shard returns the shard of key.
+func (s *Store) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)&s.mask]
+}
+
+// dropOther drops key's cached denial if it was decided under rates other
+// than rates.
+func (sh *shard) dropOther(key string, rates ratelimit.Rates) {
+	sh.mu.Lock()
+	if e, ok := sh.m[key]; ok && !slices.Equal(e.rates, rates) {
+		delete(sh.m, key)
+	}
+	sh.mu.Unlock()
+}
+
 // forget drops key's cached denial, and makes every call in flight on its
 // shard leave its denial uncached.
 func (s *Store) forget(key string) {
-	sh := &s.shards[maphash.String(s.seed, key)&s.mask]
+	sh := s.shard(key)
 	sh.mu.Lock()
 	sh.gen++
 	delete(sh.m, key)

@@ -3,6 +3,7 @@ package denialcache_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -236,29 +237,36 @@ func TestOtherRates(t *testing.T) {
 	}
 }
 
-// TestOtherRatesNoUnits: a take of no units under other rates drops the
-// key's denial too, under every algorithm: it admits nothing, but the
-// store keeps the key's state under the new rates (a new interval starts
-// from nothing; the log drops what the new rates no longer count), so the
-// old denial may no longer hold when the old rates come back.
+// TestOtherRatesNoUnits: a take of no units or a charge under other rates
+// drops the key's denial too, under every algorithm: it may admit nothing,
+// but the store keeps the key's state under the new rates (a new interval
+// starts from nothing; the log drops what the new rates no longer count),
+// so the old denial may no longer hold when the old rates come back.
 func TestOtherRatesNoUnits(t *testing.T) {
 	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindowLog, ratelimit.GCRA, ratelimit.SlidingWindowCounter} {
-		t.Run(string(alg), func(t *testing.T) {
-			s, inner, clock := setup(t, alg)
-			a, b := mustRates(t, ratelimit.PerMinute(2)), mustRates(t, ratelimit.PerSecond(2))
-			take(t, s, "k", a, 2)
-			clock.Advance(2 * time.Second)
-			if d := take(t, s, "k", a, 1); d.Allowed {
-				t.Fatalf("under %v: %v; want denied", a, d)
-			}
-			take(t, s, "k", b, 0) // drops the units a second old, or starts afresh
-			if d := take(t, s, "k", a, 1); !d.Allowed {
-				t.Fatalf("under %v after a take of 0 under %v: %v; want allowed, as the store alone", a, b, d)
-			}
-			if inner.calls.Load() != 4 {
-				t.Fatalf("%d calls; want 4: the denial under %v dropped", inner.calls.Load(), a)
-			}
-		})
+		for _, other := range []string{"take", "charge"} {
+			t.Run(fmt.Sprint(alg, "/", other), func(t *testing.T) {
+				s, inner, clock := setup(t, alg)
+				a, b := mustRates(t, ratelimit.PerMinute(2)), mustRates(t, ratelimit.PerSecond(2))
+				take(t, s, "k", a, 2)
+				clock.Advance(2 * time.Second)
+				if d := take(t, s, "k", a, 1); d.Allowed {
+					t.Fatalf("under %v: %v; want denied", a, d)
+				}
+				// It drops the units two seconds old, or starts afresh.
+				if other == "take" {
+					take(t, s, "k", b, 0)
+				} else if _, err := s.Charge(t.Context(), "k", b, 0); err != nil {
+					t.Fatal(err)
+				}
+				if d := take(t, s, "k", a, 1); !d.Allowed {
+					t.Fatalf("under %v after a %s of 0 under %v: %v; want allowed, as the store alone", a, other, b, d)
+				}
+				if want := map[string]int64{"take": 4, "charge": 3}[other]; inner.calls.Load() != want {
+					t.Fatalf("%d takes reached the store; want %d: the denial under %v dropped", inner.calls.Load(), want, a)
+				}
+			})
+		}
 	}
 }
 
