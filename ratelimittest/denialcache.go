@@ -27,15 +27,26 @@ func (c *countingStore) Reset(ctx context.Context, key string) error {
 	return c.Store.(ratelimit.Resetter).Reset(ctx, key)
 }
 
+// Refund and Charge settle in the store, which the case does only when
+// the store implements ratelimit.Settler.
+func (c *countingStore) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
+	return c.Store.(ratelimit.Settler).Refund(ctx, key, rates, taken, n)
+}
+
+func (c *countingStore) Charge(ctx context.Context, key string, rates ratelimit.Rates, n int64) (ratelimit.Decision, error) {
+	return c.Store.(ratelimit.Settler).Charge(ctx, key, rates, n)
+}
+
 // testDenialCache: denial caches in front of the store, one per process
 // sharing it, never change a decision. Three caches over the store take
 // random weights at random times on two keys, and a store of its own takes
 // the same alone: every decision admits exactly when the alone's does, and
 // a cached denial's RetryAfter is positive and at most the alone's. Then one
 // cache alone does the same, with the rates switching now and then, and now
-// and then a key reset, alone and through that cache (a reset through
-// another process's cache is seen only when its denials end). Some denials
-// must have been answered by the caches.
+// and then a key reset, or charged no units under another rate list, alone
+// and through that cache (a reset through another process's cache is seen
+// only when its denials end). Some denials must have been answered by the
+// caches.
 func testDenialCache(t *testing.T, e *env) {
 	lists := ratesLists(t, e.alg)
 	shared := &countingStore{Store: e.store}
@@ -68,6 +79,17 @@ func testDenialCache(t *testing.T, e *env) {
 			}
 			if err := c.Reset(t.Context(), key); err != nil {
 				t.Fatalf("step %d: Reset through a cache: %v", step, err)
+			}
+		}
+		if st, ok := alone.(ratelimit.Settler); ok && step >= 400 && rng.IntN(10) == 0 {
+			// A charge of no units under another list moves the key's
+			// state to it, as a take would.
+			other := lists[rng.IntN(len(lists))]
+			if _, err := st.Charge(t.Context(), key, other, 0); err != nil {
+				t.Fatalf("step %d: alone: Charge: %v", step, err)
+			}
+			if _, err := c.Charge(t.Context(), key, other, 0); err != nil {
+				t.Fatalf("step %d: Charge through a cache: %v", step, err)
 			}
 		}
 		want, err := alone.Take(t.Context(), key, rs, n)
