@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -41,7 +42,12 @@ func TestLockCollision(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock(hashtext($1))`, collidingTable); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Exec(t.Context(), `SELECT pg_advisory_unlock(hashtext($1))`, collidingTable) })
+	t.Cleanup(func() {
+		// t.Context() is done by now.
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext($1))`, collidingTable); err != nil {
+			t.Errorf("releasing the test's lock: %v", err)
+		}
+	})
 
 	var same bool
 	if err := pool.QueryRow(t.Context(), `SELECT hashtextextended($1 || encode($2, 'hex'), 0) = hashtextextended($1 || encode($3, 'hex'), 0)`,
