@@ -27,8 +27,9 @@ func (c *countingStore) Reset(ctx context.Context, key string) error {
 	return c.Store.(ratelimit.Resetter).Reset(ctx, key)
 }
 
-// Refund and Charge settle in the store, which the case does only when
-// the store implements ratelimit.Settler.
+// Refund and Charge make the wrapper a ratelimit.Settler to the caches in
+// front of it; the case charges only when the store is one, and never
+// refunds.
 func (c *countingStore) Refund(ctx context.Context, key string, rates ratelimit.Rates, taken ratelimit.Decision, n int64) (ratelimit.Decision, error) {
 	return c.Store.(ratelimit.Settler).Refund(ctx, key, rates, taken, n)
 }

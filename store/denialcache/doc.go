@@ -38,8 +38,8 @@
 // Store resets the key or refunds its units: a reset, a refund or a change
 // of the key's rates made elsewhere is seen here only when the cached
 // denial ends. [Store.Reset] and [Store.Refund] drop the key's cached
-// denial at once; a charge only adds units and keeps it (but for a charge
-// under other rates, which drops it as a take under other rates does).
+// denial at once; a charge only adds units and keeps it, unless it is
+// under other rates: then it drops it, as a take under other rates does.
 //
 // A block ([ratelimit.Block]) only ends with time or a reset, so a block's
 // denial holds like any other: [Store.TakeBlocking] caches it, and no

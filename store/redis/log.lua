@@ -256,24 +256,25 @@ if take and last then
       -- no member collides, each added before its old member goes (so the
       -- set is never empty).
       local later = call('ZRANGEBYSCORE', key, num('%d', t), '+inf')
-      local at = 0 -- the members stamped t
-      while unpack('>i8', later[at + 1], 17) == t do
-        at = at + 1
+      local same = 0 -- the members stamped t
+      while unpack('>i8', later[same + 1], 17) == t do
+        same = same + 1
       end
-      for j = #later, at + 1, -1 do
+      for j = #later, same + 1, -1 do
         local m = later[j]
         local b, a, ts = unpack('>I8I8i8', m)
         call('ZADD', key, num('%d', ts), pack(header, b + weight, a + weight, ts, largest))
         call('ZREM', key, m)
       end
-      if at > 0 then
-        local m = later[at]
-        local b, a = unpack('>I8I8', m)
-        call('ZADD', key, num('%d', t), pack(header, b, a + weight, t, largest))
-        call('ZREM', key, m)
-      else
-        local b = unpack('>I8', later[1])
-        call('ZADD', key, num('%d', t), pack(header, b, b + weight, t, largest))
+      -- the run's member, or an empty run where the newer ones started
+      local run = later[math.max(same, 1)]
+      local b, a = unpack('>I8I8', run)
+      if same == 0 then
+        a = b
+      end
+      call('ZADD', key, num('%d', t), pack(header, b, a + weight, t, largest))
+      if same > 0 then
+        call('ZREM', key, run)
       end
     end
     -- Runs older than every window at t count for nothing at t or later:
