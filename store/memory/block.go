@@ -29,17 +29,19 @@ func (s *Store) TakeBlocking(_ context.Context, key string, rates ratelimit.Rate
 	}
 	sh, h, log, now := s.lockKey(key)
 	defer sh.mu.Unlock()
-	switch {
-	case log != nil && log.blk != nil && log.blk.Blocks(log.stamp(now)):
-		err = log.check(&d, rates, log.floor, n)
-	case log == nil && n == 0:
-		return d, decideAbsent(&d, s.alg, rates, max(now, sh.swept), 0)
-	default:
-		if log == nil {
-			if log, err = s.add(sh, key, h, rates, now); err != nil {
-				return d, err
-			}
+	if log == nil {
+		if n == 0 {
+			return d, decideAbsent(&d, s.alg, rates, max(now, sh.swept), 0)
 		}
+		if log, err = s.add(sh, key, h, rates, now); err != nil {
+			return d, err
+		}
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if log.blk != nil && log.blk.Blocks(log.stamp(now)) {
+		err = log.check(&d, rates, log.floor, n)
+	} else {
 		now = log.stamp(now)
 		var changed bool
 		if changed, err = log.take(&d, rates, now, n); changed {
@@ -59,7 +61,7 @@ func (s *Store) lockKey(key string) (sh *shard, h uint64, log *unitLog, now int6
 	sh, h = s.locate(key)
 	now = s.clock.Now()
 	sh.mu.Lock()
-	if now >= sh.sweepAt {
+	if now >= sh.sweepAt.Load() {
 		s.sweep(sh, now)
 	}
 	return sh, h, sh.keys.lookup(key, h), now
@@ -95,6 +97,8 @@ func (s *Store) Block(_ context.Context, key string, d time.Duration) error {
 			return err
 		}
 	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
 	if log.blk == nil {
 		log.blk = new(core.BlockState)
 	}

@@ -46,6 +46,31 @@ func TestHashCollision(t *testing.T) {
 	}
 }
 
+// TestHashCollisionSameRates has a key's take meet, in the slot of its hash,
+// another key of that hash under the same rates: a take that finds a slot
+// without the shard's lock must check the key it finds there.
+func TestHashCollisionSameRates(t *testing.T) {
+	s, err := New(WithClock(core.NewFakeClock(1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates := MustRates(t, ratelimit.PerHour(2))
+	sh, h := s.locate("a")
+	impostor := newUnitLog(s.alg, "impostor", minTime, nil)
+	impostor.setRates(rates, 1000)
+	impostor.insert(1000, 1)
+	sh.keys.insert(h, impostor)
+	s.keys.Add(1)
+	for i := range 3 {
+		if d, _ := s.Take(t.Context(), "a", rates, 1); d.Allowed != (i < 2) {
+			t.Fatalf("take %d of a: allowed %v", i, d.Allowed)
+		}
+	}
+	if a := sh.keys.lookup("a", h); a == nil || a == impostor || a.count() != 2 || impostor.count() != 1 {
+		t.Fatalf("a held apart: %v; the impostor holds %d units, want 1", a != nil && a != impostor, impostor.count())
+	}
+}
+
 // TestStampsNeverGoBack reads a clock that goes backwards, as a take that
 // read the clock before a concurrent take or sweep but locked after it
 // would see: the take is stamped no earlier than the latest reading applied

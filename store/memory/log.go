@@ -3,6 +3,7 @@ package memorystore
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/gorate/ratelimit"
 	"github.com/gorate/ratelimit/core"
@@ -35,15 +36,16 @@ const narrowSpan = 1 << 32
 // Each rate has a cursor at the first entry inside its window, which moves
 // forward with time: counting is O(1) amortized, and the cursor caches that
 // entry's fields, so that a take which moves no cursor reads only the log's
-// header and never the ring. It is not safe for concurrent use.
+// header and never the ring. Its fields but key, which never changes, are
+// guarded by mu.
 type unitLog struct {
 	// The fields are grouped by cache line (the struct is 256 bytes, a size
 	// class whose objects start on line boundaries): a take of one rate
-	// that adds no entry writes the first two lines only (the pair a miss
-	// brings in together; one that adds units to the newest entry also
-	// reads line 2, which changes only when the ring grows or its head
-	// moves), and writes no field it does not change, so that takes of one
-	// key from several cores move few lines.
+	// that adds no entry writes the first two lines only, and its lock's
+	// (the pair a miss brings in together; one that adds units to the
+	// newest entry also reads line 2, which changes only when the ring
+	// grows or its head moves), and writes no field it does not change, so
+	// that takes of one key from several cores move few lines.
 	// Line 0: the lookup, the rates, and what every take reads.
 	key string
 	// rates are the rates of the key's last take under the log, as the
@@ -70,11 +72,18 @@ type unitLog struct {
 	headTs  int64    // the head entry's timestamp, when not empty
 	more    []cursor // the cursors of the rates after the first two
 
-	// Line 3: what only a second rate or a block uses.
+	// Line 3: the lock, on a line of its own but for what only a second
+	// rate or a block uses, so that takes waiting for it do not read the
+	// lines the take holding it writes; it comes in with line 2, the pair
+	// a miss brings in together.
+	mu sync.Mutex
+	// dead marks a key its shard no longer holds (swept or reset): a take
+	// that found it without the shard's lock looks again under it.
+	dead   bool
 	second cursor
 	// blk is the key's block (ratelimit.Block), nil when it has none.
 	blk *core.BlockState
-	_   [24]byte
+	_   [8]byte
 }
 
 // cursor is one rate's position in a log: seq is the first entry stamped at

@@ -22,9 +22,17 @@ func (l *unitLog) decide(d *ratelimit.Decision, rates ratelimit.Rates, now, n in
 }
 
 // ownOne reports whether rates are one rate under the log, in the slice of
-// the key's last take: a take that decideOne judges alone.
+// the key's last take: a take that decideOne judges alone. (Only the log
+// sets l.rates: under the other algorithms it stays nil.)
 func (l *unitLog) ownOne(rates ratelimit.Rates) bool {
-	return len(rates) == 1 && l.cst == nil && sameSlice(l.rates, rates)
+	return len(rates) == 1 && sameSlice(l.rates, rates)
+}
+
+// sameRates reports whether rates are the slice of the key's last take,
+// under any algorithm: a take under them changes neither the key's rates
+// nor its shard's schedule.
+func (l *unitLog) sameRates(rates ratelimit.Rates) bool {
+	return sameSlice(l.rates, rates) || l.cst != nil && sameSlice(l.cst.Rates, rates)
 }
 
 // decideOne is decide for the one rate r, whose cursor is the log's first:

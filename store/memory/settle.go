@@ -54,6 +54,8 @@ func (s *Store) settle(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 			return err
 		}
 	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
 	now = log.stamp(now)
 	changed, err := log.settle(d, rates, now, at, n, charge)
 	if changed {

@@ -24,9 +24,10 @@ var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 
 // Store keeps the state of many keys in process memory and decides takes
 // against it, exactly, under one algorithm ([WithAlgorithm]). Keys are
-// spread over independently locked shards, so many keys scale across cores.
-// A take locks one shard, costs O(1) amortized per rate, and allocates
-// nothing for a key the store holds.
+// spread over independently locked shards, and a take of a key the store
+// holds, under the rates of the key's last take, locks that key alone, so
+// many keys scale across cores. A take costs O(1) amortized per rate, and
+// allocates nothing for a key the store holds.
 //
 // Each key remembers the rates of its last take; a take with other rates
 // judges the key's state by the rules of [ratelimit.Store].
@@ -67,9 +68,10 @@ type Store struct {
 // a take sweeps it.
 type shard struct {
 	mu sync.Mutex
-	// sweepAt is when a take next sweeps the shard (see schedule).
-	sweepAt int64
-	// keys holds each key's log by the key's hash, under mu.
+	// sweepAt is when a take next sweeps the shard (see schedule), written
+	// under mu.
+	sweepAt atomic.Int64
+	// keys holds each key's log by the key's hash, changed under mu.
 	keys table
 	// idleAt is the earliest time a sweep can find an idle key.
 	idleAt int64
@@ -79,7 +81,7 @@ type shard struct {
 	// span is the longest interval, in milliseconds, of the rates of the
 	// keys' last takes: it sets how often the shard is swept.
 	span int64
-	_    [48]byte // 128 bytes: keep shards on separate cache lines
+	_    [72]byte // 128 bytes: keep shards on separate cache lines
 }
 
 // minPeriod and maxPeriod bound the time between two sweeps of a shard, in
@@ -113,7 +115,8 @@ func New(opts ...Option) (*Store, error) {
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.sweepAt, sh.idleAt, sh.swept = maxTime, maxTime, minTime
+		sh.sweepAt.Store(maxTime)
+		sh.idleAt, sh.swept = maxTime, minTime
 	}
 	s.idleAt.Store(maxTime)
 	return s, nil
@@ -145,47 +148,76 @@ func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n in
 
 // decide is Take (take true) and Check: it judges n units under key against
 // rates into d, and with take applies them.
+//
+// A key the shard holds is found without the shard's lock and decided
+// under the key's own, unless the take must sweep the shard or changes the
+// key's rates (both change the shard's schedule); any other call locks the
+// shard, then the key. So calls on keys of one shard hold no lock in
+// common, and the shard's line stays in every core's cache, unwritten.
 func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool) error {
 	if n < 0 || len(rates) == 0 {
 		return badInput(key, n)
 	}
 	sh, h := s.locate(key)
-	// Read the clock before taking the lock, so that the lock is held for
-	// the decision alone; unitLog.stamp keeps stamps in lock order.
+	// Read the clock before taking a lock, so that the lock is held for the
+	// decision alone; unitLog.stamp keeps stamps in lock order.
 	var now int64
 	if s.mono {
 		now = core.MonotonicClock{}.Now() // inlined: no interface call
 	} else {
 		now = s.clock.Now()
 	}
+	if log := sh.keys.candidate(h); log != nil && (!take || now < sh.sweepAt.Load()) {
+		log.mu.Lock()
+		switch {
+		case log.dead || log.key != key:
+		case !take:
+			err := log.check(d, rates, max(now, log.floor), n)
+			log.mu.Unlock()
+			return err
+		case log.ownOne(rates):
+			log.decideOne(d, rates[0], log.stamp(now), n, true) // take's commonest case, one call less
+			log.mu.Unlock()
+			return nil
+		case log.sameRates(rates):
+			_, err := log.take(d, rates, log.stamp(now), n)
+			log.mu.Unlock()
+			return err
+		}
+		log.mu.Unlock()
+	}
+	return s.decideLocked(d, sh, key, h, rates, now, n, take)
+}
+
+// decideLocked is decide's path under the shard's lock, for the key at
+// hash h of sh, with the clock's reading now. It is a function of its own
+// so that decide's own path defers nothing.
+func (s *Store) decideLocked(d *ratelimit.Decision, sh *shard, key string, h uint64, rates ratelimit.Rates, now, n int64, take bool) error {
 	sh.mu.Lock()
-	if take && now >= sh.sweepAt {
+	defer sh.mu.Unlock()
+	if take && now >= sh.sweepAt.Load() {
 		s.sweep(sh, now)
 	}
 	log := sh.keys.lookup(key, h)
-	var err error
-	switch {
-	case log == nil && (n == 0 || !take):
-		err = decideAbsent(d, s.alg, rates, max(now, sh.swept), n)
-	case !take:
-		err = log.check(d, rates, max(now, log.floor), n)
-	default:
-		if log == nil {
-			if log, err = s.add(sh, key, h, rates, now); err != nil {
-				break
-			}
-		}
-		now = log.stamp(now)
-		if log.ownOne(rates) {
-			log.decideOne(d, rates[0], now, n, true) // take's commonest case, one call less
-			break
-		}
-		var changed bool
-		if changed, err = log.take(d, rates, now, n); changed {
-			sh.rerated(rates, now)
+	if log == nil && (n == 0 || !take) {
+		return decideAbsent(d, s.alg, rates, max(now, sh.swept), n)
+	}
+	if log == nil {
+		var err error
+		if log, err = s.add(sh, key, h, rates, now); err != nil {
+			return err
 		}
 	}
-	sh.mu.Unlock()
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if !take {
+		return log.check(d, rates, max(now, log.floor), n)
+	}
+	now = log.stamp(now)
+	changed, err := log.take(d, rates, now, n)
+	if changed {
+		sh.rerated(rates, now)
+	}
 	return err
 }
 
@@ -193,7 +225,11 @@ func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates,
 func (s *Store) Reset(_ context.Context, key string) error {
 	sh, h := s.locate(key)
 	sh.mu.Lock()
-	if sh.keys.remove(key, h) {
+	if i, log := sh.keys.find(key, h); log != nil {
+		log.mu.Lock()
+		log.dead = true
+		log.mu.Unlock()
+		sh.keys.clear(i)
 		s.keys.Add(-1)
 	}
 	sh.mu.Unlock()
@@ -309,7 +345,7 @@ func (sh *shard) rerated(rates ratelimit.Rates, now int64) {
 // sh.mu must be held.
 func (sh *shard) schedule() {
 	period := min(max(sh.span, minPeriod), maxPeriod)
-	sh.sweepAt = max(sh.idleAt, sh.swept+period) // no overflow: swept is a clock reading or minTime
+	sh.sweepAt.Store(max(sh.idleAt, sh.swept+period)) // no overflow: swept is a clock reading or minTime
 }
 
 // sweepAll sweeps every shard, one lock at a time, unless no key can have
@@ -336,10 +372,13 @@ func (s *Store) sweepAll(now int64) {
 func (s *Store) sweep(sh *shard, now int64) {
 	next, span := maxTime, int64(0)
 	idle := func(log *unitLog) bool {
+		log.mu.Lock()
+		defer log.mu.Unlock()
 		if at := log.expire(now); at > now {
 			next, span = min(next, at), max(span, log.span())
 			return false
 		}
+		log.dead = true
 		return true
 	}
 	before := sh.size()

@@ -25,8 +25,8 @@ func TestTable(t *testing.T) {
 			if tab.n != len(model) {
 				t.Fatalf("seed %d step %d: table holds %d keys, want %d", seed, step, tab.n, len(model))
 			}
-			if tab.n > 0 && 4*tab.n > 3*len(tab.slots) {
-				t.Fatalf("seed %d step %d: %d keys in %d slots, over 3/4", seed, step, tab.n, len(tab.slots))
+			if tab.n > 0 && 4*tab.n > 3*tab.size() {
+				t.Fatalf("seed %d step %d: %d keys in %d slots, over 3/4", seed, step, tab.n, tab.size())
 			}
 			for k, h := range model {
 				if log := tab.lookup(k, h); log == nil || log.key != k {
@@ -34,11 +34,12 @@ func TestTable(t *testing.T) {
 				}
 			}
 			used := 0
-			for _, s := range tab.slots {
-				if s.log != nil {
+			for i := range tab.size() {
+				s := &tab.arr.Load().s[i]
+				if log := s.log.Load(); log != nil {
 					used++
-					if model[s.log.key] != s.hash {
-						t.Fatalf("seed %d step %d: slot holds %q, which the model does not", seed, step, s.log.key)
+					if model[log.key] != s.hash.Load() {
+						t.Fatalf("seed %d step %d: slot holds %q, which the model does not", seed, step, log.key)
 					}
 				}
 			}
