@@ -138,16 +138,6 @@ func (t *table) resize(size int) {
 	t.arr.Store(a)
 }
 
-// remove drops key, whose hash is h, if t holds it, and reports whether it
-// did.
-func (t *table) remove(key string, h uint64) bool {
-	i, log := t.find(key, h)
-	if log != nil {
-		t.clear(i)
-	}
-	return log != nil
-}
-
 // clear empties slot i and shifts back the slots after it whose probes
 // passed through it, so that every key stays reachable from its home.
 func (t *table) clear(i uint64) {

@@ -8,7 +8,7 @@ import (
 
 // TestTable runs random inserts, removals and sweeps against a map, with
 // hashes drawn from a small set so that keys share whole hashes and long
-// runs of slots, through growth and shrinking.
+// runs of slots, through growth.
 func TestTable(t *testing.T) {
 	for seed := range uint64(50) {
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -31,6 +31,10 @@ func TestTable(t *testing.T) {
 			for k, h := range model {
 				if log := tab.lookup(k, h); log == nil || log.key != k {
 					t.Fatalf("seed %d step %d: key %q not found", seed, step, k)
+				}
+				// With no change beside it, candidate finds a key of the hash.
+				if log := tab.candidate(h); log == nil || model[log.key] != h {
+					t.Fatalf("seed %d step %d: no candidate for %q", seed, step, k)
 				}
 			}
 			used := 0
@@ -65,8 +69,12 @@ func TestTable(t *testing.T) {
 				if !ok {
 					h = hashOf(k)
 				}
-				if got := tab.remove(k, h); got != ok {
-					t.Fatalf("seed %d step %d: remove(%q) = %v, want %v", seed, step, k, got, ok)
+				i, log := tab.find(k, h)
+				if got := log != nil; got != ok {
+					t.Fatalf("seed %d step %d: find(%q) found %v, want %v", seed, step, k, got, ok)
+				}
+				if log != nil {
+					tab.clear(i)
 				}
 				delete(model, k)
 			default: // sweep a share of the keys
