@@ -2,6 +2,7 @@ package memorystore_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,8 +16,9 @@ import (
 // TestTakesBesideTableChanges has takes find their keys without the shard's
 // lock while the one shard's table changes under them: a goroutine adds
 // keys (the table grows), resets them (later slots move back), and moves
-// the clock past their rates so that sweeps drop them. Each hot key must
-// admit exactly its limit, and end with none left: a take that found its
+// the clock past their rates so that sweeps drop them. The hot keys' rates
+// come in two slices, as a plan lookup that makes them afresh would pass
+// them. Each hot key must admit exactly its limit, and end with none left: a take that found its
 // key in a moving table, or on a log a reset or a sweep had dropped, would
 // be lost or counted twice.
 func TestTakesBesideTableChanges(t *testing.T) {
@@ -26,6 +28,7 @@ func TestTakesBesideTableChanges(t *testing.T) {
 		// The hot keys' window outlasts the clock's moves, which are under a
 		// minute in all: under GCRA too, none of their units is back.
 		day, second := mustRates(t, per(limit, 24*time.Hour)), mustRates(t, ratelimit.PerSecond(1))
+		days := []ratelimit.Rates{day, slices.Clone(day)} // the same rates in two slices
 		var admitted [hot]atomic.Int64
 		var wg sync.WaitGroup
 		done := make(chan struct{})
@@ -55,7 +58,7 @@ func TestTakesBesideTableChanges(t *testing.T) {
 			takes.Go(func() {
 				for i := range 2 * limit {
 					k := (g + i) % hot
-					d, err := s.Take(ctx, fmt.Sprint("hot-", k), day, 1)
+					d, err := s.Take(ctx, fmt.Sprint("hot-", k), days[i%2], 1)
 					if err != nil {
 						t.Error(err)
 						return

@@ -1,6 +1,7 @@
 package memorystore
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gorate/ratelimit"
@@ -28,11 +29,15 @@ func (l *unitLog) ownOne(rates ratelimit.Rates) bool {
 	return len(rates) == 1 && sameSlice(l.rates, rates)
 }
 
-// sameRates reports whether rates are the slice of the key's last take,
-// under any algorithm: a take under them changes neither the key's rates
-// nor its shard's schedule.
+// sameRates reports whether rates are those of the key's last take, under
+// any algorithm: a take under them changes neither the key's rates nor its
+// shard's schedule.
 func (l *unitLog) sameRates(rates ratelimit.Rates) bool {
-	return sameSlice(l.rates, rates) || l.cst != nil && sameSlice(l.cst.Rates, rates)
+	own := l.rates
+	if l.cst != nil {
+		own = l.cst.Rates
+	}
+	return sameSlice(own, rates) || slices.Equal(own, rates)
 }
 
 // decideOne is decide for the one rate r, whose cursor is the log's first:

@@ -25,8 +25,8 @@ var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 // Store keeps the state of many keys in process memory and decides takes
 // against it, exactly, under one algorithm ([WithAlgorithm]). Keys are
 // spread over independently locked shards, and a take of a key the store
-// holds, passed the rates slice of the key's last take (as a limiter passes
-// its own), locks that key alone, so many keys scale across cores. A take costs O(1) amortized per rate, and
+// holds, under the rates of the key's last take, locks that key alone, so
+// many keys scale across cores. A take costs O(1) amortized per rate, and
 // allocates nothing for a key the store holds.
 //
 // Each key remembers the rates of its last take; a take with other rates
@@ -150,9 +150,8 @@ func (s *Store) Check(_ context.Context, key string, rates ratelimit.Rates, n in
 // rates into d, and with take applies them.
 //
 // A key the shard holds is found without the shard's lock and decided
-// under the key's own, unless the take must sweep the shard or passes
-// rates in another slice than the key's last take's (which may change the
-// key's rates, hence the shard's schedule); any other call locks the
+// under the key's own, unless the take must sweep the shard or changes the
+// key's rates (both change the shard's schedule); any other call locks the
 // shard, then the key. So calls on keys of one shard hold no lock in
 // common, and the shard's line stays in every core's cache, unwritten.
 func (s *Store) decide(d *ratelimit.Decision, key string, rates ratelimit.Rates, n int64, take bool) error {
