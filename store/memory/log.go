@@ -41,11 +41,12 @@ const narrowSpan = 1 << 32
 type unitLog struct {
 	// The fields are grouped by cache line (the struct is 256 bytes, a size
 	// class whose objects start on line boundaries): a take of one rate
-	// that adds no entry writes the first two lines only, and its lock's
-	// (the pair a miss brings in together; one that adds units to the
-	// newest entry also reads line 2, which changes only when the ring
-	// grows or its head moves), and writes no field it does not change, so
-	// that takes of one key from several cores move few lines.
+	// that adds no entry writes the first two lines (the pair a miss brings
+	// in together) and the lock's, line 3; one that adds units to the
+	// newest entry also reads line 2, which comes in with line 3 and
+	// changes only when the ring grows or its head moves. A take writes no
+	// field it does not change, so that takes of one key from several cores
+	// move few lines.
 	// Line 0: the lookup, the rates, and what every take reads.
 	key string
 	// rates are the rates of the key's last take under the log, as the

@@ -178,6 +178,10 @@ func TestLogLayout(t *testing.T) {
 	if end := unsafe.Offsetof(unitLog{}.headTs) + 8; end > 192 {
 		t.Fatalf("unitLog.headTs ends at offset %d, past line 2", end)
 	}
+	// The lock has line 3, which no take of one rate writes but to lock.
+	if off := unsafe.Offsetof(unitLog{}.mu); off != 192 {
+		t.Fatalf("unitLog.mu at offset %d, want 192: line 3 starts there", off)
+	}
 	if size := unsafe.Sizeof(shard{}); size != 128 {
 		t.Fatalf("shard is %d bytes, want 128: two cache lines", size)
 	}
