@@ -25,8 +25,9 @@ var ErrTooManyKeys = errors.New("ratelimit: memorystore: too many keys")
 // Store keeps the state of many keys in process memory and decides takes
 // against it, exactly, under one algorithm ([WithAlgorithm]). Keys are
 // spread over independently locked shards, and a take of a key the store
-// holds, under the rates of the key's last take, locks that key alone, so
-// many keys scale across cores. A take costs O(1) amortized per rate, and
+// holds, under the rates of the key's last take, locks that key alone
+// (unless it is the take that sweeps the shard, see below), so many keys
+// scale across cores. A take costs O(1) amortized per rate, and
 // allocates nothing for a key the store holds.
 //
 // Each key remembers the rates of its last take; a take with other rates

@@ -92,19 +92,14 @@ func (t *table) find(key string, h uint64) (uint64, *unitLog) {
 
 // insert adds log, whose key is not in t, under hash h.
 func (t *table) insert(h uint64, log *unitLog) {
-	if a := t.arr.Load(); a == nil || 4*(t.n+1) > 3*len(a.s) {
-		t.resize(max(2*t.size(), minSlots))
+	a := t.arr.Load()
+	if a == nil {
+		a = t.resize(minSlots)
+	} else if 4*(t.n+1) > 3*len(a.s) {
+		a = t.resize(2 * len(a.s))
 	}
-	t.arr.Load().place(h, log)
+	a.place(h, log)
 	t.n++
-}
-
-// size returns the number of slots in t's array.
-func (t *table) size() int {
-	if a := t.arr.Load(); a != nil {
-		return len(a.s)
-	}
-	return 0
 }
 
 // place puts log in the first free slot from h's home.
@@ -117,16 +112,16 @@ func (a *slots) place(h uint64, log *unitLog) {
 	a.s[i].set(h, log)
 }
 
-// set makes s hold log under hash h: the hash first, so that a lookup that
-// reads the new log reads at least as new a hash.
+// set makes s hold log under hash h: the hash first, so that a candidate
+// that reads the new log reads at least as new a hash.
 func (s *slot) set(h uint64, log *unitLog) {
 	s.hash.Store(h)
 	s.log.Store(log)
 }
 
 // resize moves every key to a new array of size slots, a power of two
-// larger than the old.
-func (t *table) resize(size int) {
+// larger than the old, and returns it.
+func (t *table) resize(size int) *slots {
 	a := &slots{s: make([]slot, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
 	if old := t.arr.Load(); old != nil {
 		for i := range old.s {
@@ -136,6 +131,7 @@ func (t *table) resize(size int) {
 		}
 	}
 	t.arr.Store(a)
+	return a
 }
 
 // clear empties slot i and shifts back the slots after it whose probes

@@ -101,6 +101,18 @@ func await(cond func() bool) {
 	}
 }
 
+// lockID returns the advisory-lock id that table's takes of key lock, as
+// the store's SQL computes it (see sql/take.sql).
+func lockID(t *testing.T, pool *pgxpool.Pool, table, key string) int64 {
+	t.Helper()
+	var id int64
+	if err := pool.QueryRow(t.Context(), `SELECT hashtextextended($1 || encode($2, 'hex'), 0)`,
+		"gorate/ratelimit:"+table+":", []byte(pgstore.StoredKey(key))).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // holdKey holds key's advisory lock of table's takes in a transaction of
 // pool until release (or the test's end), so that takes on key wait in the
 // server.
@@ -110,8 +122,7 @@ func holdKey(t *testing.T, pool *pgxpool.Pool, table, key string) (release func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock(hashtextextended($1 || encode($2, 'hex'), 0))`,
-		"gorate/ratelimit:"+table+":", []byte(pgstore.StoredKey(key))); err != nil {
+	if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock($1)`, lockID(t, pool, table, key)); err != nil {
 		tx.Rollback(context.Background())
 		t.Fatal(err)
 	}
