@@ -146,9 +146,9 @@ func BenchmarkOneKeyOneRate(b *testing.B) {
 			s.Take(ctx, "key")
 		}
 	})
-	// The floor of a keyed decision, which no limiter goes under: the
-	// clock read the memory store makes, a map lookup of the key and one
-	// compare-and-swap of a counter, deciding nothing.
+	// The floor a keyed decision is measured from: the clock read the
+	// memory store makes, a map lookup of the key and one compare-and-swap
+	// of a counter, deciding nothing.
 	b.Run("impl=floor", func(b *testing.B) {
 		key, m := "key", map[string]*atomic.Int64{"key": new(atomic.Int64)}
 		b.ReportAllocs()

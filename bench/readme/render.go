@@ -16,7 +16,7 @@ type section struct {
 
 var sections = []section{
 	{"Memory store", `^Benchmark(OneKey|Weight5|10kKeys)`,
-		"A limiter over the memory store against `golang.org/x/time/rate` and `sethvargo/go-limiter`'s memorystore, on the same shapes; floor is what no keyed limiter goes under, a clock read, a map lookup and a compare-and-swap, deciding nothing."},
+		"A limiter over the memory store against `golang.org/x/time/rate` and `sethvargo/go-limiter`'s memorystore, on the same shapes; floor times a clock read, a map lookup of the key and a compare-and-swap, deciding nothing."},
 	{"Redis", `^BenchmarkRedis`,
 		"Against `go-redis/redis_rate` and `ulule/limiter` on the same server, and a bare `PING`; Hammered is one key asked for 100 times its limit, ours behind `store/denialcache`."},
 	{"PostgreSQL", `^BenchmarkPostgres`,
