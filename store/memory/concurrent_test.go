@@ -18,9 +18,9 @@ import (
 // keys (the table grows), resets them (later slots move back), and moves
 // the clock past their rates so that sweeps drop them. The hot keys' rates
 // come in two slices, as a plan lookup that makes them afresh would pass
-// them. Each hot key must admit exactly its limit, and end with none left: a take that found its
-// key in a moving table, or on a log a reset or a sweep had dropped, would
-// be lost or counted twice.
+// them. Each hot key must admit exactly its limit, and end with none left:
+// a take that found its key in a moving table, or on a log a reset or a
+// sweep had dropped, would be lost or counted twice.
 func TestTakesBesideTableChanges(t *testing.T) {
 	eachAlgorithm(t, func(t *testing.T, s *memorystore.Store, clock *core.FakeClock) {
 		ctx := t.Context()
